@@ -1,0 +1,92 @@
+import {Command, Flags, Interfaces} from '@oclif/core'
+import {writeFile} from 'node:fs/promises'
+import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
+import type {RegistryOptions} from '../src/registry/options.js'
+import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
+
+/**
+ * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
+ * call src/, render, exit.
+ */
+export abstract class BaseCommand extends Command {
+  static baseFlags = {
+    debug: Flags.boolean({description: 'Print stack traces and registry traffic to stderr.', helpGroup: 'GLOBAL'}),
+  }
+
+  static registryFlags = {
+    username: Flags.string({description: 'Registry user name (pair with --password-stdin).', helpGroup: 'REGISTRY'}),
+    'password-stdin': Flags.boolean({description: 'Read the registry password or token from standard input.', helpGroup: 'REGISTRY'}),
+    'ca-file': Flags.string({description: 'PEM bundle of extra CAs to trust.', helpGroup: 'REGISTRY'}),
+    'cert-dir': Flags.string({description: "docker's certs.d directory (<dir>/<host>/ca.crt, client.cert, client.key).", helpGroup: 'REGISTRY'}),
+    'plain-http': Flags.boolean({description: 'Allow plain HTTP to non-loopback registries.', helpGroup: 'REGISTRY'}),
+    'tls-verify': Flags.boolean({description: 'Verify registry TLS certificates.', default: true, allowNo: true, helpGroup: 'REGISTRY'}),
+    timeout: Flags.integer({description: 'Per-request timeout in seconds.', default: DEFAULT_TIMEOUT_MS / 1000, helpGroup: 'REGISTRY'}),
+  }
+
+  static platformFlag = {
+    platform: Flags.string({description: 'Platform to select from an index, os/arch[/variant].', default: 'linux/amd64'}),
+  }
+
+  protected debugEnabled = false
+
+  protected async readStdin(): Promise<string> {
+    const chunks: Buffer[] = []
+    for await (const c of process.stdin) chunks.push(c as Buffer)
+    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  }
+
+  protected async registryOptions(flags: Record<string, unknown>): Promise<RegistryOptions> {
+    this.debugEnabled = Boolean(flags.debug)
+    const opts: RegistryOptions = {
+      caFile: flags['ca-file'] as string | undefined,
+      certsDir: flags['cert-dir'] as string | undefined,
+      plainHttp: Boolean(flags['plain-http']),
+      insecureSkipVerify: flags['tls-verify'] === false,
+      timeoutMs: ((flags.timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS / 1000) * 1000,
+      log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${m}\n`) : undefined,
+    }
+    if (flags.username) {
+      if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
+      opts.username = flags.username as string
+      opts.password = await this.readStdin()
+    } else if (flags['password-stdin']) {
+      throw new ImgvetError('usage', '--password-stdin needs --username')
+    }
+    return opts
+  }
+
+  /** Write to --output or stdout. */
+  protected async emit(text: string, output?: string): Promise<void> {
+    if (output) await writeFile(output, text)
+    else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+
+  protected override async init(): Promise<void> {
+    await super.init()
+    this.debugEnabled = this.argv.includes('--debug')
+  }
+
+  protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
+    if (isImgvetError(err)) {
+      process.stderr.write(`imgvet: ${err.oneLine()}\n`)
+      if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
+      process.exitCode = err.exitCode
+      return
+    }
+    // oclif's own parse errors carry exit 2 already; keep them one line.
+    const oclifExit = (err as {oclif?: {exit?: number}}).oclif?.exit
+    if (oclifExit !== undefined) {
+      if ((err as {code?: string}).code === 'EEXIT') {
+        process.exitCode = oclifExit
+        return
+      }
+      process.stderr.write(`imgvet: usage: ${err.message.split('\n')[0]}\n`)
+      if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
+      process.exitCode = oclifExit === 1 ? EXIT.policyFailed : EXIT.badInput
+      return
+    }
+    process.stderr.write(`imgvet: internal error: ${err.message.split('\n')[0]} (run with --debug for details)\n`)
+    if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
+    process.exitCode = EXIT.couldNotComplete
+  }
+}

@@ -1,0 +1,47 @@
+import type {Category, SeedRule, Severity} from '../findings/finding.js'
+import type {WalkEntry} from '../layers/entry.js'
+
+/**
+ * What a detector reports before the walk knows where the file ends up (deleted later or not). `secret` is the raw
+ * matched material: it is used once to compute the fingerprint and the redacted evidence, then dropped, so it never
+ * reaches a cache, a report or a log.
+ */
+export interface Detection {
+  id: string
+  severity: Severity
+  category: Category
+  title: string
+  rule: SeedRule
+  secret: string
+  line?: number
+  /** Already-redacted context; when absent the evidence is redact(secret). */
+  evidence?: string
+  note?: string
+}
+
+/**
+ * A plug-in of the layer walk. The walk reads each entry once, asks every check whether it wants the entry, reads
+ * the content (up to the largest `maxBytes` among those that want it) only if one of them does, and hands it over.
+ */
+export interface FileCheck {
+  id: string
+  /** Bump when results for the same bytes can change: it is part of the layer cache key. */
+  version: number
+  /** 'content' to get the bytes, 'header' to be called without them, false to skip. */
+  wants(entry: WalkEntry): 'content' | 'header' | false
+  /** Bytes this check needs at most; content beyond is not read for it. */
+  maxBytes?: number
+  /** `content` is null for 'header' checks; it may be truncated to maxBytes (`truncated` says so). */
+  inspect(entry: WalkEntry, content: Buffer | null, truncated: boolean): Detection[]
+}
+
+/** The merged filesystem after all layers, derived from the walk's per-path record. */
+export interface FinalView {
+  /** Final entry per path (whiteouts applied). */
+  entries: ReadonlyMap<string, WalkEntry>
+  /** Content of small files the walk keeps for image checks (/etc/passwd, /etc/group, sudoers...), if present. */
+  files: ReadonlyMap<string, Buffer>
+}
+
+/** Paths whose content the walk keeps (bounded) for image-level checks. */
+export const KEPT_FILES: readonly string[] = ['/etc/passwd', '/etc/group', '/etc/sudoers', '/etc/os-release']

@@ -1,0 +1,59 @@
+/**
+ * Every failure the user can act on is an ImgvetError: a closed set of codes, each mapped to one exit code, so the
+ * CLI never has to guess whether "could not scan" means "passed". Anything else reaching the top is a bug.
+ */
+export type ErrorCode =
+  // exit 2: the input is wrong (reference, flags, policy, files the user handed us)
+  | 'usage'
+  | 'bad-reference'
+  | 'bad-policy'
+  | 'bad-input'
+  // exit 3: could not complete (registry, network, integrity of what was served)
+  | 'not-found'
+  | 'unauthorized'
+  | 'network'
+  | 'timeout'
+  | 'registry'
+  | 'integrity'
+  | 'bad-manifest'
+  | 'unsupported'
+  | 'too-large'
+  | 'hostile-layer'
+  | 'tool-missing'
+
+export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
+
+const BAD_INPUT: ReadonlySet<ErrorCode> = new Set(['usage', 'bad-reference', 'bad-policy', 'bad-input'])
+
+export class ImgvetError extends Error {
+  readonly code: ErrorCode
+  /** Where it happened: a reference, URL, file:line or layer digest. Part of the one-line message. */
+  readonly where?: string
+
+  constructor(code: ErrorCode, message: string, where?: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'ImgvetError'
+    this.code = code
+    this.where = where
+  }
+
+  get exitCode(): number {
+    return BAD_INPUT.has(this.code) ? EXIT.badInput : EXIT.couldNotComplete
+  }
+
+  /** The one line a user sees: `code: message (where)`. */
+  oneLine(): string {
+    return `${this.code}: ${this.message}${this.where ? ` (${this.where})` : ''}`
+  }
+}
+
+export function isImgvetError(e: unknown): e is ImgvetError {
+  return e instanceof ImgvetError
+}
+
+/** Wrap an unknown error from lower layers (fs, sockets) into a coded one without losing the cause. */
+export function asImgvetError(e: unknown, fallback: ErrorCode, where?: string): ImgvetError {
+  if (e instanceof ImgvetError) return e
+  const message = e instanceof Error ? e.message : String(e)
+  return new ImgvetError(fallback, message, where, {cause: e})
+}

@@ -1,0 +1,74 @@
+import {createHash} from 'node:crypto'
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info'
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info']
+
+export type Category =
+  | 'secret'
+  | 'private-key'
+  | 'certificate'
+  | 'credential-file'
+  | 'config'
+  | 'signature'
+  | 'provenance'
+  | 'integrity'
+
+/** The seed rules a finding can break; reports group by these. */
+export type SeedRule =
+  | 'ports'
+  | 'non-root'
+  | 'daemon-tls'
+  | 'minimal-host'
+  | 'single-owner'
+  | 'no-credentials'
+  | 'trust-external'
+  | 'rebuild'
+
+export interface LayerRef {
+  index: number
+  digest: string
+}
+
+/** The JSON contract every check produces and every renderer consumes. */
+export interface Finding {
+  id: string
+  severity: Severity
+  category: Category
+  title: string
+  rule: SeedRule
+  path: string | null
+  layer: LayerRef | null
+  /** The layer whose whiteout deleted the path; the bytes are still in `layer`'s blob. */
+  removedIn: LayerRef | null
+  line?: number
+  /** Always redacted: never the whole secret. */
+  evidence: string
+  fingerprint: string
+  /** Why the severity was lowered or the finding suppressed (example value, test fixture, allowlist). */
+  note?: string
+}
+
+export function severityRank(s: Severity): number {
+  return SEVERITIES.length - SEVERITIES.indexOf(s)
+}
+
+export function atLeast(s: Severity, threshold: Severity): boolean {
+  return severityRank(s) >= severityRank(threshold)
+}
+
+/**
+ * Stable across runs and layer rebuilds that do not change the secret: rule id, path and the secret itself (hashed,
+ * so the fingerprint never reveals it). The layer is deliberately left out: the same key re-added by a rebuild of
+ * the base stays suppressed.
+ */
+export function fingerprint(id: string, path: string | null, secret: string): string {
+  return createHash('sha256').update(`${id}\0${path ?? ''}\0${secret}`).digest('hex').slice(0, 32)
+}
+
+/** Redact a secret for display: a short prefix that identifies the kind, the rest masked, and the length. */
+export function redact(secret: string): string {
+  const s = secret.replace(/\s+/g, ' ').trim()
+  if (s.length <= 8) return `${'*'.repeat(Math.max(s.length, 4))}`
+  const keep = Math.min(4, Math.floor(s.length / 6))
+  return `${s.slice(0, keep)}${'*'.repeat(8)} (${s.length} chars)`
+}

@@ -1,0 +1,105 @@
+import {ImgvetError} from '../errors.js'
+import {loadImage, resolveTop} from './image.js'
+import {LayoutWriter} from './layout-writer.js'
+import {parseManifest} from './manifest.js'
+import {dockerIndexToOci, dockerManifestToOci, needsOciConversion} from './convert.js'
+import type {Descriptor, ImageSource, Platform} from './types.js'
+
+export interface PullResult {
+  reference: string
+  /** Digest written to index.json: the image manifest, or the index with --all-platforms. */
+  digest: string
+  /** The digest at the source when the layout got an OCI conversion of a Docker manifest. */
+  sourceDigest: string
+  mediaType: string
+  blobs: number
+  blobsSkipped: number
+  bytes: number
+  seconds: number
+}
+
+export interface PullOptions {
+  platform: Platform
+  allPlatforms?: boolean
+  tag?: string
+  concurrency?: number
+  onProgress?: (done: number, total: number) => void
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      await fn(items[i] as T)
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+}
+
+/** Copy an image (or a whole index) into an OCI layout, every blob verified before it is kept. */
+export async function pullToLayout(source: ImageSource, dir: string, opts: PullOptions): Promise<PullResult> {
+  const started = Date.now()
+  const writer = new LayoutWriter(dir)
+  await writer.init()
+  const top = await resolveTop(source)
+  const manifests: Array<{digest: string; bytes: Buffer}> = []
+  const blobs = new Map<string, Descriptor>()
+  let rootDesc: Descriptor
+  let sourceDigest: string
+  // skopeo (containers/image) only reads OCI media types from a layout: Docker manifests are converted as it does.
+  if (top.kind === 'index' && opts.allPlatforms) {
+    const replaced = new Map<string, Descriptor>()
+    for (const d of top.index.manifests) {
+      const raw = await source.fetchManifest(d)
+      const parsed = parseManifest(raw, `${source.name}@${d.digest}`)
+      if (parsed.kind !== 'image') throw new ImgvetError('unsupported', 'nested indexes are not supported', `${source.name}@${d.digest}`)
+      if (needsOciConversion(raw.mediaType)) {
+        const conv = dockerManifestToOci(parsed.manifest)
+        manifests.push(conv)
+        replaced.set(d.digest, {...d, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: conv.digest, size: conv.bytes.length})
+      } else manifests.push({digest: raw.digest, bytes: raw.bytes})
+      for (const b of [parsed.manifest.config, ...parsed.manifest.layers]) blobs.set(b.digest, b)
+    }
+    const root = needsOciConversion(top.raw.mediaType) ? dockerIndexToOci(top.index, replaced) : {digest: top.raw.digest, bytes: top.raw.bytes}
+    manifests.push(root)
+    sourceDigest = top.raw.digest
+    rootDesc = {mediaType: 'application/vnd.oci.image.index.v1+json', digest: root.digest, size: root.bytes.length}
+  } else {
+    const image = await loadImage(source, opts.platform, top)
+    const written = needsOciConversion(image.rawManifest.mediaType) ? dockerManifestToOci(image.manifest) : {digest: image.digest, bytes: image.rawManifest.bytes}
+    manifests.push(written)
+    for (const b of [image.manifest.config, ...image.manifest.layers]) blobs.set(b.digest, b)
+    sourceDigest = image.digest
+    rootDesc = {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: written.digest, size: written.bytes.length}
+    if (image.platform) rootDesc.platform = image.platform
+  }
+  const list = [...blobs.values()].filter((b) => !b.urls?.length)
+  const total = list.reduce((n, b) => n + b.size, 0)
+  let done = 0
+  let skipped = 0
+  await mapLimit(list, opts.concurrency ?? 3, async (b) => {
+    const wrote = await writer.copyBlob(source, b, (n) => {
+      done += n
+      opts.onProgress?.(done, total)
+    })
+    if (!wrote) {
+      skipped++
+      done += b.size
+      opts.onProgress?.(done, total)
+    }
+  })
+  // Manifests last: a layout never points at blobs it does not have.
+  for (const m of manifests) await writer.writeBytes(m.digest, m.bytes)
+  await writer.addToIndex(rootDesc, opts.tag)
+  return {
+    reference: source.name,
+    digest: rootDesc.digest,
+    sourceDigest,
+    mediaType: rootDesc.mediaType,
+    blobs: list.length,
+    blobsSkipped: skipped,
+    bytes: total,
+    seconds: (Date.now() - started) / 1000,
+  }
+}

@@ -1,0 +1,340 @@
+import type {Readable} from 'node:stream'
+import {ImgvetError} from '../errors.js'
+import {digestOf, parseDigest, verifyBytes, VerifyingStream} from '../image/digest.js'
+import {MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, SCHEMA1_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
+import {registryEndpoint} from '../reference/reference.js'
+import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
+import {lookupCredential, type Credential} from './credentials.js'
+import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
+import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
+import {agentsFor, isLoopbackHost, type Agents} from './tls.js'
+
+interface CallOptions {
+  method?: 'GET' | 'HEAD'
+  accept?: string
+  /** Token scope, e.g. `repository:library/nginx:pull`. */
+  scope?: string
+}
+
+const MAX_ERROR_BODY = 64 * 1024
+
+/**
+ * One registry host: decides the scheme once (HTTPS; plain HTTP only for loopback or --plain-http, as docker does),
+ * answers the /v2/ challenge with Basic or a Bearer token per scope, and maps HTTP outcomes to coded errors.
+ */
+export class RegistryClient {
+  readonly registry: string
+  readonly endpoint: string
+  private readonly opts: RegistryOptions
+  private readonly agents: Agents
+  private base?: string
+  private challenge: Challenge | null = null
+  private readonly tokens = new Map<string, string>()
+  private credential: Credential | null | undefined
+  /** Total bytes of blob bodies handed out, for reports. */
+  bytesDownloaded = 0
+
+  constructor(registry: string, opts: RegistryOptions) {
+    this.registry = registry
+    this.endpoint = registryEndpoint(registry)
+    this.opts = opts
+    this.agents = agentsFor(this.endpoint, opts)
+  }
+
+  private get timeoutMs(): number {
+    return this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  }
+
+  private http(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
+    return httpRequest(url, {
+      method,
+      headers,
+      timeoutMs: this.timeoutMs,
+      retries: this.opts.retries ?? DEFAULT_RETRIES,
+      agents: this.agents,
+      log: this.opts.log,
+    })
+  }
+
+  private cred(): Credential | null {
+    if (this.credential === undefined) {
+      this.credential = this.opts.username !== undefined
+        ? {username: this.opts.username, password: this.opts.password}
+        : lookupCredential(this.registry, this.opts.dockerConfigDir)
+    }
+    return this.credential
+  }
+
+  /** Ping /v2/ to pick the scheme and learn the auth challenge. */
+  private async ping(): Promise<string> {
+    if (this.base) return this.base
+    const mayUseHttp = isLoopbackHost(this.endpoint) || this.opts.plainHttp
+    const attempts = mayUseHttp ? ['https', 'http'] : ['https']
+    let lastError: unknown
+    for (const scheme of attempts) {
+      const base = `${scheme}://${this.endpoint}`
+      try {
+        const res = await this.http(`${base}/v2/`, 'GET', {})
+        res.body?.resume()
+        if (res.status === 401) this.challenge = parseChallenge(res.headers.get('www-authenticate'))
+        this.base = base
+        this.opts.log?.(`using ${base} (ping ${res.status}${this.challenge ? `, ${this.challenge.scheme} auth` : ''})`)
+        return base
+      } catch (e) {
+        lastError = e
+        // A TLS error against a plain server or a refused https port: fall back to http where allowed.
+        if (!(e instanceof ImgvetError) || e.code === 'timeout') break
+      }
+    }
+    throw lastError
+  }
+
+  private async authHeader(scope: string | undefined): Promise<string | undefined> {
+    const ch = this.challenge
+    if (!ch) return undefined
+    if (ch.scheme === 'basic') {
+      const cred = this.cred()
+      return cred?.username !== undefined ? basicHeader(cred) : undefined
+    }
+    if (ch.scheme !== 'bearer') return undefined
+    const scopes = [...new Set([ch.params.scope, scope].filter((s): s is string => Boolean(s)))]
+    const key = scopes.join(' ')
+    let token = this.tokens.get(key)
+    if (!token) {
+      token = await fetchToken(ch, scopes, this.cred(), {timeoutMs: this.timeoutMs, retries: this.opts.retries ?? DEFAULT_RETRIES, agents: this.agents, log: this.opts.log})
+      this.tokens.set(key, token)
+    }
+    return `Bearer ${token}`
+  }
+
+  /** A request with auth: on 401 learn the (new) challenge, get a fresh token once, try again. */
+  async call(path: string, opts: CallOptions = {}): Promise<HttpResponse> {
+    const base = await this.ping()
+    const url = `${base}${path}`
+    const method = opts.method ?? 'GET'
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = {'user-agent': 'imgvet/0.1'}
+      if (opts.accept) headers.accept = opts.accept
+      const auth = await this.authHeader(opts.scope)
+      if (auth) headers.authorization = auth
+      const res = await this.http(url, method, headers)
+      if (res.status !== 401 || attempt > 0) return res
+      res.body?.resume()
+      const fresh = parseChallenge(res.headers.get('www-authenticate'))
+      if (!fresh) return res
+      this.challenge = fresh
+      this.tokens.clear()
+    }
+  }
+
+  /** Turn a non-2xx answer into a coded error naming the registry's own error code. */
+  async fail(res: HttpResponse, what: string): Promise<never> {
+    let detail = ''
+    try {
+      const body = await readBounded(res.body, MAX_ERROR_BODY, what)
+      const parsed = JSON.parse(body.toString('utf8')) as {errors?: Array<{code?: string; message?: string}>}
+      const first = parsed.errors?.[0]
+      if (first) detail = `: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`
+    } catch {
+      // Not a distribution error body; the status says enough.
+    }
+    const where = `${this.registry} ${what}`
+    if (res.status === 401) {
+      const anon = !this.cred()
+      throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ' (credentials rejected)'}${detail}`, where)
+    }
+    if (res.status === 403) throw new ImgvetError('unauthorized', `access denied${detail}`, where)
+    if (res.status === 404) throw new ImgvetError('not-found', `not found${detail}`, where)
+    if (res.status === 429) throw new ImgvetError('registry', `rate limited (429) after retries${detail}`, where)
+    throw new ImgvetError('registry', `unexpected HTTP ${res.status}${detail}`, where)
+  }
+
+  private async readManifest(res: HttpResponse, where: string): Promise<Buffer> {
+    const length = Number(res.headers.get('content-length') ?? NaN)
+    if (Number.isFinite(length) && length > MAX_MANIFEST_BYTES) {
+      res.body?.destroy()
+      throw new ImgvetError('too-large', `manifest of ${length} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit`, where)
+    }
+    return readBounded(res.body, MAX_MANIFEST_BYTES, where)
+  }
+
+  /** GET a manifest by tag or digest. Its digest is computed from the raw bytes, never taken from a header. */
+  async getManifest(repository: string, reference: string): Promise<RawManifest> {
+    const where = `${this.registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`
+    const res = await this.call(`/v2/${repository}/manifests/${reference}`, {accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`})
+    if (res.status !== 200) await this.fail(res, `manifest ${where}`)
+    const bytes = await this.readManifest(res, where)
+    const mediaType = manifestMediaType(res.headers.get('content-type'), bytes)
+    if (SCHEMA1_TYPES.has(mediaType)) {
+      throw new ImgvetError('unsupported', 'Docker schema1 manifests are deprecated and not supported; re-push the image with a current client', where)
+    }
+    let digest: string
+    if (reference.includes(':')) {
+      verifyBytes(bytes, {digest: reference}, where)
+      digest = reference
+    } else {
+      digest = digestOf(bytes)
+      const header = res.headers.get('docker-content-digest')
+      if (header?.startsWith('sha256:') && header !== digest) {
+        throw new ImgvetError('integrity', `registry says ${header} but the manifest bytes hash to ${digest}`, where)
+      }
+    }
+    return {mediaType, digest, bytes}
+  }
+
+  /** HEAD a manifest: its descriptor, or null when it does not exist. */
+  async headManifest(repository: string, reference: string): Promise<Descriptor | null> {
+    const res = await this.call(`/v2/${repository}/manifests/${reference}`, {method: 'HEAD', accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`})
+    if (res.status === 404) return null
+    if (res.status !== 200) await this.fail(res, `manifest ${repository}:${reference}`)
+    const digest = res.headers.get('docker-content-digest')
+    const size = Number(res.headers.get('content-length') ?? NaN)
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? ''
+    if (!digest || !Number.isFinite(size)) {
+      // Some registries omit the digest on HEAD; GET gives the truth.
+      const raw = await this.getManifest(repository, reference)
+      return {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}
+    }
+    parseDigest(digest, `${this.registry}/${repository}:${reference}`)
+    return {mediaType, digest, size}
+  }
+
+  /** Open a blob: the stream fails unless exactly `desc.size` bytes hashing to `desc.digest` arrive. */
+  async openBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable> {
+    const where = `${this.registry}/${repository}@${desc.digest}`
+    parseDigest(desc.digest, where)
+    const res = await this.call(`/v2/${repository}/blobs/${desc.digest}`, {scope: `repository:${repository}:pull`})
+    if (res.status !== 200) await this.fail(res, `blob ${desc.digest}`)
+    const length = Number(res.headers.get('content-length') ?? NaN)
+    if (Number.isFinite(length) && length !== desc.size) {
+      res.body?.destroy()
+      throw new ImgvetError('integrity', `size mismatch: descriptor says ${desc.size} bytes, server sends ${length}`, where)
+    }
+    if (!res.body) throw new ImgvetError('registry', 'blob response without body', where)
+    const verify = new VerifyingStream({digest: desc.digest, size: desc.size}, where)
+    const body = res.body
+    body.on('data', (c: Buffer) => {
+      this.bytesDownloaded += c.length
+    })
+    body.on('error', (e) => verify.destroy(e instanceof ImgvetError ? e : new ImgvetError('network', `blob download failed: ${e.message}`, where, {cause: e})))
+    // If the consumer gives up early, release the socket too.
+    verify.once('close', () => {
+      if (!body.readableEnded) body.destroy()
+    })
+    return body.pipe(verify)
+  }
+
+  /** Every repository, following `Link: <...>; rel="next"` pages. */
+  async *catalog(pageSize = 100): AsyncGenerator<string> {
+    let path: string | null = `/v2/_catalog?n=${pageSize}`
+    while (path) {
+      const res = await this.call(path, {scope: 'registry:catalog:*'})
+      if (res.status !== 200) await this.fail(res, 'catalog')
+      const body = await readBounded(res.body, MAX_MANIFEST_BYTES, `${this.registry} catalog`)
+      const json = parseJson(body, `${this.registry} catalog`) as {repositories?: unknown}
+      if (!Array.isArray(json.repositories)) throw new ImgvetError('registry', 'catalog answer without repositories', this.registry)
+      for (const r of json.repositories) if (typeof r === 'string') yield r
+      path = nextLink(res.headers.get('link'))
+    }
+  }
+
+  /** All tags of a repository, sorted (the distribution registry returns them unsorted and ignores n/last). */
+  async tags(repository: string): Promise<string[]> {
+    const out: string[] = []
+    let path: string | null = `/v2/${repository}/tags/list`
+    while (path) {
+      const res = await this.call(path, {scope: `repository:${repository}:pull`})
+      if (res.status !== 200) await this.fail(res, `tags of ${repository}`)
+      const body = await readBounded(res.body, MAX_MANIFEST_BYTES, `${this.registry}/${repository} tags`)
+      const json = parseJson(body, `${this.registry}/${repository} tags`) as {tags?: unknown}
+      if (Array.isArray(json.tags)) for (const t of json.tags) if (typeof t === 'string') out.push(t)
+      path = nextLink(res.headers.get('link'))
+    }
+    return [...new Set(out)].sort()
+  }
+
+  /**
+   * OCI 1.1 referrers API. Returns null when the registry does not implement it (404/400/406 or a non-index
+   * answer), so callers fall back to the `sha256-<hex>` tag as go-containerregistry does.
+   */
+  async referrersApi(repository: string, digest: string): Promise<Buffer | null> {
+    const res = await this.call(`/v2/${repository}/referrers/${digest}`, {accept: 'application/vnd.oci.image.index.v1+json', scope: `repository:${repository}:pull`})
+    if ([404, 400, 406, 405].includes(res.status)) {
+      res.body?.resume()
+      return null
+    }
+    if (res.status !== 200) await this.fail(res, `referrers of ${digest}`)
+    const type = res.headers.get('content-type') ?? ''
+    const body = await readBounded(res.body, MAX_MANIFEST_BYTES, `${this.registry}/${repository} referrers`)
+    if (!type.includes('application/vnd.oci.image.index.v1+json')) return null
+    return body
+  }
+
+  close(): void {
+    this.agents.http.destroy()
+    this.agents.https.destroy()
+  }
+
+  describe(url: string): string {
+    return redactUrl(url)
+  }
+}
+
+function parseJson(body: Buffer, where: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'))
+  } catch (e) {
+    throw new ImgvetError('registry', `invalid JSON: ${(e as Error).message}`, where)
+  }
+}
+
+/** `Link: </v2/_catalog?last=x&n=5>; rel="next"` → the path to fetch next. */
+export function nextLink(header: string | null): string | null {
+  if (!header) return null
+  const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header)
+  if (!m?.[1]) return null
+  try {
+    const u = new URL(m[1], 'http://placeholder')
+    return `${u.pathname}${u.search}`
+  } catch {
+    return null
+  }
+}
+
+function manifestMediaType(header: string | null, bytes: Buffer): string {
+  const fromHeader = header?.split(';')[0]?.trim()
+  if (fromHeader && fromHeader !== 'application/json' && fromHeader !== 'text/plain') return fromHeader
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as {mediaType?: unknown; schemaVersion?: unknown; manifests?: unknown}
+    if (typeof parsed.mediaType === 'string') return parsed.mediaType
+    if (parsed.schemaVersion === 1) return 'application/vnd.docker.distribution.manifest.v1+json'
+    return Array.isArray(parsed.manifests) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json'
+  } catch {
+    return fromHeader ?? 'application/octet-stream'
+  }
+}
+
+/** One client per registry host for the life of a command; passed in, never global. */
+export class Registries {
+  private readonly clients = new Map<string, RegistryClient>()
+  constructor(readonly opts: RegistryOptions) {}
+
+  get(registry: string): RegistryClient {
+    let c = this.clients.get(registry)
+    if (!c) {
+      c = new RegistryClient(registry, this.opts)
+      this.clients.set(registry, c)
+    }
+    return c
+  }
+
+  get bytesDownloaded(): number {
+    let n = 0
+    for (const c of this.clients.values()) n += c.bytesDownloaded
+    return n
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close()
+  }
+}

@@ -1,0 +1,189 @@
+import fetch, {type Response, type RequestInit} from 'node-fetch'
+import type {Readable} from 'node:stream'
+import {ImgvetError} from '../errors.js'
+import type {Agents} from './tls.js'
+
+export interface HttpRequest {
+  method?: 'GET' | 'HEAD' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+  timeoutMs: number
+  retries: number
+  agents: Agents
+  log?: (msg: string) => void
+}
+
+export interface HttpResponse {
+  status: number
+  headers: Response['headers']
+  url: string
+  /** Body stream guarded by an idle timeout; null for HEAD. */
+  body: Readable | null
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504])
+const RETRY_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET'])
+const MAX_REDIRECTS = 5
+const MAX_RETRY_AFTER_MS = 60_000
+
+/** Retry-After as seconds or an HTTP date; capped so a hostile server cannot park us for hours. */
+export function retryAfterMs(value: string | null, attempt: number): number {
+  const backoff = Math.min(200 * 2 ** attempt, 5_000) + Math.floor(Math.random() * 100)
+  if (!value) return backoff
+  const secs = Number(value)
+  if (Number.isFinite(secs) && secs >= 0) return Math.min(secs * 1000, MAX_RETRY_AFTER_MS)
+  const at = Date.parse(value)
+  if (!Number.isNaN(at)) return Math.min(Math.max(at - Date.now(), 0), MAX_RETRY_AFTER_MS)
+  return backoff
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function errnoOf(e: unknown): string | undefined {
+  const err = e as {code?: string; errno?: string; cause?: {code?: string}}
+  return err.code ?? err.errno ?? err.cause?.code
+}
+
+/**
+ * One HTTP exchange with the rules every registry call needs: a timeout on headers and on every body read,
+ * bounded retries with backoff on 429/502/503/504 and resets (honouring Retry-After), and redirects followed by hand
+ * so that Authorization never travels to another host.
+ */
+export async function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
+  let attempt = 0
+  for (;;) {
+    try {
+      const res = await requestFollowingRedirects(url, req)
+      if (RETRY_STATUS.has(res.status) && attempt < req.retries) {
+        const wait = retryAfterMs(res.headers.get('retry-after'), attempt)
+        req.log?.(`${res.status} from ${url}; retry ${attempt + 1}/${req.retries} in ${wait} ms`)
+        res.body?.destroy()
+        attempt++
+        await sleep(wait)
+        continue
+      }
+      return res
+    } catch (e) {
+      const code = errnoOf(e)
+      const transient = code !== undefined && RETRY_ERRNO.has(code)
+      if (transient && attempt < req.retries && (req.method ?? 'GET') !== 'POST') {
+        const wait = retryAfterMs(null, attempt)
+        req.log?.(`${code} on ${url}; retry ${attempt + 1}/${req.retries} in ${wait} ms`)
+        attempt++
+        await sleep(wait)
+        continue
+      }
+      throw toNetworkError(e, url, req.timeoutMs)
+    }
+  }
+}
+
+function toNetworkError(e: unknown, url: string, timeoutMs: number): ImgvetError {
+  if (e instanceof ImgvetError) return e
+  const err = e as Error & {type?: string}
+  if (err.name === 'AbortError' || err.type === 'aborted') {
+    return new ImgvetError('timeout', `no answer within ${Math.round(timeoutMs / 1000)} s`, redactUrl(url))
+  }
+  const code = errnoOf(e)
+  const what = err.message?.replace(/^request to \S+ failed, reason: /, '') ?? String(e)
+  return new ImgvetError('network', code && !what.includes(code) ? `${code}: ${what}` : what, redactUrl(url), {cause: e})
+}
+
+/** URLs of presigned redirects carry credentials in the query; never print them. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.search) u.search = '?…'
+    u.username = ''
+    u.password = ''
+    return u.toString()
+  } catch {
+    return url
+  }
+}
+
+async function requestFollowingRedirects(url: string, req: HttpRequest): Promise<HttpResponse> {
+  const origin = new URL(url).host
+  let current = url
+  let headers = {...(req.headers ?? {})}
+  for (let hop = 0; ; hop++) {
+    const res = await requestOnce(current, {...req, headers})
+    if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+      const location = res.headers.get('location')
+      res.body?.destroy()
+      if (!location) throw new ImgvetError('registry', `redirect ${res.status} without Location`, redactUrl(current))
+      if (hop >= MAX_REDIRECTS) throw new ImgvetError('registry', `more than ${MAX_REDIRECTS} redirects`, redactUrl(url))
+      const next = new URL(location, current)
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw new ImgvetError('registry', `redirect to unsupported scheme ${next.protocol}`, redactUrl(current))
+      }
+      if (next.host !== origin) {
+        // The registry's credentials are for the registry only: a blob store on another host gets none.
+        const {authorization: _drop, Authorization: _drop2, ...rest} = headers
+        headers = rest
+      }
+      req.log?.(`redirect ${res.status} to ${redactUrl(next.toString())}`)
+      current = next.toString()
+      continue
+    }
+    return res
+  }
+}
+
+async function requestOnce(url: string, req: HttpRequest): Promise<HttpResponse> {
+  const controller = new AbortController()
+  let timer = setTimeout(() => controller.abort(), req.timeoutMs)
+  const init: RequestInit = {
+    method: req.method ?? 'GET',
+    headers: req.headers,
+    body: req.body,
+    redirect: 'manual',
+    signal: controller.signal as RequestInit['signal'],
+    agent: (u: URL) => (u.protocol === 'http:' ? req.agents.http : req.agents.https),
+    compress: false,
+  }
+  let res: Response
+  try {
+    res = await fetch(url, init)
+  } finally {
+    clearTimeout(timer)
+  }
+  const body = req.method === 'HEAD' ? null : (res.body as Readable | null)
+  if (body) {
+    // Idle timeout: a server that stops sending mid-body must not hang us forever.
+    const arm = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        body.destroy(new ImgvetError('timeout', `body stalled for ${Math.round(req.timeoutMs / 1000)} s`, redactUrl(url)))
+        controller.abort()
+      }, req.timeoutMs)
+    }
+    arm()
+    body.on('data', arm)
+    body.once('close', () => clearTimeout(timer))
+    body.once('end', () => clearTimeout(timer))
+    body.once('error', () => clearTimeout(timer))
+  }
+  return {status: res.status, headers: res.headers, url, body}
+}
+
+/** Read a body up to `limit` bytes; more is an error, so a hostile 64 MiB manifest is never held in memory. */
+export async function readBounded(body: Readable | null, limit: number, where: string): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0)
+  const chunks: Buffer[] = []
+  let total = 0
+  try {
+    for await (const chunk of body) {
+      total += (chunk as Buffer).length
+      if (total > limit) {
+        body.destroy()
+        throw new ImgvetError('too-large', `response larger than ${limit} bytes`, where)
+      }
+      chunks.push(chunk as Buffer)
+    }
+  } catch (e) {
+    if (e instanceof ImgvetError) throw e
+    throw new ImgvetError('network', `reading response failed: ${(e as Error).message}`, where, {cause: e})
+  }
+  return Buffer.concat(chunks)
+}

@@ -1,0 +1,35 @@
+import type {Readable} from 'node:stream'
+import {ImgvetError} from '../errors.js'
+import type {Descriptor, ImageSource, RawManifest} from '../image/types.js'
+import {formatReference, type Reference} from '../reference/reference.js'
+import type {RegistryClient} from './client.js'
+
+/** A repository in a registry, as an ImageSource. Manifests fetched while resolving are kept, not fetched twice. */
+export class RegistrySource implements ImageSource {
+  readonly name: string
+  private readonly seen = new Map<string, RawManifest>()
+
+  constructor(readonly client: RegistryClient, readonly ref: Reference) {
+    this.name = formatReference(ref)
+  }
+
+  async resolve(): Promise<Descriptor> {
+    const raw = await this.client.getManifest(this.ref.repository, this.ref.digest ?? this.ref.tag ?? 'latest')
+    this.seen.set(raw.digest, raw)
+    return {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}
+  }
+
+  async fetchManifest(desc: Pick<Descriptor, 'digest'> & Partial<Descriptor>): Promise<RawManifest> {
+    const cached = this.seen.get(desc.digest)
+    const raw = cached ?? (await this.client.getManifest(this.ref.repository, desc.digest))
+    if (desc.size !== undefined && raw.bytes.length !== desc.size) {
+      throw new ImgvetError('integrity', `size mismatch: descriptor says ${desc.size} bytes, manifest has ${raw.bytes.length}`, `${this.name}@${desc.digest}`)
+    }
+    this.seen.set(raw.digest, raw)
+    return raw
+  }
+
+  openBlob(desc: Descriptor): Promise<Readable> {
+    return this.client.openBlob(this.ref.repository, desc)
+  }
+}
