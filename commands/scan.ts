@@ -1,0 +1,44 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from './_base.js'
+import {LayerCache} from '../src/cache/layer-cache.js'
+import {Registries} from '../src/registry/client.js'
+import {openSource} from '../src/image/open.js'
+import {parsePlatform} from '../src/image/manifest.js'
+import {loadAllowFile} from '../src/pipeline/allow-file.js'
+import {scanReport, scanSource} from '../src/pipeline/scan.js'
+import {applyAllowlist} from '../src/policy/allowlist.js'
+import {render, type Format} from '../src/report/render.js'
+import {useColor} from '../src/report/text.js'
+
+export default class Scan extends BaseCommand {
+  static summary = 'Scan every file of every layer (deleted ones too) and the config for credentials, keys and certificates.'
+  static examples = ['<%= config.bin %> scan registry.example.com/team/app:1.2', '<%= config.bin %> scan oci:examples/vulnerable --format sarif -o scan.sarif']
+  static args = {ref: Args.string({required: true, description: 'image to scan (docker://, oci:, oci-archive:, docker-archive:)'})}
+  static flags = {
+    ...BaseCommand.registryFlags,
+    ...BaseCommand.platformFlag,
+    format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    allow: Flags.string({description: 'YAML file of allowlist entries (id/path/fingerprint, reason, expires).'}),
+    'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.'}),
+    'cache-dir': Flags.string({description: 'Layer cache directory (default $XDG_CACHE_HOME/imgvet/layers).'}),
+    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Scan)
+    const registries = new Registries(await this.registryOptions(flags))
+    try {
+      const allow = flags.allow ? await loadAllowFile(flags.allow) : []
+      const source = await openSource(args.ref, registries)
+      const cache = flags['no-cache'] ? null : new LayerCache(flags['cache-dir'])
+      const result = await scanSource(source, {platform: parsePlatform(flags.platform), cache, maxLayerBytes: flags['max-layer-size'] * 1024 * 1024})
+      cache?.prune()
+      const {kept, suppressed, notices} = applyAllowlist(result.findings, allow, new Date(), flags.allow ?? '')
+      const report = scanReport(result, [...kept, ...notices], suppressed)
+      await this.emit(render(report, flags.format as Format, !flags.output && useColor()), flags.output)
+    } finally {
+      registries.close()
+    }
+  }
+}

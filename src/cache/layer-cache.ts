@@ -1,0 +1,89 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import {gunzipSync, gzipSync} from 'node:zlib'
+import type {FileCheck} from '../checks/check.js'
+import type {LayerScan} from '../layers/scan-layer.js'
+
+/** Bump when the shape of a cached LayerScan changes. */
+export const LAYER_RESULT_SCHEMA = 1
+const DEFAULT_MAX_ENTRIES = 20_000
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
+  return join(base, 'imgvet', 'layers')
+}
+
+/**
+ * Everything that can change a layer's result goes into the key: the uncompressed content (diffID), the result
+ * schema, every check's id and version, and the walk options. A changed rule therefore invalidates exactly the
+ * layers it must, and a stale result can never be served.
+ */
+export function layerCacheKey(diffId: string, checks: readonly FileCheck[], walkOptions: Record<string, unknown>): string {
+  const material = JSON.stringify({
+    schema: LAYER_RESULT_SCHEMA,
+    diffId,
+    checks: checks.map((c) => [c.id, c.version]).sort(),
+    walkOptions,
+  })
+  return createHash('sha256').update(material).digest('hex')
+}
+
+/** Per-layer results on disk, gzipped JSON, written atomically, pruned oldest-first past a bound. */
+export class LayerCache {
+  hits = 0
+  misses = 0
+  constructor(readonly dir: string = defaultCacheDir(), private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+
+  private file(key: string): string {
+    return join(this.dir, key.slice(0, 2), `${key}.json.gz`)
+  }
+
+  get(key: string): LayerScan | null {
+    const f = this.file(key)
+    try {
+      const scan = JSON.parse(gunzipSync(readFileSync(f)).toString('utf8')) as LayerScan
+      const now = new Date()
+      utimesSync(f, now, now)
+      this.hits++
+      return scan
+    } catch {
+      // Missing or unreadable (a crash mid-write cannot happen thanks to rename, but a disk can lie): rescan.
+      this.misses++
+      return null
+    }
+  }
+
+  put(key: string, scan: LayerScan): void {
+    const f = this.file(key)
+    try {
+      mkdirSync(join(f, '..'), {recursive: true})
+      const tmp = `${f}.tmp-${randomBytes(4).toString('hex')}`
+      writeFileSync(tmp, gzipSync(JSON.stringify(scan), {level: 1}))
+      renameSync(tmp, f)
+    } catch {
+      // A cache that cannot be written only costs time next run; never fail a scan for it.
+    }
+  }
+
+  /** Drop the least recently used entries beyond the bound (caches that grow forever are a known complaint). */
+  prune(): number {
+    let files: Array<{f: string; t: number}> = []
+    try {
+      for (const d of readdirSync(this.dir)) {
+        const sub = join(this.dir, d)
+        for (const n of readdirSync(sub)) {
+          const f = join(sub, n)
+          files.push({f, t: statSync(f).mtimeMs})
+        }
+      }
+    } catch {
+      return 0
+    }
+    if (files.length <= this.maxEntries) return 0
+    files = files.sort((a, b) => a.t - b.t).slice(0, files.length - this.maxEntries)
+    for (const {f} of files) rmSync(f, {force: true})
+    return files.length
+  }
+}

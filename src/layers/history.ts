@@ -1,0 +1,75 @@
+import type {FinalView} from '../checks/check.js'
+import type {Finding, LayerRef} from '../findings/finding.js'
+import type {WalkEntry} from './entry.js'
+import type {LayerScan} from './scan-layer.js'
+
+interface Live {
+  layer: number
+  entry: WalkEntry
+}
+
+export interface Merged {
+  view: FinalView
+  findings: Finding[]
+}
+
+function under(dir: string): string {
+  return dir === '/' ? '/' : `${dir}/`
+}
+
+/**
+ * Replay the layers' records in order to get the final filesystem and, for every finding, the layer that later
+ * deleted (whiteout) or replaced its file. Whiteouts apply before the same layer's own entries, opaque first, as
+ * the OCI spec says, whatever their order in the tar.
+ */
+export function mergeLayers(scans: readonly LayerScan[]): Merged {
+  const live = new Map<string, Live>()
+  const watched = new Map<string, number | null>()
+  for (const [i, s] of scans.entries()) for (const f of s.findings) watched.set(`${i}\0${f.path}`, null)
+  const refOf = (i: number): LayerRef => ({index: i, digest: scans[i]?.digest ?? ''})
+
+  const remove = (path: string, by: number) => {
+    const l = live.get(path)
+    if (!l) return
+    live.delete(path)
+    const key = `${l.layer}\0${path}`
+    if (watched.get(key) === null) watched.set(key, by)
+  }
+  const removeTree = (path: string, by: number, keepRoot: boolean) => {
+    const l = live.get(path)
+    if (!keepRoot) remove(path, by)
+    if (l && l.entry.type !== 'directory' && !keepRoot) return
+    const prefix = under(path)
+    for (const p of [...live.keys()]) if (p.startsWith(prefix) && p !== path) remove(p, by)
+  }
+
+  for (const [i, s] of scans.entries()) {
+    for (const w of s.whiteouts) if (w.opaque) removeTree(w.path, i, true)
+    for (const w of s.whiteouts) if (!w.opaque) removeTree(w.path, i, false)
+    for (const [path, type, mode, uid, gid, size, linkname] of s.entries) {
+      const prev = live.get(path)
+      if (prev && type !== 'directory') remove(path, i)
+      if (prev && prev.entry.type === 'directory' && type !== 'directory') removeTree(path, i, false)
+      const entry: WalkEntry = {path, type, mode, uid, gid, size, layer: refOf(i)}
+      if (linkname !== undefined) entry.linkname = linkname
+      live.set(path, {layer: i, entry})
+    }
+  }
+
+  const entries = new Map<string, WalkEntry>()
+  const files = new Map<string, Buffer>()
+  for (const [path, l] of live) {
+    entries.set(path, l.entry)
+    const kept = scans[l.layer]?.kept[path]
+    if (kept !== undefined) files.set(path, Buffer.from(kept, 'base64'))
+  }
+
+  const findings: Finding[] = []
+  for (const [i, s] of scans.entries()) {
+    for (const f of s.findings) {
+      const by = watched.get(`${i}\0${f.path}`)
+      findings.push({...f, layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)})
+    }
+  }
+  return {view: {entries, files}, findings}
+}

@@ -1,0 +1,225 @@
+import {createHash} from 'node:crypto'
+import {posix} from 'node:path'
+import {Writable} from 'node:stream'
+import {extract, type Header} from 'tar-stream'
+import type {Detection, FileCheck} from '../checks/check.js'
+import {KEPT_FILES} from '../checks/check.js'
+import {ImgvetError} from '../errors.js'
+import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
+import type {Layer} from '../image/image.js'
+import {decompress} from './decompress.js'
+import type {EntryType, WalkEntry} from './entry.js'
+
+/** A detection tied to its file, secret already turned into fingerprint + redacted evidence: safe to cache. */
+export type LayerFinding = Omit<Finding, 'layer' | 'removedIn'> & {path: string}
+
+/** Compact per-path record; enough to rebuild the final view and per-path history from a cache. */
+export type EntryRecord = [path: string, type: EntryType, mode: number, uid: number, gid: number, size: number, linkname?: string]
+
+export interface LayerScan {
+  digest: string
+  diffId: string | null
+  entries: EntryRecord[]
+  /** Paths this layer deletes from lower layers; `opaque` hides everything below a directory. */
+  whiteouts: Array<{path: string; opaque: boolean}>
+  findings: LayerFinding[]
+  /** base64 content of KEPT_FILES present in this layer. */
+  kept: Record<string, string>
+  files: number
+  bytes: number
+}
+
+export interface ScanLayerOptions {
+  checks: readonly FileCheck[]
+  maxLayerBytes: number
+}
+
+const KEPT = new Set(KEPT_FILES)
+const MAX_KEPT_BYTES = 1024 * 1024
+
+function entryType(t: Header['type']): EntryType {
+  switch (t) {
+    case 'file':
+    case 'contiguous-file':
+      return 'file'
+    case 'directory':
+      return 'directory'
+    case 'symlink':
+      return 'symlink'
+    case 'link':
+      return 'hardlink'
+    default:
+      return 'other'
+  }
+}
+
+/**
+ * Tar names are relative (`etc/passwd`, `./etc/passwd`). An absolute name or one that climbs out with `..` is
+ * something no builder writes: treat the layer as hostile rather than guess what the author meant.
+ */
+export function normaliseEntryPath(name: string, where: string): string {
+  if (name.includes('\0')) throw new ImgvetError('hostile-layer', 'tar entry name contains NUL', where)
+  if (name.startsWith('/')) throw new ImgvetError('hostile-layer', `tar entry has an absolute path "${name.slice(0, 200)}"`, where)
+  const parts: string[] = []
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue
+    if (p === '..') {
+      if (parts.length === 0) throw new ImgvetError('hostile-layer', `tar entry escapes the root "${name.slice(0, 200)}"`, where)
+      parts.pop()
+    } else parts.push(p)
+  }
+  return `/${parts.join('/')}`
+}
+
+function toLayerFinding(d: Detection, path: string): LayerFinding {
+  const f: LayerFinding = {
+    id: d.id,
+    severity: d.severity,
+    category: d.category,
+    title: d.title,
+    rule: d.rule,
+    path,
+    evidence: d.evidence ?? redact(d.secret),
+    fingerprint: fingerprint(d.id, path, d.secret),
+  }
+  if (d.line !== undefined) f.line = d.line
+  if (d.note) f.note = d.note
+  return f
+}
+
+/** Read at most `max` bytes of an entry's stream, draining the rest so the tar parser can move on. */
+function readEntry(stream: NodeJS.EventEmitter, max: number): Promise<{buf: Buffer; truncated: boolean}> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let have = 0
+    let truncated = false
+    stream.on('data', (c: Buffer) => {
+      if (have >= max) {
+        truncated = true
+        return
+      }
+      const take = have + c.length > max ? c.subarray(0, max - have) : c
+      if (take.length < c.length) truncated = true
+      chunks.push(take)
+      have += take.length
+    })
+    stream.on('end', () => resolve({buf: Buffer.concat(chunks), truncated}))
+    stream.on('error', reject)
+  })
+}
+
+/**
+ * One pass over one layer: decompress (bounded), hash for the diffID, parse tar entries, give each entry to the
+ * checks that want it. Content is read only when a check asks, up to the largest bound among them.
+ */
+export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName: string): Promise<LayerScan> {
+  const where = `${imageName} layer ${layer.index} ${layer.descriptor.digest}`
+  const ref: LayerRef = {index: layer.index, digest: layer.descriptor.digest}
+  const compressed = await layer.open()
+  const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
+  const diffHash = createHash('sha256')
+  const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], kept: {}, files: 0, bytes: 0}
+  const seen = new Set<string>()
+  const parser = extract()
+
+  parser.on('entry', (header, stream, next) => {
+    const handle = async () => {
+      const path = normaliseEntryPath(header.name, where)
+      const base = posix.basename(path)
+      if (base.startsWith('.wh.')) {
+        const dir = posix.dirname(path)
+        if (base === '.wh..wh..opq') scan.whiteouts.push({path: dir, opaque: true})
+        else if (!base.startsWith('.wh..wh.')) scan.whiteouts.push({path: posix.join(dir, base.slice(4)), opaque: false})
+        stream.resume()
+        return
+      }
+      const type = entryType(header.type)
+      if (seen.has(path) && type !== 'directory') {
+        // The spec forbids duplicates; the later one wins on extraction, so scan both but record once.
+        scan.entries = scan.entries.filter((e) => e[0] !== path)
+      }
+      seen.add(path)
+      const entry: WalkEntry = {
+        path,
+        type,
+        mode: header.mode ?? 0,
+        uid: header.uid ?? 0,
+        gid: header.gid ?? 0,
+        size: header.size ?? 0,
+        layer: ref,
+      }
+      if (header.linkname) entry.linkname = type === 'hardlink' ? normaliseEntryPath(header.linkname, where) : header.linkname
+      if (header.mtime) entry.mtime = header.mtime
+      const rec: EntryRecord = [path, type, entry.mode, entry.uid, entry.gid, entry.size]
+      if (entry.linkname !== undefined) rec.push(entry.linkname)
+      scan.entries.push(rec)
+      if (type !== 'file') {
+        for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of c.inspect(entry, null, false)) scan.findings.push(toLayerFinding(d, path))
+        stream.resume()
+        return
+      }
+      scan.files++
+      const wanting: FileCheck[] = []
+      let max = KEPT.has(path) ? MAX_KEPT_BYTES : 0
+      for (const c of opts.checks) {
+        const w = c.wants(entry)
+        if (w === 'header') for (const d of c.inspect(entry, null, false)) scan.findings.push(toLayerFinding(d, path))
+        else if (w === 'content') {
+          wanting.push(c)
+          max = Math.max(max, c.maxBytes ?? 1024 * 1024)
+        }
+      }
+      if (max === 0 || entry.size === 0) {
+        stream.resume()
+        if (wanting.length === 0) return
+      }
+      const {buf, truncated} = max > 0 ? await readEntry(stream, max) : {buf: Buffer.alloc(0), truncated: false}
+      if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
+      for (const c of wanting) {
+        const limit = c.maxBytes ?? 1024 * 1024
+        const view = buf.length > limit ? buf.subarray(0, limit) : buf
+        for (const d of c.inspect(entry, view, truncated || buf.length > limit)) scan.findings.push(toLayerFinding(d, path))
+      }
+    }
+    handle().then(() => next(), (e: unknown) => next(e as Error))
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    let failed = false
+    const fail = (e: unknown) => {
+      if (failed) return
+      failed = true
+      tar.destroy()
+      parser.destroy()
+      reject(e instanceof ImgvetError ? e : new ImgvetError('hostile-layer', `layer is not a valid tar: ${(e as Error).message}`, where))
+    }
+    tar.on('error', fail)
+    parser.on('error', fail)
+    parser.on('finish', () => {
+      if (!failed) resolve()
+    })
+    // Hash everything that comes out of the decompressor, including what follows the tar end marker.
+    const hasher = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        scan.bytes += chunk.length
+        diffHash.update(chunk)
+        if (!parser.write(chunk)) parser.once('drain', () => cb())
+        else cb()
+      },
+      final(cb) {
+        ;(parser as unknown as {end(): void}).end()
+        cb()
+      },
+    })
+    hasher.on('error', fail)
+    tar.pipe(hasher)
+  })
+
+  if (layer.diffId) {
+    const actual = `sha256:${diffHash.digest('hex')}`
+    if (layer.diffId.startsWith('sha256:') && actual !== layer.diffId) {
+      throw new ImgvetError('integrity', `diffID mismatch: config says ${layer.diffId}, uncompressed layer hashes to ${actual}`, where)
+    }
+  }
+  return scan
+}

@@ -1,0 +1,83 @@
+import type {FileCheck} from '../checks/check.js'
+import {layerCacheKey, type LayerCache} from '../cache/layer-cache.js'
+import type {Image, Layer} from '../image/image.js'
+import {isFilesystemLayer} from '../image/manifest.js'
+import {mergeLayers, type Merged} from './history.js'
+import {scanLayer, type LayerScan} from './scan-layer.js'
+
+export const DEFAULT_MAX_LAYER_BYTES = 32 * 1024 ** 3
+
+export interface WalkOptions {
+  checks: readonly FileCheck[]
+  maxLayerBytes?: number
+  /** Layers scanned at once; decompression runs on libuv's pool, so 2 keeps both cores busy. */
+  concurrency?: number
+  cache?: LayerCache | null
+  onLayer?: (layer: Layer, fromCache: boolean) => void
+}
+
+export interface WalkStats {
+  layers: number
+  files: number
+  bytes: number
+  seconds: number
+  layersScanned: number
+  layersFromCache: number
+}
+
+export interface WalkResult extends Merged {
+  scans: LayerScan[]
+  stats: WalkStats
+}
+
+function emptyScan(layer: Layer): LayerScan {
+  return {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], kept: {}, files: 0, bytes: 0}
+}
+
+/** Walk every layer of an image once (or take it from the cache), then merge into the final view. */
+export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkResult> {
+  const started = Date.now()
+  const maxLayerBytes = opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES
+  const scans: LayerScan[] = new Array(image.layers.length)
+  let scanned = 0
+  let fromCache = 0
+  let next = 0
+  const work = async () => {
+    while (next < image.layers.length) {
+      const layer = image.layers[next++] as Layer
+      if (!isFilesystemLayer(layer.descriptor)) {
+        scans[layer.index] = emptyScan(layer)
+        continue
+      }
+      // Only a verified diffID identifies the content; without one the layer is always scanned.
+      const key = layer.diffId && opts.cache ? layerCacheKey(layer.diffId, opts.checks, {maxLayerBytes}) : null
+      const cached = key && opts.cache ? opts.cache.get(key) : null
+      if (cached) {
+        // The same content can sit behind another compressed digest: report this image's.
+        scans[layer.index] = {...cached, digest: layer.descriptor.digest}
+        fromCache++
+        opts.onLayer?.(layer, true)
+        continue
+      }
+      const scan = await scanLayer(layer, {checks: opts.checks, maxLayerBytes}, image.name)
+      if (key && opts.cache) opts.cache.put(key, scan)
+      scans[layer.index] = scan
+      scanned++
+      opts.onLayer?.(layer, false)
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency ?? 2, image.layers.length))}, work))
+  const merged = mergeLayers(scans)
+  return {
+    ...merged,
+    scans,
+    stats: {
+      layers: image.layers.length,
+      files: scans.reduce((n, s) => n + s.files, 0),
+      bytes: scans.reduce((n, s) => n + s.bytes, 0),
+      seconds: (Date.now() - started) / 1000,
+      layersScanned: scanned,
+      layersFromCache: fromCache,
+    },
+  }
+}

@@ -1,0 +1,84 @@
+import type {FileCheck} from '../checks/check.js'
+import {detectConfigSecrets} from '../checks/config-secrets.js'
+import {FILE_CHECKS} from '../checks/index.js'
+import type {LayerCache} from '../cache/layer-cache.js'
+import {fingerprint, redact, type Finding} from '../findings/finding.js'
+import {loadImage, type Image} from '../image/image.js'
+import {formatPlatform} from '../image/manifest.js'
+import type {ImageSource, Platform} from '../image/types.js'
+import {walkImage, type WalkResult} from '../layers/walk.js'
+import type {Layer} from '../image/image.js'
+import {summarise, type Report} from '../report/types.js'
+
+export const VERSION = '0.1.0'
+
+export interface ScanOptions {
+  platform: Platform
+  checks?: readonly FileCheck[]
+  cache?: LayerCache | null
+  maxLayerBytes?: number
+  concurrency?: number
+  onLayer?: (layer: Layer, fromCache: boolean) => void
+}
+
+export interface ScanResult {
+  image: Image
+  walk: WalkResult
+  /** File findings from the walk plus secrets in the config (ENV, labels, history). */
+  findings: Finding[]
+}
+
+/** Findings about what anyone who can pull the image sees in its config, without opening a layer. */
+export function configSecretFindings(image: Image): Finding[] {
+  return detectConfigSecrets(image.config).map((d) => {
+    const f: Finding = {
+      id: d.id,
+      severity: d.severity,
+      category: d.category,
+      title: `${d.title} (${d.where})`,
+      rule: d.rule,
+      path: null,
+      layer: null,
+      removedIn: null,
+      evidence: d.evidence ?? redact(d.secret),
+      fingerprint: fingerprint(d.id, d.where, d.secret),
+    }
+    if (d.note) f.note = d.note
+    return f
+  })
+}
+
+/** Load the image, walk every layer once, add config secrets. */
+export async function scanSource(source: ImageSource, opts: ScanOptions): Promise<ScanResult> {
+  const image = await loadImage(source, opts.platform)
+  return scanLoadedImage(image, opts)
+}
+
+export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'platform'>): Promise<ScanResult> {
+  const walk = await walkImage(image, {
+    checks: opts.checks ?? FILE_CHECKS,
+    cache: opts.cache,
+    maxLayerBytes: opts.maxLayerBytes,
+    concurrency: opts.concurrency,
+    onLayer: opts.onLayer,
+  })
+  return {image, walk, findings: [...configSecretFindings(image), ...walk.findings]}
+}
+
+export function scanReport(r: ScanResult, findings: Finding[] = r.findings, suppressed?: Finding[]): Report {
+  return {
+    kind: 'scan',
+    tool: {name: 'imgvet', version: VERSION},
+    image: {reference: r.image.name, digest: r.image.digest, platform: formatPlatform(r.image.platform)},
+    findings,
+    suppressed,
+    summary: summarise(findings),
+    stats: {
+      layers: r.walk.stats.layers,
+      files: r.walk.stats.files,
+      bytes: r.walk.stats.bytes,
+      seconds: r.walk.stats.seconds,
+      layersFromCache: r.walk.stats.layersFromCache,
+    },
+  }
+}

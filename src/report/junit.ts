@@ -1,0 +1,37 @@
+import type {Report} from './types.js'
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '')
+}
+
+/**
+ * One testcase per finding that fails the verdict (failure) or not (passed, with the finding as system-out), plus
+ * one for the verdict itself, so the counts a dashboard shows match the report.
+ */
+export function renderJunit(r: Report): string {
+  const failing = new Set((r.reasons ?? []).map((x) => x.id))
+  const cases: string[] = []
+  let failures = 0
+  const suite = esc(r.image.reference)
+  const verdictFailed = r.verdict === 'fail'
+  cases.push(`    <testcase classname="${suite}" name="verdict${r.policy ? ` (${esc(r.policy.name)})` : ''}">${verdictFailed ? `<failure message="${esc((r.reasons ?? []).map((x) => x.message).join('; ').slice(0, 2000))}" type="policy"/>` : ''}</testcase>`)
+  if (verdictFailed) failures++
+  for (const f of r.findings) {
+    const name = `${f.id} ${f.path ?? ''}${f.line ? `:${f.line}` : ''}`.trim()
+    const fails = r.kind === 'vet' ? failing.has(f.id) : f.severity === 'critical' || f.severity === 'high'
+    if (fails) failures++
+    const body = fails
+      ? `<failure message="${esc(f.title)}" type="${esc(f.severity)}">${esc(`${f.evidence}${f.layer ? ` (layer ${f.layer.index})` : ''}`)}</failure>`
+      : `<system-out>${esc(`${f.severity}: ${f.title}: ${f.evidence}`)}</system-out>`
+    cases.push(`    <testcase classname="${suite}.${esc(f.category)}" name="${esc(name)}">${body}</testcase>`)
+  }
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="imgvet" tests="${cases.length}" failures="${failures}" errors="0">`,
+    `  <testsuite name="${suite}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,74 @@
+import type {Finding, Severity} from '../findings/finding.js'
+import type {Report} from './types.js'
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
+const SECURITY_SEVERITY: Record<Severity, string> = {critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.1'}
+
+/**
+ * GitHub reads a location URI with a colon as a scheme and rejects it unless it matches the checkout, so in-image
+ * files become scheme-free pseudo-paths: `<repository>/<path-in-image>`; config findings point at the image itself.
+ */
+export function artifactUri(r: Report, f: Finding): string {
+  const repo = r.image.reference.replace(/^[a-z-]+:/, '').replace(/[@:].*$/, '').replace(/[^A-Za-z0-9._/-]/g, '_')
+  const inImage = f.path ? f.path.replace(/^\/+/, '') : 'image-config'
+  return `${repo}/${inImage}`.replace(/:/g, '_')
+}
+
+export function renderSarif(r: Report): string {
+  const rules = new Map<string, Finding>()
+  for (const f of r.findings) if (!rules.has(f.id)) rules.set(f.id, f)
+  const ruleIds = [...rules.keys()].sort()
+  const sarif = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'imgvet',
+            version: r.tool.version,
+            informationUri: 'https://github.com/imgvet/imgvet',
+            rules: ruleIds.map((id) => {
+              const f = rules.get(id) as Finding
+              return {
+                id,
+                name: id.replace(/[^A-Za-z0-9]+/g, '_'),
+                shortDescription: {text: f.title},
+                fullDescription: {text: `${f.title} (category ${f.category}; seed rule ${f.rule})`},
+                help: {text: `imgvet rule ${id}: ${f.title}. Remove the material from every layer (a later deletion does not remove it from the image) and rotate any exposed secret.`},
+                defaultConfiguration: {level: LEVEL[f.severity]},
+                properties: {'security-severity': SECURITY_SEVERITY[f.severity], tags: ['security', f.category, f.rule], precision: 'high'},
+              }
+            }),
+          },
+        },
+        automationDetails: {id: `imgvet/${r.image.reference.replace(/@.*$/, '')}/${r.image.platform}/`},
+        results: r.findings.map((f) => ({
+          ruleId: f.id,
+          ruleIndex: ruleIds.indexOf(f.id),
+          level: LEVEL[f.severity],
+          message: {text: `${f.title}${f.path ? ` in ${f.path}` : ''}${f.removedIn ? ` (deleted in layer ${f.removedIn.index}, still in layer ${f.layer?.index})` : ''}: ${f.evidence}`},
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: {uri: artifactUri(r, f)},
+                ...(f.line ? {region: {startLine: f.line}} : {}),
+              },
+              logicalLocations: f.layer ? [{name: `layer ${f.layer.index}`, fullyQualifiedName: f.layer.digest, kind: 'module'}] : [],
+            },
+          ],
+          partialFingerprints: {primaryLocationLineHash: f.fingerprint},
+          properties: {
+            severity: f.severity,
+            category: f.category,
+            layer: f.layer,
+            removedIn: f.removedIn,
+            imageDigest: r.image.digest,
+          },
+        })),
+        properties: r.verdict ? {verdict: r.verdict, policy: r.policy} : undefined,
+      },
+    ],
+  }
+  return `${JSON.stringify(sarif, null, 2)}\n`
+}

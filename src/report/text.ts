@@ -1,0 +1,94 @@
+import {SEVERITIES, type Finding, type Severity} from '../findings/finding.js'
+import {formatBytes} from './progress.js'
+import {SEED_RULE_TITLES, type Report} from './types.js'
+
+export interface TextOptions {
+  color: boolean
+}
+
+const COLORS: Record<Severity, string> = {critical: '\x1b[1;31m', high: '\x1b[31m', medium: '\x1b[33m', low: '\x1b[36m', info: '\x1b[2m'}
+
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb'
+}
+
+function sev(s: Severity, o: TextOptions): string {
+  const label = s.toUpperCase().padEnd(8)
+  return o.color ? `${COLORS[s]}${label}\x1b[0m` : label
+}
+
+function where(f: Finding): string {
+  const parts: string[] = []
+  if (f.path) parts.push(`${f.path}${f.line ? `:${f.line}` : ''}`)
+  if (f.layer && f.removedIn) {
+    parts.push(`deleted in layer ${f.removedIn.index} but still extractable from layer ${f.layer.index} (${f.layer.digest.slice(0, 19)})`)
+  } else if (f.layer) parts.push(`layer ${f.layer.index}`)
+  return parts.join('  ')
+}
+
+function findingLines(f: Finding, o: TextOptions): string[] {
+  const lines = [`  ${sev(f.severity, o)} ${f.id}  ${f.title}`]
+  const w = where(f)
+  if (w) lines.push(`           ${w}`)
+  if (f.evidence) lines.push(`           evidence: ${f.evidence}`)
+  if (f.note) lines.push(`           note: ${f.note}`)
+  return lines
+}
+
+function summaryTable(r: Report): string[] {
+  const s = r.summary.bySeverity
+  return [`Findings: ${SEVERITIES.map((k) => `${k} ${s[k]}`).join(', ')}`]
+}
+
+function bySeverity(a: Finding, b: Finding): number {
+  return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
+}
+
+/** `scan`: grouped by layer, so "what is in layer N" reads top to bottom; config findings first. */
+export function renderScanText(r: Report, o: TextOptions): string {
+  const out = [`Image: ${r.image.reference}`, `Digest: ${r.image.digest} (${r.image.platform})`]
+  if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
+  out.push(...summaryTable(r), '')
+  const groups = new Map<string, Finding[]>()
+  for (const f of r.findings) {
+    const key = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
+    const g = groups.get(key) ?? []
+    g.push(f)
+    groups.set(key, g)
+  }
+  const keys = [...groups.keys()].sort((a, b) => (a === 'Image config' ? -1 : b === 'Image config' ? 1 : Number(a.split(' ')[1]) - Number(b.split(' ')[1])))
+  for (const k of keys) {
+    out.push(k)
+    for (const f of (groups.get(k) ?? []).sort(bySeverity)) out.push(...findingLines(f, o))
+    out.push('')
+  }
+  if (r.findings.length === 0) out.push('No findings.')
+  return `${out.join('\n')}\n`
+}
+
+/** `vet`: the verdict first, then findings grouped by the seed rule they break. */
+export function renderVetText(r: Report, o: TextOptions): string {
+  const pass = r.verdict === 'pass'
+  const verdict = pass ? 'PASS' : 'FAIL'
+  const head = o.color ? `${pass ? '\x1b[1;32m' : '\x1b[1;31m'}${verdict}\x1b[0m` : verdict
+  const out = [`${head}  ${r.image.reference}`, `Digest: ${r.image.digest} (${r.image.platform})`, `Policy: ${r.policy?.name ?? '-'}${r.policy?.scope ? ` (scope ${r.policy.scope})` : ''}`]
+  out.push(...summaryTable(r))
+  if (r.reasons?.length) {
+    out.push('', 'Why it fails:')
+    for (const x of r.reasons) out.push(`  - [${x.id}] ${x.message}`)
+  }
+  for (const n of r.notes ?? []) out.push(`Note: ${n}`)
+  out.push('')
+  const groups = new Map<string, Finding[]>()
+  for (const f of r.findings) groups.set(f.rule, [...(groups.get(f.rule) ?? []), f])
+  for (const [rule, list] of groups) {
+    out.push(`${SEED_RULE_TITLES[rule] ?? rule}:`)
+    for (const f of list.sort(bySeverity)) out.push(...findingLines(f, o))
+    out.push('')
+  }
+  if (r.suppressed?.length) {
+    out.push(`Suppressed by the policy's allowlist: ${r.suppressed.length}`)
+    for (const f of r.suppressed) out.push(`  ${f.id} ${f.path ?? ''} (${f.note ?? ''})`)
+  }
+  return `${out.join('\n')}\n`
+}

@@ -1,0 +1,41 @@
+import type {Category, Finding, Severity} from '../findings/finding.js'
+
+/**
+ * What every renderer gets: plain data, nothing about how findings were made. `scan` fills image, findings and
+ * stats; `vet` adds the policy, verdict and reasons.
+ */
+export interface Report {
+  kind: 'scan' | 'vet'
+  tool: {name: 'imgvet'; version: string}
+  image: {reference: string; digest: string; platform: string}
+  findings: Finding[]
+  suppressed?: Finding[]
+  policy?: {name: string; scope: string | null}
+  verdict?: 'pass' | 'fail'
+  reasons?: Array<{id: string; message: string}>
+  /** Checks that could not run (e.g. signatures not checked), with why. */
+  notes?: string[]
+  summary: {bySeverity: Record<Severity, number>; byCategory: Partial<Record<Category, number>>}
+  stats?: {layers: number; files: number; bytes: number; seconds: number; layersFromCache?: number}
+}
+
+export function summarise(findings: readonly Finding[]): Report['summary'] {
+  const bySeverity: Record<Severity, number> = {critical: 0, high: 0, medium: 0, low: 0, info: 0}
+  const byCategory: Partial<Record<Category, number>> = {}
+  for (const f of findings) {
+    bySeverity[f.severity]++
+    byCategory[f.category] = (byCategory[f.category] ?? 0) + 1
+  }
+  return {bySeverity, byCategory}
+}
+
+export const SEED_RULE_TITLES: Record<string, string> = {
+  'no-credentials': 'Never bake credentials, keys or certificates into an image',
+  'non-root': 'Never run as root inside a container',
+  ports: 'Expose only the ports a service must offer',
+  'trust-external': 'Never implicitly trust an external image',
+  'single-owner': 'One owner and sensitivity per host',
+  'minimal-host': 'Keep the host (and image) minimal',
+  'daemon-tls': 'Reach the Docker daemon only over authenticated TLS',
+  rebuild: 'When in doubt, rebuild from a vetted Dockerfile',
+}
