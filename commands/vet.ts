@@ -1,0 +1,59 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from './_base.js'
+import {LayerCache} from '../src/cache/layer-cache.js'
+import {EXIT} from '../src/errors.js'
+import {Registries} from '../src/registry/client.js'
+import {openSource} from '../src/image/open.js'
+import {parsePlatform} from '../src/image/manifest.js'
+import {policyReference, vetSource} from '../src/pipeline/vet.js'
+import {loadPolicy} from '../src/policy/load.js'
+import {parseTransport} from '../src/reference/transport.js'
+import {progressBar} from '../src/report/progress.js'
+import {render, type Format} from '../src/report/render.js'
+import {useColor} from '../src/report/text.js'
+
+export default class Vet extends BaseCommand {
+  static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
+  static description = 'Exit codes: 0 the image passes the policy, 1 it fails, 2 bad input or policy, 3 could not complete.'
+  static examples = [
+    '<%= config.bin %> vet oci:examples/vulnerable',
+    '<%= config.bin %> vet registry.example.com/team/app@sha256:... --policy release-gate --format sarif -o vet.sarif',
+  ]
+  static args = {ref: Args.string({required: true, description: 'image to vet (docker://, oci:, oci-archive:, docker-archive:)'})}
+  static flags = {
+    ...BaseCommand.registryFlags,
+    ...BaseCommand.platformFlag,
+    policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
+    format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
+    'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.'}),
+    'cache-dir': Flags.string({description: 'Layer cache directory.'}),
+    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB.', default: 32 * 1024}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Vet)
+    const registries = new Registries(await this.registryOptions(flags))
+    const bar = progressBar('scanning')
+    try {
+      const policy = await loadPolicy(flags.policy)
+      const t = parseTransport(args.ref)
+      const source = await openSource(t, registries)
+      const cache = flags['no-cache'] ? null : new LayerCache(flags['cache-dir'])
+      const {report} = await vetSource(source, policyReference(t, flags.as), {
+        policy,
+        platform: parsePlatform(flags.platform),
+        cache,
+        maxLayerBytes: flags['max-layer-size'] * 1024 * 1024,
+      })
+      bar.end()
+      cache?.prune()
+      await this.emit(render(report, flags.format as Format, !flags.output && useColor()), flags.output)
+      process.exitCode = report.verdict === 'pass' ? EXIT.ok : EXIT.policyFailed
+    } finally {
+      bar.end()
+      registries.close()
+    }
+  }
+}

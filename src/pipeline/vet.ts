@@ -1,0 +1,89 @@
+import {basename} from 'node:path'
+import {runImageChecks} from '../checks/index.js'
+import type {LayerCache} from '../cache/layer-cache.js'
+import type {Finding} from '../findings/finding.js'
+import type {Image} from '../image/image.js'
+import {loadImage} from '../image/image.js'
+import {formatPlatform} from '../image/manifest.js'
+import type {ImageSource, Platform} from '../image/types.js'
+import {evaluate, requirementsFor, type Checked} from '../policy/evaluate.js'
+import {scopeName} from '../policy/match.js'
+import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
+import {parseReference, withDigest, type Reference} from '../reference/reference.js'
+import type {Transport} from '../reference/transport.js'
+import {summarise, type Report} from '../report/types.js'
+import {scanLoadedImage, VERSION} from './scan.js'
+
+/** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
+export interface SupplyChainOutcome {
+  findings: Finding[]
+  checked: Checked
+  notes?: string[]
+}
+export type SupplyChainStage = (image: Image, requirements: ScopeRequirements) => Promise<SupplyChainOutcome>
+
+export interface VetOptions {
+  policy: Policy
+  platform: Platform
+  cache?: LayerCache | null
+  maxLayerBytes?: number
+  supplyChain?: SupplyChainStage
+  now?: Date
+}
+
+export interface VetResult {
+  image: Image
+  verdict: Verdict
+  report: Report
+}
+
+/**
+ * The name policy scopes are matched against. Registry images use their reference; a local layout or archive is
+ * `oci/<name>` unless the caller says what it stands for (`--as`), e.g. the registry it is about to be pushed to.
+ */
+export function policyReference(t: Transport, as?: string): Reference {
+  if (as) return parseReference(as)
+  if (t.kind === 'registry') return t.ref
+  const name = basename(t.path).toLowerCase().replace(/\.(tar|oci)$/, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'image'
+  return {registry: t.kind === 'docker-archive' ? 'docker-archive' : 'oci', repository: name, tag: t.tag ?? 'latest'}
+}
+
+/** pull (streamed) → supply chain → walk → config checks → policy. Nothing is written to disk but the cache. */
+export async function vetSource(source: ImageSource, ref: Reference, opts: VetOptions): Promise<VetResult> {
+  const image = await loadImage(source, opts.platform)
+  const requirements = requirementsFor(opts.policy, ref)
+  const now = opts.now ?? new Date()
+  const supply: SupplyChainOutcome = opts.supplyChain ? await opts.supplyChain(image, requirements) : {findings: [], checked: {}, notes: ['signatures and provenance not checked (local source)']}
+  const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes})
+  const configFindings = runImageChecks({config: image.config, view: scan.walk.view, requirements, now, annotations: image.manifest.annotations})
+  const verdict = evaluate({
+    policy: opts.policy,
+    // Scope is chosen by name; the digest tells a gate the reference was pinned.
+    reference: ref,
+    findings: [...supply.findings, ...scan.findings, ...configFindings],
+    checked: supply.checked,
+    now,
+  })
+  const report: Report = {
+    kind: 'vet',
+    tool: {name: 'imgvet', version: VERSION},
+    image: {reference: image.name, digest: image.digest, platform: formatPlatform(image.platform)},
+    policy: {name: verdict.policy.name, scope: verdict.policy.scope ? verdict.policy.scope.match.join(', ') : null},
+    verdict: verdict.pass ? 'pass' : 'fail',
+    reasons: verdict.reasons.map((r) => ({id: r.id, message: r.message})),
+    findings: verdict.findings,
+    suppressed: verdict.suppressed,
+    notes: [...(supply.notes ?? []), `policy scope matched on ${scopeName(ref)}`],
+    summary: summarise(verdict.findings),
+    stats: {
+      layers: scan.walk.stats.layers,
+      files: scan.walk.stats.files,
+      bytes: scan.walk.stats.bytes,
+      seconds: scan.walk.stats.seconds,
+      layersFromCache: scan.walk.stats.layersFromCache,
+    },
+  }
+  return {image, verdict, report}
+}
+
+export {withDigest}
