@@ -1,0 +1,38 @@
+const CRC_TABLE: Uint32Array = (() => {
+  const t = new Uint32Array(256)
+  for (let n = 0; n < 256; n++) {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    t[n] = c >>> 0
+  }
+  return t
+})()
+
+export function crc32(s: string): number {
+  let crc = 0xffffffff
+  for (let i = 0; i < s.length; i++) crc = (crc >>> 8) ^ (CRC_TABLE[(crc ^ s.charCodeAt(i)) & 0xff] ?? 0)
+  return (crc ^ 0xffffffff) >>> 0
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+export function base62(n: number, width: number): string {
+  let out = ''
+  let v = n
+  while (v > 0) {
+    out = BASE62[v % 62] + out
+    v = Math.floor(v / 62)
+  }
+  return out.padStart(width, '0')
+}
+
+/**
+ * GitHub classic tokens and npm tokens end in base62(crc32(random part)), 6 characters: a token that fails it was
+ * made up (docs, tests) or mangled, which is why a failure lowers confidence instead of dropping the hit.
+ */
+export function validBase62Checksum(token: string, prefixLength: number): boolean {
+  const body = token.slice(prefixLength)
+  if (body.length !== 36) return false
+  const random = body.slice(0, 30)
+  return base62(crc32(random), 6) === body.slice(30)
+}

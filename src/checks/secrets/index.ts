@@ -1,0 +1,108 @@
+import type {Detection, FileCheck} from '../check.js'
+import type {WalkEntry} from '../../layers/entry.js'
+import {detectCertificates} from './certificates.js'
+import {CLOUD_NEEDLES, detectAws, detectAzure, detectGcp} from './cloud.js'
+import {credentialFileKind, detectCredentialFile} from './credential-files.js'
+import {detectGeneric, detectUrlCredentials, SECRET_NAME} from './generic.js'
+import {detectBinary} from './keystores.js'
+import {applyNoise} from './noise.js'
+import {detectPrivateKeys, findKeyBlocks, KEY_NEEDLES} from './private-keys.js'
+import {detectTokens, TOKEN_NEEDLES} from './tokens.js'
+import {LineIndex, resolveOverlaps, stripHits, type Hit} from './util.js'
+
+/**
+ * Text rules read at most the first 1 MiB of a file: secrets live in config files, scripts and key files, and a
+ * bound keeps a multi-GB layer from costing memory. Content beyond the cap is not scanned (a key starting after it
+ * is missed; one straddling it is seen only if its base64 body before the cut is long enough).
+ */
+export const TEXT_MAX_BYTES = 1024 * 1024
+/** Keystores are small; a PKCS#12 larger than this is not recognised (its DER length no longer matches). */
+export const BINARY_MAX_BYTES = 1024 * 1024
+const SNIFF_BYTES = 8 * 1024
+
+const CHEAP_NEEDLES: readonly string[] = [...TOKEN_NEEDLES, ...KEY_NEEDLES, ...CLOUD_NEEDLES, 'CERTIFICATE-----', '://']
+
+/** Formats that are binary whatever their first 8 KiB say (some start with long ASCII headers). */
+const BINARY_MAGIC: readonly Buffer[] = [
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46]), // ELF
+  Buffer.from('PK\x03\x04', 'latin1'),
+  Buffer.from([0x1f, 0x8b]),
+  Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), // zstd
+  Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), // xz
+  Buffer.from('BZh', 'latin1'),
+  Buffer.from([0x89, 0x50, 0x4e, 0x47]),
+  Buffer.from([0xff, 0xd8, 0xff]),
+  Buffer.from('GIF8', 'latin1'),
+  Buffer.from('%PDF', 'latin1'),
+  Buffer.from([0xca, 0xfe, 0xba, 0xbe]),
+  Buffer.from('SQLite format 3', 'latin1'),
+  Buffer.from([0x00, 0x61, 0x73, 0x6d]), // wasm
+]
+
+export function isBinary(buf: Buffer): boolean {
+  if (BINARY_MAGIC.some((m) => buf.length >= m.length && buf.subarray(0, m.length).equals(m))) return true
+  return buf.subarray(0, SNIFF_BYTES).includes(0)
+}
+
+/**
+ * Every text rule over one file's (or one ENV value's) text. Pure: the path only names the file, for
+ * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw.
+ */
+export function detectInText(text: string, path: string): Detection[] {
+  const credKind = credentialFileKind(path)
+  if (!credKind && !CHEAP_NEEDLES.some((n) => text.includes(n)) && !SECRET_NAME.test(text)) return []
+  const lines = new LineIndex(text)
+  const hits: Hit[] = []
+  if (credKind) hits.push(...detectCredentialFile(text, path, lines))
+  const keys = KEY_NEEDLES.some((n) => text.includes(n)) ? findKeyBlocks(text) : []
+  hits.push(...detectPrivateKeys(text, lines, keys))
+  if (text.includes('CERTIFICATE-----')) hits.push(...detectCertificates(text, path, lines, keys))
+  hits.push(...detectTokens(text, lines))
+  if (CLOUD_NEEDLES.some((n) => text.includes(n))) {
+    hits.push(...detectAws(text, lines), ...detectGcp(text, lines), ...detectAzure(text, lines))
+  }
+  hits.push(...detectUrlCredentials(text, lines), ...detectGeneric(text, lines))
+  return stripHits(resolveOverlaps(hits)).map((d) => applyNoise(d, path))
+}
+
+/** Content that is never worth decoding as text or sniffing for keystores. */
+const SKIP_PREFIXES = ['/proc/', '/sys/', '/dev/', '/usr/share/zoneinfo/', '/usr/share/locale/', '/usr/lib/locale/',
+  '/usr/share/icons/', '/usr/share/fonts/', '/usr/share/mime/', '/var/lib/dpkg/info/', '/usr/share/i18n/']
+const SKIP_EXT = /\.(so(\.\d+)*|a|o|ko|pyc|pyo|class|png|jpe?g|gif|ico|svgz|webp|bmp|tiff?|woff2?|ttf|otf|eot|gz|tgz|xz|bz2|zst|lz4|7z|zip|jar|war|ear|whl|egg|deb|rpm|apk|mo|gmo|mp3|mp4|ogg|wav|avi|mkv|wasm|node|pak|bin|dat|db|sqlite|pdf)$/i
+
+function wanted(entry: WalkEntry, max: number): boolean {
+  if (entry.type !== 'file' || entry.size === 0) return false
+  if (SKIP_PREFIXES.some((p) => entry.path.startsWith(p))) return false
+  if (SKIP_EXT.test(entry.path) && !credentialFileKind(entry.path)) return false
+  return entry.size > 0 && max > 0
+}
+
+const textCheck: FileCheck = {
+  id: 'secrets.text',
+  version: 1,
+  maxBytes: TEXT_MAX_BYTES,
+  wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
+  inspect(entry, content) {
+    if (!content || isBinary(content)) return []
+    return detectInText(content.toString('utf8'), entry.path)
+  },
+}
+
+const KEYSTORE_EXT = /\.(p12|pfx|jks|jceks|keystore|ks|truststore|der|cer|crt|cert)$/i
+
+const binaryCheck: FileCheck = {
+  id: 'secrets.keystores',
+  version: 1,
+  maxBytes: BINARY_MAX_BYTES,
+  wants: (entry) => (entry.size >= 32 && (wanted(entry, BINARY_MAX_BYTES) || (entry.type === 'file' && KEYSTORE_EXT.test(entry.path))) ? 'content' : false),
+  inspect(entry, content, truncated) {
+    if (!content || truncated) return []
+    // Keystores are binary; a text file cannot start with these bytes.
+    const b0 = content[0]
+    if (b0 !== 0x30 && b0 !== 0xfe && b0 !== 0xce) return []
+    return detectBinary(content, entry.path).map((d) => applyNoise(d, entry.path))
+  },
+}
+
+/** The content detectors of the layer walk, in the order their findings are listed. */
+export const CONTENT_CHECKS: FileCheck[] = [textCheck, binaryCheck]
