@@ -3,6 +3,7 @@ import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
+import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
 
 /**
  * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
@@ -25,6 +26,32 @@ export abstract class BaseCommand extends Command {
 
   static platformFlag = {
     platform: Flags.string({description: 'Platform to select from an index, os/arch[/variant].', default: 'linux/amd64'}),
+  }
+
+  static signerFlags = {
+    key: Flags.string({description: 'PEM public key of the signer (repeatable).', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
+    'certificate-identity': Flags.string({description: 'Expected certificate SAN, exact.', exclusive: ['certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
+    'certificate-identity-regexp': Flags.string({description: 'Expected certificate SAN, regular expression matched against the whole SAN.', helpGroup: 'SIGNATURES'}),
+    'certificate-oidc-issuer': Flags.string({description: 'Expected OIDC issuer, exact.', exclusive: ['certificate-oidc-issuer-regexp'], helpGroup: 'SIGNATURES'}),
+    'certificate-oidc-issuer-regexp': Flags.string({description: 'Expected OIDC issuer, regular expression matched against the whole value.', helpGroup: 'SIGNATURES'}),
+    'trusted-root': Flags.string({description: 'trusted_root.json (default: the public-good root embedded in @sigstore/tuf; never fetched).', helpGroup: 'SIGNATURES'}),
+    'signature-repository': Flags.string({description: "Repository holding the signatures, as cosign's COSIGN_REPOSITORY (same registry).", helpGroup: 'SIGNATURES'}),
+    'insecure-ignore-tlog': Flags.boolean({description: 'Accept key-signed signatures that have no transparency log entry.', helpGroup: 'SIGNATURES'}),
+  }
+
+  /** Signer flags → overrides of the policy scope's signature requirements (undefined fields leave the policy's). */
+  protected signerOverrides(flags: Record<string, unknown>): SupplyChainOverrides {
+    const str = (k: string) => flags[k] as string | undefined
+    const identityGiven = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp'].some((k) => flags[k] !== undefined)
+    return {
+      keys: flags.key as string[] | undefined,
+      identity: identityGiven
+        ? {subject: str('certificate-identity'), subjectRegExp: str('certificate-identity-regexp'), issuer: str('certificate-oidc-issuer'), issuerRegExp: str('certificate-oidc-issuer-regexp')}
+        : undefined,
+      trustedRoot: str('trusted-root'),
+      signatureRepository: str('signature-repository') ?? process.env.COSIGN_REPOSITORY,
+      allowMissingTlog: Boolean(flags['insecure-ignore-tlog']),
+    }
   }
 
   protected debugEnabled = false

@@ -11,6 +11,8 @@ import {parseTransport} from '../src/reference/transport.js'
 import {progressBar} from '../src/report/progress.js'
 import {render, type Format} from '../src/report/render.js'
 import {useColor} from '../src/report/text.js'
+import {checkSupplyChain} from '../src/signatures/supply-chain.js'
+import type {SupplyChainStage} from '../src/pipeline/vet.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
@@ -23,6 +25,7 @@ export default class Vet extends BaseCommand {
   static flags = {
     ...BaseCommand.registryFlags,
     ...BaseCommand.platformFlag,
+    ...BaseCommand.signerFlags,
     policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
     format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
@@ -41,9 +44,19 @@ export default class Vet extends BaseCommand {
       const t = parseTransport(args.ref)
       const source = await openSource(t, registries)
       const cache = flags['no-cache'] ? null : new LayerCache(flags['cache-dir'])
+      const overrides = this.signerOverrides(flags)
+      const platform = parsePlatform(flags.platform)
+      // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").
+      const supplyChain: SupplyChainStage | undefined = t.kind === 'registry'
+        ? async (_image, requirements) => {
+            const r = await checkSupplyChain({reference: t.ref, registries, platform, requirements, overrides})
+            return {findings: r.findings, checked: r.checked, notes: r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain: ${x}`)}
+          }
+        : undefined
       const {report} = await vetSource(source, policyReference(t, flags.as), {
         policy,
-        platform: parsePlatform(flags.platform),
+        platform,
+        supplyChain,
         cache,
         maxLayerBytes: flags['max-layer-size'] * 1024 * 1024,
       })

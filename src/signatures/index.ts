@@ -27,6 +27,18 @@
  * - summarizeProvenance(statement)  -> ProvenanceSummary {slsaVersion, builderId, buildType, sourceRepo,
  *                                      sourceCommit, materials} for SLSA v0.2 and v1, else undefined
  *
+ * Images in a registry (`imgvet verify`, and `vet` through checkSupplyChain)
+ * - verifyCosignAttestation({envelope, annotations}, {trustRoot, policy, imageDigest, allowMissingTlog?})
+ *     one layer of a `.att` manifest (DSSE + intoto v0.0.2 SET); adds the parsed `statement`
+ * - collectSupplyChain(...)          discovery (cosign tags, also in a signature repository; referrers API, then the
+ *                                    sha256-<hex> tag; BuildKit attestation manifests) + verification per target
+ *                                    (image manifest and, for an index, the index digest) -> SignatureRecord[],
+ *                                    ProvenanceRecord[]; Notation referrers are recorded as present, not verified
+ * - decideSignatures / decideProvenance / decideOfficial   pure decisions on those records
+ * - checkSupplyChain({reference, registries, platform, requirements?: ScopeRequirements, overrides?, trustRoot?})
+ *     -> {findings (signature.*, provenance.*, official.*; rule trust-external), checked, summary}
+ * - renderVerifyText(summary, findings)
+ *
  * Failure codes (SigFailureCode): no-signature, bad-bundle, key-mismatch,
  * signature-invalid, no-identity, identity-mismatch, issuer-mismatch, cert-invalid, cert-expired, tlog-missing,
  * tlog-invalid, timestamp-invalid, digest-mismatch, subject-mismatch, payload-type, bad-payload, unsupported.
@@ -74,3 +86,18 @@ export {
 export {parsePublicKeyPem} from './keys.js'
 export {loadTrustRoot, loadTrustRootFile, loadPublicGoodTrustRoot, parseTrustRoot, PUBLIC_GOOD_MIRROR, type TrustRoot} from './trust-root.js'
 export {verifyBundleFiles, resolveArtifact, type VerifyBundleFiles} from './verify-files.js'
+export {verifyCosignAttestation, DSSE_LAYER_MEDIA_TYPE, type CosignAttestationLayer, type CosignAttestationOptions, type CosignAttestationResult} from './attestation.js'
+export {collectSupplyChain, BUNDLE_ARTIFACT_PREFIX, NOTATION_ARTIFACT_TYPE, COSIGN_SIGN_PREDICATE, type Collected, type CollectOptions} from './collect.js'
+export {decideOfficial, decideProvenance, decideSignatures, isDockerLibraryBuilder, DOCKER_LIBRARY_BUILDER, type OfficialDecision, type ProvenanceOutcome, type SignatureOutcome} from './decide.js'
+export {supplyChainFindings} from './findings.js'
+export {keyLabel, identityLabel, type NamedSigner, type Target, type SignatureRecord, type ProvenanceRecord, type SignatureKind} from './records.js'
+export {renderVerifyText} from './render.js'
+export {
+  checkSupplyChain,
+  resolveSigners,
+  type SupplyChainInput,
+  type SupplyChainOverrides,
+  type SupplyChainResult,
+  type SupplyChainSummary,
+  type EffectiveRequirements,
+} from './supply-chain.js'

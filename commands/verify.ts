@@ -1,0 +1,64 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from './_base.js'
+import {EXIT, ImgvetError} from '../src/errors.js'
+import {parsePlatform} from '../src/image/manifest.js'
+import {loadPolicy} from '../src/policy/load.js'
+import {scopeName, selectScope} from '../src/policy/match.js'
+import {Registries} from '../src/registry/client.js'
+import {parseTransport} from '../src/reference/transport.js'
+import {formatReference} from '../src/reference/reference.js'
+import {checkSupplyChain} from '../src/signatures/supply-chain.js'
+import {renderVerifyText} from '../src/signatures/render.js'
+
+export default class Verify extends BaseCommand {
+  static summary = 'Verify the signatures and provenance of an image in a registry, offline against a trust root.'
+  static description = 'Exit 0 verified, 1 not verified, 2 bad input, 3 could not complete. Looks at cosign .sig/.att tags, OCI referrers (Sigstore bundles, Notation), and BuildKit provenance in the index, on the image manifest and on the index the reference names.'
+  static examples = [
+    '<%= config.bin %> verify ghcr.io/org/app:1.0 --certificate-identity https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1.0 --certificate-oidc-issuer https://token.actions.githubusercontent.com',
+    '<%= config.bin %> verify registry.example.com/team/app@sha256:... --key cosign.pub',
+    '<%= config.bin %> verify nginx:1.27 --policy docker-official',
+  ]
+  static args = {ref: Args.string({required: true, description: 'Image reference in a registry (docker://REF or REF).'})}
+  static flags = {
+    ...BaseCommand.registryFlags,
+    ...BaseCommand.platformFlag,
+    policy: Flags.string({description: 'Trust policy file or preset: requirements come from the scope matching REF; flags override it.'}),
+    ...BaseCommand.signerFlags,
+    format: Flags.string({options: ['text', 'json'], default: 'text'}),
+    output: Flags.string({char: 'o', description: 'Write to FILE instead of stdout.'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Verify)
+    const t = parseTransport(args.ref)
+    if (t.kind !== 'registry') throw new ImgvetError('usage', `verify needs an image in a registry; ${t.kind}: sources carry no cosign tags or referrers`, args.ref)
+    const overrides = this.signerOverrides(flags)
+    if (!flags.policy && !overrides.identity && !overrides.keys?.length) {
+      throw new ImgvetError('usage', 'nothing to verify against: give --key, --certificate-identity with --certificate-oidc-issuer, or --policy')
+    }
+    let requirements
+    if (flags.policy) {
+      const policy = await loadPolicy(flags.policy)
+      const scope = selectScope(policy, t.ref)
+      if (!scope) {
+        // A policy is an allowlist of where images may come from: no scope means no.
+        const msg = `NOT VERIFIED: ${formatReference(t.ref)}\n  reason   no scope of policy "${policy.name}" matches ${scopeName(t.ref)}\n`
+        await this.emit(flags.format === 'json' ? JSON.stringify({verified: false, reasons: [msg.split('reason   ')[1]?.trim()]}, null, 2) : msg, flags.output)
+        process.exitCode = EXIT.policyFailed
+        return
+      }
+      requirements = scope
+    }
+    const registries = new Registries(await this.registryOptions(flags))
+    try {
+      const result = await checkSupplyChain({reference: t.ref, registries, platform: parsePlatform(flags.platform), requirements, overrides})
+      const text = flags.format === 'json'
+        ? JSON.stringify({...result.summary, findings: result.findings}, null, 2)
+        : renderVerifyText(result.summary, result.findings)
+      await this.emit(text, flags.output)
+      process.exitCode = result.summary.verified ? EXIT.ok : EXIT.policyFailed
+    } finally {
+      registries.close()
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import {fingerprint, type Category, type Finding, type Severity} from '../findings/finding.js'
+import {provenanceReason, signatureReason, type SupplyChainSummary} from './supply-chain.js'
+
+/**
+ * Findings from a supply-chain check. Severity follows the requirement: what a scope requires and is missing is
+ * high (fails at the default failOn); the same observation without a requirement is low or info, reported only.
+ * Fingerprints key on the repository, not the digest, so an allowlist entry survives a rebuild.
+ */
+export function supplyChainFindings(s: SupplyChainSummary): Finding[] {
+  const out: Finding[] = []
+  const subject = repositoryOf(s.reference)
+  const add = (id: string, severity: Severity, category: Category, title: string, evidence: string) =>
+    out.push({id, severity, category, title, rule: 'trust-external', path: null, layer: null, removedIn: null, evidence, fingerprint: fingerprint(id, null, subject)})
+
+  const sig = s.outcomes.signatures
+  const sigSeverity: Severity = s.requirements.signatures ? 'high' : 'low'
+  const expected = s.requirements.signers.length > 0 ? `expected ${s.requirements.signers.join(' or ')}` : 'no signer configured'
+  if (sig.status === 'missing' && s.requirements.signatures) {
+    add('signature.missing', 'high', 'signature', 'Image is not signed', `${signatureReason(sig, s.looked)}; ${expected}`)
+  } else if (sig.status === 'identity-mismatch' && s.requirements.signers.length > 0) {
+    add('signature.identity-mismatch', sigSeverity, 'signature', 'Image is signed by someone else', `${signatureReason(sig, s.looked)}; ${expected}`)
+  } else if (sig.status === 'invalid' && s.requirements.signers.length > 0) {
+    add('signature.invalid', sigSeverity, 'signature', 'Image signature does not verify', `${signatureReason(sig, s.looked)}; ${expected}`)
+  }
+  for (const n of s.signatures.filter((r) => r.kind === 'notation')) {
+    add('signature.notation-unverified', 'info', 'signature', 'Notation signature present, not verified', `${n.location}: imgvet reports Notation signatures but does not verify them`)
+  }
+  const badAtt = s.signatures.filter((r) => r.kind === 'attestation' && !r.verified && r.failure?.code !== 'not-checked')
+  for (const a of badAtt) {
+    add('provenance.invalid', 'medium', 'provenance', 'Attestation does not verify', `${a.location} (${a.predicateType ?? 'unknown predicate'}): ${a.failure?.code ?? '?'}: ${a.failure?.message ?? ''}`)
+  }
+
+  const prov = s.outcomes.provenance
+  const required = s.requirements.provenance !== undefined
+  if (prov.status === 'missing' && required) {
+    add('provenance.missing', 'high', 'provenance', 'No build provenance', provenanceReason(prov))
+  } else if (prov.status === 'builder-mismatch') {
+    add('provenance.builder-mismatch', required ? 'high' : 'low', 'provenance', 'Provenance names an unexpected builder', `found builder ${prov.found.join(', ')}; expected ${prov.expected.join(' or ')}`)
+  } else if (prov.status === 'source-mismatch') {
+    add('provenance.source-mismatch', required ? 'high' : 'low', 'provenance', 'Provenance names an unexpected source repository', `found source ${prov.found.join(', ')}; expected ${prov.expected.join(' or ')}`)
+  } else if (prov.status === 'unsigned' && !s.official.official) {
+    const r = prov.record
+    add('provenance.unsigned', 'low', 'provenance', 'Build provenance is unsigned', `${r.source} provenance (${r.predicateType}) from builder ${r.summary.builderId ?? '(none)'} at ${r.location} carries no verified signature`)
+  }
+
+  if (s.official.official) {
+    add('official.provenance-unsigned', 'info', 'provenance', 'Docker Official Image: official provenance present, unsigned', `${s.official.reason}. Docker Content Trust is retired for official images (notary.docker.io shuts down 2026-12-08) and they carry no publisher signature`)
+  } else if (s.requirements.official) {
+    add('official.not-official', 'high', 'provenance', 'Not a Docker Official Image', s.official.reason)
+  }
+  return out
+}
+
+
+/** `host:port/repo:tag@digest` -> `host:port/repo`: a tag's colon only counts after the last slash. */
+function repositoryOf(reference: string): string {
+  const noDigest = reference.replace(/@.*$/, '')
+  const slash = noDigest.lastIndexOf('/')
+  const colon = noDigest.lastIndexOf(':')
+  return colon > slash ? noDigest.slice(0, colon) : noDigest
+}

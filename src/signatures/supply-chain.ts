@@ -1,0 +1,194 @@
+import {readFile} from 'node:fs/promises'
+import {ImgvetError} from '../errors.js'
+import {formatPlatform, selectPlatform} from '../image/manifest.js'
+import {resolveTop} from '../image/image.js'
+import type {ImageIndex, Platform} from '../image/types.js'
+import type {Checked} from '../policy/evaluate.js'
+import type {ProvenanceRequirements, ScopeRequirements} from '../policy/types.js'
+import type {Registries} from '../registry/client.js'
+import {RegistrySource} from '../registry/source.js'
+import {formatReference, type Reference} from '../reference/reference.js'
+import type {Finding} from '../findings/finding.js'
+import {collectSupplyChain} from './collect.js'
+import {decideOfficial, decideProvenance, decideSignatures, type OfficialDecision, type ProvenanceOutcome, type SignatureOutcome} from './decide.js'
+import {supplyChainFindings} from './findings.js'
+import {compileIdentityPolicy, type IdentityPolicy} from './identity.js'
+import {parsePublicKeyPem} from './keys.js'
+import {identityLabel, keyLabel, type NamedSigner, type ProvenanceRecord, type SignatureRecord, type Target} from './records.js'
+import {loadTrustRoot, type TrustRoot} from './trust-root.js'
+
+/** What the command line says; every field set here wins over the policy scope's. */
+export interface SupplyChainOverrides {
+  /** PEM public key files. */
+  keys?: string[]
+  identity?: IdentityPolicy
+  /** cosign's COSIGN_REPOSITORY: `repo/path` on the image's registry. */
+  signatureRepository?: string
+  /** trusted_root.json; default the public-good root embedded in @sigstore/tuf (never fetched). */
+  trustedRoot?: string
+  /** Accept key-signed signatures that were never logged (cosign --tlog-upload=false). */
+  allowMissingTlog?: boolean
+}
+
+export interface SupplyChainInput {
+  reference: Reference
+  registries: Registries
+  platform: Platform
+  /** The policy scope's requirements (selectScope / requirementsFor); absent means "only what the flags ask". */
+  requirements?: ScopeRequirements
+  overrides?: SupplyChainOverrides
+  /** Already loaded trust root (tests, `registry scan`); otherwise loaded from overrides.trustedRoot. */
+  trustRoot?: TrustRoot
+}
+
+export interface EffectiveRequirements {
+  signatures: boolean
+  provenance: ProvenanceRequirements | undefined
+  official: boolean
+  signers: string[]
+  signatureRepository: string
+  trustRoot: string
+}
+
+export interface SupplyChainSummary {
+  reference: string
+  /** Image manifest digest (for the chosen platform). */
+  imageDigest: string
+  indexDigest?: string
+  platform?: string
+  requirements: EffectiveRequirements
+  /** All requirements met. */
+  verified: boolean
+  /** Why not, one line each; empty when verified. */
+  reasons: string[]
+  signatures: SignatureRecord[]
+  provenance: ProvenanceRecord[]
+  official: OfficialDecision
+  outcomes: {signatures: SignatureOutcome; provenance: ProvenanceOutcome}
+  looked: string[]
+  referrersVia: string[]
+}
+
+export interface SupplyChainResult {
+  findings: Finding[]
+  checked: Checked
+  summary: SupplyChainSummary
+}
+
+/** Turn flags and the scope into signers; a required signature with nobody to trust is a policy error. */
+export async function resolveSigners(req: ScopeRequirements | undefined, o: SupplyChainOverrides): Promise<NamedSigner[]> {
+  const signers: NamedSigner[] = []
+  const fromFlags = (o.keys?.length ?? 0) > 0 || o.identity !== undefined
+  const keys = fromFlags ? (o.keys ?? []) : (req?.signatures?.keys ?? [])
+  for (const path of keys) {
+    const text = await readFile(path, 'utf8').catch((e: unknown) => {
+      throw new ImgvetError('bad-input', `cannot read key: ${e instanceof Error ? e.message : String(e)}`, path)
+    })
+    const key = parsePublicKeyPem(text, path)
+    signers.push({label: keyLabel(key, path), policy: {key}})
+  }
+  const identities: IdentityPolicy[] = fromFlags
+    ? (o.identity ? [o.identity] : [])
+    : (req?.signatures?.identities ?? []).map((i) => ({issuer: i.issuer, subject: i.subject, subjectRegExp: i.subjectRegExp}))
+  for (const id of identities) {
+    compileIdentityPolicy(id) // a bad pattern is a usage error now, not "not verified" later
+    signers.push({label: identityLabel(id), policy: {identity: id}})
+  }
+  return signers
+}
+
+/**
+ * The signature branch of the pipeline for one registry image: resolve, discover, verify, decide, and express the
+ * result as findings (categories signature/provenance, rule trust-external) for the policy evaluator.
+ * Throws ImgvetError for bad input (exit 2) and for registry trouble (exit 3); a bad signature is a finding.
+ */
+export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyChainResult> {
+  const o = input.overrides ?? {}
+  const req = input.requirements
+  const signers = await resolveSigners(req, o)
+  const fromFlags = signers.length > 0 && ((o.keys?.length ?? 0) > 0 || o.identity !== undefined)
+  // Signers on the command line mean "require a signature", unless the scope explicitly says signatures are not
+  // required (then they only say whom to trust for attestations).
+  const signaturesRequired = req?.signatures?.required ?? fromFlags
+  if (signaturesRequired && signers.length === 0) {
+    throw new ImgvetError('bad-policy', 'signatures are required but no keys or certificate identities are given (policy signatures.keys / signatures.identities, or --key / --certificate-identity)')
+  }
+  const trustRoot = input.trustRoot ?? (await loadTrustRoot(o.trustedRoot))
+  const ref = input.reference
+  const client = input.registries.get(ref.registry)
+  const source = new RegistrySource(client, ref)
+  const top = await resolveTop(source)
+  let index: ImageIndex | undefined
+  let imageDigest: string
+  const targets: Target[] = []
+  if (top.kind === 'index') {
+    index = top.index
+    const chosen = selectPlatform(top.index, input.platform, `${source.name}@${top.raw.digest}`)
+    imageDigest = chosen.digest
+    targets.push({digest: top.raw.digest, role: 'index'}, {digest: chosen.digest, role: 'manifest'})
+  } else {
+    imageDigest = top.raw.digest
+    targets.push({digest: imageDigest, role: 'manifest'})
+  }
+  const signatureRepository = o.signatureRepository ?? req?.signatures?.repository ?? ref.repository
+  const collected = await collectSupplyChain({
+    client, repository: ref.repository, signatureRepository, index, targets, signers, trustRoot, allowMissingTlog: o.allowMissingTlog,
+  })
+  const requirements: EffectiveRequirements = {
+    signatures: signaturesRequired,
+    provenance: req?.provenance?.required ? req.provenance : undefined,
+    official: req?.official?.required === true,
+    signers: signers.map((s) => s.label),
+    signatureRepository: `${ref.registry}/${signatureRepository}`,
+    trustRoot: trustRoot.source,
+  }
+  const sigOutcome = decideSignatures(collected.signatures)
+  const provOutcome = decideProvenance(req?.provenance ?? {}, collected.provenance)
+  const official = decideOfficial(ref, collected.provenance)
+  const reasons: string[] = []
+  if (requirements.signatures && sigOutcome.status !== 'verified') reasons.push(signatureReason(sigOutcome, collected.looked))
+  if (requirements.provenance && provOutcome.status !== 'satisfied' && provOutcome.status !== 'unsigned') reasons.push(provenanceReason(provOutcome))
+  if (requirements.official && !official.official) reasons.push(official.reason)
+  const summary: SupplyChainSummary = {
+    reference: formatReference(ref),
+    imageDigest,
+    indexDigest: index ? top.raw.digest : undefined,
+    platform: index ? formatPlatform(input.platform) : undefined,
+    requirements,
+    verified: reasons.length === 0,
+    reasons,
+    signatures: collected.signatures,
+    provenance: collected.provenance,
+    official,
+    outcomes: {signatures: sigOutcome, provenance: provOutcome},
+    looked: collected.looked,
+    referrersVia: collected.referrersVia,
+  }
+  return {findings: supplyChainFindings(summary), checked: {signatures: true, provenance: true, official: true}, summary}
+}
+
+export function signatureReason(s: SignatureOutcome, looked: readonly string[]): string {
+  switch (s.status) {
+    case 'verified':
+      return 'signature verified'
+    case 'missing':
+      return `no signature found (looked at ${looked.join('; ')})`
+    case 'identity-mismatch':
+    case 'invalid':
+      return `no signature verified: ${s.failures.map((f) => `${f.kind} ${f.digest || f.location}: ${f.failure?.code ?? '?'}: ${f.failure?.message ?? ''}`).join(' | ')}`
+  }
+}
+
+export function provenanceReason(p: ProvenanceOutcome): string {
+  switch (p.status) {
+    case 'satisfied':
+    case 'unsigned':
+      return `provenance from ${p.record.summary.builderId ?? '(no builder id)'}`
+    case 'missing':
+      return 'no SLSA provenance found (no verified .att or bundle attestation, no BuildKit provenance in the index)'
+    case 'builder-mismatch':
+      return `provenance builder ${p.found.join(', ')} does not match ${p.expected.join(', ')}`
+    case 'source-mismatch':
+      return `provenance source ${p.found.join(', ')} does not match ${p.expected.join(', ')}`
+  }
+}
