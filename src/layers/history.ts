@@ -48,8 +48,8 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
     for (const w of s.whiteouts) if (!w.opaque) removeTree(w.path, i, false)
     for (const [path, type, mode, uid, gid, size, linkname] of s.entries) {
       const prev = live.get(path)
-      if (prev && type !== 'directory') remove(path, i)
       if (prev && prev.entry.type === 'directory' && type !== 'directory') removeTree(path, i, false)
+      else if (prev && (type !== 'directory' || prev.entry.type !== 'directory')) remove(path, i)
       const entry: WalkEntry = {path, type, mode, uid, gid, size, layer: refOf(i)}
       if (linkname !== undefined) entry.linkname = linkname
       live.set(path, {layer: i, entry})

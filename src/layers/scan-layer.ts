@@ -71,6 +71,22 @@ export function normaliseEntryPath(name: string, where: string): string {
   return `/${parts.join('/')}`
 }
 
+/** A check that throws is a bug in imgvet, not a property of the image: never report it as a hostile layer. */
+export class CheckFailure extends Error {
+  constructor(check: string, path: string, cause: unknown) {
+    super(`check ${check} failed on ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {cause})
+    this.name = 'CheckFailure'
+  }
+}
+
+function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean): Detection[] {
+  try {
+    return c.inspect(entry, content, truncated)
+  } catch (e) {
+    throw new CheckFailure(c.id, entry.path, e)
+  }
+}
+
 function toLayerFinding(d: Detection, path: string): LayerFinding {
   const f: LayerFinding = {
     id: d.id,
@@ -154,7 +170,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (entry.linkname !== undefined) rec.push(entry.linkname)
       scan.entries.push(rec)
       if (type !== 'file') {
-        for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of c.inspect(entry, null, false)) scan.findings.push(toLayerFinding(d, path))
+        for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of runCheck(c, entry, null, false)) scan.findings.push(toLayerFinding(d, path))
         stream.resume()
         return
       }
@@ -163,7 +179,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       let max = KEPT.has(path) ? MAX_KEPT_BYTES : 0
       for (const c of opts.checks) {
         const w = c.wants(entry)
-        if (w === 'header') for (const d of c.inspect(entry, null, false)) scan.findings.push(toLayerFinding(d, path))
+        if (w === 'header') for (const d of runCheck(c, entry, null, false)) scan.findings.push(toLayerFinding(d, path))
         else if (w === 'content') {
           wanting.push(c)
           max = Math.max(max, c.maxBytes ?? 1024 * 1024)
@@ -178,7 +194,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       for (const c of wanting) {
         const limit = c.maxBytes ?? 1024 * 1024
         const view = buf.length > limit ? buf.subarray(0, limit) : buf
-        for (const d of c.inspect(entry, view, truncated || buf.length > limit)) scan.findings.push(toLayerFinding(d, path))
+        for (const d of runCheck(c, entry, view, truncated || buf.length > limit)) scan.findings.push(toLayerFinding(d, path))
       }
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
@@ -191,7 +207,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       failed = true
       tar.destroy()
       parser.destroy()
-      reject(e instanceof ImgvetError ? e : new ImgvetError('hostile-layer', `layer is not a valid tar: ${(e as Error).message}`, where))
+      reject(e instanceof ImgvetError || e instanceof CheckFailure ? e : new ImgvetError('hostile-layer', `layer is not a valid tar: ${(e as Error).message}`, where))
     }
     tar.on('error', fail)
     parser.on('error', fail)

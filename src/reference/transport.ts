@@ -9,17 +9,14 @@ export type Transport =
   | {kind: 'docker-archive'; path: string; tag?: string}
 
 const LOCAL = ['oci', 'oci-archive', 'docker-archive'] as const
-const TAGISH = /^[\w][\w.-]{0,127}$/
-
-/** `DIR:tag` → path and tag; the tag is only what follows the last colon and contains no slash. */
+/**
+ * `PATH[:REF]`, split at the first colon as containers/image (skopeo) does: the reference part may itself hold
+ * colons and slashes (`docker-archive:a.tar:registry/repo:tag`), the path may not.
+ */
 function splitPathTag(s: string): {path: string; tag?: string} {
-  const i = s.lastIndexOf(':')
-  if (i > 0) {
-    const tag = s.slice(i + 1)
-    // docker-archive's tag may be a full name like "registry/repo:tag": take it as-is when it has no slash.
-    if (TAGISH.test(tag)) return {path: s.slice(0, i), tag}
-  }
-  return {path: s}
+  const i = s.indexOf(':')
+  if (i > 0 && i < s.length - 1) return {path: s.slice(0, i), tag: s.slice(i + 1)}
+  return {path: i === s.length - 1 ? s.slice(0, i) : s}
 }
 
 export function parseTransport(input: string): Transport {

@@ -82,8 +82,8 @@ export class RegistryClient {
         return base
       } catch (e) {
         lastError = e
-        // A TLS error against a plain server or a refused https port: fall back to http where allowed.
-        if (!(e instanceof ImgvetError) || e.code === 'timeout') break
+        // Fall back to http only when the port does not speak TLS at all; an untrusted certificate is an answer.
+        if (!(e instanceof ImgvetError) || !speaksNoTls(e)) break
       }
     }
     throw lastError
@@ -216,7 +216,14 @@ export class RegistryClient {
     body.on('data', (c: Buffer) => {
       this.bytesDownloaded += c.length
     })
-    body.on('error', (e) => verify.destroy(e instanceof ImgvetError ? e : new ImgvetError('network', `blob download failed: ${e.message}`, where, {cause: e})))
+    body.on('error', (e) => {
+      if (e instanceof ImgvetError) return verify.destroy(e)
+      // A body cut short is the blob failing its size, whatever the socket says.
+      const got = verify.bytesSeen
+      verify.destroy(got < desc.size
+        ? new ImgvetError('integrity', `size mismatch: expected ${desc.size} bytes, got ${got} (truncated: ${e.message})`, where, {cause: e})
+        : new ImgvetError('network', `blob download failed: ${e.message}`, where, {cause: e}))
+    })
     // If the consumer gives up early, release the socket too.
     verify.once('close', () => {
       if (!body.readableEnded) body.destroy()
@@ -278,6 +285,15 @@ export class RegistryClient {
   describe(url: string): string {
     return redactUrl(url)
   }
+}
+
+const NO_TLS = new Set(['EPROTO', 'ECONNREFUSED', 'ECONNRESET', 'ERR_SSL_WRONG_VERSION_NUMBER'])
+
+function speaksNoTls(e: ImgvetError): boolean {
+  if (e.code !== 'network') return false
+  const cause = e.cause as {code?: string; errno?: string} | undefined
+  const code = cause?.code ?? cause?.errno
+  return (code !== undefined && NO_TLS.has(code)) || /wrong version number/i.test(e.message)
 }
 
 function parseJson(body: Buffer, where: string): unknown {

@@ -24,6 +24,7 @@ export interface HttpResponse {
 const RETRY_STATUS = new Set([429, 502, 503, 504])
 const RETRY_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET'])
 const MAX_REDIRECTS = 5
+const TLS_TRUST_ERRORS = /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_TLS_CERT_ALTNAME_INVALID)/
 const MAX_RETRY_AFTER_MS = 60_000
 
 /** Retry-After as seconds or an HTTP date; capped so a hostile server cannot park us for hours. */
@@ -85,6 +86,9 @@ function toNetworkError(e: unknown, url: string, timeoutMs: number): ImgvetError
     return new ImgvetError('timeout', `no answer within ${Math.round(timeoutMs / 1000)} s`, redactUrl(url))
   }
   const code = errnoOf(e)
+  if (code && TLS_TRUST_ERRORS.test(code)) {
+    return new ImgvetError('network', `TLS certificate not trusted (${code}); pass --ca-file, or put ca.crt in certs.d/<host>/`, redactUrl(url), {cause: e})
+  }
   const what = err.message?.replace(/^request to \S+ failed, reason: /, '') ?? String(e)
   return new ImgvetError('network', code && !what.includes(code) ? `${code}: ${what}` : what, redactUrl(url), {cause: e})
 }

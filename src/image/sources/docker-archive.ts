@@ -5,8 +5,18 @@ import {digestOf, verifyBytes, VerifyingStream} from '../digest.js'
 import {parseConfig} from '../manifest.js'
 import {MediaType, type Descriptor, type ImageSource, type RawManifest} from '../types.js'
 import type {FileTree} from './files.js'
+import {formatReference, parseReference} from '../../reference/reference.js'
 
 const MAX_CONFIG = 16 * 1024 * 1024
+
+/** RepoTags are written as docker shows them (`imgvet/base:latest`); compare in normalised form. */
+function normalisedTag(t: string): string {
+  try {
+    return formatReference(parseReference(t))
+  } catch {
+    return t
+  }
+}
 
 interface SaveEntry {
   Config?: unknown
@@ -40,8 +50,9 @@ export class DockerArchiveSource implements ImageSource {
     } catch (e) {
       throw new ImgvetError('bad-manifest', `manifest.json: ${(e as Error).message}`, this.tree.name)
     }
-    const entry = this.tag
-      ? entries.find((e) => Array.isArray(e.RepoTags) && e.RepoTags.some((t) => t === this.tag || String(t).endsWith(`/${this.tag}`)))
+    const wanted = this.tag ? normalisedTag(this.tag) : undefined
+    const entry = wanted
+      ? entries.find((e) => Array.isArray(e.RepoTags) && e.RepoTags.some((t) => typeof t === 'string' && normalisedTag(t) === wanted))
       : entries.length === 1 ? entries[0] : undefined
     if (!entry) {
       throw new ImgvetError(this.tag ? 'not-found' : 'usage', this.tag ? `no image tagged "${this.tag}" in archive` : `archive holds ${entries.length} images; name one with docker-archive:FILE:TAG`, this.tree.name)

@@ -1,0 +1,36 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from '../_base.js'
+import {EXIT} from '../../src/errors.js'
+import {checkDockerfile} from '../../src/dockerfile/check.js'
+import {renderDockerfileReport, type DockerfileFormat} from '../../src/dockerfile/report.js'
+import {loadPolicy} from '../../src/policy/load.js'
+import {useColor} from '../../src/report/text.js'
+
+export default class DockerfileCheck extends BaseCommand {
+  static summary = 'Check a Dockerfile before building it: pinned and trusted bases, non-root USER, no baked-in secrets.'
+  static description = [
+    'Rules: FROM pinned by digest and covered by the policy (baseImages.allow), the final stage runs as a non-root USER',
+    '(no USER means root), no secrets in ENV/ARG/LABEL/RUN, no secret-named build arguments, no COPY/ADD of key or',
+    'credential files, ADD <url> only with --checksum, EXPOSE only ports the policy allows, no curl|sh.',
+    'Exit codes: 0 passes the policy, 1 fails it, 2 bad input or policy.',
+  ].join('\n')
+  static examples = [
+    '<%= config.bin %> dockerfile check',
+    '<%= config.bin %> dockerfile check build/Dockerfile --policy release-gate --format sarif -o dockerfile.sarif',
+  ]
+  static args = {file: Args.string({description: 'Dockerfile to check', default: 'Dockerfile'})}
+  static flags = {
+    policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
+    format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    as: Flags.string({description: 'The reference the built image will have; selects the policy scope (ports, user, failOn).'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(DockerfileCheck)
+    const policy = await loadPolicy(flags.policy)
+    const result = await checkDockerfile(args.file, {policy, as: flags.as})
+    await this.emit(renderDockerfileReport(result.report, flags.format as DockerfileFormat, !flags.output && useColor()), flags.output)
+    process.exitCode = result.pass ? EXIT.ok : EXIT.policyFailed
+  }
+}

@@ -1,0 +1,36 @@
+import {Args, Flags} from '@oclif/core'
+import {readFile} from 'node:fs/promises'
+import {BaseCommand} from '../_base.js'
+import {ImgvetError} from '../../src/errors.js'
+import {exitCodeFor, mergeReports, parseRunReport} from '../../src/nightly/merge.js'
+import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/render.js'
+
+export default class RegistryMerge extends BaseCommand {
+  static summary = 'Join the JSON reports of sharded `registry scan` jobs into one report.'
+  static description = 'Exit codes as for registry scan, computed over the merged report: 0 all pass, 1 some fail, 3 something could not be scanned.'
+  static examples = ['<%= config.bin %> registry merge shard-*.json --format html -o report.html']
+  static strict = false
+  static args = {reports: Args.string({required: true, description: 'JSON reports written by registry scan --format json'})}
+  static flags = {
+    format: Flags.string({options: ['json', 'sarif', 'html'], default: 'json'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+  }
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(RegistryMerge)
+    const files = argv.filter((a): a is string => typeof a === 'string')
+    if (!files.length) throw new ImgvetError('usage', 'give at least one JSON report')
+    const reports = await Promise.all(files.map(async (f) => {
+      let text: string
+      try {
+        text = await readFile(f, 'utf8')
+      } catch (e) {
+        throw new ImgvetError('bad-input', `cannot read: ${(e as Error).message}`, f)
+      }
+      return parseRunReport(text, f)
+    }))
+    const merged = mergeReports(reports)
+    await this.emit(renderRegistryReport(merged, flags.format as RegistryFormat), flags.output)
+    process.exitCode = exitCodeFor(merged)
+  }
+}

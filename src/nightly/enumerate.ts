@@ -1,0 +1,102 @@
+import {asImgvetError} from '../errors.js'
+import {formatPlatform, isAttestationManifest, parseManifest, type ParsedManifest} from '../image/manifest.js'
+import {IMAGE_MANIFEST_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
+import type {RegistryClient} from '../registry/client.js'
+import type {Selection} from './shard.js'
+import type {ScanError} from './types.js'
+
+/** One platform image as it appears in one repository. */
+export interface Occurrence {
+  repository: string
+  tags: string[]
+  /** What the tags point at: an index or the image manifest itself. */
+  topDigest: string
+  /** The platform image manifest. */
+  descriptor: Descriptor
+  indexDigest?: string
+  /** From the index entry; null for a plain manifest until its config is read. */
+  platform: string | null
+}
+
+export interface Inventory {
+  /** Keyed by image manifest digest: one scan per digest however many tags and repositories share it. */
+  byDigest: Map<string, Occurrence[]>
+  repositories: string[]
+  /** Manifests fetched while enumerating, by digest, so scanning does not fetch them again. */
+  manifests: Map<string, RawManifest>
+  errors: ScanError[]
+}
+
+export function toScanError(e: unknown, at: Omit<ScanError, 'reason' | 'code'>): ScanError {
+  const err = asImgvetError(e, 'registry')
+  return {...at, reason: err.oneLine(), code: err.code}
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length && !signal?.aborted) {
+      const item = items[next++] as T
+      await fn(item)
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(n, items.length))}, worker))
+}
+export {pool}
+
+/**
+ * Catalog → tags → manifests. Each tag costs one manifest GET; an index's platform manifests are known from the
+ * index itself, so an unchanged image is recognised without fetching anything else. Failures are recorded per
+ * repository or tag and never stop the rest.
+ */
+export async function enumerate(client: RegistryClient, selection: Selection, opts: {concurrency: number; signal?: AbortSignal; pageSize?: number}): Promise<Inventory> {
+  const inv: Inventory = {byDigest: new Map(), repositories: [], manifests: new Map(), errors: []}
+  for await (const repo of client.catalog(opts.pageSize)) {
+    if (selection.hasRepository(repo)) inv.repositories.push(repo)
+  }
+  inv.repositories.sort()
+  const parsed = new Map<string, ParsedManifest>()
+  await pool(inv.repositories, opts.concurrency, async (repository) => {
+    let tags: string[]
+    try {
+      tags = (await client.tags(repository)).filter((t) => selection.hasTag(t))
+    } catch (e) {
+      inv.errors.push(toScanError(e, {repository}))
+      return
+    }
+    const tagsByTop = new Map<string, string[]>()
+    for (const tag of tags) {
+      if (opts.signal?.aborted) return
+      try {
+        const raw = await client.getManifest(repository, tag)
+        inv.manifests.set(raw.digest, raw)
+        if (!parsed.has(raw.digest)) parsed.set(raw.digest, parseManifest(raw, `${client.registry}/${repository}:${tag}`))
+        const list = tagsByTop.get(raw.digest) ?? []
+        list.push(tag)
+        tagsByTop.set(raw.digest, list)
+      } catch (e) {
+        inv.errors.push(toScanError(e, {repository, tag}))
+      }
+    }
+    for (const [topDigest, topTags] of tagsByTop) {
+      const p = parsed.get(topDigest)
+      const raw = inv.manifests.get(topDigest)
+      if (!p || !raw) continue
+      const add = (o: Occurrence) => {
+        const list = inv.byDigest.get(o.descriptor.digest) ?? []
+        list.push(o)
+        inv.byDigest.set(o.descriptor.digest, list)
+      }
+      if (p.kind === 'image') {
+        add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null})
+        continue
+      }
+      // Every platform of the index; BuildKit attestation manifests (unknown/unknown) are not images.
+      for (const d of p.index.manifests) {
+        if (isAttestationManifest(d) || !IMAGE_MANIFEST_TYPES.has(d.mediaType)) continue
+        add({repository, tags: topTags, topDigest, descriptor: d, indexDigest: topDigest, platform: d.platform ? formatPlatform(d.platform) : null})
+      }
+    }
+  }, opts.signal)
+  return inv
+}

@@ -1,0 +1,208 @@
+import {randomBytes} from 'node:crypto'
+import type {LayerCache} from '../cache/layer-cache.js'
+import {ImgvetError} from '../errors.js'
+import {imageFromManifest} from '../image/image.js'
+import {parseManifest} from '../image/manifest.js'
+import {scanLoadedImage} from '../pipeline/scan.js'
+import type {SupplyChainStage} from '../pipeline/vet.js'
+import type {Policy} from '../policy/types.js'
+import type {Registries} from '../registry/client.js'
+import {RegistrySource} from '../registry/source.js'
+import {computeChanges} from './diff.js'
+import {enumerate, pool, toScanError, type Inventory, type Occurrence} from './enumerate.js'
+import {checksVersion, judge, occurrenceReference, policyHash} from './evaluate.js'
+import {InflightLayers} from './inflight.js'
+import {formatShard, type Selection} from './shard.js'
+import {imageKey, Journal, readJournal, type JournalRecord, type RecordedRun} from './state.js'
+import type {ImageResult, RunReport, ScanError} from './types.js'
+
+export const DEFAULT_REUSE_DAYS = 7
+
+export interface RegistryScanOptions {
+  host: string
+  registries: Registries
+  policy: Policy
+  selection: Selection
+  /** The run journal; null keeps no state (no diff, no resume, no reuse). */
+  statePath: string | null
+  resume?: boolean
+  /** Images scanned at once (each walks up to 2 layers at once). */
+  concurrency?: number
+  cache: LayerCache | null
+  maxLayerBytes?: number
+  /**
+   * How long a recorded verdict for an unchanged digest is reused. Bounded because a few rules depend on the clock
+   * (image age, allowlist expiry); a week keeps nightly runs cheap and those rules at most a week late.
+   */
+  reuseMaxAgeMs?: number
+  now?: () => Date
+  /** Aborting stops starting new images; finished ones are already recorded, so --resume picks up the rest. */
+  signal?: AbortSignal
+  onImage?: (r: ImageResult) => void
+  supplyChain?: SupplyChainStage
+  pageSize?: number
+}
+
+interface Counters {
+  layersScanned: number
+  layersFromCache: number
+  reused: number
+}
+
+export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport> {
+  const clock = o.now ?? (() => new Date())
+  const t0 = Date.now()
+  const bytesBefore = o.registries.bytesDownloaded
+  const ph = policyHash(o.policy)
+  const cv = checksVersion()
+  const state = o.statePath ? readJournal(o.statePath) : {lastComplete: null, incomplete: null}
+  const journal = o.statePath ? new Journal(o.statePath) : null
+  const resumed = Boolean(o.resume && state.incomplete && state.incomplete.registry === o.host)
+  const runRecord: Extract<JournalRecord, {t: 'run'}> = resumed && state.incomplete
+    ? {t: 'run', id: state.incomplete.id, started: state.incomplete.started, registry: o.host, policyHash: ph, checksVersion: cv}
+    : {t: 'run', id: randomBytes(8).toString('hex'), started: clock().toISOString(), registry: o.host, policyHash: ph, checksVersion: cv}
+  if (!resumed) journal?.append(runRecord)
+
+  const results: ImageResult[] = []
+  const errors: ScanError[] = []
+  const counters: Counters = {layersScanned: 0, layersFromCache: 0, reused: 0}
+  const record = (r: ImageResult) => {
+    journal?.append({t: 'image', run: runRecord.id, policyHash: ph, checksVersion: cv, result: r})
+    results.push(r)
+    o.onImage?.(r)
+  }
+  try {
+    const client = o.registries.get(o.host)
+    // Listing is small requests only: more in flight than scanning, which is bound by CPU.
+    const inv = await enumerate(client, o.selection, {concurrency: Math.max(8, (o.concurrency ?? 2) * 4), signal: o.signal, pageSize: o.pageSize})
+    errors.push(...inv.errors)
+    const done = resumed ? state.incomplete : null
+    const prior = [state.lastComplete, resumed ? null : state.incomplete].filter((r): r is RecordedRun => r !== null)
+    const maxAge = o.reuseMaxAgeMs ?? DEFAULT_REUSE_DAYS * 86_400_000
+    const work: Array<[string, Occurrence[]]> = []
+    const reusedNow: ImageResult[] = []
+    for (const [digest, occurrences] of inv.byDigest) {
+      const pending: Occurrence[] = []
+      for (const occ of occurrences) {
+        const key = imageKey(occ.repository, digest)
+        const finished = done?.images.get(key)
+        if (finished && finished.policyHash === ph && finished.checksVersion === cv) {
+          // Recorded by the interrupted run itself: already in the journal under this run.
+          results.push(finished.result)
+          continue
+        }
+        const earlier = reusable(prior, key, ph, cv, clock().getTime() - maxAge)
+        if (earlier) {
+          counters.reused++
+          const r: ImageResult = {...earlier, tags: occ.tags, reference: occurrenceReference(o.host, occ, digest), reused: true, ...(occ.indexDigest ? {indexDigest: occ.indexDigest} : {})}
+          reusedNow.push(r)
+          results.push(r)
+          o.onImage?.(r)
+          continue
+        }
+        pending.push(occ)
+      }
+      if (pending.length) work.push([digest, pending])
+    }
+    // Reused verdicts are journalled in one write: losing them to a crash costs nothing, the baseline still has them.
+    journal?.appendMany(reusedNow.map((result) => ({t: 'image', run: runRecord.id, policyHash: ph, checksVersion: cv, result})))
+    const inflight = new InflightLayers()
+    await pool(work, o.concurrency ?? 2, async ([digest, pending]) => {
+      try {
+        await scanOne(o, inv, digest, pending, inflight, counters, clock, record)
+      } catch (e) {
+        for (const occ of pending) errors.push(toScanError(e, {repository: occ.repository, ...(occ.tags[0] ? {tag: occ.tags[0]} : {}), digest, ...(occ.platform ? {platform: occ.platform} : {})}))
+      }
+    }, o.signal)
+  } finally {
+    journal?.close()
+  }
+  const interrupted = Boolean(o.signal?.aborted)
+  const finished = clock().toISOString()
+  const baseline = state.lastComplete
+  if (journal && !interrupted) finishJournal(journal, runRecord, results, errors, baseline, ph, cv, finished)
+  results.sort((a, b) => a.repository.localeCompare(b.repository) || (a.tags[0] ?? '').localeCompare(b.tags[0] ?? '') || a.platform.localeCompare(b.platform) || a.digest.localeCompare(b.digest))
+  errors.sort((a, b) => a.repository.localeCompare(b.repository) || (a.tag ?? '').localeCompare(b.tag ?? '') || (a.digest ?? '').localeCompare(b.digest ?? ''))
+  const changes = computeChanges(
+    baseline ? {started: baseline.started, images: [...baseline.images.values()].map((i) => i.result).filter((r) => o.selection.hasRepository(r.repository))} : null,
+    results,
+    errors,
+  )
+  return {
+    run: {started: runRecord.started, finished, registry: o.host, policy: o.policy.name, shard: formatShard(o.selection.shard), resumed, interrupted},
+    images: results,
+    errors,
+    changes,
+    stats: {
+      images: results.length,
+      uniqueLayers: new Set(results.flatMap((r) => r.layers)).size,
+      layersScanned: counters.layersScanned,
+      layersFromCache: counters.layersFromCache,
+      imagesReused: counters.reused,
+      bytesDownloaded: o.registries.bytesDownloaded - bytesBefore,
+      seconds: (Date.now() - t0) / 1000,
+    },
+  }
+}
+
+function reusable(prior: RecordedRun[], key: string, ph: string, cv: string, notBefore: number): ImageResult | null {
+  let best: ImageResult | null = null
+  for (const run of prior) {
+    const hit = run.images.get(key)
+    if (!hit || hit.policyHash !== ph || hit.checksVersion !== cv) continue
+    const at = Date.parse(hit.result.evaluatedAt)
+    if (!(at >= notBefore)) continue
+    if (!best || at > Date.parse(best.evaluatedAt)) best = hit.result
+  }
+  return best
+}
+
+/** Load one digest once (config, then layers through the cache), judge it for every repository it appears in. */
+async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, pending: Occurrence[], inflight: InflightLayers, counters: Counters, clock: () => Date, record: (r: ImageResult) => void): Promise<void> {
+  const first = pending[0]
+  if (!first) return
+  const client = o.registries.get(o.host)
+  const source = new RegistrySource(client, {registry: o.host, repository: first.repository, digest})
+  const raw = inv.manifests.get(digest) ?? (await client.getManifest(first.repository, digest))
+  if (raw.bytes.length !== first.descriptor.size) {
+    throw new ImgvetError('integrity', `size mismatch: index says ${first.descriptor.size} bytes, manifest has ${raw.bytes.length}`, source.name)
+  }
+  const parsed = parseManifest(raw, source.name)
+  if (parsed.kind !== 'image') throw new ImgvetError('unsupported', 'index entry is itself an index', source.name)
+  const image = await imageFromManifest(source, parsed.manifest, raw)
+  const claim = await inflight.claim(image.layers)
+  let scan
+  try {
+    scan = await scanLoadedImage(image, {
+      cache: o.cache,
+      maxLayerBytes: o.maxLayerBytes,
+      onLayer: (l) => {
+        if (l.diffId) claim.done(l.diffId)
+      },
+    })
+  } finally {
+    claim.finish()
+  }
+  counters.layersScanned += scan.walk.stats.layersScanned
+  counters.layersFromCache += scan.walk.stats.layersFromCache
+  const now = clock()
+  for (const occ of pending) record(await judge(o.host, image, scan, occ, {policy: o.policy, now, supplyChain: o.supplyChain}))
+}
+
+/**
+ * Close the run and compact the journal to it. Repositories that failed this run keep their previous images, so a
+ * transient registry error does not make every image in them "new" tomorrow.
+ */
+function finishJournal(journal: Journal, run: Extract<JournalRecord, {t: 'run'}>, results: ImageResult[], errors: ScanError[], baseline: RecordedRun | null, ph: string, cv: string, finished: string): void {
+  const failedRepos = new Set(errors.map((e) => e.repository))
+  const have = new Set(results.map((r) => imageKey(r.repository, r.digest)))
+  const carried = baseline
+    ? [...baseline.images.entries()].filter(([key, i]) => failedRepos.has(i.result.repository) && !have.has(key)).map(([, i]) => i)
+    : []
+  journal.compact([
+    run,
+    ...results.map((result): JournalRecord => ({t: 'image', run: run.id, policyHash: ph, checksVersion: cv, result})),
+    ...carried.map((i): JournalRecord => ({t: 'image', run: run.id, policyHash: i.policyHash, checksVersion: i.checksVersion, result: i.result})),
+    {t: 'end', run: run.id, finished},
+  ])
+}

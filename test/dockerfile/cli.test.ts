@@ -1,0 +1,49 @@
+import test from 'ava'
+import {existsSync, writeFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {run} from '../support/exec.js'
+import {makeTempDir} from '../support/tmp.js'
+
+/** Command tests go through the compiled CLI, the way users run it. */
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
+const BIN = join(ROOT, 'bin/run.js')
+let built = false
+
+test.before(async () => {
+  // flock serialises with other test files that build, so nobody reads a half-written dist/.
+  await run('flock', ['/tmp/imgvet-build.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], {cwd: ROOT, allowFail: true})
+  built = existsSync(join(ROOT, 'dist/commands/dockerfile/check.js'))
+})
+
+const dir = makeTempDir('dockerfile-cli')
+const imgvet = (...args: string[]) => run('node', [BIN, ...args], {cwd: dir, allowFail: true})
+const DIGEST = `sha256:${'ab'.repeat(32)}`
+
+test('dockerfile check: exit 0 on a clean file (./Dockerfile by default), 1 on a failing one, 2 on bad input', async (t) => {
+  t.true(built, 'tsc did not produce dist/commands/dockerfile/check.js')
+  writeFileSync(join(dir, 'Dockerfile'), `FROM alpine@${DIGEST}\nUSER 10001\n`)
+  const ok = await imgvet('dockerfile', 'check')
+  t.is(ok.code, 0, ok.stderr)
+  t.regex(ok.stdout, /^PASS\s+Dockerfile/)
+  writeFileSync(join(dir, 'Root.Dockerfile'), `FROM alpine:3\nCOPY .npmrc /root/\n`)
+  const bad = await imgvet('dockerfile', 'check', 'Root.Dockerfile', '--format', 'json')
+  t.is(bad.code, 1, bad.stderr)
+  const report = JSON.parse(bad.stdout) as {verdict: string; findings: {id: string; line: number}[]}
+  t.is(report.verdict, 'fail')
+  t.deepEqual(report.findings.map((f) => f.id).sort(), ['dockerfile.copy.credential-file', 'dockerfile.from.unpinned', 'dockerfile.user.missing'])
+  const missing = await imgvet('dockerfile', 'check', 'nope')
+  t.is(missing.code, 2)
+  t.regex(missing.stderr, /bad-input/)
+  const policy = await imgvet('dockerfile', 'check', '--policy', 'no-such-policy')
+  t.is(policy.code, 2)
+})
+
+test('dockerfile check --policy release-gate fails an unpinned FROM that the default policy lets through', async (t) => {
+  t.true(built)
+  writeFileSync(join(dir, 'Tag.Dockerfile'), 'FROM alpine:3.19\nUSER 10001\n')
+  t.is((await imgvet('dockerfile', 'check', 'Tag.Dockerfile')).code, 0)
+  const gate = await imgvet('dockerfile', 'check', 'Tag.Dockerfile', '--policy', 'release-gate', '--format', 'sarif', '-o', join(dir, 'out.sarif'))
+  t.is(gate.code, 1, gate.stderr)
+  t.true(existsSync(join(dir, 'out.sarif')))
+})
