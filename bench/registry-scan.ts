@@ -1,17 +1,12 @@
 // Registry scan benchmark: >= 100 images sharing base layers on a loopback registry, a first run and an unchanged
 // second run. The second run must skip unchanged digests entirely: 0 layers scanned, 0 bytes of blobs, <= 5% time.
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
-import {LayerCache} from '../src/cache/layer-cache.js'
-import {runRegistryScan} from '../src/nightly/run.js'
-import {Selection} from '../src/nightly/shard.js'
 import type {RunReport} from '../src/nightly/types.js'
 import {parsePolicy} from '../src/policy/load.js'
-import {Registries} from '../src/registry/client.js'
 import {startRegistry} from '../test/support/registry.js'
 import {makeTempDir, removeDir} from '../test/support/tmp.js'
-import {baseLayers, ImageMaker, writeTestPolicy} from '../test/nightly/helpers.js'
+import {baseLayers, ImageMaker, scanRegistry, writeTestPolicy} from '../test/nightly/helpers.js'
 
 const IMAGES = 120
 const app = (i: number) => ({files: Array.from({length: 64}, (_, f) => [`srv/app${i}/module${f}.js`, `// service ${i} module ${f}\n${'export const x = 1\n'.repeat(210)}`] as const)})
@@ -37,22 +32,7 @@ export async function benchRegistryScan(): Promise<string> {
     const pushSeconds = (Date.now() - pushStart) / 1000
     const policyFile = writeTestPolicy(dir)
     const policy = parsePolicy(readFileSync(policyFile, 'utf8'), policyFile)
-    const scan = async (): Promise<RunReport> => {
-      const registries = new Registries({})
-      try {
-        return await runRegistryScan({
-          host: registry.host,
-          registries,
-          policy,
-          selection: new Selection([], [], null),
-          statePath: join(dir, 'state.jsonl'),
-          cache: new LayerCache(join(dir, 'cache')),
-          concurrency: 2,
-        })
-      } finally {
-        registries.close()
-      }
-    }
+    const scan = (): Promise<RunReport> => scanRegistry(registry.host, policy, dir, {concurrency: 2})
     const first = await scan()
     const second = await scan()
     const row = (name: string, r: RunReport) =>

@@ -12,7 +12,7 @@ import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
 import type {Transport} from '../reference/transport.js'
 import {summarise, type Report} from '../report/types.js'
-import {scanLoadedImage, VERSION} from './scan.js'
+import {scanLoadedImage, VERSION, type ScanResult} from './scan.js'
 
 /** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
 export interface SupplyChainOutcome {
@@ -51,10 +51,32 @@ export function policyReference(t: Transport, as?: string): Reference {
 /** pull (streamed) → supply chain → walk → config checks → policy. Nothing is written to disk but the cache. */
 export async function vetSource(source: ImageSource, ref: Reference, opts: VetOptions): Promise<VetResult> {
   const image = await loadImage(source, opts.platform)
-  const requirements = requirementsFor(opts.policy, ref)
   const now = opts.now ?? new Date()
-  const supply: SupplyChainOutcome = opts.supplyChain ? await opts.supplyChain(image, requirements) : {findings: [], checked: {}, notes: ['signatures and provenance not checked (local source)']}
+  const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
   const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes})
+  return {image, ...judgeScanned(image, scan, ref, {policy: opts.policy, supply, now})}
+}
+
+/** Signatures and provenance as the policy's scope for `ref` asks; without a stage (a local source) none are checked. */
+export async function checkSupplyChain(image: Image, ref: Reference, policy: Policy, stage: SupplyChainStage | undefined): Promise<SupplyChainOutcome> {
+  const requirements = requirementsFor(policy, ref)
+  return stage ? stage(image, requirements) : {findings: [], checked: {}, notes: ['signatures and provenance not checked (local source)']}
+}
+
+export interface JudgeOptions {
+  policy: Policy
+  /** What checkSupplyChain found for this image and reference. */
+  supply: SupplyChainOutcome
+  now: Date
+}
+
+/**
+ * The policy half of vet for an image already scanned: config checks and the verdict for `ref`. Scopes are chosen
+ * by name, so one scan can be judged under several references (the nightly run's repositories sharing a digest).
+ */
+export function judgeScanned(image: Image, scan: ScanResult, ref: Reference, opts: JudgeOptions): {verdict: Verdict; report: Report} {
+  const {supply, now} = opts
+  const requirements = requirementsFor(opts.policy, ref)
   const configFindings = runImageChecks({config: image.config, view: scan.walk.view, requirements, now, annotations: image.manifest.annotations})
   const verdict = evaluate({
     policy: opts.policy,
@@ -83,7 +105,7 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
       layersFromCache: scan.walk.stats.layersFromCache,
     },
   }
-  return {image, verdict, report}
+  return {verdict, report}
 }
 
 export {withDigest}

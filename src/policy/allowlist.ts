@@ -1,5 +1,6 @@
 import picomatch from 'picomatch'
-import {fingerprint, type Finding} from '../findings/finding.js'
+import type {Finding} from '../findings/finding.js'
+import {policyFinding} from './policy-finding.js'
 import type {AllowEntry} from './types.js'
 
 /**
@@ -78,17 +79,5 @@ export function applyAllowlist(findings: readonly Finding[], entries: readonly A
 }
 
 function notice(id: string, severity: 'low' | 'info', title: string, evidence: string, subject: string, reason: string): Finding {
-  return {
-    id,
-    severity,
-    category: 'config',
-    title,
-    rule: 'trust-external',
-    path: null,
-    layer: null,
-    removedIn: null,
-    evidence,
-    fingerprint: fingerprint(id, null, subject),
-    note: `reason given: ${reason}`,
-  }
+  return {...policyFinding(id, severity, 'config', title, evidence, subject), note: `reason given: ${reason}`}
 }

@@ -1,7 +1,8 @@
-import {atLeast, fingerprint, severityRank, SEVERITIES, type Category, type Finding, type Severity} from '../findings/finding.js'
+import {atLeast, severityRank, SEVERITIES, type Category, type Finding, type Severity} from '../findings/finding.js'
 import {formatReference, type Reference} from '../reference/reference.js'
 import {applyAllowlist} from './allowlist.js'
 import {scopeName, selectScope, toReference} from './match.js'
+import {policyFinding} from './policy-finding.js'
 import {
   DEFAULT_FAIL_ON,
   DEFAULT_NOT_CHECKED,
@@ -41,21 +42,6 @@ export function isFailing(f: Finding, scope: ScopeRequirements): boolean {
     ? (scope.secrets?.failOn ?? DEFAULT_SECRETS_FAIL_ON)
     : (scope.failOn ?? DEFAULT_FAIL_ON)
   return atLeast(f.severity, threshold)
-}
-
-function policyFinding(id: string, severity: Severity, category: Category, title: string, evidence: string, subject: string): Finding {
-  return {
-    id,
-    severity,
-    category,
-    title,
-    rule: 'trust-external',
-    path: null,
-    layer: null,
-    removedIn: null,
-    evidence,
-    fingerprint: fingerprint(id, null, subject),
-  }
 }
 
 /** Findings the policy itself produces: requirements nobody could check yet, and tag-only references at a gate. */

@@ -1,17 +1,11 @@
 import {createHash} from 'node:crypto'
 import type {FileCheck} from '../checks/check.js'
 import type {Image} from '../image/image.js'
-import type {EntryType} from '../layers/entry.js'
+import type {WalkEntry} from '../layers/entry.js'
 import {walkImage} from '../layers/walk.js'
 
-/** One path of an image's final filesystem, as the comparison needs it. */
-export interface FileInfo {
-  type: EntryType
-  mode: number
-  uid: number
-  gid: number
-  size: number
-  linkname?: string
+/** One path of an image's final filesystem, as the comparison needs it: the walk's entry metadata, and its content. */
+export interface FileInfo extends Pick<WalkEntry, 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'linkname'> {
   /** sha256 of a regular file's content; null when the file was larger than the hashing bound. */
   sha256?: string | null
   /** ISO time; build tools stamp it with the build time, so it is compared apart. */

@@ -15,9 +15,75 @@ export function artifactUri(r: Report, f: Finding): string {
 }
 
 export function renderSarif(r: Report): string {
-  const rules = new Map<string, Finding>()
-  for (const f of r.findings) if (!rules.has(f.id)) rules.set(f.id, f)
-  const ruleIds = [...rules.keys()].sort()
+  const {ruleIds, rules} = sarifRules(r.findings)
+  return sarifLog(r.tool.version, rules, {
+    automationDetails: {id: `imgvet/${r.image.reference.replace(/@.*$/, '')}/${r.image.platform}/`},
+    results: r.findings.map((f) => sarifResult(f, ruleIds, {
+      message: `${f.title}${f.path ? ` in ${f.path}` : ''}${f.removedIn ? ` (deleted in layer ${f.removedIn.index}, still in layer ${f.layer?.index})` : ''}: ${f.evidence}`,
+      uri: artifactUri(r, f),
+      fingerprint: f.fingerprint,
+      properties: {
+        severity: f.severity,
+        category: f.category,
+        layer: f.layer,
+        removedIn: f.removedIn,
+        imageDigest: r.image.digest,
+      },
+    })),
+    properties: r.verdict ? {verdict: r.verdict, policy: r.policy} : undefined,
+  })
+}
+
+/** One rule per finding id (the first finding of that id describes it), in id order; results point at them by index. */
+export function sarifRules(findings: Iterable<Finding>): {ruleIds: string[]; rules: object[]} {
+  const byId = new Map<string, Finding>()
+  for (const f of findings) if (!byId.has(f.id)) byId.set(f.id, f)
+  const ruleIds = [...byId.keys()].sort()
+  const rules = ruleIds.map((id) => {
+    const f = byId.get(id) as Finding
+    return {
+      id,
+      name: id.replace(/[^A-Za-z0-9]+/g, '_'),
+      shortDescription: {text: f.title},
+      fullDescription: {text: `${f.title} (category ${f.category}; seed rule ${f.rule})`},
+      help: {text: `imgvet rule ${id}: ${f.title}. Remove the material from every layer (a later deletion does not remove it from the image) and rotate any exposed secret.`},
+      defaultConfiguration: {level: LEVEL[f.severity]},
+      properties: {'security-severity': SECURITY_SEVERITY[f.severity], tags: ['security', f.category, f.rule], precision: 'high'},
+    }
+  })
+  return {ruleIds, rules}
+}
+
+/** What a result says beyond its finding: how the two renderers word, place and fingerprint it differs. */
+export interface SarifResultParts {
+  message: string
+  uri: string
+  fingerprint: string
+  properties: Record<string, unknown>
+}
+
+export function sarifResult(f: Finding, ruleIds: readonly string[], parts: SarifResultParts): object {
+  return {
+    ruleId: f.id,
+    ruleIndex: ruleIds.indexOf(f.id),
+    level: LEVEL[f.severity],
+    message: {text: parts.message},
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: {uri: parts.uri},
+          ...(f.line ? {region: {startLine: f.line}} : {}),
+        },
+        logicalLocations: f.layer ? [{name: `layer ${f.layer.index}`, fullyQualifiedName: f.layer.digest, kind: 'module'}] : [],
+      },
+    ],
+    partialFingerprints: {primaryLocationLineHash: parts.fingerprint},
+    properties: parts.properties,
+  }
+}
+
+/** A SARIF 2.1.0 log with one run of imgvet; `run` holds the run's fields after `tool`, in output order. */
+export function sarifLog(toolVersion: string, rules: readonly object[], run: {automationDetails: {id: string}; results: readonly object[]; properties: object | undefined}): string {
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -26,47 +92,12 @@ export function renderSarif(r: Report): string {
         tool: {
           driver: {
             name: 'imgvet',
-            version: r.tool.version,
+            version: toolVersion,
             informationUri: 'https://github.com/imgvet/imgvet',
-            rules: ruleIds.map((id) => {
-              const f = rules.get(id) as Finding
-              return {
-                id,
-                name: id.replace(/[^A-Za-z0-9]+/g, '_'),
-                shortDescription: {text: f.title},
-                fullDescription: {text: `${f.title} (category ${f.category}; seed rule ${f.rule})`},
-                help: {text: `imgvet rule ${id}: ${f.title}. Remove the material from every layer (a later deletion does not remove it from the image) and rotate any exposed secret.`},
-                defaultConfiguration: {level: LEVEL[f.severity]},
-                properties: {'security-severity': SECURITY_SEVERITY[f.severity], tags: ['security', f.category, f.rule], precision: 'high'},
-              }
-            }),
+            rules,
           },
         },
-        automationDetails: {id: `imgvet/${r.image.reference.replace(/@.*$/, '')}/${r.image.platform}/`},
-        results: r.findings.map((f) => ({
-          ruleId: f.id,
-          ruleIndex: ruleIds.indexOf(f.id),
-          level: LEVEL[f.severity],
-          message: {text: `${f.title}${f.path ? ` in ${f.path}` : ''}${f.removedIn ? ` (deleted in layer ${f.removedIn.index}, still in layer ${f.layer?.index})` : ''}: ${f.evidence}`},
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: {uri: artifactUri(r, f)},
-                ...(f.line ? {region: {startLine: f.line}} : {}),
-              },
-              logicalLocations: f.layer ? [{name: `layer ${f.layer.index}`, fullyQualifiedName: f.layer.digest, kind: 'module'}] : [],
-            },
-          ],
-          partialFingerprints: {primaryLocationLineHash: f.fingerprint},
-          properties: {
-            severity: f.severity,
-            category: f.category,
-            layer: f.layer,
-            removedIn: f.removedIn,
-            imageDigest: r.image.digest,
-          },
-        })),
-        properties: r.verdict ? {verdict: r.verdict, policy: r.policy} : undefined,
+        ...run,
       },
     ],
   }

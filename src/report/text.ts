@@ -12,7 +12,8 @@ export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb'
 }
 
-function sev(s: Severity, o: TextOptions): string {
+/** The severity padded to one column, coloured on a terminal. */
+export function severityLabel(s: Severity, o: TextOptions): string {
   const label = s.toUpperCase().padEnd(8)
   return o.color ? `${COLORS[s]}${label}\x1b[0m` : label
 }
@@ -27,7 +28,7 @@ function where(f: Finding): string {
 }
 
 function findingLines(f: Finding, o: TextOptions): string[] {
-  const lines = [`  ${sev(f.severity, o)} ${f.id}  ${f.title}`]
+  const lines = [`  ${severityLabel(f.severity, o)} ${f.id}  ${f.title}`]
   const w = where(f)
   if (w) lines.push(`           ${w}`)
   if (f.evidence) lines.push(`           evidence: ${f.evidence}`)
@@ -35,12 +36,12 @@ function findingLines(f: Finding, o: TextOptions): string[] {
   return lines
 }
 
-function summaryTable(r: Report): string[] {
+export function summaryTable(r: Report): string[] {
   const s = r.summary.bySeverity
   return [`Findings: ${SEVERITIES.map((k) => `${k} ${s[k]}`).join(', ')}`]
 }
 
-function bySeverity(a: Finding, b: Finding): number {
+export function bySeverity(a: Finding, b: Finding): number {
   return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
 }
 
@@ -66,29 +67,56 @@ export function renderScanText(r: Report, o: TextOptions): string {
   return `${out.join('\n')}\n`
 }
 
-/** `vet`: the verdict first, then findings grouped by the seed rule they break. */
-export function renderVetText(r: Report, o: TextOptions): string {
+/** `PASS  <reference>`, the word coloured on a terminal. */
+export function verdictHeadline(r: Report, o: TextOptions): string {
   const pass = r.verdict === 'pass'
   const verdict = pass ? 'PASS' : 'FAIL'
   const head = o.color ? `${pass ? '\x1b[1;32m' : '\x1b[1;31m'}${verdict}\x1b[0m` : verdict
-  const out = [`${head}  ${r.image.reference}`, `Digest: ${r.image.digest} (${r.image.platform})`, `Policy: ${r.policy?.name ?? '-'}${r.policy?.scope ? ` (scope ${r.policy.scope})` : ''}`]
-  out.push(...summaryTable(r))
+  return `${head}  ${r.image.reference}`
+}
+
+export function policyLine(r: Report): string {
+  return `Policy: ${r.policy?.name ?? '-'}${r.policy?.scope ? ` (scope ${r.policy.scope})` : ''}`
+}
+
+/** Why the verdict is FAIL and what could not be checked, then a blank line. */
+export function reasonLines(r: Report): string[] {
+  const out: string[] = []
   if (r.reasons?.length) {
     out.push('', 'Why it fails:')
     for (const x of r.reasons) out.push(`  - [${x.id}] ${x.message}`)
   }
   for (const n of r.notes ?? []) out.push(`Note: ${n}`)
   out.push('')
+  return out
+}
+
+/** Findings grouped under the seed rule they break, groups in order of first appearance. */
+export function ruleSections(findings: readonly Finding[], lines: (f: Finding) => string[], order?: (a: Finding, b: Finding) => number): string[] {
   const groups = new Map<string, Finding[]>()
-  for (const f of r.findings) groups.set(f.rule, [...(groups.get(f.rule) ?? []), f])
+  for (const f of findings) {
+    const g = groups.get(f.rule) ?? []
+    g.push(f)
+    groups.set(f.rule, g)
+  }
+  const out: string[] = []
   for (const [rule, list] of groups) {
     out.push(`${SEED_RULE_TITLES[rule] ?? rule}:`)
-    for (const f of list.sort(bySeverity)) out.push(...findingLines(f, o))
+    for (const f of order ? list.sort(order) : list) out.push(...lines(f))
     out.push('')
   }
-  if (r.suppressed?.length) {
-    out.push(`Suppressed by the policy's allowlist: ${r.suppressed.length}`)
-    for (const f of r.suppressed) out.push(`  ${f.id} ${f.path ?? ''} (${f.note ?? ''})`)
-  }
+  return out
+}
+
+export function suppressedLines(r: Report, where: (f: Finding) => string): string[] {
+  if (!r.suppressed?.length) return []
+  return [`Suppressed by the policy's allowlist: ${r.suppressed.length}`, ...r.suppressed.map((f) => `  ${f.id} ${where(f)} (${f.note ?? ''})`)]
+}
+
+/** `vet`: the verdict first, then findings grouped by the seed rule they break. */
+export function renderVetText(r: Report, o: TextOptions): string {
+  const out = [verdictHeadline(r, o), `Digest: ${r.image.digest} (${r.image.platform})`, policyLine(r), ...summaryTable(r), ...reasonLines(r)]
+  out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
+  out.push(...suppressedLines(r, (f) => f.path ?? ''))
   return `${out.join('\n')}\n`
 }

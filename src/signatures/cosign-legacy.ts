@@ -1,15 +1,15 @@
-import {verify as nodeVerify, type KeyObject} from 'node:crypto'
-import {crypto as score, pem} from '@sigstore/core'
+import type {KeyObject} from 'node:crypto'
+import {crypto as score} from '@sigstore/core'
 import {verifyParsedBundle, parseBundle, type SignerPolicy} from './bundle.js'
-import {fail, isSigFailure, sha256Hex, SigFailure, type Verified, type VerifyResult} from './failure.js'
+import {asVerifyResult, checkLoggedSigner, keyWithoutTlog, readSet, readSignerAnnotations, setVerificationMaterial, verifiesWithKey, type SetEntry} from './cosign-layer.js'
+import {fail, sha256Hex, type Verified, type VerifyResult} from './failure.js'
 import {compileIdentityPolicy} from './identity.js'
-import {sameKey} from './keys.js'
 import {dig, isObject, type TrustRoot} from './trust-root.js'
 
+export {ANN_BUNDLE, ANN_CERTIFICATE} from './cosign-layer.js'
+
 export const ANN_SIGNATURE = 'dev.cosignproject.cosign/signature'
-export const ANN_CERTIFICATE = 'dev.sigstore.cosign/certificate'
 export const ANN_CHAIN = 'dev.sigstore.cosign/chain'
-export const ANN_BUNDLE = 'dev.sigstore.cosign/bundle'
 export const SIMPLESIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json'
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature'
 
@@ -43,17 +43,12 @@ export type CosignLegacyResult = (Verified & {payload: CosignPayload}) | Extract
  */
 export function verifyCosignLegacy(layer: CosignLegacyLayer, opts: CosignLegacyOptions): CosignLegacyResult {
   const identity = 'identity' in opts.policy ? compileIdentityPolicy(opts.policy.identity) : undefined
-  try {
+  return asVerifyResult(() => {
     const sig = readSignature(layer.annotations)
-    const certPem = layer.annotations[ANN_CERTIFICATE]
-    const set = layer.annotations[ANN_BUNDLE]
-    const certDer = certPem ? pemToDer(certPem) : undefined
-    if ('key' in opts.policy && certDer) fail('key-mismatch', 'signature carries a certificate, but a public key was given')
-    if (identity && !certDer) fail('no-identity', 'signature has no certificate, but a certificate identity was expected')
+    const {certDer, set} = readSignerAnnotations(layer.annotations, opts.policy, identity, 'signature')
     let verified: Verified
     if (set === undefined) {
-      if (!('key' in opts.policy) || !opts.allowMissingTlog) fail('tlog-missing', 'signature has no transparency log bundle (dev.sigstore.cosign/bundle)')
-      verified = verifyWithKeyOnly(layer.payload, sig, opts.policy.key)
+      verified = verifyWithKeyOnly(layer.payload, sig, keyWithoutTlog(opts.policy, opts.allowMissingTlog, 'signature'))
     } else {
       const entry = readSet(set)
       checkBodySigner(entry.body, certDer, 'key' in opts.policy ? opts.policy.key : undefined)
@@ -61,10 +56,7 @@ export function verifyCosignLegacy(layer: CosignLegacyLayer, opts: CosignLegacyO
       verified = verifyParsedBundle(bundle, {trustRoot: opts.trustRoot, policy: opts.policy, artifact: {bytes: layer.payload}}, identity)
     }
     return {...verified, payload: checkPayload(layer.payload, opts.imageDigest)}
-  } catch (e) {
-    if (isSigFailure(e)) return {ok: false, code: e.code, message: e.message}
-    throw e
-  }
+  })
 }
 
 function readSignature(annotations: Record<string, string>): Buffer {
@@ -74,47 +66,7 @@ function readSignature(annotations: Record<string, string>): Buffer {
   return Buffer.from(b64, 'base64')
 }
 
-function pemToDer(text: string): Buffer {
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) fail('bad-bundle', `${ANN_CERTIFICATE} is not a PEM certificate`)
-  try {
-    return pem.toDER(text)
-  } catch (e) {
-    throw new SigFailure('bad-bundle', `${ANN_CERTIFICATE} is not a PEM certificate`, {cause: e})
-  }
-}
-
-interface SetEntry {
-  set: string
-  body: string
-  integratedTime: number
-  logIndex: number
-  logIDHex: string
-}
-
-/** `{"SignedEntryTimestamp", "Payload": {body, integratedTime, logIndex, logID}}` */
-function readSet(text: string): SetEntry {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    fail('bad-bundle', `${ANN_BUNDLE} is not JSON`)
-  }
-  const set = dig(json, ['SignedEntryTimestamp'])
-  const body = dig(json, ['Payload', 'body'])
-  const integratedTime = dig(json, ['Payload', 'integratedTime'])
-  const logIndex = dig(json, ['Payload', 'logIndex'])
-  const logID = dig(json, ['Payload', 'logID'])
-  if (typeof set !== 'string' || set === '') fail('tlog-missing', `${ANN_BUNDLE} has no SignedEntryTimestamp`)
-  if (typeof body !== 'string' || typeof logID !== 'string' || !/^[0-9a-f]{64}$/.test(logID)) fail('bad-bundle', `${ANN_BUNDLE} payload is incomplete`)
-  if (typeof integratedTime !== 'number' || !Number.isSafeInteger(integratedTime) || integratedTime <= 0) fail('bad-bundle', `${ANN_BUNDLE} has no valid integratedTime`)
-  if (typeof logIndex !== 'number' || !Number.isSafeInteger(logIndex) || logIndex < 0) fail('bad-bundle', `${ANN_BUNDLE} has no valid logIndex`)
-  return {set, body, integratedTime, logIndex, logIDHex: logID}
-}
-
-/**
- * sigstore-js compares the log body's signature and digest but not the key it names: check that the entry
- * was logged for this certificate (or key), so a SET for someone else's entry cannot vouch for ours.
- */
+/** Where a `hashedrekord` entry names its signer, for the shared signer check. */
 function checkBodySigner(bodyB64: string, certDer: Buffer | undefined, key: KeyObject | undefined): void {
   let body: unknown
   try {
@@ -124,22 +76,7 @@ function checkBodySigner(bodyB64: string, certDer: Buffer | undefined, key: KeyO
   }
   const kind = dig(body, ['kind'])
   if (kind !== 'hashedrekord') fail('tlog-invalid', `log entry kind is ${JSON.stringify(kind)}, expected hashedrekord`)
-  const content = dig(body, ['spec', 'signature', 'publicKey', 'content'])
-  if (typeof content !== 'string') fail('tlog-invalid', 'log entry names no signer key or certificate')
-  const logged = Buffer.from(content, 'base64').toString('utf8')
-  if (certDer) {
-    if (!logged.includes('-----BEGIN CERTIFICATE-----') || !pem.toDER(logged).equals(certDer)) {
-      fail('tlog-invalid', 'log entry was made for a different certificate')
-    }
-  } else if (key) {
-    let ok = false
-    try {
-      ok = sameKey(score.createPublicKey(logged), key)
-    } catch {
-      ok = false
-    }
-    if (!ok) fail('key-mismatch', 'log entry was made for a different public key')
-  }
+  checkLoggedSigner(dig(body, ['spec', 'signature', 'publicKey', 'content']), certDer, key)
 }
 
 function toBundleJson(payload: Buffer, sig: Buffer, certDer: Buffer | undefined, e: SetEntry): unknown {
@@ -147,18 +84,7 @@ function toBundleJson(payload: Buffer, sig: Buffer, certDer: Buffer | undefined,
   const parsed = JSON.parse(body.toString('utf8')) as unknown
   return {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
-    verificationMaterial: {
-      ...(certDer ? {x509CertificateChain: {certificates: [{rawBytes: certDer.toString('base64')}]}} : {publicKey: {hint: ''}}),
-      tlogEntries: [{
-        logIndex: String(e.logIndex),
-        logId: {keyId: Buffer.from(e.logIDHex, 'hex').toString('base64')},
-        kindVersion: {kind: String(dig(parsed, ['kind'])), version: String(dig(parsed, ['apiVersion']))},
-        integratedTime: String(e.integratedTime),
-        inclusionPromise: {signedEntryTimestamp: e.set},
-        canonicalizedBody: e.body,
-      }],
-      timestampVerificationData: {rfc3161Timestamps: []},
-    },
+    verificationMaterial: setVerificationMaterial(certDer, e, {kind: String(dig(parsed, ['kind'])), version: String(dig(parsed, ['apiVersion']))}),
     messageSignature: {
       messageDigest: {algorithm: 'SHA2_256', digest: score.digest('sha256', payload).toString('base64')},
       signature: sig.toString('base64'),
@@ -167,14 +93,7 @@ function toBundleJson(payload: Buffer, sig: Buffer, certDer: Buffer | undefined,
 }
 
 function verifyWithKeyOnly(payload: Buffer, sig: Buffer, key: KeyObject): Verified {
-  const alg = key.asymmetricKeyType === 'ed25519' ? null : 'sha256'
-  let ok = false
-  try {
-    ok = nodeVerify(alg, payload, key, sig)
-  } catch {
-    ok = false
-  }
-  if (!ok) fail('signature-invalid', 'signature does not verify with the given key')
+  if (!verifiesWithKey(payload, sig, key)) fail('signature-invalid', 'signature does not verify with the given key')
   return {ok: true, signer: {kind: 'key'}, tlog: [], signedDigest: `sha256:${sha256Hex(payload)}`}
 }
 

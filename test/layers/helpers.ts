@@ -1,52 +1,17 @@
 import {spawnSync} from 'node:child_process'
-import {createHash} from 'node:crypto'
 import {Readable} from 'node:stream'
 import {gzipSync} from 'node:zlib'
-import {pack, type Header} from 'tar-stream'
+import {OCI_CONFIG, OCI_MANIFEST, sha256} from '../support/hostile-image.js'
 import type {Detection, FileCheck} from '../../src/checks/check.js'
 import {VerifyingStream} from '../../src/image/digest.js'
 import {loadImage, type Image} from '../../src/image/image.js'
 import type {Descriptor, ImageSource, RawManifest} from '../../src/image/types.js'
 import type {WalkEntry} from '../../src/layers/entry.js'
 
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
-export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
+export {makeTarItems as makeTar, OCI_CONFIG, OCI_MANIFEST, sha256, type TarItem} from '../support/hostile-image.js'
 export const LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar'
 export const LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip'
 export const LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd'
-
-export function sha256(data: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`
-}
-
-/** One tar member; entries are written in array order so tests control ordering (whiteout before/after). */
-export interface TarItem {
-  name: string
-  type?: Header['type']
-  content?: string | Buffer
-  linkname?: string
-  mode?: number
-}
-
-export async function makeTar(items: readonly TarItem[]): Promise<Buffer> {
-  const p = pack()
-  const chunks: Buffer[] = []
-  p.on('data', (d: unknown) => chunks.push(d as Buffer))
-  const done = new Promise<void>((resolve, reject) => {
-    p.on('end', () => resolve())
-    p.on('error', reject)
-  })
-  for (const it of items) {
-    const type = it.type ?? (it.name.endsWith('/') ? 'directory' : 'file')
-    const header: Partial<Header> & {name: string} = {name: it.name, type, mode: it.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(0)}
-    if (it.linkname !== undefined) header.linkname = it.linkname
-    if (type === 'file') p.entry(header, typeof it.content === 'string' ? Buffer.from(it.content) : it.content ?? Buffer.alloc(0))
-    else p.entry(header)
-  }
-  p.finalize()
-  await done
-  return Buffer.concat(chunks)
-}
 
 export function zstd(data: Buffer): Buffer {
   const r = spawnSync('zstd', ['-q', '-c', '-3'], {input: data, maxBuffer: 64 * 1024 * 1024})

@@ -5,37 +5,13 @@ import {LayerCache} from '../../src/cache/layer-cache.js'
 import {runRegistryScan, type RegistryScanOptions} from '../../src/nightly/run.js'
 import {Selection} from '../../src/nightly/shard.js'
 import {parsePolicy} from '../../src/policy/load.js'
+import type {Policy} from '../../src/policy/types.js'
 import {Registries} from '../../src/registry/client.js'
-import {OCI_INDEX, OCI_MANIFEST, Pusher, sha256, type Pushed} from '../support/push.js'
+import {OCI_INDEX, OCI_MANIFEST, Pusher, sha256, tarFiles, type Pushed} from '../support/push.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir} from '../support/tmp.js'
 
 export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar'
-
-/** A ustar archive of regular files (uncompressed, so the blob digest is the diffID). */
-export function tarFiles(files: ReadonlyArray<readonly [string, string | Buffer]>): Buffer {
-  const parts: Buffer[] = []
-  for (const [name, content] of files) {
-    const data = Buffer.from(content)
-    const header = Buffer.alloc(512)
-    header.write(name, 0, 100, 'utf8')
-    header.write('0000644\0', 100)
-    header.write('0000000\0', 108)
-    header.write('0000000\0', 116)
-    header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124)
-    header.write('00000000000\0', 136)
-    header.write('        ', 148)
-    header.write('0', 156)
-    header.write('ustar\0', 257)
-    header.write('00', 263)
-    let sum = 0
-    for (const b of header) sum += b
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148)
-    parts.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512))
-  }
-  parts.push(Buffer.alloc(1024))
-  return Buffer.concat(parts)
-}
 
 /** Base layers shared by every image, like a distro base: deterministic text so the digests are stable. */
 export function baseLayers(fileCount = 20, fileBytes = 4096): Buffer[] {
@@ -140,12 +116,33 @@ export function writeTestPolicy(dir: string): string {
   return file
 }
 
+/** What a test or benchmark may change about one scan; the rest is the defaults below, under `dir`. */
+export type ScanExtra = Partial<RegistryScanOptions> & {repositories?: string[]; shard?: {index: number; count: number}; state?: string; cacheDir?: string}
+
+/** One registry scan with its own clients (closed after), state and layer cache under `dir`. */
+export async function scanRegistry(host: string, policy: Policy, dir: string, extra: ScanExtra = {}): ReturnType<typeof runRegistryScan> {
+  const registries = new Registries({})
+  try {
+    return await runRegistryScan({
+      host,
+      registries,
+      policy,
+      selection: new Selection(extra.repositories ?? [], [], extra.shard ?? null),
+      statePath: extra.state ?? join(dir, 'state.jsonl'),
+      cache: new LayerCache(extra.cacheDir ?? join(dir, 'cache')),
+      ...extra,
+    })
+  } finally {
+    registries.close()
+  }
+}
+
 export interface Harness {
   registry: RunningRegistry
   maker: ImageMaker
   dir: string
   policyFile: string
-  scan(extra?: Partial<RegistryScanOptions> & {repositories?: string[]; shard?: {index: number; count: number}; state?: string; cacheDir?: string}): ReturnType<typeof runRegistryScan>
+  scan(extra?: ScanExtra): ReturnType<typeof runRegistryScan>
   stop(): Promise<void>
 }
 
@@ -159,24 +156,9 @@ export async function harness(prefix: string): Promise<Harness> {
     maker: new ImageMaker(registry),
     dir,
     policyFile,
-    async scan(extra = {}) {
-      const registries = new Registries({})
-      try {
-        return await runRegistryScan({
-          host: registry.host,
-          registries,
-          policy,
-          selection: new Selection(extra.repositories ?? [], [], extra.shard ?? null),
-          statePath: extra.state ?? join(dir, 'state.jsonl'),
-          cache: new LayerCache(extra.cacheDir ?? join(dir, 'cache')),
-          ...extra,
-        })
-      } finally {
-        registries.close()
-      }
-    },
+    scan: (extra = {}) => scanRegistry(registry.host, policy, dir, extra),
     stop: () => registry.stop(),
   }
 }
 
-export {sha256}
+export {sha256, tarFiles}

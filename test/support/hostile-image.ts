@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {gzipSync, createGzip} from 'node:zlib'
-import {pack} from 'tar-stream'
+import {pack, type Header} from 'tar-stream'
 import {testTmpRoot} from './tmp.js'
 
 /** Hand-made images for the hostile registry: small, deterministic and independent of buildah. */
@@ -37,8 +37,21 @@ export function blob(mediaType: string, data: Buffer): TestBlob {
   return {mediaType, digest: sha256(data), size: data.length, data}
 }
 
-/** A tar built with tar-stream, entries in the given order. */
+/** A tar built with tar-stream, entries in the given order; a name ending in `/` is a directory. */
 export async function makeTar(files: Record<string, string | Buffer>): Promise<Buffer> {
+  return makeTarItems(Object.entries(files).map(([name, content]) => ({name, content})))
+}
+
+/** One tar member; entries are written in array order so tests control ordering (whiteout before/after). */
+export interface TarItem {
+  name: string
+  type?: Header['type']
+  content?: string | Buffer
+  linkname?: string
+  mode?: number
+}
+
+export async function makeTarItems(items: readonly TarItem[]): Promise<Buffer> {
   const p = pack()
   const chunks: Buffer[] = []
   p.on('data', (d: unknown) => chunks.push(d as Buffer))
@@ -46,9 +59,12 @@ export async function makeTar(files: Record<string, string | Buffer>): Promise<B
     p.on('end', () => resolve())
     p.on('error', reject)
   })
-  for (const [name, content] of Object.entries(files)) {
-    if (name.endsWith('/')) p.entry({name, type: 'directory', mode: 0o755, mtime: new Date(0)})
-    else p.entry({name, mode: 0o644, mtime: new Date(0)}, typeof content === 'string' ? Buffer.from(content) : content)
+  for (const it of items) {
+    const type = it.type ?? (it.name.endsWith('/') ? 'directory' : 'file')
+    const header: Partial<Header> & {name: string} = {name: it.name, type, mode: it.mode ?? (type === 'directory' ? 0o755 : 0o644), mtime: new Date(0)}
+    if (it.linkname !== undefined) header.linkname = it.linkname
+    if (type === 'file') p.entry(header, typeof it.content === 'string' ? Buffer.from(it.content) : it.content ?? Buffer.alloc(0))
+    else p.entry(header)
   }
   p.finalize()
   await done

@@ -80,21 +80,30 @@ export class Pusher {
 
 /** One regular file in a ustar archive: enough for a layer the registry stores and imgvet can read. */
 export function tarWithFile(name: string, content: string): Buffer {
-  const data = Buffer.from(content)
-  const header = Buffer.alloc(512)
-  header.write(name, 0, 100, 'utf8')
-  header.write('0000644\0', 100)
-  header.write('0000000\0', 108)
-  header.write('0000000\0', 116)
-  header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124)
-  header.write('00000000000\0', 136)
-  header.write('        ', 148)
-  header.write('0', 156)
-  header.write('ustar\0', 257)
-  header.write('00', 263)
-  let sum = 0
-  for (const b of header) sum += b
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148)
-  const pad = Buffer.alloc((512 - (data.length % 512)) % 512)
-  return Buffer.concat([header, data, pad, Buffer.alloc(1024)])
+  return tarFiles([[name, content]])
+}
+
+/** A ustar archive of regular files, by hand (uncompressed, so the blob digest is the diffID). */
+export function tarFiles(files: ReadonlyArray<readonly [string, string | Buffer]>): Buffer {
+  const parts: Buffer[] = []
+  for (const [name, content] of files) {
+    const data = Buffer.from(content)
+    const header = Buffer.alloc(512)
+    header.write(name, 0, 100, 'utf8')
+    header.write('0000644\0', 100)
+    header.write('0000000\0', 108)
+    header.write('0000000\0', 116)
+    header.write(`${data.length.toString(8).padStart(11, '0')}\0`, 124)
+    header.write('00000000000\0', 136)
+    header.write('        ', 148)
+    header.write('0', 156)
+    header.write('ustar\0', 257)
+    header.write('00', 263)
+    let sum = 0
+    for (const b of header) sum += b
+    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148)
+    parts.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512))
+  }
+  parts.push(Buffer.alloc(1024))
+  return Buffer.concat(parts)
 }
