@@ -4,6 +4,10 @@ import type {Image, Layer} from '../image/image.js'
 import {isFilesystemLayer} from '../image/manifest.js'
 import {mergeLayers, type Merged} from './history.js'
 import {scanLayer, type LayerScan} from './scan-layer.js'
+import type {LayerWorkerPool} from './worker-pool.js'
+
+/** Below this a layer is scanned in place: handing it to a thread costs more than it saves. */
+const MIN_WORKER_LAYER_BYTES = 1024 * 1024
 
 export const DEFAULT_MAX_LAYER_BYTES = 32 * 1024 ** 3
 
@@ -13,6 +17,8 @@ export interface WalkOptions {
   /** Layers scanned at once; decompression runs on libuv's pool, so 2 keeps both cores busy. */
   concurrency?: number
   cache?: LayerCache | null
+  /** Worker threads running the built-in checks; only the caller knows `checks` are those. */
+  pool?: LayerWorkerPool | null
   onLayer?: (layer: Layer, fromCache: boolean) => void
 }
 
@@ -59,7 +65,9 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
         opts.onLayer?.(layer, true)
         continue
       }
-      const scan = await scanLayer(layer, {checks: opts.checks, maxLayerBytes}, image.name)
+      const scan = opts.pool && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
+        ? await opts.pool.scan(layer, image.name, maxLayerBytes)
+        : await scanLayer(layer, {checks: opts.checks, maxLayerBytes}, image.name)
       if (key && opts.cache) opts.cache.put(key, scan)
       scans[layer.index] = scan
       scanned++

@@ -4,6 +4,7 @@ import {ImgvetError} from '../errors.js'
 import {imageFromManifest} from '../image/image.js'
 import {parseManifest} from '../image/manifest.js'
 import {scanLoadedImage} from '../pipeline/scan.js'
+import {LayerWorkerPool} from '../layers/worker-pool.js'
 import type {SupplyChainStage} from '../pipeline/vet.js'
 import type {Policy} from '../policy/types.js'
 import type {Registries} from '../registry/client.js'
@@ -71,6 +72,7 @@ export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport
     results.push(r)
     o.onImage?.(r)
   }
+  let workers: LayerWorkerPool | undefined
   try {
     const client = o.registries.get(o.host)
     // Listing is small requests only: more in flight than scanning, which is bound by CPU.
@@ -107,15 +109,19 @@ export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport
     // Reused verdicts are journalled in one write: losing them to a crash costs nothing, the baseline still has them.
     journal?.appendMany(reusedNow.map((result) => ({t: 'image', run: runRecord.id, policyHash: ph, checksVersion: cv, result})))
     const inflight = new InflightLayers()
+    // One set of scanning threads for the whole run, not one per image.
+    workers = new LayerWorkerPool(Math.max(1, o.concurrency ?? 2))
+    const threads = workers
     await pool(work, o.concurrency ?? 2, async ([digest, pending]) => {
       try {
-        await scanOne(o, inv, digest, pending, inflight, counters, clock, record)
+        await scanOne(o, inv, digest, pending, inflight, counters, clock, record, threads)
       } catch (e) {
         for (const occ of pending) errors.push(toScanError(e, {repository: occ.repository, ...(occ.tags[0] ? {tag: occ.tags[0]} : {}), digest, ...(occ.platform ? {platform: occ.platform} : {})}))
       }
     }, o.signal)
   } finally {
     journal?.close()
+    await workers?.close()
   }
   const interrupted = Boolean(o.signal?.aborted)
   const finished = clock().toISOString()
@@ -158,7 +164,7 @@ function reusable(prior: RecordedRun[], key: string, ph: string, cv: string, not
 }
 
 /** Load one digest once (config, then layers through the cache), judge it for every repository it appears in. */
-async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, pending: Occurrence[], inflight: InflightLayers, counters: Counters, clock: () => Date, record: (r: ImageResult) => void): Promise<void> {
+async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, pending: Occurrence[], inflight: InflightLayers, counters: Counters, clock: () => Date, record: (r: ImageResult) => void, workers: LayerWorkerPool): Promise<void> {
   const first = pending[0]
   if (!first) return
   const client = o.registries.get(o.host)
@@ -174,6 +180,7 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
   let scan
   try {
     scan = await scanLoadedImage(image, {
+      pool: workers,
       cache: o.cache,
       maxLayerBytes: o.maxLayerBytes,
       onLayer: (l) => {

@@ -7,6 +7,8 @@ import {loadImage, type Image} from '../image/image.js'
 import {formatPlatform} from '../image/manifest.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {walkImage, type WalkResult} from '../layers/walk.js'
+import {LayerWorkerPool} from '../layers/worker-pool.js'
+import {availableParallelism} from 'node:os'
 import type {Layer} from '../image/image.js'
 import {summarise, type Report} from '../report/types.js'
 
@@ -18,6 +20,8 @@ export interface ScanOptions {
   cache?: LayerCache | null
   maxLayerBytes?: number
   concurrency?: number
+  /** Share one pool across images (registry scan); otherwise each scan starts and stops its own. */
+  pool?: LayerWorkerPool | null
   onLayer?: (layer: Layer, fromCache: boolean) => void
 }
 
@@ -55,14 +59,16 @@ export async function scanSource(source: ImageSource, opts: ScanOptions): Promis
 }
 
 export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'platform'>): Promise<ScanResult> {
-  const walk = await walkImage(image, {
-    checks: opts.checks ?? FILE_CHECKS,
-    cache: opts.cache,
-    maxLayerBytes: opts.maxLayerBytes,
-    concurrency: opts.concurrency,
-    onLayer: opts.onLayer,
-  })
-  return {image, walk, findings: [...configSecretFindings(image), ...walk.findings]}
+  const checks = opts.checks ?? FILE_CHECKS
+  // The workers run the built-in checks only; a caller's own set runs in this thread.
+  const own = opts.pool === undefined && checks === FILE_CHECKS && image.layers.some((l) => l.descriptor.size >= 1024 * 1024)
+  const pool = own ? new LayerWorkerPool(Math.max(1, Math.min(opts.concurrency ?? 2, availableParallelism()))) : checks === FILE_CHECKS ? opts.pool : null
+  try {
+    const walk = await walkImage(image, {checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer})
+    return {image, walk, findings: [...configSecretFindings(image), ...walk.findings]}
+  } finally {
+    if (own) await pool?.close()
+  }
 }
 
 export function scanReport(r: ScanResult, findings: Finding[] = r.findings, suppressed?: Finding[]): Report {

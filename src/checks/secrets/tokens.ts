@@ -131,10 +131,11 @@ const RULES: TokenRule[] = [
 
 export const TOKEN_NEEDLES: readonly string[] = RULES.flatMap((r) => r.needles)
 
-export function detectTokens(text: string, lines: LineIndex): Hit[] {
+/** `present` is the set of needles found in `text` (computed once per text by the caller). */
+export function detectTokens(text: string, lines: LineIndex, present: ReadonlySet<string>): Hit[] {
   const out: Hit[] = []
   for (const rule of RULES) {
-    if (!rule.needles.some((n) => text.includes(n))) continue
+    if (!rule.needles.some((n) => present.has(n))) continue
     rule.re.lastIndex = 0
     for (const m of text.matchAll(rule.re)) {
       const token = m[0]
