@@ -9,6 +9,8 @@ import {Layout, type BuiltLayer, type LayerWriter} from './oci-build.js'
 
 /** Bump when the generated images change: a stale cache would benchmark something other than the code says. */
 const CACHE_VERSION = 3
+/** The same for the small-files pair alone, which is cheap to rebuild without touching the big images. */
+const SMALL_VERSION = 2
 
 export interface Planted {
   path: string
@@ -28,6 +30,7 @@ export interface ImageInfo {
 
 export interface BenchImages {
   version: number
+  smallVersion: number
   images: Record<'big' | 'big2' | 'many' | 'few', ImageInfo>
   planted: Planted[]
   /** zstd-compressed copies of big's text and random layers, for the decoder comparison. */
@@ -79,7 +82,7 @@ async function dataLayer(w: LayerWriter, scale: number, seed: number): Promise<B
 async function sourceLayer(w: LayerWriter, scale: number, seed: number): Promise<BuiltLayer> {
   const r = new Rng(seed)
   for (let p = 0; p < 30 * scale; p++) {
-    for (let m = 0; m < 100; m++) await w.file(`/usr/src/app/packages/pkg-${p}/src/mod-${m}.js`, textOf(40_000, sourceChunk, r))
+    for (let m = 0; m < 100; m++) await w.file(`/usr/src/app/packages/pkg-${p}/src/mod-${m}.js`, textOf(40_000, (rng) => sourceChunk(rng), r))
   }
   return w.finish()
 }
@@ -125,7 +128,7 @@ const FEW_FILES = 100
  * the text rules' 1 MiB read cap so both images have every byte scanned and differ only in the number of entries.
  */
 async function buildSmallFiles(manyDir: string, fewDir: string): Promise<[ImageInfo, ImageInfo]> {
-  const text = textOf(SMALL_FILES * SMALL_SIZE, (r) => sourceChunk(r), new Rng(4242)).subarray(0, SMALL_FILES * SMALL_SIZE)
+  const text = textOf(SMALL_FILES * SMALL_SIZE, (r) => sourceChunk(r, false), new Rng(4242)).subarray(0, SMALL_FILES * SMALL_SIZE)
   const many = new Layout(manyDir)
   const few = new Layout(fewDir)
   const build = async (w: LayerWriter, count: number, size: number, name: (i: number) => string) => {
@@ -157,20 +160,47 @@ export interface ImageCache {
  * Puts the bench images into `reg`. The first run builds OCI layouts and pushes them with skopeo, then keeps the
  * registry's storage under .bench/; later runs hard-link that storage into the fresh registry, which costs nothing.
  */
+async function push(reg: RunningRegistry, work: string, images: readonly ImageInfo[]): Promise<void> {
+  for (const i of images) await skopeoCopy(`oci:${join(work, i.repo)}:1`, `docker://${reg.host}/${i.repo}:${i.tag}`, {dest: {tlsVerify: false}})
+}
+
+/** Hard links: the registry never rewrites a blob, and the cache survives the registry's temp dir going away. */
+async function keepStorage(reg: RunningRegistry, storage: string): Promise<void> {
+  rmSync(storage, {recursive: true, force: true})
+  mkdirSync(storage)
+  await run('cp', ['-al', `${reg.storageDir}/.`, storage])
+}
+
+/**
+ * Puts the bench images into `reg`. The first run builds OCI layouts and pushes them with skopeo, then keeps the
+ * registry's storage under .bench/; later runs hard-link that storage into the fresh registry, which costs nothing.
+ */
 export async function provideImages(reg: RunningRegistry, cacheRoot: string, log: (s: string) => void): Promise<BenchImages> {
   const metaFile = join(cacheRoot, 'images.json')
   const storage = join(cacheRoot, 'registry')
+  const work = join(cacheRoot, 'build')
+  rmSync(work, {recursive: true, force: true})
   if (existsSync(metaFile) && existsSync(storage)) {
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as BenchImages
     if (meta.version === CACHE_VERSION && meta.zstd.every((z) => existsSync(z.file))) {
       await run('cp', ['-al', `${storage}/.`, reg.storageDir])
+      if (meta.smallVersion !== SMALL_VERSION) {
+        log('rebuilding the small-files images...')
+        const [many, few] = await buildSmallFiles(join(work, 'many'), join(work, 'few'))
+        await push(reg, work, [many, few])
+        rmSync(work, {recursive: true, force: true})
+        await keepStorage(reg, storage)
+        meta.images.many = many
+        meta.images.few = few
+        meta.smallVersion = SMALL_VERSION
+        writeFileSync(metaFile, JSON.stringify(meta, null, 2))
+      }
       return meta
     }
   }
   log('building bench images (once; cached under .bench/)...')
   rmSync(cacheRoot, {recursive: true, force: true})
   mkdirSync(cacheRoot, {recursive: true})
-  const work = join(cacheRoot, 'build')
   const t0 = Date.now()
   const plants = await makePlants()
   const big = await buildBig(join(work, 'big'), 'big', 1, plants)
@@ -185,14 +215,11 @@ export async function provideImages(reg: RunningRegistry, cacheRoot: string, log
     const file = join(cacheRoot, `layer-${idx}.tar.zst`)
     zstd.push({name, file, uncompressed: l.uncompressed, compressed: await zstdCopy(join(work, 'big'), l.digest, file)})
   }
-  for (const i of [big, big2, many, few]) {
-    await skopeoCopy(`oci:${join(work, i.repo)}:1`, `docker://${reg.host}/${i.repo}:${i.tag}`, {dest: {tlsVerify: false}})
-  }
+  await push(reg, work, [big, big2, many, few])
   rmSync(work, {recursive: true, force: true})
-  // Hard links: the registry never rewrites a blob, and the cache survives the registry's temp dir going away.
-  mkdirSync(storage)
-  await run('cp', ['-al', `${reg.storageDir}/.`, storage])
-  const meta: BenchImages = {version: CACHE_VERSION, images: {big, big2, many, few}, planted: plants.map(({path, kind, deleted}) => ({path, kind, deleted})), zstd}
+  await keepStorage(reg, storage)
+  const meta: BenchImages = {version: CACHE_VERSION, smallVersion: SMALL_VERSION, images: {big, big2, many, few},
+    planted: plants.map(({path, kind, deleted}) => ({path, kind, deleted})), zstd}
   writeFileSync(metaFile, JSON.stringify(meta, null, 2))
   log(`  images ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
   return meta

@@ -1,7 +1,7 @@
 // `npm run bench [-- pull|scan|cache|registry|zstd|secretlint ...] [--no-build]`: one run, Markdown tables on stdout and in
 // bench/RESULTS.md. Speed and memory are shown here, never asserted in tests.
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {cpus, tmpdir} from 'node:os'
+import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {run} from '../test/support/exec.js'
@@ -60,6 +60,7 @@ async function versionOf(cmd: string, a: string[]): Promise<string> {
 
 async function main(): Promise<void> {
   const started = Date.now()
+  const loadAtStart = loadavg()[0] ?? NaN
   if (build) {
     log('building (tsc)...')
     const r = await run('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: repoRoot, allowFail: true})
@@ -120,7 +121,8 @@ async function main(): Promise<void> {
     const m = (await import('./registry-scan.js')) as {benchRegistryScan: () => Promise<string>}
     emit(await m.benchRegistryScan())
   }
-  out.push('', `_Bench wall time: ${((Date.now() - started) / 1000).toFixed(0)} s._`, '')
+  // The machine is shared (2 cores); a busy neighbour slows every tool, so the figures say how busy it was.
+  out.push('', `_Bench wall time: ${((Date.now() - started) / 1000).toFixed(0)} s; 1-minute load average ${loadAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? NaN).toFixed(1)} at the end (${cpus().length} cores)._`, '')
   const md = out.join('\n')
   writeFileSync(join(repoRoot, 'bench', 'RESULTS.md'), md)
   process.stdout.write(md)
@@ -129,7 +131,8 @@ async function main(): Promise<void> {
 try {
   await main()
 } catch (e) {
-  log(`bench failed: ${(e as Error).stack ?? String(e)}`)
+  // After a signal the children die on purpose; their failures are not the bench's.
+  if (!cleaning) log(`bench failed: ${(e as Error).stack ?? String(e)}`)
   process.exitCode = 1
 } finally {
   await cleanup()
