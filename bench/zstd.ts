@@ -18,8 +18,8 @@ export async function zstdSection(ctx: Ctx): Promise<string> {
   const missing = napiAvailable()
   const decoders = ['fzstd', 'cli', ...(missing ? [] : ['zstd-napi'])]
   const label: Record<string, string> = {
-    fzstd: 'fzstd 0.1 (pure JS, our path: src/layers/decompress.ts)',
-    cli: '`zstd -dc` 1.5 CLI piped into Node',
+    fzstd: 'fzstd 0.1 (pure JS; our fallback when no zstd binary)',
+    cli: '`zstd -dc` 1.5 CLI piped into Node (our path when zstd is installed)',
     'zstd-napi': 'zstd-napi 0.0.13 (native addon, DecompressStream)',
   }
   const rows: string[][] = []

@@ -46,7 +46,7 @@ export class LayoutWriter {
     try {
       const stream = await source.openBlob(desc)
       if (onBytes) stream.on('data', (c: Buffer) => onBytes(c.length))
-      await pipeline(stream, createWriteStream(tmp))
+      await pipeline(stream, createWriteStream(tmp, {highWaterMark: 1024 * 1024}))
       await rename(tmp, final)
       return true
     } catch (e) {

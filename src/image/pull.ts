@@ -78,7 +78,7 @@ export async function pullToLayout(source: ImageSource, dir: string, opts: PullO
   const total = list.reduce((n, b) => n + b.size, 0)
   let done = 0
   let skipped = 0
-  await mapLimit(list, opts.concurrency ?? 3, async (b) => {
+  await mapLimit(list, opts.concurrency ?? 4, async (b) => {
     const wrote = await writer.copyBlob(source, b, (n) => {
       done += n
       opts.onProgress?.(done, total)

@@ -40,10 +40,34 @@ export function detectGeneric(text: string, lines: LineIndex): Hit[] {
 /** scheme://user:password@host, including passwords that contain '@' (the last '@' before the host wins). */
 const URL_CREDS = /\b([a-z][a-z0-9+.-]{1,20}):\/\/([^\s:/?#@'"`<>[\](){}]{1,128}):([^\s/?#'"`<>]{1,256})@(?=[A-Za-z0-9[_-])/gi
 
+const AUTHORITY = /[^\s/?#]{0,390}/y
+
+/**
+ * The regex only around a `://` whose authority holds both ':' and '@': logs and JSON carry URLs on every line and
+ * almost none with credentials, and the regex, tried at every word boundary, cost more than the rest of the rules.
+ */
+function* urlCredentialMatches(text: string): Generator<RegExpMatchArray & {index: number}> {
+  const seen = new Set<number>()
+  for (let idx = text.indexOf('://'); idx >= 0; idx = text.indexOf('://', idx + 3)) {
+    AUTHORITY.lastIndex = idx + 3
+    const authority = AUTHORITY.exec(text)?.[0] ?? ''
+    if (!authority.includes('@') || !authority.includes(':')) continue
+    const from = Math.max(0, idx - 21)
+    const window = text.slice(from, idx + 3 + authority.length + 2)
+    for (const m of window.matchAll(URL_CREDS)) {
+      const at = from + m.index
+      if (seen.has(at)) continue
+      seen.add(at)
+      m.index = at
+      yield m as RegExpMatchArray & {index: number}
+    }
+  }
+}
+
 export function detectUrlCredentials(text: string, lines: LineIndex): Hit[] {
   if (!text.includes('://')) return []
   const out: Hit[] = []
-  for (const m of text.matchAll(URL_CREDS)) {
+  for (const m of urlCredentialMatches(text)) {
     const user = m[2] ?? ''
     const pass = m[3] ?? ''
     // `https://<token>:x-oauth-basic@github.com`: GitHub's form where the user part is the secret.
