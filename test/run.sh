@@ -32,6 +32,7 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build
+export IMGVET_BUILT=1
 
 export IMGVET_TEST_TMP
 IMGVET_TEST_TMP="$(mktemp -d /tmp/imgvet-test-XXXXXX)"

@@ -9,6 +9,7 @@ import {run} from '../support/exec.js'
 import {githubToken} from '../support/fake-secrets.js'
 import {harness, type Harness} from './helpers.js'
 import type {ImageResult, RunReport} from '../../src/nightly/types.js'
+import {ensureBuilt} from '../support/build.js'
 
 /** Command tests go through the compiled CLI, the way users and CI jobs run it. */
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
@@ -20,7 +21,7 @@ let slowHost = ''
 const REPOS = ['alpha', 'beta', 'gamma', 'delta/one', 'delta/two', 'epsilon', 'zeta', 'eta']
 
 test.before(async () => {
-  await run('flock', ['/tmp/imgvet-build.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], {cwd: ROOT, allowFail: true})
+  await ensureBuilt()
   built = existsSync(join(ROOT, 'dist/commands/registry/scan.js')) && existsSync(join(ROOT, 'dist/commands/registry/merge.js'))
   h = await harness('nightly-cli')
   for (const r of REPOS) await h.maker.image(r, 'latest')

@@ -4,6 +4,7 @@ import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {run} from '../support/exec.js'
 import {makeTempDir} from '../support/tmp.js'
+import {ensureBuilt} from '../support/build.js'
 
 /** Command tests go through the compiled CLI, the way users run it. */
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
@@ -12,9 +13,7 @@ let built = false
 
 
 test.before(async () => {
-  // tsc still emits when another folder has type errors; what matters is that our commands compiled.
-  // flock serialises with other test files that build, so nobody reads a half-written dist/.
-  await run('flock', ['/tmp/imgvet-build.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], {cwd: ROOT, allowFail: true})
+  await ensureBuilt()
   built = existsSync(join(ROOT, 'dist/commands/policy/validate.js')) && existsSync(join(ROOT, 'dist/commands/policy/explain.js'))
 })
 

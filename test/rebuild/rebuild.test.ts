@@ -12,6 +12,7 @@ import {run} from '../support/exec.js'
 import {buildBase} from '../support/fixture-images.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
+import {ensureBuilt} from '../support/build.js'
 
 /**
  * Real builds: a busybox-static base built here with buildah, pushed to a real registry, then Dockerfiles FROM it
@@ -52,8 +53,7 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 let built = false
 
 test.before(async () => {
-  // flock serialises with other test files that build, so nobody reads a half-written dist/.
-  await run('flock', ['/tmp/imgvet-build.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], {cwd: ROOT, allowFail: true})
+  await ensureBuilt()
   built = existsSync(join(ROOT, 'dist/commands/rebuild.js'))
   registry = await startRegistry({mode: 'plain'})
   registries = new Registries({timeoutMs: 30_000})

@@ -8,6 +8,7 @@ import type {Pushed} from '../support/push.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
 import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from './support.js'
+import {ensureBuilt} from '../support/build.js'
 
 /** Command tests go through the compiled CLI, the way users run it. */
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
@@ -37,8 +38,7 @@ test.before(async () => {
   keyedImg = await a.push.image('app/keyed', 'v1', 'cli-keyed')
   await a.sig('app/keyed', keyedImg.digest, [await h.cosignLayer(s, keyed, h.cosignPayload(keyedImg.digest))])
   bareImg = await a.push.image('app/bare', 'v1', 'cli-bare')
-  // flock serialises with other test files that build, so nobody reads a half-written dist/.
-  await run('flock', ['/tmp/imgvet-build.lock', 'npx', 'tsc', '-p', 'tsconfig.json'], {cwd: ROOT, allowFail: true})
+  await ensureBuilt()
   built = existsSync(join(ROOT, 'dist/commands/verify.js'))
 })
 
