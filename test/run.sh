@@ -75,6 +75,8 @@ set -e
 # ava's own summary is not a line CI reads; end with the plain "N passed, N failed" line it does read.
 count() { { grep -Eo "^ *[0-9]+ tests? $1" "$ava_log" || true; } | awk '{n += $1} END {print n + 0}'; }
 passed=$(count passed); failed=$(count failed); skipped=$(count skipped)
+# With failures ava prints no "passed" total: count the tick lines instead.
+if [ "$passed" -eq 0 ]; then passed=$(grep -c '^ *✔' "$ava_log" || true); fi
 [ "$skipped" -gt 0 ] || skipped=""
 [ -n "$passed" ] || passed=0; [ -n "$failed" ] || failed=0
 if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
