@@ -1,10 +1,10 @@
 import type {Report} from './types.js'
 
-/** The JSON contract: `scan` → {image, findings, stats}; `vet` → {image, policy, verdict, findings, summary, ...}. */
+/** The JSON contract: `scan` → {image, findings, suppressed (by --allow), stats}; `vet` → {image, policy, verdict, findings, summary, ...}. */
 export function renderJson(r: Report): string {
   const out =
     r.kind === 'scan'
-      ? {tool: r.tool, image: r.image, findings: r.findings, summary: r.summary, stats: r.stats}
+      ? {tool: r.tool, image: r.image, findings: r.findings, suppressed: r.suppressed ?? [], summary: r.summary, stats: r.stats}
       : {tool: r.tool, image: r.image, policy: r.policy, verdict: r.verdict, reasons: r.reasons ?? [], findings: r.findings, suppressed: r.suppressed ?? [], summary: r.summary, notes: r.notes ?? [], stats: r.stats}
   return `${JSON.stringify(out, null, 2)}\n`
 }

@@ -9,7 +9,9 @@ const SECURITY_SEVERITY: Record<Severity, string> = {critical: '9.5', high: '8.0
  * files become scheme-free pseudo-paths: `<repository>/<path-in-image>`; config findings point at the image itself.
  */
 export function artifactUri(r: Report, f: Finding): string {
-  const repo = r.image.reference.replace(/^[a-z-]+:/, '').replace(/[@:].*$/, '').replace(/[^A-Za-z0-9._/-]/g, '_')
+  // Only the tag and digest go (they change with every release; the alert should not). Cutting at the first colon
+  // instead cut `host:port/team/app` down to `host`, and every image of such a registry shared one location.
+  const repo = r.image.reference.replace(/@.*$/, '').replace(/:[^/]*$/, '').replace(/[^A-Za-z0-9._/-]/g, '_')
   const inImage = f.path ? f.path.replace(/^\/+/, '') : 'image-config'
   return `${repo}/${inImage}`.replace(/:/g, '_')
 }

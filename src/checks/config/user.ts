@@ -40,7 +40,7 @@ export const rootUserCheck: ImageCheck = {
 
 export const unknownUserCheck: ImageCheck = {
   id: 'config.user.unknown',
-  version: 1,
+  version: 2,
   rule: 'non-root',
   findingIds: ['config.user.unknown'],
   run(ctx: ImageCheckContext): Finding[] {
@@ -48,10 +48,13 @@ export const unknownUserCheck: ImageCheck = {
     const out: Finding[] = []
     const r = resolveUser(u.user, ctx.view)
     if (r.kind === 'unknown-name') {
+      // A policy that requires non-root cannot accept a user it cannot resolve to a uid: like Kubernetes'
+      // runAsNonRoot, which refuses a non-numeric USER it cannot verify, "not proven root" is not "non-root".
+      const required = ctx.requirements.user?.nonRoot === true
       out.push(
         configFinding({
           id: 'config.user.unknown',
-          severity: 'medium',
+          severity: required ? 'high' : 'medium',
           title: 'USER names a user the image does not define',
           rule: 'non-root',
           evidence: r.passwd
