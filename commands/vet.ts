@@ -11,8 +11,7 @@ import {parseTransport} from '../src/reference/transport.js'
 import {progressBar} from '../src/report/progress.js'
 import {render, type Format} from '../src/report/render.js'
 import {useColor} from '../src/report/text.js'
-import {checkSupplyChain} from '../src/signatures/supply-chain.js'
-import type {SupplyChainStage} from '../src/pipeline/vet.js'
+import {registrySupplyChainStage} from '../src/signatures/stage.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
@@ -47,12 +46,7 @@ export default class Vet extends BaseCommand {
       const overrides = this.signerOverrides(flags)
       const platform = parsePlatform(flags.platform)
       // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").
-      const supplyChain: SupplyChainStage | undefined = t.kind === 'registry'
-        ? async (_image, requirements) => {
-            const r = await checkSupplyChain({reference: t.ref, registries, platform, requirements, overrides})
-            return {findings: r.findings, checked: r.checked, notes: r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain: ${x}`)}
-          }
-        : undefined
+      const supplyChain = t.kind === 'registry' ? registrySupplyChainStage(registries, platform, overrides) : undefined
       const {report} = await vetSource(source, policyReference(t, flags.as), {
         policy,
         platform,

@@ -5,6 +5,7 @@ import {ImgvetError} from '../../src/errors.js'
 import {exitCodeFor} from '../../src/nightly/merge.js'
 import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/render.js'
 import {DEFAULT_REUSE_DAYS, runRegistryScan} from '../../src/nightly/run.js'
+import {registrySupplyChainStage} from '../../src/signatures/stage.js'
 import {parseShard, Selection, formatShard} from '../../src/nightly/shard.js'
 import {defaultStatePath} from '../../src/nightly/state.js'
 import {loadPolicy} from '../../src/policy/load.js'
@@ -24,6 +25,8 @@ export default class RegistryScan extends BaseCommand {
   static args = {host: Args.string({required: true, description: 'registry host[:port]'})}
   static flags = {
     ...BaseCommand.registryFlags,
+    ...BaseCommand.signerFlags,
+    'no-signatures': Flags.boolean({description: 'Skip signature and provenance checks (policies that require them then fail as "not checked").'}),
     repository: Flags.string({description: 'Only repositories matching this glob (repeatable).', multiple: true}),
     tag: Flags.string({description: 'Only tags matching this glob (repeatable).', multiple: true}),
     policy: Flags.string({char: 'p', description: 'Preset name or policy file.', default: 'default'}),
@@ -69,6 +72,7 @@ export default class RegistryScan extends BaseCommand {
         maxLayerBytes: flags['max-layer-size'] * 1024 * 1024,
         reuseMaxAgeMs: flags['rescan-after'] * 86_400_000,
         signal: abort.signal,
+        supplyChain: flags['no-signatures'] ? undefined : registrySupplyChainStage(registries, {os: 'linux', architecture: 'amd64'}, this.signerOverrides(flags)),
       })
       cache?.prune()
       await this.emit(renderRegistryReport(report, flags.format as RegistryFormat), flags.output)

@@ -49,6 +49,14 @@ export {pool}
  * index itself, so an unchanged image is recognised without fetching anything else. Failures are recorded per
  * repository or tag and never stop the rest.
  */
+/**
+ * cosign's `sha256-<hex>.sig/.att/.sbom` tags and the OCI referrers fallback `sha256-<hex>` hold signatures and
+ * attestations of other manifests, not images to run: they are checked with the image they name, never as images.
+ */
+export function isSupplyChainTag(tag: string): boolean {
+  return /^sha(256|512)-[a-f0-9]{64,128}(\.(sig|att|sbom))?$/.test(tag)
+}
+
 export async function enumerate(client: RegistryClient, selection: Selection, opts: {concurrency: number; signal?: AbortSignal; pageSize?: number}): Promise<Inventory> {
   const inv: Inventory = {byDigest: new Map(), repositories: [], manifests: new Map(), errors: []}
   for await (const repo of client.catalog(opts.pageSize)) {
@@ -59,7 +67,7 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
   await pool(inv.repositories, opts.concurrency, async (repository) => {
     let tags: string[]
     try {
-      tags = (await client.tags(repository)).filter((t) => selection.hasTag(t))
+      tags = (await client.tags(repository)).filter((t) => selection.hasTag(t) && !isSupplyChainTag(t))
     } catch (e) {
       inv.errors.push(toScanError(e, {repository}))
       return

@@ -20,7 +20,8 @@ export interface SupplyChainOutcome {
   checked: Checked
   notes?: string[]
 }
-export type SupplyChainStage = (image: Image, requirements: ScopeRequirements) => Promise<SupplyChainOutcome>
+/** Checks one image's signatures and provenance, judged as `ref` (the name its policy scope was chosen by). */
+export type SupplyChainStage = (image: Image, requirements: ScopeRequirements, ref: Reference) => Promise<SupplyChainOutcome>
 
 export interface VetOptions {
   policy: Policy
@@ -60,7 +61,7 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
 /** Signatures and provenance as the policy's scope for `ref` asks; without a stage (a local source) none are checked. */
 export async function checkSupplyChain(image: Image, ref: Reference, policy: Policy, stage: SupplyChainStage | undefined): Promise<SupplyChainOutcome> {
   const requirements = requirementsFor(policy, ref)
-  return stage ? stage(image, requirements) : {findings: [], checked: {}, notes: ['signatures and provenance not checked (local source)']}
+  return stage ? stage(image, requirements, ref) : {findings: [], checked: {}, notes: ['signatures and provenance not checked (local source)']}
 }
 
 export interface JudgeOptions {

@@ -95,7 +95,8 @@ export const SECRET_CATEGORIES: ReadonlySet<Category> = new Set<Category>(['secr
 
 export const DEFAULT_FAIL_ON: Severity = 'high'
 export const DEFAULT_SECRETS_FAIL_ON: Severity = 'high'
-export const DEFAULT_NOT_CHECKED: Severity = 'medium'
+/** A requirement the policy states and nobody checked fails by default: never fold "could not check" into pass. */
+export const DEFAULT_NOT_CHECKED: Severity = 'high'
 
 export interface VerdictReason {
   /** Finding id, or a policy-level id such as `policy.no-scope`. */

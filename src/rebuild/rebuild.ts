@@ -11,6 +11,7 @@ import {isFailing} from '../policy/evaluate.js'
 import {selectScope} from '../policy/match.js'
 import {DEFAULT_NOT_CHECKED, type Policy} from '../policy/types.js'
 import {policyReference, vetSource, type SupplyChainStage, type VetResult} from '../pipeline/vet.js'
+import {registrySupplyChainStage} from '../signatures/stage.js'
 import {formatReference, parseReference, type Reference} from '../reference/reference.js'
 import {formatTransport, parseTransport} from '../reference/transport.js'
 import type {Registries} from '../registry/client.js'
@@ -164,12 +165,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     builtSource = await openSource(t, o.registries)
     const pushedRef = t.kind === 'registry' ? t.ref : undefined
     // A pushed image is judged as what it now is; a local layout as the tag it was built for.
-    const supplyChain: SupplyChainStage | undefined = pushedRef
-      ? async (_image, requirements) => {
-          const r = await checkSupplyChain({reference: pushedRef, registries: o.registries, platform: o.platform, requirements})
-          return {findings: r.findings, checked: r.checked}
-        }
-      : undefined
+    const supplyChain: SupplyChainStage | undefined = pushedRef ? registrySupplyChainStage(o.registries, o.platform) : undefined
     partial.vet = await vetSource(builtSource, pushedRef ?? policyReference(t, formatReference(targetRef)), {
       policy: o.policy, platform: o.platform, cache: null, maxLayerBytes: o.maxLayerBytes, supplyChain, now: o.now,
     })

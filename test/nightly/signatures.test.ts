@@ -1,0 +1,67 @@
+import test from 'ava'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {run} from '../support/exec.js'
+import {ensureBuilt} from '../support/build.js'
+import {startRegistry, type RunningRegistry} from '../support/registry.js'
+import {makeTempDir} from '../support/tmp.js'
+import * as h from '../signatures/private-sigstore.js'
+import {Artifacts} from '../verify/support.js'
+
+// The nightly run checks signatures the way vet does: a policy that requires them passes signed images and fails
+// unsigned ones with a precise reason, and --no-signatures turns the check off (and the requirement into "not checked").
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
+const BIN = join(ROOT, 'bin/run.js')
+const dir = makeTempDir('nightly-signatures')
+let reg: RunningRegistry
+test.after.always(() => reg?.stop())
+
+test.before(async () => {
+  reg = await startRegistry({mode: 'plain'})
+  const a = new Artifacts(reg.url)
+  const keyed = h.keySigner()
+  const sigstore = await h.privateSigstore()
+  writeFileSync(join(dir, 'cosign.pub'), h.publicPem(keyed))
+  writeFileSync(join(dir, 'trusted_root.json'), JSON.stringify(sigstore.rootJson))
+  const signed = await a.push.image('team/signed', 'v1', 'nightly-signed')
+  await a.sig('team/signed', signed.digest, [await h.cosignLayer(sigstore, keyed, h.cosignPayload(signed.digest))])
+  await a.push.image('team/unsigned', 'v1', 'nightly-unsigned')
+  writeFileSync(join(dir, 'policy.yaml'), [
+    'version: 1',
+    'name: signed-only',
+    'scopes:',
+    `  - match: '${reg.host}/team/*'`,
+    '    failOn: high',
+    '    signatures:',
+    '      required: true',
+    '      keys: [cosign.pub]',
+    '',
+  ].join('\n'))
+  await ensureBuilt()
+})
+
+function scan(...extra: string[]) {
+  const out = join(dir, `report-${Math.random().toString(36).slice(2)}.json`)
+  return run('node', [BIN, 'registry', 'scan', reg.host, '--policy', join(dir, 'policy.yaml'), '--state', join(dir, `${Math.random()}.jsonl`), '--cache-dir', join(dir, 'cache'), '--trusted-root', join(dir, 'trusted_root.json'), '-o', out, ...extra], {cwd: ROOT, allowFail: true})
+    .then((r) => ({...r, report: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as {images: Array<{reference: string; verdict: string; reasons: Array<{id: string}>}>}) : null}))
+}
+
+test('a policy requiring signatures passes the signed image and fails the unsigned one', async (t) => {
+  const r = await scan()
+  t.is(r.code, 1, r.stderr)
+  const byRepo = (name: string) => r.report?.images.find((i) => i.reference.includes(`/team/${name}:`))
+  t.is(byRepo('signed')?.verdict, 'pass', JSON.stringify(byRepo('signed')?.reasons))
+  t.is(byRepo('unsigned')?.verdict, 'fail')
+  t.deepEqual(byRepo('unsigned')?.reasons.map((x) => x.id), ['signature.missing'])
+})
+
+test('--no-signatures: nothing is verified, so the requirement fails as not checked', async (t) => {
+  const r = await scan('--no-signatures')
+  t.is(r.code, 1, r.stderr)
+  for (const img of r.report?.images ?? []) {
+    t.is(img.verdict, 'fail')
+    t.true(img.reasons.some((x) => x.id === 'policy.signatures.not-checked'), JSON.stringify(img.reasons))
+  }
+  t.is(r.report?.images.length, 2)
+})
