@@ -1,6 +1,7 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
+import {LayerCache} from '../src/cache/layer-cache.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
@@ -22,6 +23,20 @@ export abstract class BaseCommand extends Command {
     'plain-http': Flags.boolean({description: 'Allow plain HTTP to non-loopback registries.', helpGroup: 'REGISTRY'}),
     'tls-verify': Flags.boolean({description: 'Verify registry TLS certificates.', default: true, allowNo: true, helpGroup: 'REGISTRY'}),
     timeout: Flags.integer({description: 'Per-request timeout in seconds.', default: DEFAULT_TIMEOUT_MS / 1000, helpGroup: 'REGISTRY'}),
+  }
+
+  static walkFlags = {
+    'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.', helpGroup: 'SCAN'}),
+    'cache-dir': Flags.string({description: 'Layer cache directory (default $XDG_CACHE_HOME/imgvet/layers).', helpGroup: 'SCAN'}),
+    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024, helpGroup: 'SCAN'}),
+  }
+
+  /** The layer cache and bomb bound the walk flags ask for. */
+  protected walkOptions(flags: Record<string, unknown>): {cache: LayerCache | null; maxLayerBytes: number} {
+    return {
+      cache: flags['no-cache'] ? null : new LayerCache(flags['cache-dir'] as string | undefined),
+      maxLayerBytes: (flags['max-layer-size'] as number) * 1024 * 1024,
+    }
   }
 
   static platformFlag = {

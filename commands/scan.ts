@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {LayerCache} from '../src/cache/layer-cache.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {parsePlatform} from '../src/image/manifest.js'
@@ -20,9 +19,7 @@ export default class Scan extends BaseCommand {
     format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     allow: Flags.string({description: 'YAML file of allowlist entries (id/path/fingerprint, reason, expires).'}),
-    'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.'}),
-    'cache-dir': Flags.string({description: 'Layer cache directory (default $XDG_CACHE_HOME/imgvet/layers).'}),
-    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024}),
+    ...BaseCommand.walkFlags,
   }
 
   async run(): Promise<void> {
@@ -31,8 +28,8 @@ export default class Scan extends BaseCommand {
     try {
       const allow = flags.allow ? await loadAllowFile(flags.allow) : []
       const source = await openSource(args.ref, registries)
-      const cache = flags['no-cache'] ? null : new LayerCache(flags['cache-dir'])
-      const result = await scanSource(source, {platform: parsePlatform(flags.platform), cache, maxLayerBytes: flags['max-layer-size'] * 1024 * 1024})
+      const {cache, maxLayerBytes} = this.walkOptions(flags)
+      const result = await scanSource(source, {platform: parsePlatform(flags.platform), cache, maxLayerBytes})
       cache?.prune()
       const {kept, suppressed, notices} = applyAllowlist(result.findings, allow, new Date(), flags.allow ?? '')
       const report = scanReport(result, [...kept, ...notices], suppressed)

@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {LayerCache} from '../src/cache/layer-cache.js'
 import {EXIT} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
@@ -29,9 +28,7 @@ export default class Vet extends BaseCommand {
     format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
-    'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.'}),
-    'cache-dir': Flags.string({description: 'Layer cache directory.'}),
-    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB.', default: 32 * 1024}),
+    ...BaseCommand.walkFlags,
   }
 
   async run(): Promise<void> {
@@ -42,7 +39,7 @@ export default class Vet extends BaseCommand {
       const policy = await loadPolicy(flags.policy)
       const t = parseTransport(args.ref)
       const source = await openSource(t, registries)
-      const cache = flags['no-cache'] ? null : new LayerCache(flags['cache-dir'])
+      const {cache, maxLayerBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
       const platform = parsePlatform(flags.platform)
       // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").
@@ -52,7 +49,7 @@ export default class Vet extends BaseCommand {
         platform,
         supplyChain,
         cache,
-        maxLayerBytes: flags['max-layer-size'] * 1024 * 1024,
+        maxLayerBytes,
       })
       bar.end()
       cache?.prune()

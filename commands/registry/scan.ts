@@ -1,6 +1,5 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../_base.js'
-import {LayerCache} from '../../src/cache/layer-cache.js'
 import {ImgvetError} from '../../src/errors.js'
 import {exitCodeFor} from '../../src/nightly/merge.js'
 import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/render.js'
@@ -37,9 +36,7 @@ export default class RegistryScan extends BaseCommand {
     state: Flags.string({description: 'Run journal (default $XDG_STATE_HOME/imgvet/<host>[.shard-i-of-N].jsonl).'}),
     resume: Flags.boolean({description: 'Continue an interrupted run: only what it did not finish is scanned.'}),
     'rescan-after': Flags.integer({description: 'Days an unchanged digest keeps its recorded verdict.', default: DEFAULT_REUSE_DAYS, min: 0}),
-    'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.'}),
-    'cache-dir': Flags.string({description: 'Layer cache directory.'}),
-    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB.', default: 32 * 1024}),
+    ...BaseCommand.walkFlags,
   }
 
   async run(): Promise<void> {
@@ -49,7 +46,7 @@ export default class RegistryScan extends BaseCommand {
     const shard = flags.shard !== undefined ? parseShard(flags.shard) : null
     const policy = await loadPolicy(flags.policy)
     const registries = new Registries(await this.registryOptions(flags))
-    const cache = flags['no-cache'] ? null : new LayerCache(flags['cache-dir'])
+    const {cache, maxLayerBytes} = this.walkOptions(flags)
     const statePath = flags.state ?? defaultStatePath(host, formatShard(shard))
     const abort = new AbortController()
     // First signal: stop starting images, keep what is done, write the report. Second: default behaviour.
@@ -69,7 +66,7 @@ export default class RegistryScan extends BaseCommand {
         resume: flags.resume,
         concurrency: flags.concurrency,
         cache,
-        maxLayerBytes: flags['max-layer-size'] * 1024 * 1024,
+        maxLayerBytes,
         reuseMaxAgeMs: flags['rescan-after'] * 86_400_000,
         signal: abort.signal,
         supplyChain: flags['no-signatures'] ? undefined : registrySupplyChainStage(registries, {os: 'linux', architecture: 'amd64'}, this.signerOverrides(flags)),
