@@ -135,7 +135,8 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
   const diffHash = createHash('sha256')
   const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], kept: {}, files: 0, bytes: 0}
-  const seen = new Set<string>()
+  /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
+  const seen = new Map<string, number>()
   const parser = extract()
 
   parser.on('entry', (header, stream, next) => {
@@ -150,11 +151,6 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         return
       }
       const type = entryType(header.type)
-      if (seen.has(path) && type !== 'directory') {
-        // The spec forbids duplicates; the later one wins on extraction, so scan both but record once.
-        scan.entries = scan.entries.filter((e) => e[0] !== path)
-      }
-      seen.add(path)
       const entry: WalkEntry = {
         path,
         type,
@@ -168,7 +164,12 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (header.mtime) entry.mtime = header.mtime
       const rec: EntryRecord = [path, type, entry.mode, entry.uid, entry.gid, entry.size]
       if (entry.linkname !== undefined) rec.push(entry.linkname)
-      scan.entries.push(rec)
+      // The spec forbids duplicate paths; the later one wins on extraction, so both are scanned, one is recorded.
+      const at = seen.get(path)
+      if (at === undefined) {
+        seen.set(path, scan.entries.length)
+        scan.entries.push(rec)
+      } else scan.entries[at] = rec
       if (type !== 'file') {
         for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of runCheck(c, entry, null, false)) scan.findings.push(toLayerFinding(d, path))
         stream.resume()

@@ -245,3 +245,12 @@ test('a check that throws is not reported as a hostile layer', async (t) => {
   t.false(err instanceof ImgvetError && err.code === 'hostile-layer', err?.message)
   t.regex(err?.message ?? '', /bug in a check/)
 })
+
+// A hostile layer repeating one path must not make the walk quadratic (it used to re-filter every record per duplicate).
+test('a layer repeating one path 50,000 times is recorded once, the last entry winning', async (t) => {
+  const items = Array.from({length: 50_000}, (_, i) => ({name: 'etc/dup.conf', content: `v${i}\n`}))
+  const {image} = await imageOf([{tar: await makeTar(items)}])
+  const r = await walkImage(image, {checks: []})
+  t.is(r.scans[0]?.entries.filter((e) => e[0] === '/etc/dup.conf').length, 1)
+  t.is(r.view.entries.get('/etc/dup.conf')?.size, `v${49_999}\n`.length)
+})
