@@ -13,8 +13,9 @@ export interface Merged {
   findings: Finding[]
 }
 
-function under(dir: string): string {
-  return dir === '/' ? '/' : `${dir}/`
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/')
+  return i <= 0 ? '/' : path.slice(0, i)
 }
 
 /**
@@ -28,6 +29,19 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
   for (const [i, s] of scans.entries()) for (const f of s.findings) watched.set(`${i}\0${f.path}`, null)
   const refOf = (i: number): LayerRef => ({index: i, digest: scans[i]?.digest ?? ''})
 
+  // Each path is listed under every ancestor (live or not: tars often omit directories), so a whiteout removes a tree
+  // by visiting that tree only; scanning every live path per whiteout let a hostile layer make this quadratic.
+  const children = new Map<string, Set<string>>()
+  const register = (path: string) => {
+    for (let p = path; p !== '/'; ) {
+      const parent = parentOf(p)
+      let set = children.get(parent)
+      if (!set) children.set(parent, (set = new Set()))
+      if (set.has(p)) break
+      set.add(p)
+      p = parent
+    }
+  }
   const remove = (path: string, by: number) => {
     const l = live.get(path)
     if (!l) return
@@ -39,8 +53,16 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
     const l = live.get(path)
     if (!keepRoot) remove(path, by)
     if (l && l.entry.type !== 'directory' && !keepRoot) return
-    const prefix = under(path)
-    for (const p of [...live.keys()]) if (p.startsWith(prefix) && p !== path) remove(p, by)
+    const stack = [path]
+    for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
+      const kids = children.get(d)
+      if (!kids) continue
+      children.delete(d)
+      for (const c of kids) {
+        remove(c, by)
+        stack.push(c)
+      }
+    }
   }
 
   for (const [i, s] of scans.entries()) {
@@ -53,6 +75,7 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
       const entry: WalkEntry = {path, type, mode, uid, gid, size, layer: refOf(i)}
       if (linkname !== undefined) entry.linkname = linkname
       live.set(path, {layer: i, entry})
+      register(path)
     }
   }
 

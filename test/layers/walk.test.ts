@@ -254,3 +254,19 @@ test('a layer repeating one path 50,000 times is recorded once, the last entry w
   t.is(r.scans[0]?.entries.filter((e) => e[0] === '/etc/dup.conf').length, 1)
   t.is(r.view.entries.get('/etc/dup.conf')?.size, `v${49_999}\n`.length)
 })
+
+// Tars often carry files without their parent directories; a whiteout of an ancestor must still remove them, and
+// 20,000 whiteouts of paths that do not exist must not cost a pass over every live path each.
+test('a whiteout removes files whose parent directories were never in the tar; bogus whiteouts are harmless', async (t) => {
+  const l0 = await makeTar([{name: 'opt/vendor/lib/deep/secret.txt', content: 'MARKER{deep}'}, {name: 'opt/keep.txt', content: 'keep'}])
+  const l1 = await makeTar([
+    {name: 'opt/.wh.vendor', content: ''},
+    ...Array.from({length: 20_000}, (_, i) => ({name: `srv/.wh.nothing-${i}`, content: ''})),
+  ])
+  const {image} = await imageOf([{tar: l0}, {tar: l1}])
+  const r = await walkImage(image, {checks: [markerCheck()]})
+  t.false(r.view.entries.has('/opt/vendor/lib/deep/secret.txt'))
+  t.true(r.view.entries.has('/opt/keep.txt'))
+  const f = r.findings.find((x) => x.path === '/opt/vendor/lib/deep/secret.txt')
+  t.is(f?.removedIn?.index, 1)
+})
