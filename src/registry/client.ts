@@ -17,6 +17,7 @@ interface CallOptions {
 }
 
 const MAX_ERROR_BODY = 64 * 1024
+const MAX_PAGES = 100_000
 
 /**
  * One registry host: decides the scheme once (HTTPS; plain HTTP only for loopback or --plain-http, as docker does),
@@ -234,6 +235,7 @@ export class RegistryClient {
   /** Every repository, following `Link: <...>; rel="next"` pages. */
   async *catalog(pageSize = 100): AsyncGenerator<string> {
     let path: string | null = `/v2/_catalog?n=${pageSize}`
+    const seen = new Set<string>()
     while (path) {
       const res = await this.call(path, {scope: 'registry:catalog:*'})
       if (res.status !== 200) await this.fail(res, 'catalog')
@@ -241,7 +243,7 @@ export class RegistryClient {
       const json = parseJson(body, `${this.registry} catalog`) as {repositories?: unknown}
       if (!Array.isArray(json.repositories)) throw new ImgvetError('registry', 'catalog answer without repositories', this.registry)
       for (const r of json.repositories) if (typeof r === 'string') yield r
-      path = nextLink(res.headers.get('link'))
+      path = this.nextPage(res, seen, 'catalog')
     }
   }
 
@@ -249,13 +251,14 @@ export class RegistryClient {
   async tags(repository: string): Promise<string[]> {
     const out: string[] = []
     let path: string | null = `/v2/${repository}/tags/list`
+    const seen = new Set<string>()
     while (path) {
       const res = await this.call(path, {scope: `repository:${repository}:pull`})
       if (res.status !== 200) await this.fail(res, `tags of ${repository}`)
       const body = await readBounded(res.body, MAX_MANIFEST_BYTES, `${this.registry}/${repository} tags`)
       const json = parseJson(body, `${this.registry}/${repository} tags`) as {tags?: unknown}
       if (Array.isArray(json.tags)) for (const t of json.tags) if (typeof t === 'string') out.push(t)
-      path = nextLink(res.headers.get('link'))
+      path = this.nextPage(res, seen, `tags of ${repository}`)
     }
     return [...new Set(out)].sort()
   }
@@ -275,6 +278,15 @@ export class RegistryClient {
     const body = await readBounded(res.body, MAX_MANIFEST_BYTES, `${this.registry}/${repository} referrers`)
     if (!type.includes('application/vnd.oci.image.index.v1+json')) return null
     return body
+  }
+
+  /** The next page from a Link header; a registry that links back to a page it already sent is not followed forever. */
+  private nextPage(res: HttpResponse, seen: Set<string>, what: string): string | null {
+    const next = nextLink(res.headers.get('link'))
+    if (next === null) return null
+    if (seen.has(next) || seen.size >= MAX_PAGES) throw new ImgvetError('registry', `pagination loops or exceeds ${MAX_PAGES} pages`, `${this.registry} ${what}`)
+    seen.add(next)
+    return next
   }
 
   close(): void {
