@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # command (or dpkg package for files that are not commands) -> Debian package
 declare -A tools=(
   [docker-registry]=docker-registry [skopeo]=skopeo [buildah]=buildah [umoci]=umoci [openssl]=openssl
-  [htpasswd]=apache2-utils [chromium]=chromium
+  [htpasswd]=apache2-utils [chromium]=chromium [zstd]=zstd
 )
 missing=()
 for cmd in "${!tools[@]}"; do
@@ -22,7 +22,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "test/run.sh: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends "${missing[@]}" </dev/null || { apt-get update </dev/null && apt-get install -y --no-install-recommends "${missing[@]}" </dev/null; }
+    apt-get install -y "${missing[@]}" </dev/null || { apt-get update </dev/null && apt-get install -y "${missing[@]}" </dev/null; }
   else
     echo "test/run.sh: missing tools. Install them with:" >&2
     echo "  sudo apt-get install -y ${missing[*]}" >&2
