@@ -4,10 +4,12 @@ import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {loadAllowFile} from '../src/pipeline/allow-file.js'
-import {scanReport, scanSource} from '../src/pipeline/scan.js'
+import {scanLoadedImage, scanReport} from '../src/pipeline/scan.js'
+import {loadImage} from '../src/image/image.js'
 import {applyAllowlist} from '../src/policy/allowlist.js'
 import {render, type Format} from '../src/report/render.js'
 import {useColor} from '../src/report/text.js'
+import {progressBar} from '../src/report/progress.js'
 
 export default class Scan extends BaseCommand {
   static summary = 'Scan every file of every layer (deleted ones too) and the config for credentials, keys and certificates.'
@@ -29,7 +31,11 @@ export default class Scan extends BaseCommand {
       const allow = flags.allow ? await loadAllowFile(flags.allow) : []
       const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes} = this.walkOptions(flags)
-      const result = await scanSource(source, {platform: parsePlatform(flags.platform), cache, maxLayerBytes})
+      const image = await loadImage(source, parsePlatform(flags.platform))
+      const bar = progressBar('scanning', process.stderr, 'items')
+      let done = 0
+      const result = await scanLoadedImage(image, {cache, maxLayerBytes, onLayer: () => bar.update(++done, image.layers.length)})
+      bar.end()
       cache?.prune()
       const {kept, suppressed, notices} = applyAllowlist(result.findings, allow, new Date(), flags.allow ?? '')
       const report = scanReport(result, [...kept, ...notices], suppressed)

@@ -34,7 +34,7 @@ export default class Vet extends BaseCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Vet)
     const registries = new Registries(await this.registryOptions(flags))
-    const bar = progressBar('scanning')
+    const bar = progressBar('scanning', process.stderr, 'items')
     try {
       const policy = await loadPolicy(flags.policy)
       const t = parseTransport(args.ref)
@@ -50,6 +50,7 @@ export default class Vet extends BaseCommand {
         supplyChain,
         cache,
         maxLayerBytes,
+        onLayer: (done, total) => bar.update(done, total),
       })
       bar.end()
       cache?.prune()

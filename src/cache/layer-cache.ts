@@ -7,7 +7,7 @@ import type {FileCheck} from '../checks/check.js'
 import type {LayerScan} from '../layers/scan-layer.js'
 
 /** Bump when the shape of a cached LayerScan changes. */
-export const LAYER_RESULT_SCHEMA = 1
+export const LAYER_RESULT_SCHEMA = 2
 const DEFAULT_MAX_ENTRIES = 20_000
 
 export function defaultCacheDir(): string {

@@ -70,5 +70,7 @@ export function redact(secret: string): string {
   const s = secret.replace(/\s+/g, ' ').trim()
   if (s.length <= 8) return `${'*'.repeat(Math.max(s.length, 4))}`
   const keep = Math.min(4, Math.floor(s.length / 6))
-  return `${s.slice(0, keep)}${'*'.repeat(8)} (${s.length} chars)`
+  // The prefix is there to tell kinds apart (AKIA, ghp_, xox); punctuation such as a PEM's dashes says nothing.
+  const prefix = /[A-Za-z0-9]/.test(s.slice(0, keep)) ? s.slice(0, keep) : ''
+  return `${prefix}${'*'.repeat(8)} (${s.length} chars)`
 }

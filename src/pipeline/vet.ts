@@ -30,6 +30,8 @@ export interface VetOptions {
   maxLayerBytes?: number
   supplyChain?: SupplyChainStage
   now?: Date
+  /** Called as each layer is done (scanned or from the cache), for a progress display. */
+  onLayer?: (done: number, total: number) => void
 }
 
 export interface VetResult {
@@ -54,7 +56,8 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
   const image = await loadImage(source, opts.platform)
   const now = opts.now ?? new Date()
   const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
-  const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes})
+  let done = 0
+  const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, onLayer: () => opts.onLayer?.(++done, image.layers.length)})
   return {image, ...judgeScanned(image, scan, ref, {policy: opts.policy, supply, now})}
 }
 

@@ -1,5 +1,8 @@
-/** A one-line progress bar on stderr, only when stderr is a terminal (CI logs stay clean). */
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): {update(done: number, total: number): void; end(): void} {
+/**
+ * A one-line progress bar on stderr, only when stderr is a terminal (CI logs stay clean). `unit` says whether the
+ * counts are bytes or items (layers).
+ */
+export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, unit: 'bytes' | 'items' = 'bytes'): {update(done: number, total: number): void; end(): void} {
   if (!stream.isTTY) return {update() {}, end() {}}
   let last = 0
   return {
@@ -10,7 +13,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       const width = 30
       const frac = total > 0 ? Math.min(done / total, 1) : 1
       const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.')
-      stream.write(`\r${label} [${bar}] ${formatBytes(done)}/${formatBytes(total)}`)
+      stream.write(`\r${label} [${bar}] ${unit === 'bytes' ? `${formatBytes(done)}/${formatBytes(total)}` : `${done}/${total} layers`}`)
     },
     end() {
       stream.write('\r\x1b[K')
