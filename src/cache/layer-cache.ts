@@ -6,7 +6,7 @@ import {gunzipSync, gzipSync} from 'node:zlib'
 import type {FileCheck} from '../checks/check.js'
 import type {LayerScan} from '../layers/scan-layer.js'
 
-/** Bump when the shape of a cached LayerScan changes. */
+/** Bump when a cached LayerScan would differ for the same layer: its shape, or how evidence is rendered. */
 export const LAYER_RESULT_SCHEMA = 2
 const DEFAULT_MAX_ENTRIES = 20_000
 
