@@ -16,6 +16,11 @@ export interface Occurrence {
   indexDigest?: string
   /** From the index entry; null for a plain manifest until its config is read. */
   platform: string | null
+  /**
+   * The repository's cosign/referrer tags naming this image or its index (`sha256-<hex>.sig` ...): free to know from
+   * the tag list, and a change means signatures or attestations came or went, so a recorded verdict is stale.
+   */
+  supplyTags: string[]
 }
 
 export interface Inventory {
@@ -66,8 +71,11 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
   const parsed = new Map<string, ParsedManifest>()
   await pool(inv.repositories, opts.concurrency, async (repository) => {
     let tags: string[]
+    let supply: string[]
     try {
-      tags = (await client.tags(repository)).filter((t) => selection.hasTag(t) && !isSupplyChainTag(t))
+      const all = await client.tags(repository)
+      tags = all.filter((t) => selection.hasTag(t) && !isSupplyChainTag(t))
+      supply = all.filter(isSupplyChainTag)
     } catch (e) {
       inv.errors.push(toScanError(e, {repository}))
       return
@@ -95,14 +103,15 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
         list.push(o)
         inv.byDigest.set(o.descriptor.digest, list)
       }
+      const supplyFor = (...digests: string[]) => supply.filter((t) => digests.some((d) => t.startsWith(d.replace(':', '-'))))
       if (p.kind === 'image') {
-        add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null})
+        add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null, supplyTags: supplyFor(raw.digest)})
         continue
       }
       // Every platform of the index; BuildKit attestation manifests (unknown/unknown) are not images.
       for (const d of p.index.manifests) {
         if (isAttestationManifest(d) || !IMAGE_MANIFEST_TYPES.has(d.mediaType)) continue
-        add({repository, tags: topTags, topDigest, descriptor: d, indexDigest: topDigest, platform: d.platform ? formatPlatform(d.platform) : null})
+        add({repository, tags: topTags, topDigest, descriptor: d, indexDigest: topDigest, platform: d.platform ? formatPlatform(d.platform) : null, supplyTags: supplyFor(d.digest, topDigest)})
       }
     }
   }, opts.signal)

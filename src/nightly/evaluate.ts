@@ -48,5 +48,6 @@ export async function judge(host: string, image: Image, scan: ScanResult, o: Occ
     evaluatedAt: opts.now.toISOString(),
   }
   if (o.indexDigest) result.indexDigest = o.indexDigest
+  if (o.supplyTags.length) result.supplyTags = o.supplyTags
   return result
 }

@@ -94,7 +94,8 @@ export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport
           continue
         }
         const earlier = reusable(prior, key, ph, cv, clock().getTime() - maxAge)
-        if (earlier) {
+        // A signature or attestation that appeared (or vanished) since changes the verdict: judge again.
+        if (earlier && sameTags(earlier.supplyTags ?? [], occ.supplyTags)) {
           counters.reused++
           const r: ImageResult = {...earlier, tags: occ.tags, reference: occurrenceReference(o.host, occ, digest), reused: true, ...(occ.indexDigest ? {indexDigest: occ.indexDigest} : {})}
           reusedNow.push(r)
@@ -149,6 +150,10 @@ export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport
       seconds: (Date.now() - t0) / 1000,
     },
   }
+}
+
+function sameTags(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((t, i) => t === [...b].sort()[i])
 }
 
 function reusable(prior: RecordedRun[], key: string, ph: string, cv: string, notBefore: number): ImageResult | null {

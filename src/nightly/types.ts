@@ -21,6 +21,8 @@ export interface ImageResult {
   evaluatedAt: string
   /** True when the digest was unchanged and the recorded result of an earlier run was reused. */
   reused?: boolean
+  /** The cosign/referrer tags present when it was judged; reuse requires the same set. */
+  supplyTags?: string[]
 }
 
 /** Something that could not be scanned: a whole repository, one tag, or one image. */

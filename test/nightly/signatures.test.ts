@@ -15,6 +15,8 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const BIN = join(ROOT, 'bin/run.js')
 const dir = makeTempDir('nightly-signatures')
 let reg: RunningRegistry
+let artifacts: Artifacts
+let signWith: (digest: string) => Promise<unknown>
 test.after.always(() => reg?.stop())
 
 test.before(async () => {
@@ -27,6 +29,8 @@ test.before(async () => {
   const signed = await a.push.image('team/signed', 'v1', 'nightly-signed')
   await a.sig('team/signed', signed.digest, [await h.cosignLayer(sigstore, keyed, h.cosignPayload(signed.digest))])
   await a.push.image('team/unsigned', 'v1', 'nightly-unsigned')
+  artifacts = a
+  signWith = async (digest: string) => a.sig('team/late', digest, [await h.cosignLayer(sigstore, keyed, h.cosignPayload(digest))])
   writeFileSync(join(dir, 'policy.yaml'), [
     'version: 1',
     'name: signed-only',
@@ -43,8 +47,9 @@ test.before(async () => {
 
 function scan(...extra: string[]) {
   const out = join(dir, `report-${Math.random().toString(36).slice(2)}.json`)
-  return run('node', [BIN, 'registry', 'scan', reg.host, '--policy', join(dir, 'policy.yaml'), '--state', join(dir, `${Math.random()}.jsonl`), '--cache-dir', join(dir, 'cache'), '--trusted-root', join(dir, 'trusted_root.json'), '-o', out, ...extra], {cwd: ROOT, allowFail: true})
-    .then((r) => ({...r, report: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as {images: Array<{reference: string; verdict: string; reasons: Array<{id: string}>}>}) : null}))
+  const state = extra.includes('--state') ? [] : ['--state', join(dir, `${Math.random()}.jsonl`)]
+  return run('node', [BIN, 'registry', 'scan', reg.host, '--policy', join(dir, 'policy.yaml'), ...state, '--cache-dir', join(dir, 'cache'), '--trusted-root', join(dir, 'trusted_root.json'), '-o', out, ...extra], {cwd: ROOT, allowFail: true})
+    .then((r) => ({...r, report: existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as {images: Array<{reference: string; verdict: string; reused?: boolean; reasons: Array<{id: string}>}>}) : null}))
 }
 
 test('a policy requiring signatures passes the signed image and fails the unsigned one', async (t) => {
@@ -57,11 +62,27 @@ test('a policy requiring signatures passes the signed image and fails the unsign
 })
 
 test('--no-signatures: nothing is verified, so the requirement fails as not checked', async (t) => {
-  const r = await scan('--no-signatures')
+  const r = await scan('--no-signatures', '--repository', 'team/signed', '--repository', 'team/unsigned')
   t.is(r.code, 1, r.stderr)
   for (const img of r.report?.images ?? []) {
     t.is(img.verdict, 'fail')
     t.true(img.reasons.some((x) => x.id === 'policy.signatures.not-checked'), JSON.stringify(img.reasons))
   }
   t.is(r.report?.images.length, 2)
+})
+
+// The signature tags are in the tag list the run fetches anyway: a signature that appears for an unchanged digest
+// makes the recorded verdict stale, so the image is judged again instead of reused.
+test.serial('an image signed after the first run is judged again, not reused', async (t) => {
+  const late = await artifacts.push.image('team/late', 'v1', 'nightly-late')
+  const state = join(dir, 'late.jsonl')
+  const find = (r: Awaited<ReturnType<typeof scan>>) => r.report?.images.find((i) => i.reference.includes('/team/late:'))
+  const first = await scan('--state', state, '--repository', 'team/late')
+  t.is(find(first)?.verdict, 'fail', first.stderr)
+  const unchanged = await scan('--state', state, '--repository', 'team/late')
+  t.true(find(unchanged)?.reused)
+  await signWith(late.digest)
+  const after = await scan('--state', state, '--repository', 'team/late')
+  t.falsy(find(after)?.reused)
+  t.is(find(after)?.verdict, 'pass', JSON.stringify(find(after)?.reasons))
 })

@@ -1,14 +1,34 @@
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {run} from './exec.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
+// The build writes oclif.manifest.json last, so its time says when dist/ was last complete.
+const MARKER = join(ROOT, 'oclif.manifest.json')
+
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name)
+    const s = statSync(p)
+    if (s.isDirectory()) newest = Math.max(newest, newestSource(p))
+    else if (name.endsWith('.ts')) newest = Math.max(newest, s.mtimeMs)
+  }
+  return newest
+}
+
+export function distIsStale(): boolean {
+  if (!existsSync(MARKER)) return true
+  const built = statSync(MARKER).mtimeMs
+  return newestSource(join(ROOT, 'src')) > built || newestSource(join(ROOT, 'commands')) > built
+}
 
 /**
- * CLI tests run the compiled tool. `npm test` builds once before ava starts and says so with IMGVET_BUILT=1: then
- * nothing rebuilds dist/ while other test files are executing it. Run by hand, a test builds first (serialised by
- * flock with other builders).
+ * CLI tests run the compiled tool. `npm test` builds once before ava starts and says so with IMGVET_BUILT=1. Run by
+ * hand, a test builds only when dist/ is older than the sources (checked again under the lock), so test files that
+ * start together do not rebuild dist/ under each other's running commands.
  */
 export async function ensureBuilt(): Promise<void> {
-  if (process.env.IMGVET_BUILT === '1') return
-  await run('flock', ['/tmp/imgvet-build.lock', 'npm', 'run', 'build'], {cwd: ROOT, allowFail: true})
+  if (process.env.IMGVET_BUILT === '1' || !distIsStale()) return
+  await run('flock', ['/tmp/imgvet-build.lock', 'node', '--import=tsx', join(ROOT, 'test/support/build-if-stale.ts')], {cwd: ROOT, allowFail: true})
 }
