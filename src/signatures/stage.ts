@@ -14,7 +14,12 @@ export function registrySupplyChainStage(registries: Registries, fallbackPlatfor
   return async (image, requirements, ref) => {
     trustRoot ??= loadTrustRoot(overrides.trustedRoot)
     const platform = image.platform ?? fallbackPlatform
-    const r = await checkSupplyChain({reference: ref, registries, platform, requirements, overrides, trustRoot: await trustRoot})
+    // The digest that was scanned, when the image says it unambiguously; a reference pinned elsewhere (an index digest
+    // the image was not loaded from) is resolved by that digest, which cannot move either.
+    const resolved = image.index
+      ? {imageDigest: image.digest, index: {digest: image.index.digest, index: image.index.index}}
+      : !ref.digest || ref.digest === image.digest ? {imageDigest: image.digest} : undefined
+    const r = await checkSupplyChain({reference: ref, registries, platform, requirements, overrides, trustRoot: await trustRoot, resolved})
     const notes = r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain (${formatPlatform(platform)}): ${x}`)
     return {findings: r.findings, checked: r.checked, notes}
   }

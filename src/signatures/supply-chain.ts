@@ -39,6 +39,11 @@ export interface SupplyChainInput {
   overrides?: SupplyChainOverrides
   /** Already loaded trust root (tests, `registry scan`); otherwise loaded from overrides.trustedRoot. */
   trustRoot?: TrustRoot
+  /**
+   * What the caller already resolved and scanned. Checking signatures of that exact digest (not of wherever the tag
+   * points by now) closes the window between scan and verify, and saves fetching the manifests again.
+   */
+  resolved?: {imageDigest: string; index?: {digest: string; index: ImageIndex}}
 }
 
 export interface EffectiveRequirements {
@@ -116,19 +121,29 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   const trustRoot = input.trustRoot ?? (await loadTrustRoot(o.trustedRoot))
   const ref = input.reference
   const client = input.registries.get(ref.registry)
-  const source = new RegistrySource(client, ref)
-  const top = await resolveTop(source)
   let index: ImageIndex | undefined
+  let indexDigest: string | undefined
   let imageDigest: string
   const targets: Target[] = []
-  if (top.kind === 'index') {
-    index = top.index
-    const chosen = selectPlatform(top.index, input.platform, `${source.name}@${top.raw.digest}`)
-    imageDigest = chosen.digest
-    targets.push({digest: top.raw.digest, role: 'index'}, {digest: chosen.digest, role: 'manifest'})
-  } else {
-    imageDigest = top.raw.digest
+  if (input.resolved) {
+    imageDigest = input.resolved.imageDigest
+    index = input.resolved.index?.index
+    indexDigest = input.resolved.index?.digest
+    if (input.resolved.index) targets.push({digest: input.resolved.index.digest, role: 'index'})
     targets.push({digest: imageDigest, role: 'manifest'})
+  } else {
+    const source = new RegistrySource(client, ref)
+    const top = await resolveTop(source)
+    if (top.kind === 'index') {
+      index = top.index
+      indexDigest = top.raw.digest
+      const chosen = selectPlatform(top.index, input.platform, `${source.name}@${top.raw.digest}`)
+      imageDigest = chosen.digest
+      targets.push({digest: top.raw.digest, role: 'index'}, {digest: chosen.digest, role: 'manifest'})
+    } else {
+      imageDigest = top.raw.digest
+      targets.push({digest: imageDigest, role: 'manifest'})
+    }
   }
   const signatureRepository = o.signatureRepository ?? req?.signatures?.repository ?? ref.repository
   const collected = await collectSupplyChain({
@@ -152,7 +167,7 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   const summary: SupplyChainSummary = {
     reference: formatReference(ref),
     imageDigest,
-    indexDigest: index ? top.raw.digest : undefined,
+    indexDigest,
     platform: index ? formatPlatform(input.platform) : undefined,
     requirements,
     verified: reasons.length === 0,
