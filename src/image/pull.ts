@@ -1,3 +1,4 @@
+import {mapLimit} from '../concurrency.js'
 import {ImgvetError} from '../errors.js'
 import {loadImage, resolveTop} from './image.js'
 import {LayoutWriter} from './layout-writer.js'
@@ -24,17 +25,6 @@ export interface PullOptions {
   tag?: string
   concurrency?: number
   onProgress?: (done: number, total: number) => void
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
 }
 
 /** Copy an image (or a whole index) into an OCI layout, every blob verified before it is kept. */

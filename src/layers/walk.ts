@@ -2,6 +2,7 @@ import type {FileCheck} from '../checks/check.js'
 import {layerCacheKey, type LayerCache} from '../cache/layer-cache.js'
 import type {Image, Layer} from '../image/image.js'
 import {isFilesystemLayer} from '../image/manifest.js'
+import {mapLimit} from '../concurrency.js'
 import {mergeLayers, type Merged} from './history.js'
 import {scanLayer, type LayerScan} from './scan-layer.js'
 import type {LayerWorkerPool} from './worker-pool.js'
@@ -47,34 +48,29 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
   const scans: LayerScan[] = new Array(image.layers.length)
   let scanned = 0
   let fromCache = 0
-  let next = 0
-  const work = async () => {
-    while (next < image.layers.length) {
-      const layer = image.layers[next++] as Layer
-      if (!isFilesystemLayer(layer.descriptor)) {
-        scans[layer.index] = emptyScan(layer)
-        continue
-      }
-      // Only a verified diffID identifies the content; without one the layer is always scanned.
-      const key = layer.diffId && opts.cache ? layerCacheKey(layer.diffId, opts.checks, {maxLayerBytes}) : null
-      const cached = key && opts.cache ? opts.cache.get(key) : null
-      if (cached) {
-        // The same content can sit behind another compressed digest: report this image's.
-        scans[layer.index] = {...cached, digest: layer.descriptor.digest}
-        fromCache++
-        opts.onLayer?.(layer, true)
-        continue
-      }
-      const scan = opts.pool && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
-        ? await opts.pool.scan(layer, image.name, maxLayerBytes)
-        : await scanLayer(layer, {checks: opts.checks, maxLayerBytes}, image.name)
-      if (key && opts.cache) opts.cache.put(key, scan)
-      scans[layer.index] = scan
-      scanned++
-      opts.onLayer?.(layer, false)
+  await mapLimit(image.layers, opts.concurrency ?? 2, async (layer: Layer) => {
+    if (!isFilesystemLayer(layer.descriptor)) {
+      scans[layer.index] = emptyScan(layer)
+      return
     }
-  }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(opts.concurrency ?? 2, image.layers.length))}, work))
+    // Only a verified diffID identifies the content; without one the layer is always scanned.
+    const key = layer.diffId && opts.cache ? layerCacheKey(layer.diffId, opts.checks, {maxLayerBytes}) : null
+    const cached = key && opts.cache ? opts.cache.get(key) : null
+    if (cached) {
+      // The same content can sit behind another compressed digest: report this image's.
+      scans[layer.index] = {...cached, digest: layer.descriptor.digest}
+      fromCache++
+      opts.onLayer?.(layer, true)
+      return
+    }
+    const scan = opts.pool && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
+      ? await opts.pool.scan(layer, image.name, maxLayerBytes)
+      : await scanLayer(layer, {checks: opts.checks, maxLayerBytes}, image.name)
+    if (key && opts.cache) opts.cache.put(key, scan)
+    scans[layer.index] = scan
+    scanned++
+    opts.onLayer?.(layer, false)
+  })
   const merged = mergeLayers(scans)
   return {
     ...merged,

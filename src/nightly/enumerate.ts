@@ -1,3 +1,4 @@
+import {mapLimit} from '../concurrency.js'
 import {asImgvetError} from '../errors.js'
 import {formatPlatform, isAttestationManifest, parseManifest, type ParsedManifest} from '../image/manifest.js'
 import {IMAGE_MANIFEST_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
@@ -37,17 +38,6 @@ export function toScanError(e: unknown, at: Omit<ScanError, 'reason' | 'code'>):
   return {...at, reason: err.oneLine(), code: err.code}
 }
 
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length && !signal?.aborted) {
-      const item = items[next++] as T
-      await fn(item)
-    }
-  }
-  await Promise.all(Array.from({length: Math.max(1, Math.min(n, items.length))}, worker))
-}
-export {pool}
 
 /**
  * Catalog → tags → manifests. Each tag costs one manifest GET; an index's platform manifests are known from the
@@ -69,7 +59,7 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
   }
   inv.repositories.sort()
   const parsed = new Map<string, ParsedManifest>()
-  await pool(inv.repositories, opts.concurrency, async (repository) => {
+  await mapLimit(inv.repositories, opts.concurrency, async (repository) => {
     let tags: string[]
     let supply: string[]
     try {

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import type {LayerCache} from '../cache/layer-cache.js'
+import {mapLimit} from '../concurrency.js'
 import {ImgvetError} from '../errors.js'
 import {imageFromManifest} from '../image/image.js'
 import {parseManifest} from '../image/manifest.js'
@@ -10,7 +11,7 @@ import type {Policy} from '../policy/types.js'
 import type {Registries} from '../registry/client.js'
 import {RegistrySource} from '../registry/source.js'
 import {computeChanges} from './diff.js'
-import {enumerate, pool, toScanError, type Inventory, type Occurrence} from './enumerate.js'
+import {enumerate, toScanError, type Inventory, type Occurrence} from './enumerate.js'
 import {checksVersion, judge, occurrenceReference, policyHash} from './evaluate.js'
 import {InflightLayers} from './inflight.js'
 import {formatShard, type Selection} from './shard.js'
@@ -113,7 +114,7 @@ export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport
     // One set of scanning threads for the whole run, not one per image.
     workers = new LayerWorkerPool(Math.max(1, o.concurrency ?? 2))
     const threads = workers
-    await pool(work, o.concurrency ?? 2, async ([digest, pending]) => {
+    await mapLimit(work, o.concurrency ?? 2, async ([digest, pending]) => {
       try {
         await scanOne(o, inv, digest, pending, inflight, counters, clock, record, threads)
       } catch (e) {
