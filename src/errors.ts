@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'too-large'
   | 'hostile-layer'
   | 'tool-missing'
+  | 'tool-failed'
+  | 'build-failed'
+  // another run holds the state this one needs (retry later)
+  | 'busy'
 
 export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
 

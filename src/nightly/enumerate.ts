@@ -52,6 +52,31 @@ export function isSupplyChainTag(tag: string): boolean {
   return /^sha(256|512)-[a-f0-9]{64,128}(\.(sig|att|sbom))?$/.test(tag)
 }
 
+/**
+ * The manifest digest behind each signature/attestation tag of a listed image. A re-signed image keeps its tag
+ * names, so only the digest tells the next run that the verdict it recorded may no longer hold. One HEAD per tag; a
+ * tag that cannot be read is left without a digest, which never matches a recorded one (judged again).
+ */
+async function signatureDigests(client: RegistryClient, repository: string, supply: string[], tagsByTop: Map<string, string[]>, parsed: Map<string, ParsedManifest>): Promise<Map<string, string>> {
+  const digests = new Set<string>()
+  for (const top of tagsByTop.keys()) {
+    digests.add(top)
+    const p = parsed.get(top)
+    if (p?.kind === 'index') for (const d of p.index.manifests) digests.add(d.digest)
+  }
+  const wanted = supply.filter((t) => digests.has(t.replace(/\..*$/, '').replace('-', ':')))
+  const out = new Map<string, string>()
+  await mapLimit(wanted, 4, async (tag) => {
+    try {
+      const d = await client.headManifest(repository, tag)
+      if (d) out.set(tag, d.digest)
+    } catch {
+      // Left without a digest: the image is judged again, and the supply-chain stage reports what it finds.
+    }
+  })
+  return out
+}
+
 export async function enumerate(client: RegistryClient, selection: Selection, opts: {concurrency: number; signal?: AbortSignal; pageSize?: number}): Promise<Inventory> {
   const inv: Inventory = {byDigest: new Map(), repositories: [], manifests: new Map(), errors: []}
   for await (const repo of client.catalog(opts.pageSize)) {
@@ -84,6 +109,7 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
         inv.errors.push(toScanError(e, {repository, tag}))
       }
     }
+    const supplyDigests = await signatureDigests(client, repository, supply, tagsByTop, parsed)
     for (const [topDigest, topTags] of tagsByTop) {
       const p = parsed.get(topDigest)
       const raw = inv.manifests.get(topDigest)
@@ -93,7 +119,9 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
         list.push(o)
         inv.byDigest.set(o.descriptor.digest, list)
       }
-      const supplyFor = (...digests: string[]) => supply.filter((t) => digests.some((d) => t.startsWith(d.replace(':', '-'))))
+      const supplyFor = (...digests: string[]) => supply
+        .filter((t) => digests.some((d) => t.startsWith(d.replace(':', '-'))))
+        .map((t) => supplyDigests.has(t) ? `${t}@${supplyDigests.get(t)}` : t)
       if (p.kind === 'image') {
         add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null, supplyTags: supplyFor(raw.digest)})
         continue

@@ -14,6 +14,7 @@ import {computeChanges} from './diff.js'
 import {enumerate, toScanError, type Inventory, type Occurrence} from './enumerate.js'
 import {checksVersion, judge, occurrenceReference, policyHash} from './evaluate.js'
 import {InflightLayers} from './inflight.js'
+import {StateLock} from './lock.js'
 import {formatShard, type Selection} from './shard.js'
 import {imageKey, Journal, readJournal, type JournalRecord, type RecordedRun} from './state.js'
 import type {ImageResult, RunReport, ScanError} from './types.js'
@@ -52,6 +53,15 @@ interface Counters {
 }
 
 export async function runRegistryScan(o: RegistryScanOptions): Promise<RunReport> {
+  const lock = o.statePath ? StateLock.acquire(o.statePath, o.now) : null
+  try {
+    return await scanRegistry(o)
+  } finally {
+    lock?.release()
+  }
+}
+
+async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
   const clock = o.now ?? (() => new Date())
   const t0 = Date.now()
   const bytesBefore = o.registries.bytesDownloaded

@@ -1,10 +1,13 @@
 import test from 'ava'
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import {join} from 'node:path'
 import {githubToken} from '../support/fake-secrets.js'
 import {harness, type Harness} from './helpers.js'
 import type {ImageResult} from '../../src/nightly/types.js'
 import {exitCodeFor} from '../../src/nightly/merge.js'
+import {ImgvetError} from '../../src/errors.js'
 
 let h: Harness
 const token = githubToken()
@@ -163,4 +166,23 @@ test.serial('the next run reports new and fixed findings and new and removed ima
   t.deepEqual(next.changes.newImages.map((i) => i.repository).sort(), ['leaky', 'newcomer'])
   t.deepEqual(next.changes.removedImages.map((i) => i.repository).sort(), ['app/three', 'leaky'])
   t.false(JSON.stringify(next).includes(fresh))
+})
+
+test.serial('two runs cannot share one state file: a live holder is busy (exit 3), a crashed one is taken over', async (t) => {
+  const state = join(h.dir, 'locked.jsonl')
+  const lock = `${state}.lock`
+  writeFileSync(lock, JSON.stringify({pid: process.pid, host: hostname(), started: '2026-12-01T02:00:00Z'}))
+  const err = await t.throwsAsync(h.scan({state, repositories: ['app/one']}), {instanceOf: ImgvetError})
+  t.is(err?.code, 'busy')
+  t.is(err?.exitCode, 3)
+  t.regex(err?.oneLine() ?? '', new RegExp(`busy: another registry scan is using this state file \\(pid ${process.pid} on `))
+  t.false(existsSync(state), 'the refused run wrote nothing')
+  t.true(existsSync(lock), 'the holder keeps its lock')
+
+  // A pid that has exited: its run crashed without releasing the lock.
+  const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
+  writeFileSync(lock, JSON.stringify({pid: Number(gone.stdout), host: hostname(), started: '2026-12-01T02:00:00Z'}))
+  const r = await h.scan({state, repositories: ['app/one']})
+  t.is(r.images.length, 1)
+  t.false(existsSync(lock), 'released when the run ends')
 })

@@ -17,6 +17,8 @@ const dir = makeTempDir('nightly-signatures')
 let reg: RunningRegistry
 let artifacts: Artifacts
 let signWith: (digest: string) => Promise<unknown>
+let trustedLayer: (digest: string) => ReturnType<typeof h.cosignLayer>
+let untrustedLayer: (digest: string) => ReturnType<typeof h.cosignLayer>
 test.after.always(() => reg?.stop())
 
 test.before(async () => {
@@ -30,6 +32,9 @@ test.before(async () => {
   await a.sig('team/signed', signed.digest, [await h.cosignLayer(sigstore, keyed, h.cosignPayload(signed.digest))])
   await a.push.image('team/unsigned', 'v1', 'nightly-unsigned')
   artifacts = a
+  trustedLayer = (digest) => h.cosignLayer(sigstore, keyed, h.cosignPayload(digest))
+  const stranger = h.keySigner()
+  untrustedLayer = (digest) => h.cosignLayer(sigstore, stranger, h.cosignPayload(digest))
   signWith = async (digest: string) => a.sig('team/late', digest, [await h.cosignLayer(sigstore, keyed, h.cosignPayload(digest))])
   writeFileSync(join(dir, 'policy.yaml'), [
     'version: 1',
@@ -84,5 +89,22 @@ test.serial('an image signed after the first run is judged again, not reused', a
   await signWith(late.digest)
   const after = await scan('--state', state, '--repository', 'team/late')
   t.falsy(find(after)?.reused)
+  t.is(find(after)?.verdict, 'pass', JSON.stringify(find(after)?.reasons))
+})
+
+// Re-signing keeps the tag name `sha256-<hex>.sig` and changes only what it points at: the run compares the tag's
+// manifest digest, so a signature replaced by one from an untrusted key is judged again, not reused as "pass".
+test.serial('a signature replaced under the same tag is judged again', async (t) => {
+  const img = await artifacts.push.image('team/resigned', 'v1', 'nightly-resigned')
+  await artifacts.sig('team/resigned', img.digest, [await untrustedLayer(img.digest)])
+  const state = join(dir, 'resigned.jsonl')
+  const find = (r: Awaited<ReturnType<typeof scan>>) => r.report?.images.find((i) => i.reference.includes('/team/resigned:'))
+  const first = await scan('--state', state, '--repository', 'team/resigned')
+  t.is(find(first)?.verdict, 'fail', 'a key the policy does not trust')
+  t.true(find(await scan('--state', state, '--repository', 'team/resigned'))?.reused, 'unchanged: reused')
+  // Now signed with the trusted key, under the same tag name.
+  await artifacts.sig('team/resigned', img.digest, [await trustedLayer(img.digest)])
+  const after = await scan('--state', state, '--repository', 'team/resigned')
+  t.falsy(find(after)?.reused, 'the recorded verdict was reused although the signature changed')
   t.is(find(after)?.verdict, 'pass', JSON.stringify(find(after)?.reasons))
 })
