@@ -98,7 +98,7 @@ async function buildWithBuildah(r: BuildRequest): Promise<BuildOutput> {
   const global = ['--root', root, '--runroot', runroot, '--storage-driver', 'vfs']
   const tls = `--tls-verify=${!r.insecure}`
   await mustRun('buildah', [...global, 'bud', '--isolation', 'chroot', tls, '--format', 'oci', ...(r.platform ? ['--platform', r.platform] : []),
-    ...buildArgFlags(r), '-f', r.dockerfile, '-t', r.tag, r.context], 'buildah bud', {env, log: r.log})
+    ...buildArgFlags(r), '-f', r.dockerfile, '-t', r.tag, r.context], 'buildah bud', {env, log: r.log, failCode: 'build-failed'})
   if (r.push) {
     const digestFile = join(r.workDir, 'push.digest')
     await mustRun('buildah', [...global, 'push', tls, '--digestfile', digestFile, r.tag, `docker://${r.tag}`], 'buildah push', {env, log: r.log})
@@ -127,7 +127,7 @@ async function buildWithBuildx(r: BuildRequest): Promise<BuildOutput> {
   const archive = join(r.workDir, 'image.oci.tar')
   const output = r.push ? ['--push'] : ['--output', `type=oci,dest=${archive}`]
   await mustRun('docker', ['buildx', 'build', '--metadata-file', meta, ...(r.platform ? ['--platform', r.platform] : []), ...buildArgFlags(r),
-    '-f', r.dockerfile, '-t', r.tag, ...output, r.context], 'docker buildx build', {log: r.log})
+    '-f', r.dockerfile, '-t', r.tag, ...output, r.context], 'docker buildx build', {log: r.log, failCode: 'build-failed'})
   const digest = metadataDigest(meta)
   if (r.push) {
     if (!digest) throw new ImgvetError('bad-manifest', 'docker buildx did not report the pushed digest', meta)
@@ -147,7 +147,7 @@ async function buildWithBuildctl(r: BuildRequest): Promise<BuildOutput> {
   await mustRun('buildctl', ['build', '--frontend', 'dockerfile.v0', '--local', `context=${r.context}`, '--local', `dockerfile=${dirname(dockerfile)}`,
     '--opt', `filename=${basename(dockerfile)}`, ...(r.platform ? ['--opt', `platform=${r.platform}`] : []),
     ...Object.entries(r.buildArgs ?? {}).flatMap(([k, v]) => ['--opt', `build-arg:${k}=${v}`]),
-    '--metadata-file', meta, '--output', output], 'buildctl build', {log: r.log})
+    '--metadata-file', meta, '--output', output], 'buildctl build', {log: r.log, failCode: 'build-failed'})
   const digest = metadataDigest(meta)
   if (r.push) {
     if (!digest) throw new ImgvetError('bad-manifest', 'buildctl did not report the pushed digest', meta)

@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {ImgvetError} from '../errors.js'
+import {ImgvetError, type ErrorCode} from '../errors.js'
 
 export interface ToolResult {
   code: number
@@ -48,13 +48,16 @@ export function runTool(cmd: string, args: readonly string[], opts: {env?: NodeJ
   })
 }
 
-/** Run and require success; the error carries the last lines the tool printed. */
-export async function mustRun(cmd: string, args: readonly string[], what: string, opts: Parameters<typeof runTool>[2] = {}): Promise<ToolResult> {
+/**
+ * Run and require success; the error carries the last lines the tool printed. A failing build step says
+ * `build-failed` so a CI gate can tell "your Dockerfile does not build" from "the builder broke" (`tool-failed`).
+ */
+export async function mustRun(cmd: string, args: readonly string[], what: string, opts: Parameters<typeof runTool>[2] & {failCode?: ErrorCode} = {}): Promise<ToolResult> {
   const r = await runTool(cmd, args, opts)
   if (r.code === 127) throw new ImgvetError('tool-missing', `${cmd} is not installed`, what)
   if (r.code !== 0) {
     const tail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-8).join(' | ')
-    throw new ImgvetError('unsupported', `${what} failed (${cmd} exit ${r.code}): ${tail.slice(0, 2000)}`)
+    throw new ImgvetError(opts.failCode ?? 'tool-failed', `${what} failed (${cmd} exit ${r.code}): ${tail.slice(0, 2000)}`)
   }
   return r
 }

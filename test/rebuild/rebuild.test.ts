@@ -153,3 +153,14 @@ test.serial('imgvet rebuild (CLI): --require-match exits 1 when the rebuild diff
   t.is(same.code, 0, same.stderr + same.stdout)
   t.regex(same.stdout, /Verdict: the rebuilt image matches upstream/)
 })
+
+test.serial('a Dockerfile that does not build is exit 3 with a one-line build-failed error naming the step', async (t) => {
+  t.true(built, 'tsc did not produce dist/commands/rebuild.js')
+  const ctx = context('broken', [`FROM ${baseRef}`, 'RUN echo about to fail && exit 7', 'USER 1000:1000', ''].join('\n'))
+  const r = await run('node', [join(ROOT, 'bin/run.js'), 'rebuild', '--context', ctx, '--tag', `${registry.host}/rebuild/app:broken`, '--format', 'json'],
+    {cwd: ROOT, allowFail: true})
+  t.is(r.code, 3, r.stderr)
+  const last = r.stderr.trim().split('\n').pop() ?? ''
+  t.regex(last, /^imgvet: build-failed: buildah bud failed \(buildah exit \d+\):/)
+  t.notRegex(r.stderr, /^\s+at /m, 'no stack trace')
+})
