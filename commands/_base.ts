@@ -122,7 +122,7 @@ export abstract class BaseCommand extends Command {
         process.exitCode = oclifExit
         return
       }
-      process.stderr.write(`imgvet: usage: ${err.message.split('\n')[0]}\n`)
+      process.stderr.write(`imgvet: usage: ${firstParagraph(err.message)} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
       if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = oclifExit === 1 ? EXIT.policyFailed : EXIT.badInput
       return
@@ -131,4 +131,13 @@ export abstract class BaseCommand extends Command {
     if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
     process.exitCode = EXIT.couldNotComplete
   }
+}
+
+/** oclif spreads a parse error over lines (what is missing on the next one): keep its first paragraph on one line. */
+function firstParagraph(message: string): string {
+  return (message.split(/\n\s*\n/)[0] ?? message)
+    .replace(/See more help with --help/g, '')
+    .replace(/^\s*The following errors? occurred:\s*/, '')
+    .replace(/\s+/g, ' ')
+    .trim()
 }

@@ -110,8 +110,12 @@ test('a platform the index does not have: exit 3, the message lists what is avai
 
 test('flag errors are usage errors with exit 2', async (t) => {
   assertOneLineError(t, await runCli(['inspect', dockerRef(fx.images.base), '--format', 'yaml']), 'usage', 2)
-  assertOneLineError(t, await runCli(['inspect']), 'usage', 2)
-  assertOneLineError(t, await runCli(['pull', dockerRef(fx.images.base)]), 'usage', 2)
+  const noRef = await runCli(['inspect'])
+  assertOneLineError(t, noRef, 'usage', 2)
+  t.regex(noRef.stderr, /Missing 1 required arg: ref .*\(see imgvet inspect --help\)$/m, 'the line names what is missing')
+  const noOutput = await runCli(['pull', dockerRef(fx.images.base)])
+  assertOneLineError(t, noOutput, 'usage', 2)
+  t.regex(noOutput.stderr, /Missing required flag output/)
   assertOneLineError(t, await runCli(['inspect', fx.images.baseHtpasswd.ref, '--username', 'x']), 'usage', 2)
 })
 
