@@ -1,6 +1,7 @@
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
 import {digestOf, parseDigest, verifyBytes, VerifyingStream} from '../image/digest.js'
+import {parseManifest} from '../image/manifest.js'
 import {MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, SCHEMA1_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
 import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
@@ -18,6 +19,9 @@ interface CallOptions {
 
 const MAX_ERROR_BODY = 64 * 1024
 const MAX_PAGES = 100_000
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+const REFERRERS_UNSUPPORTED = new Set([400, 404, 405, 406])
+const MAX_REFERRERS_BYTES = 4 * MAX_MANIFEST_BYTES
 
 /**
  * One registry host: decides the scheme once (HTTPS; plain HTTP only for loopback or --plain-http, as docker does),
@@ -264,20 +268,44 @@ export class RegistryClient {
   }
 
   /**
-   * OCI 1.1 referrers API. Returns null when the registry does not implement it (404/400/406 or a non-index
-   * answer), so callers fall back to the `sha256-<hex>` tag as go-containerregistry does.
+   * OCI 1.1 referrers API ("Listing Referrers"): an image index whose pages, linked by `Link: <...>; rel="next"`,
+   * are merged. Returns null when the registry does not implement it (404/400/405/406 or a first answer that is
+   * not an index), so callers fall back to the `sha256-<hex>` tag as go-containerregistry does.
    */
-  async referrersApi(repository: string, digest: string): Promise<Buffer | null> {
-    const res = await this.call(`/v2/${repository}/referrers/${digest}`, {accept: 'application/vnd.oci.image.index.v1+json', scope: `repository:${repository}:pull`})
-    if ([404, 400, 406, 405].includes(res.status)) {
-      res.body?.resume()
-      return null
+  async referrersApi(repository: string, digest: string): Promise<Descriptor[] | null> {
+    const first = `/v2/${repository}/referrers/${digest}`
+    const what = `referrers of ${digest}`
+    const where = `${this.registry}/${repository} ${what}`
+    // The first page counts as seen, so a last page linking back to it is caught on the first repeat.
+    const seen = new Set<string>([first])
+    const merged = new Map<string, Descriptor>()
+    let total = 0
+    for (let path: string | null = first; path !== null;) {
+      const res = await this.call(path, {accept: OCI_INDEX, scope: `repository:${repository}:pull`})
+      if (path === first && REFERRERS_UNSUPPORTED.has(res.status)) {
+        res.body?.resume()
+        return null
+      }
+      if (res.status !== 200) await this.fail(res, what)
+      const type = res.headers.get('content-type') ?? ''
+      if (!type.includes(OCI_INDEX)) {
+        res.body?.destroy()
+        if (path === first) return null
+        throw new ImgvetError('registry', `a referrers page is ${type || 'untyped'}, not an image index`, where)
+      }
+      const body = await this.readManifest(res, where)
+      // Bounded over all pages too, so pagination cannot stretch one bounded read into an unbounded one.
+      total += body.length
+      if (total > MAX_REFERRERS_BYTES) throw new ImgvetError('too-large', `referrers listing exceeds ${MAX_REFERRERS_BYTES} bytes over its pages`, where)
+      const parsed = parseManifest({mediaType: OCI_INDEX, digest: '', bytes: body}, where)
+      if (parsed.kind !== 'index') throw new ImgvetError('registry', 'referrers answer is not an image index', where)
+      for (const d of parsed.index.manifests) if (!merged.has(d.digest)) merged.set(d.digest, d)
+      // We never ask for a filter, so a registry saying it filtered changes nothing: we take what it lists.
+      const filters = res.headers.get('oci-filters-applied')
+      if (filters) this.opts.log?.(`${where}: registry reports OCI-Filters-Applied: ${filters}`)
+      path = this.nextPage(res, seen, what)
     }
-    if (res.status !== 200) await this.fail(res, `referrers of ${digest}`)
-    const type = res.headers.get('content-type') ?? ''
-    const body = await readBounded(res.body, MAX_MANIFEST_BYTES, `${this.registry}/${repository} referrers`)
-    if (!type.includes('application/vnd.oci.image.index.v1+json')) return null
-    return body
+    return [...merged.values()]
   }
 
   /** The next page from a Link header; a registry that links back to a page it already sent is not followed forever. */

@@ -42,7 +42,7 @@ export async function discoverSupplyChain(
   let via: SupplyChain['referrersVia'] = 'none'
   const api = await client.referrersApi(repository, digest)
   if (api) {
-    referrers = referrersFromIndex(api, `${client.registry}/${repository} referrers`)
+    referrers = api
     via = 'api'
   } else {
     try {
@@ -60,9 +60,4 @@ export async function discoverSupplyChain(
     (d) => isAttestationManifest(d) && d.annotations?.['vnd.docker.reference.digest'] === digest,
   )
   return {cosignSignatures: sig, cosignAttestations: att, referrers, referrersVia: via, buildkitAttestations, signatureRepository: sigRepo}
-}
-
-function referrersFromIndex(bytes: Buffer, where: string): Descriptor[] {
-  const parsed = parseManifest({mediaType: 'application/vnd.oci.image.index.v1+json', digest: '', bytes}, where)
-  return parsed.kind === 'index' ? parsed.index.manifests : []
 }

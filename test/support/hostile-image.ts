@@ -171,3 +171,39 @@ export async function buildBombImage(size?: number): Promise<{image: TestImage; 
   const bomb = await gzipBomb(size)
   return {image: imageFromLayers([{blob: bomb.blob, diffId: bomb.diffId}]), bomb}
 }
+
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json'
+
+/** A manifest the hostile registry holds besides its images: an OCI 1.1 artifact that refers to a subject. */
+export interface TestArtifact {
+  manifest: Buffer
+  manifestDigest: string
+  manifestMediaType: string
+  artifactType: string
+  /** digest of the manifest it refers to */
+  subject: string
+  /** every blob by digest, the empty config included */
+  blobs: Map<string, Buffer>
+}
+
+/**
+ * What cosign v3, notation or oras push as a referrer: an image manifest with an empty config, `artifactType`, the
+ * given layers and `subject` pointing at the image it signs or describes.
+ */
+export function artifactManifest(o: {artifactType: string; subject: Pick<TestImage, 'manifestDigest' | 'manifestMediaType' | 'manifest'>; layers: TestBlob[]; annotations?: Record<string, string>}): TestArtifact {
+  const config = blob(OCI_EMPTY, Buffer.from('{}'))
+  const json = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: o.artifactType,
+    config: {mediaType: config.mediaType, digest: config.digest, size: config.size},
+    layers: o.layers.map((l) => ({mediaType: l.mediaType, digest: l.digest, size: l.size})),
+    subject: {mediaType: o.subject.manifestMediaType, digest: o.subject.manifestDigest, size: o.subject.manifest.length},
+    ...(o.annotations ? {annotations: o.annotations} : {}),
+  }
+  const manifest = Buffer.from(JSON.stringify(json))
+  const blobs = new Map<string, Buffer>([[config.digest, config.data]])
+  for (const l of o.layers) blobs.set(l.digest, l.data)
+  return {manifest, manifestDigest: sha256(manifest), manifestMediaType: OCI_MANIFEST, artifactType: o.artifactType, subject: o.subject.manifestDigest, blobs}
+}

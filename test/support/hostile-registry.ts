@@ -1,8 +1,8 @@
 import http from 'node:http'
 import {randomBytes} from 'node:crypto'
-import {buildBombImage, buildValidImage, type TestImage} from './hostile-image.js'
+import {buildBombImage, buildValidImage, OCI_INDEX, sha256, type TestArtifact, type TestImage} from './hostile-image.js'
 
-export {buildBombImage, buildValidImage, gzipBomb, imageFromLayers, makeTar, sha256, sha256 as digestOf, type GzipBomb, type TestBlob, type TestImage} from './hostile-image.js'
+export {artifactManifest, blob, buildBombImage, buildValidImage, gzipBomb, imageFromLayers, makeTar, sha256, sha256 as digestOf, type GzipBomb, type TestArtifact, type TestBlob, type TestImage} from './hostile-image.js'
 
 /** What a route does instead of answering honestly. */
 export type Misbehavior =
@@ -23,7 +23,7 @@ export type Misbehavior =
   /** accepts the request and never answers */
   | {kind: 'hang'}
 
-export type Target = 'ping' | 'manifest' | 'blob' | 'config' | 'layer' | 'catalog' | 'tags' | 'token'
+export type Target = 'ping' | 'manifest' | 'blob' | 'config' | 'layer' | 'catalog' | 'tags' | 'token' | 'referrers'
 
 export interface Rule {
   target: Target
@@ -47,6 +47,23 @@ export interface HostileOptions {
   bombSize?: number
   rules?: Rule[]
   auth?: HostileAuth
+  /** repository -> manifests held besides its image (referrer artifacts): served by digest, with their blobs */
+  artifacts?: Record<string, TestArtifact[]>
+  /**
+   * Serve the OCI 1.1 referrers API, `GET /v2/<name>/referrers/<digest>`: an index of the held manifests whose
+   * `subject.digest` is <digest>. The `sha256-<hex>` fallback tag then 404s, so a test can tell which path a client
+   * took. Without this the API 404s (as CNCF distribution does) and that tag lists the same referrers instead.
+   */
+  referrersApi?: ReferrersApiOptions
+}
+
+export interface ReferrersApiOptions {
+  /** split the listing over this many pages linked by `Link: <...>; rel="next"`; default 1 */
+  pages?: number
+  /** the last page links back to the first, so a client that follows links blindly never stops */
+  loop?: boolean
+  /** send `OCI-Filters-Applied` with this value although nothing was filtered */
+  filtersApplied?: string
 }
 
 export interface RecordedRequest {
@@ -75,6 +92,33 @@ export interface HostileRegistry {
 }
 
 const ROUTE = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/
+const REFERRERS_ROUTE = /^\/v2\/(.+)\/referrers\/([^/]+)$/
+const FALLBACK_TAG = /^sha256-[0-9a-f]{64}$/
+
+interface Held {
+  manifest: Buffer
+  manifestDigest: string
+  manifestMediaType: string
+}
+
+/** subject digest -> referrer descriptors, in the order the manifests are held (what a registry's index would say). */
+function referrersBySubject(held: Held[]): Map<string, Record<string, unknown>[]> {
+  const out = new Map<string, Record<string, unknown>[]>()
+  for (const m of held) {
+    const json = JSON.parse(m.manifest.toString('utf8')) as {subject?: {digest?: string}; artifactType?: string; config?: {mediaType?: string}; annotations?: Record<string, string>}
+    const subject = json.subject?.digest
+    if (!subject) continue
+    // The spec's rule for the descriptor: the manifest's artifactType, else its config's media type.
+    const artifactType = json.artifactType ?? json.config?.mediaType
+    const d = {mediaType: m.manifestMediaType, digest: m.manifestDigest, size: m.manifest.length, ...(artifactType ? {artifactType} : {}), ...(json.annotations ? {annotations: json.annotations} : {})}
+    out.set(subject, [...(out.get(subject) ?? []), d])
+  }
+  return out
+}
+
+function indexOf(manifests: Record<string, unknown>[]): Buffer {
+  return Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: OCI_INDEX, manifests}))
+}
 
 function listen(server: http.Server): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -109,7 +153,7 @@ function hugeBody(res: http.ServerResponse, bytes: number, chunked: boolean, hea
 
 /**
  * A registry that lies in controlled ways. It speaks just enough of the distribution API (ping, manifests and
- * blobs by tag/digest, GET and HEAD, catalog, tags) to serve a small valid image, so every misbehaviour is the only
+ * blobs by tag/digest, GET and HEAD, catalog, tags, opt-in referrers) to serve a small valid image, so every misbehaviour is the only
  * thing wrong with an otherwise working exchange.
  */
 export async function startHostileRegistry(opts: HostileOptions = {}): Promise<HostileRegistry> {
@@ -122,6 +166,22 @@ export async function startHostileRegistry(opts: HostileOptions = {}): Promise<H
   const token = opts.auth?.scheme === 'bearer' ? randomBytes(24).toString('base64url') : undefined
   const allBlobs = new Map<string, Buffer>()
   for (const img of Object.values(images)) for (const [d, b] of img.blobs) allBlobs.set(d, b)
+  const artifacts = opts.artifacts ?? {}
+  for (const list of Object.values(artifacts)) for (const a of list) for (const [d, b] of a.blobs) allBlobs.set(d, b)
+  const referrers = new Map<string, Map<string, Record<string, unknown>[]>>()
+  for (const [repo, img] of Object.entries(images)) referrers.set(repo, referrersBySubject([img, ...(artifacts[repo] ?? [])]))
+
+  /** The manifest a repository answers for a tag or digest: its image, a held artifact, or the referrers fallback tag. */
+  const heldManifest = (repo: string, image: TestImage, ref: string): Held | undefined => {
+    if (ref === 'latest' || ref === image.manifestDigest) return image
+    const artifact = artifacts[repo]?.find((a) => a.manifestDigest === ref)
+    if (artifact) return artifact
+    if (opts.referrersApi || !FALLBACK_TAG.test(ref)) return undefined
+    const list = referrers.get(repo)?.get(ref.replace('-', ':'))
+    if (!list) return undefined
+    const manifest = indexOf(list)
+    return {manifest, manifestDigest: sha256(manifest), manifestMediaType: OCI_INDEX}
+  }
 
   const second = http.createServer((req, res) => {
     redirectRequests.push({method: req.method ?? '', url: req.url ?? '', headers: req.headers})
@@ -155,13 +215,15 @@ export async function startHostileRegistry(opts: HostileOptions = {}): Promise<H
     requests.push(record)
     const head = method === 'HEAD'
     const m = ROUTE.exec(url.pathname)
-    const repo = m?.[1]
+    const rm = m ? null : REFERRERS_ROUTE.exec(url.pathname)
+    const repo = m?.[1] ?? rm?.[1]
     const image = repo !== undefined ? images[repo] : undefined
     let target: Target
     if (url.pathname === '/token') target = 'token'
     else if (url.pathname === '/v2/' || url.pathname === '/v2') target = 'ping'
     else if (url.pathname === '/v2/_catalog') target = 'catalog'
     else if (/^\/v2\/.+\/tags\/list$/.test(url.pathname)) target = 'tags'
+    else if (rm) target = 'referrers'
     else if (m?.[2] === 'manifests') target = 'manifest'
     else if (m?.[3] && image && m[3] === image.config.digest) target = 'config'
     else target = m?.[2] === 'blobs' && image?.layers.some((l) => l.digest === m[3]) ? 'layer' : 'blob'
@@ -203,23 +265,42 @@ export async function startHostileRegistry(opts: HostileOptions = {}): Promise<H
       if (!images[name]) return void res.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[{"code":"NAME_UNKNOWN"}]}')
       return void res.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({name, tags: ['latest']}))
     }
+    if (target === 'referrers') {
+      const api = opts.referrersApi
+      if (!api) return void res.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[{"code":"UNSUPPORTED","message":"no referrers API"}]}')
+      if (!image || !repo) return void res.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[{"code":"NAME_UNKNOWN"}]}')
+      const subject = rm?.[2] ?? ''
+      const list = referrers.get(repo)?.get(subject) ?? []
+      const pages = Math.max(1, api.pages ?? 1)
+      const per = Math.ceil(list.length / pages)
+      const page = Math.min(Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1), pages)
+      const body = indexOf(list.slice((page - 1) * per, page * per))
+      const self = `/v2/${repo}/referrers/${subject}`
+      const headers: http.OutgoingHttpHeaders = {'content-type': OCI_INDEX, 'content-length': body.length}
+      if (page < pages) headers['link'] = `<${self}?page=${page + 1}>; rel="next"`
+      else if (api.loop) headers['link'] = `<${self}>; rel="next"`
+      if (api.filtersApplied !== undefined) headers['oci-filters-applied'] = api.filtersApplied
+      res.writeHead(200, headers)
+      return void res.end(head ? undefined : body)
+    }
     const ref = m?.[3] ?? ''
-    if (!image) return void res.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[{"code":"NAME_UNKNOWN"}]}')
+    if (!image || !repo) return void res.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[{"code":"NAME_UNKNOWN"}]}')
 
     let body: Buffer
     let contentType: string
     let digest: string
     if (target === 'manifest') {
-      if (ref !== 'latest' && ref !== image.manifestDigest) {
+      const held = heldManifest(repo, image, ref)
+      if (!held) {
         return void res.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
       }
       if (mb?.kind === 'huge') return hugeBody(res, mb.bytes ?? 64 * 1024 * 1024, mb.chunked ?? false, head)
-      digest = image.manifestDigest
-      contentType = image.manifestMediaType
-      body = image.manifest
+      digest = held.manifestDigest
+      contentType = held.manifestMediaType
+      body = held.manifest
       if (mb?.kind === 'wrong-manifest') {
         // Valid JSON and a valid image, just not the one whose digest we claim.
-        const other = JSON.parse(image.manifest.toString('utf8')) as Record<string, unknown>
+        const other = JSON.parse(held.manifest.toString('utf8')) as Record<string, unknown>
         other['annotations'] = {'org.opencontainers.image.title': 'not the manifest you asked for'}
         body = Buffer.from(JSON.stringify(other))
       }
