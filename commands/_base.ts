@@ -2,6 +2,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
 import {LayerCache} from '../src/cache/layer-cache.js'
+import {GITLAB_SCHEMA_DEFAULT} from '../src/report/gitlab.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
@@ -37,6 +38,22 @@ export abstract class BaseCommand extends Command {
       cache: flags['no-cache'] ? null : new LayerCache(flags['cache-dir'] as string | undefined),
       maxLayerBytes: (flags['max-layer-size'] as number) * 1024 * 1024,
     }
+  }
+
+  /** The report formats of `vet` and `scan`: one renderer each, chosen here, fed the same report. */
+  static reportFlags = {
+    format: Flags.string({options: ['text', 'json', 'sarif', 'junit', 'gitlab'], default: 'text',
+      description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    'gitlab-schema': Flags.string({description: 'Security report schema version the GitLab report declares (use one your instance accepts).',
+      default: GITLAB_SCHEMA_DEFAULT}),
+  }
+
+  /** GitLab requires a commit per location: in a pipeline that is CI_COMMIT_SHA, elsewhere the image digest. */
+  protected gitlabOptions(flags: Record<string, unknown>): {schemaVersion: string; commit?: string} {
+    const schemaVersion = String(flags['gitlab-schema'])
+    if (!/^15\.\d+\.\d+$/.test(schemaVersion)) throw new ImgvetError('usage', `--gitlab-schema must be a 15.x.y version, got "${schemaVersion}"`)
+    return {schemaVersion, commit: process.env.CI_COMMIT_SHA || undefined}
   }
 
   static platformFlag = {

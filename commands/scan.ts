@@ -18,14 +18,14 @@ export default class Scan extends BaseCommand {
   static flags = {
     ...BaseCommand.registryFlags,
     ...BaseCommand.platformFlag,
-    format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
-    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    ...BaseCommand.reportFlags,
     allow: Flags.string({description: 'YAML file of allowlist entries (id/path/fingerprint, reason, expires).'}),
     ...BaseCommand.walkFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Scan)
+    const gitlab = this.gitlabOptions(flags)
     const registries = new Registries(await this.registryOptions(flags))
     try {
       const allow = flags.allow ? await loadAllowFile(flags.allow) : []
@@ -39,7 +39,7 @@ export default class Scan extends BaseCommand {
       cache?.prune()
       const {kept, suppressed, notices} = applyAllowlist(result.findings, allow, new Date(), flags.allow ?? '')
       const report = scanReport(result, [...kept, ...notices], suppressed)
-      await this.emit(render(report, flags.format as Format, !flags.output && useColor()), flags.output)
+      await this.emit(render(report, flags.format as Format, !flags.output && useColor(), gitlab), flags.output)
     } finally {
       registries.close()
     }

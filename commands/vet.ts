@@ -25,14 +25,14 @@ export default class Vet extends BaseCommand {
     ...BaseCommand.platformFlag,
     ...BaseCommand.signerFlags,
     policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
-    format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
-    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    ...BaseCommand.reportFlags,
     as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
     ...BaseCommand.walkFlags,
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Vet)
+    const gitlab = this.gitlabOptions(flags)
     const registries = new Registries(await this.registryOptions(flags))
     const bar = progressBar('scanning', process.stderr, 'items')
     try {
@@ -54,7 +54,7 @@ export default class Vet extends BaseCommand {
       })
       bar.end()
       cache?.prune()
-      await this.emit(render(report, flags.format as Format, !flags.output && useColor()), flags.output)
+      await this.emit(render(report, flags.format as Format, !flags.output && useColor(), gitlab), flags.output)
       process.exitCode = report.verdict === 'pass' ? EXIT.ok : EXIT.policyFailed
     } finally {
       bar.end()

@@ -6,7 +6,7 @@ import {runCli} from '../foundation/helpers.js'
 
 test.before(assertBuilt)
 
-const FORMATS = ['text', 'json', 'sarif', 'junit'] as const
+const FORMATS = ['text', 'json', 'sarif', 'junit', 'gitlab'] as const
 const COMMANDS = [
   {cmd: 'scan', exit: 0},
   {cmd: 'vet', exit: 1},
@@ -73,6 +73,7 @@ test('vet: fingerprints are stable across two runs, and SARIF carries the same o
 /** Timings are the one part of a report that differs between two runs. */
 function withoutTimings(s: string): string {
   return s.replace(/"seconds": [0-9.e-]+/g, '"seconds": 0').replace(/ in [0-9.]+ s\b/g, ' in 0 s')
+    .replace(/"(start|end)_time": "[^"]+"/g, '"$1_time": ""')
 }
 
 for (const {cmd} of COMMANDS) {
