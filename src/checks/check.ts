@@ -1,5 +1,6 @@
 import type {Category, SeedRule, Severity} from '../findings/finding.js'
 import type {WalkEntry} from '../layers/entry.js'
+import type {SightingSink} from './secrets/key-pairs.js'
 
 /**
  * What a detector reports before the walk knows where the file ends up (deleted later or not). `secret` is the raw
@@ -31,8 +32,11 @@ export interface FileCheck {
   wants(entry: WalkEntry): 'content' | 'header' | false
   /** Bytes this check needs at most; content beyond is not read for it. */
   maxBytes?: number
-  /** `content` is null for 'header' checks; it may be truncated to maxBytes (`truncated` says so). */
-  inspect(entry: WalkEntry, content: Buffer | null, truncated: boolean): Detection[]
+  /**
+   * `content` is null for 'header' checks; it may be truncated to maxBytes (`truncated` says so). `sight` records
+   * public keys (hashes only) that only mean something next to other files, such as a certificate and its key.
+   */
+  inspect(entry: WalkEntry, content: Buffer | null, truncated: boolean, sight?: SightingSink): Detection[]
 }
 
 /** The merged filesystem after all layers, derived from the walk's per-path record. */

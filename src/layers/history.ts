@@ -1,4 +1,5 @@
 import type {FinalView} from '../checks/check.js'
+import type {PlacedSighting} from '../checks/secrets/key-pairs.js'
 import type {Finding, LayerRef} from '../findings/finding.js'
 import type {WalkEntry} from './entry.js'
 import type {LayerScan} from './scan-layer.js'
@@ -11,6 +12,8 @@ interface Live {
 export interface Merged {
   view: FinalView
   findings: Finding[]
+  /** Every layer's key sightings, with the layer that deleted or replaced the file, as for findings. */
+  keySightings: PlacedSighting[]
 }
 
 function parentOf(path: string): string {
@@ -26,7 +29,10 @@ function parentOf(path: string): string {
 export function mergeLayers(scans: readonly LayerScan[]): Merged {
   const live = new Map<string, Live>()
   const watched = new Map<string, number | null>()
-  for (const [i, s] of scans.entries()) for (const f of s.findings) watched.set(`${i}\0${f.path}`, null)
+  for (const [i, s] of scans.entries()) {
+    for (const f of s.findings) watched.set(`${i}\0${f.path}`, null)
+    for (const k of s.keySightings ?? []) watched.set(`${i}\0${k.path}`, null)
+  }
   const refOf = (i: number): LayerRef => ({index: i, digest: scans[i]?.digest ?? ''})
 
   // Each path is listed under every ancestor (live or not: tars often omit directories), so a whiteout removes a tree
@@ -94,5 +100,12 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
       findings.push({...f, layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)})
     }
   }
-  return {view: {entries, files}, findings}
+  const keySightings: PlacedSighting[] = []
+  for (const [i, s] of scans.entries()) {
+    for (const k of s.keySightings ?? []) {
+      const by = watched.get(`${i}\0${k.path}`)
+      keySightings.push({...k, layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)})
+    }
+  }
+  return {view: {entries, files}, findings, keySightings}
 }

@@ -4,6 +4,7 @@ import {Writable} from 'node:stream'
 import {extract, type Header} from 'tar-stream'
 import type {Detection, FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
+import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
 import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
@@ -23,6 +24,8 @@ export interface LayerScan {
   /** Paths this layer deletes from lower layers; `opaque` hides everything below a directory. */
   whiteouts: Array<{path: string; opaque: boolean}>
   findings: LayerFinding[]
+  /** Public-key hashes of private keys and leaf certificates, matched across files and layers after the merge. */
+  keySightings: KeySighting[]
   /** base64 content of KEPT_FILES present in this layer. */
   kept: Record<string, string>
   files: number
@@ -79,9 +82,9 @@ export class CheckFailure extends Error {
   }
 }
 
-function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean): Detection[] {
+function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean, sight: SightingSink): Detection[] {
   try {
-    return c.inspect(entry, content, truncated)
+    return c.inspect(entry, content, truncated, sight)
   } catch (e) {
     throw new CheckFailure(c.id, entry.path, e)
   }
@@ -134,7 +137,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const compressed = await layer.open()
   const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
   const diffHash = createHash('sha256')
-  const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], kept: {}, files: 0, bytes: 0}
+  const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0}
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()
@@ -162,6 +165,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       }
       if (header.linkname) entry.linkname = type === 'hardlink' ? normaliseEntryPath(header.linkname, where) : header.linkname
       if (header.mtime) entry.mtime = header.mtime
+      const sight: SightingSink = (k) => scan.keySightings.push({...k, path})
       const rec: EntryRecord = [path, type, entry.mode, entry.uid, entry.gid, entry.size]
       if (entry.linkname !== undefined) rec.push(entry.linkname)
       // The spec forbids duplicate paths; the later one wins on extraction, so both are scanned, one is recorded.
@@ -171,7 +175,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         scan.entries.push(rec)
       } else scan.entries[at] = rec
       if (type !== 'file') {
-        for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of runCheck(c, entry, null, false)) scan.findings.push(toLayerFinding(d, path))
+        for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of runCheck(c, entry, null, false, sight)) scan.findings.push(toLayerFinding(d, path))
         stream.resume()
         return
       }
@@ -180,7 +184,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       let max = KEPT.has(path) ? MAX_KEPT_BYTES : 0
       for (const c of opts.checks) {
         const w = c.wants(entry)
-        if (w === 'header') for (const d of runCheck(c, entry, null, false)) scan.findings.push(toLayerFinding(d, path))
+        if (w === 'header') for (const d of runCheck(c, entry, null, false, sight)) scan.findings.push(toLayerFinding(d, path))
         else if (w === 'content') {
           wanting.push(c)
           max = Math.max(max, c.maxBytes ?? 1024 * 1024)
@@ -195,7 +199,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       for (const c of wanting) {
         const limit = c.maxBytes ?? 1024 * 1024
         const view = buf.length > limit ? buf.subarray(0, limit) : buf
-        for (const d of runCheck(c, entry, view, truncated || buf.length > limit)) scan.findings.push(toLayerFinding(d, path))
+        for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) scan.findings.push(toLayerFinding(d, path))
       }
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))

@@ -3,6 +3,7 @@ import {layerCacheKey, type LayerCache} from '../cache/layer-cache.js'
 import type {Image, Layer} from '../image/image.js'
 import {isFilesystemLayer} from '../image/manifest.js'
 import {mapLimit} from '../concurrency.js'
+import {keyPairFindings} from '../checks/secrets/key-pairs.js'
 import {mergeLayers, type Merged} from './history.js'
 import {scanLayer, type LayerScan} from './scan-layer.js'
 import type {LayerWorkerPool} from './worker-pool.js'
@@ -38,7 +39,7 @@ export interface WalkResult extends Merged {
 }
 
 function emptyScan(layer: Layer): LayerScan {
-  return {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], kept: {}, files: 0, bytes: 0}
+  return {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0}
 }
 
 /** Walk every layer of an image once (or take it from the cache), then merge into the final view. */
@@ -74,6 +75,8 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
   const merged = mergeLayers(scans)
   return {
     ...merged,
+    // Image level: a certificate and its key can sit in different files and layers, so only the merge can pair them.
+    findings: [...merged.findings, ...keyPairFindings(merged.keySightings)],
     scans,
     stats: {
       layers: image.layers.length,

@@ -88,7 +88,10 @@ export function certificateHit(
   })
 }
 
-export function detectCertificates(text: string, path: string, lines: LineIndex, keys: KeyBlock[]): Hit[] {
+/** Told of every leaf certificate outside the trust store, and whether this file already pairs it with a key. */
+export type LeafSink = (cert: X509Certificate, info: CertInfo, line: number, pairedInFile: boolean) => void
+
+export function detectCertificates(text: string, path: string, lines: LineIndex, keys: KeyBlock[], onLeaf?: LeafSink): Hit[] {
   if (isTrustStorePath(path)) return []
   const certs: Array<{info: CertInfo; cert: X509Certificate; start: number; end: number}> = []
   PEM_CERT.lastIndex = 0
@@ -113,6 +116,7 @@ export function detectCertificates(text: string, path: string, lines: LineIndex,
     }
     const h = certificateHit(lines, path, c.info, c.start, c.end, paired)
     if (h) out.push(h)
+    if (!c.info.ca) onLeaf?.(c.cert, c.info, lines.lineOf(c.start), h?.id === 'cert.leaf-with-key')
   }
   return out
 }

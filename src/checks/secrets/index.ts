@@ -1,9 +1,11 @@
+import type {X509Certificate} from 'node:crypto'
 import type {Detection, FileCheck} from '../check.js'
 import type {WalkEntry} from '../../layers/entry.js'
-import {detectCertificates} from './certificates.js'
+import {detectCertificates, type CertInfo} from './certificates.js'
 import {CLOUD_NEEDLES, detectAws, detectAzure, detectGcp} from './cloud.js'
 import {credentialFileKind, detectCredentialFile} from './credential-files.js'
 import {detectGeneric, detectUrlCredentials, SECRET_NAME} from './generic.js'
+import {certSighting, keySighting, type SightingSink} from './key-pairs.js'
 import {detectBinary} from './keystores.js'
 import {applyNoise} from './noise.js'
 import {detectPrivateKeys, findKeyBlocks, KEY_NEEDLES} from './private-keys.js'
@@ -70,7 +72,7 @@ export function isBinary(buf: Buffer): boolean {
  * Every text rule over one file's (or one ENV value's) text. Pure: the path only names the file, for
  * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw.
  */
-export function detectInText(text: string, path: string): Detection[] {
+export function detectInText(text: string, path: string, sight?: SightingSink): Detection[] {
   const credKind = credentialFileKind(path)
   const present = needlesIn(text)
   if (!credKind && present.size === 0 && !SECRET_NAME.test(text)) return []
@@ -79,7 +81,17 @@ export function detectInText(text: string, path: string): Detection[] {
   if (credKind) hits.push(...detectCredentialFile(text, path, lines))
   const keys = KEY_NEEDLES.some((n) => present.has(n)) ? findKeyBlocks(text) : []
   hits.push(...detectPrivateKeys(text, lines, keys))
-  if (present.has('CERTIFICATE-----')) hits.push(...detectCertificates(text, path, lines, keys))
+  if (sight) {
+    for (const k of keys) {
+      const s = k.key && !k.encrypted ? keySighting(k.key, lines.lineOf(k.start)) : undefined
+      if (s) sight(s)
+    }
+  }
+  const onLeaf = sight && ((cert: X509Certificate, info: CertInfo, line: number, paired: boolean) => {
+    const s = certSighting(cert, info, line, paired)
+    if (s) sight(s)
+  })
+  if (present.has('CERTIFICATE-----')) hits.push(...detectCertificates(text, path, lines, keys, onLeaf))
   hits.push(...detectTokens(text, lines, present))
   if (CLOUD_NEEDLES.some((n) => present.has(n))) {
     hits.push(...detectAws(text, lines), ...detectGcp(text, lines), ...detectAzure(text, lines))
@@ -105,9 +117,9 @@ const textCheck: FileCheck = {
   version: 1,
   maxBytes: TEXT_MAX_BYTES,
   wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
-  inspect(entry, content) {
+  inspect(entry, content, _truncated, sight) {
     if (!content || isBinary(content)) return []
-    return detectInText(content.toString('utf8'), entry.path)
+    return detectInText(content.toString('utf8'), entry.path, sight)
   },
 }
 
@@ -118,12 +130,12 @@ const binaryCheck: FileCheck = {
   version: 1,
   maxBytes: BINARY_MAX_BYTES,
   wants: (entry) => (entry.size >= 32 && (wanted(entry, BINARY_MAX_BYTES) || (entry.type === 'file' && KEYSTORE_EXT.test(entry.path))) ? 'content' : false),
-  inspect(entry, content, truncated) {
+  inspect(entry, content, truncated, sight) {
     if (!content || truncated) return []
     // Keystores are binary; a text file cannot start with these bytes.
     const b0 = content[0]
     if (b0 !== 0x30 && b0 !== 0xfe && b0 !== 0xce) return []
-    return detectBinary(content, entry.path).map((d) => applyNoise(d, entry.path))
+    return detectBinary(content, entry.path, sight).map((d) => applyNoise(d, entry.path))
   },
 }
 

@@ -2,6 +2,7 @@ import {createHash, createHmac, X509Certificate} from 'node:crypto'
 import type {Detection} from '../check.js'
 import {certificateHit, certInfo, isTrustStorePath} from './certificates.js'
 import {children, integer, oid, readTlv} from './der.js'
+import {certSighting, type SightingSink} from './key-pairs.js'
 import {LineIndex, basename, stripHits} from './util.js'
 
 /** Passwords that ship as defaults: GCP's p12 keys, Java's cacerts, and the usual tutorial choices. */
@@ -168,7 +169,7 @@ export function parseJavaKeystore(buf: Buffer): JavaKeystoreInfo | undefined {
 const DER_CERT_EXT = /\.(der|cer|crt|cert)$/i
 
 /** Magic-byte detectors: the only ones binary files reach. */
-export function detectBinary(buf: Buffer, path: string): Detection[] {
+export function detectBinary(buf: Buffer, path: string, sight?: SightingSink): Detection[] {
   if (buf.length < 4 || isTrustStorePath(path)) return []
   const out: Detection[] = []
   const b0 = buf[0]
@@ -178,7 +179,7 @@ export function detectBinary(buf: Buffer, path: string): Detection[] {
   } else if (b0 === 0x30) {
     const p12 = parsePkcs12(buf)
     if (p12) out.push(pkcs12Detection(p12, buf))
-    else if (DER_CERT_EXT.test(basename(path))) out.push(...derCertificate(buf, path))
+    else if (DER_CERT_EXT.test(basename(path))) out.push(...derCertificate(buf, path, sight))
   }
   return out
 }
@@ -223,10 +224,13 @@ function javaKeystoreDetection(ks: JavaKeystoreInfo, buf: Buffer): Detection {
   }
 }
 
-function derCertificate(buf: Buffer, path: string): Detection[] {
+function derCertificate(buf: Buffer, path: string, sight?: SightingSink): Detection[] {
   try {
     const c = new X509Certificate(buf)
-    const h = certificateHit(new LineIndex(''), path, certInfo(c), 0, 0)
+    const info = certInfo(c)
+    const leaf = sight && certSighting(c, info, undefined, false)
+    if (leaf) sight(leaf)
+    const h = certificateHit(new LineIndex(''), path, info, 0, 0)
     if (!h) return []
     const [d] = stripHits([h])
     if (!d) return []
