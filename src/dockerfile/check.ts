@@ -7,6 +7,7 @@ import {scopeName, selectScope, toReference} from '../policy/match.js'
 import type {Policy, Scope} from '../policy/types.js'
 import {VERSION} from '../pipeline/scan.js'
 import {summarise, type Report} from '../report/types.js'
+import {contextFindings, scanContext, type ContextScan} from './context.js'
 import {parseDockerfile, stageChain, type ParsedDockerfile} from './parse.js'
 import {baseOf, BASE_RULES} from './rules/base.js'
 import {CONTENT_RULES} from './rules/content.js'
@@ -19,6 +20,11 @@ export interface DockerfileCheckOptions {
   /** The reference the built image will have: selects the scope whose ports/user/failOn apply. */
   as?: string
   now?: Date
+  /**
+   * The build context directory: COPY/ADD sources are resolved in it, honouring .dockerignore, and key or
+   * credential files they would copy are reported. Read by checkDockerfile only; checkDockerfileText has no files.
+   */
+  context?: string
 }
 
 export interface DockerfileCheckResult {
@@ -55,10 +61,14 @@ function targetScope(df: ParsedDockerfile, policy: Policy, as?: string): {scope:
 }
 
 export function checkDockerfileText(text: string, path: string, opts: DockerfileCheckOptions): DockerfileCheckResult {
-  const df = parseDockerfile(text, path)
+  return judge(parseDockerfile(text, path), path, opts)
+}
+
+function judge(df: ParsedDockerfile, path: string, opts: DockerfileCheckOptions, context?: ContextScan): DockerfileCheckResult {
   const {scope, from} = targetScope(df, opts.policy, opts.as)
   const target = scope ?? {}
-  const all = DOCKERFILE_RULES.flatMap((r) => r.run({df, policy: opts.policy, target}))
+  const fromContext = context ? contextFindings(df, context, target) : {findings: [], notes: []}
+  const all = [...DOCKERFILE_RULES.flatMap((r) => r.run({df, policy: opts.policy, target})), ...fromContext.findings]
   all.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || severityRank(b.severity) - severityRank(a.severity))
   const {kept, suppressed, notices} = applyAllowlist(all, scope?.allow ?? [], opts.now ?? new Date(), opts.policy.file)
   const findings = [...kept, ...notices]
@@ -76,7 +86,10 @@ export function checkDockerfileText(text: string, path: string, opts: Dockerfile
       .map((f) => ({id: f.id, message: `${f.title} at ${path}:${f.line ?? 0}: ${f.evidence}`})),
     findings,
     suppressed,
-    notes: [`scope chosen by ${from}`, `${df.stages.length} stage(s), ${df.stages.reduce((n, s) => n + s.instructions.length + 1, 0)} instructions`],
+    notes: [
+      `scope chosen by ${from}`, `${df.stages.length} stage(s), ${df.stages.reduce((n, s) => n + s.instructions.length + 1, 0)} instructions`,
+      ...(context?.notes ?? []), ...fromContext.notes,
+    ],
     summary: summarise(findings),
   }
   return {dockerfile: df, scope, scopeFrom: from, pass, findings, suppressed, failing, report}
@@ -91,5 +104,7 @@ export async function checkDockerfile(path: string, opts: DockerfileCheckOptions
   } catch (e) {
     throw asImgvetError(e, 'bad-input', path)
   }
-  return checkDockerfileText(text, path, opts)
+  const df = parseDockerfile(text, path)
+  const context = opts.context === undefined ? undefined : await scanContext(df, {context: opts.context, dockerfile: path})
+  return judge(df, path, opts, context)
 }

@@ -141,7 +141,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const context = resolve(o.context)
   const dockerfilePath = o.dockerfile ?? join(o.context, 'Dockerfile')
   const targetRef: Reference = parseReference(o.tag)
-  const dockerfile = await checkDockerfile(dockerfilePath, {policy: o.policy, as: o.tag, now: o.now})
+  const dockerfile = await checkDockerfile(dockerfilePath, {policy: o.policy, as: o.tag, now: o.now, context: o.context})
   const bases = await checkBases(dockerfile, o)
   const partial: Omit<RebuildResult, 'report' | 'pass'> = {builders: [], dockerfile, bases}
   const baseFailing = bases.flatMap((b) => b.failing)

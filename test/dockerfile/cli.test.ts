@@ -1,5 +1,5 @@
 import test from 'ava'
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {run} from '../support/exec.js'
@@ -46,4 +46,28 @@ test('dockerfile check --policy release-gate fails an unpinned FROM that the def
   const gate = await imgvet('dockerfile', 'check', 'Tag.Dockerfile', '--policy', 'release-gate', '--format', 'sarif', '-o', join(dir, 'out.sarif'))
   t.is(gate.code, 1, gate.stderr)
   t.true(existsSync(join(dir, 'out.sarif')))
+})
+
+test('dockerfile check --context reports credential files COPY . would take from the build context (json), and --context must be a directory', async (t) => {
+  t.true(built)
+  const ctx = join(dir, 'app')
+  mkdirSync(join(ctx, 'keys'), {recursive: true})
+  writeFileSync(join(ctx, 'Dockerfile'), `FROM alpine@${DIGEST}\nCOPY . /app\nUSER 10001\n`)
+  writeFileSync(join(ctx, '.env'), 'DB_PASSWORD=correct-horse-battery-staple\n')
+  writeFileSync(join(ctx, 'keys/id_ed25519'), 'x')
+  writeFileSync(join(ctx, 'main.go'), 'package main\n')
+  writeFileSync(join(ctx, '.dockerignore'), 'keys\n')
+  const r = await imgvet('dockerfile', 'check', 'app/Dockerfile', '--context', 'app', '--format', 'json')
+  t.is(r.code, 1, r.stderr)
+  t.false(r.stdout.includes('correct-horse-battery-staple'))
+  const report = JSON.parse(r.stdout) as {verdict: string; reasons: {id: string}[]; findings: {id: string; line: number; severity: string; path: string; evidence: string}[]}
+  t.is(report.verdict, 'fail')
+  t.deepEqual(report.findings.map((f) => [f.id, f.line, f.severity, f.path]), [['dockerfile.copy-context-secret', 2, 'high', 'app/Dockerfile']])
+  t.regex(report.findings[0]?.evidence ?? '', /build context file \.env goes into the image; add "\.env" to app\/\.dockerignore/)
+  t.deepEqual(report.reasons.map((x) => x.id), ['dockerfile.copy-context-secret'])
+  // The same Dockerfile without --context passes: the leak is only visible with the context.
+  t.is((await imgvet('dockerfile', 'check', 'app/Dockerfile')).code, 0)
+  const bad = await imgvet('dockerfile', 'check', 'app/Dockerfile', '--context', 'app/main.go')
+  t.is(bad.code, 2)
+  t.regex(bad.stderr, /bad-input/)
 })
