@@ -1,5 +1,6 @@
-import {closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
+import {dirname} from 'node:path'
 import {ImgvetError} from '../errors.js'
 
 interface Holder {
@@ -37,6 +38,12 @@ export class StateLock {
 
   static acquire(statePath: string, now: () => Date = () => new Date()): StateLock {
     const file = `${statePath}.lock`
+    // The default state directory may not exist before the first run.
+    try {
+      mkdirSync(dirname(file), {recursive: true})
+    } catch (e) {
+      throw new ImgvetError('bad-input', `cannot create the state directory: ${(e as Error).message}`, dirname(file))
+    }
     for (let attempt = 0; attempt < 2; attempt++) {
       let fd: number
       try {
