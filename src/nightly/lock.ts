@@ -19,9 +19,18 @@ function alive(pid: number): boolean {
   }
 }
 
-function readHolder(file: string): Holder | null {
+function readRaw(file: string): string | null {
   try {
-    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>
+    return readFileSync(file, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+function readHolder(raw: string | null): Holder | null {
+  if (raw === null) return null
+  try {
+    const h = JSON.parse(raw) as Partial<Holder>
     return typeof h.pid === 'number' && typeof h.host === 'string' ? {pid: h.pid, host: h.host, started: String(h.started ?? '?')} : null
   } catch {
     return null
@@ -50,10 +59,13 @@ export class StateLock {
         fd = openSync(file, 'wx')
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ImgvetError('bad-input', `cannot create the state lock: ${(e as Error).message}`, file)
-        const holder = readHolder(file)
+        const raw = readRaw(file)
+        const holder = readHolder(raw)
         const stale = holder !== null && holder.host === hostname() && !alive(holder.pid)
         if (stale || (holder === null && attempt === 0 && unreadableLockIsOld(file))) {
-          unlinkSync(file)
+          // Two runs may find the same stale lock: only remove it if it is still that one, not a lock the other
+          // run has just written in its place.
+          if (readRaw(file) === raw) unlinkSync(file)
           continue
         }
         const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.started}` : 'an unreadable lock'
@@ -67,7 +79,7 @@ export class StateLock {
   }
 
   release(): void {
-    const holder = readHolder(this.file)
+    const holder = readHolder(readRaw(this.file))
     if (holder && holder.pid === process.pid && holder.host === hostname()) unlinkSync(this.file)
   }
 }
