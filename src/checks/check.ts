@@ -48,4 +48,4 @@ export interface FinalView {
 }
 
 /** Paths whose content the walk keeps (bounded) for image-level checks. */
-export const KEPT_FILES: readonly string[] = ['/etc/passwd', '/etc/group', '/etc/sudoers', '/etc/os-release']
+export const KEPT_FILES: readonly string[] = ['/etc/passwd', '/etc/group', '/etc/sudoers', '/etc/os-release', '/etc/docker/daemon.json']

@@ -1,4 +1,5 @@
 import type {Finding} from '../../findings/finding.js'
+import {daemonTlsCheck} from './daemon.js'
 import {setuidCheck, sudoCheck, worldWritableCheck} from './filesystem.js'
 import {baseImageCheck, healthcheckCheck, imageAgeCheck, requiredLabelsCheck, volumesCheck} from './metadata.js'
 import {exposedPortsCheck} from './ports.js'
@@ -19,6 +20,7 @@ export const IMAGE_CHECKS: readonly ImageCheck[] = [
   requiredLabelsCheck,
   imageAgeCheck,
   volumesCheck,
+  daemonTlsCheck,
   healthcheckCheck,
   baseImageCheck,
 ]
