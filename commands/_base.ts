@@ -30,13 +30,16 @@ export abstract class BaseCommand extends Command {
     'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.', helpGroup: 'SCAN'}),
     'cache-dir': Flags.string({description: 'Layer cache directory (default $XDG_CACHE_HOME/imgvet/layers).', helpGroup: 'SCAN'}),
     'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024, helpGroup: 'SCAN'}),
+    'max-text-size': Flags.integer({description: 'How much of each text file is scanned for secrets, in MiB (read in 1 MiB windows, so memory stays bounded; larger files are counted in the report).',
+      default: 1, min: 1, max: 1024, helpGroup: 'SCAN'}),
   }
 
-  /** The layer cache and bomb bound the walk flags ask for. */
-  protected walkOptions(flags: Record<string, unknown>): {cache: LayerCache | null; maxLayerBytes: number} {
+  /** The layer cache, bomb bound and text cap the walk flags ask for. */
+  protected walkOptions(flags: Record<string, unknown>): {cache: LayerCache | null; maxLayerBytes: number; maxTextBytes: number} {
     return {
       cache: flags['no-cache'] ? null : new LayerCache(flags['cache-dir'] as string | undefined),
       maxLayerBytes: (flags['max-layer-size'] as number) * 1024 * 1024,
+      maxTextBytes: ((flags['max-text-size'] as number | undefined) ?? 1) * 1024 * 1024,
     }
   }
 

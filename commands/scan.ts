@@ -30,11 +30,11 @@ export default class Scan extends BaseCommand {
     try {
       const allow = flags.allow ? await loadAllowFile(flags.allow) : []
       const source = await openSource(args.ref, registries)
-      const {cache, maxLayerBytes} = this.walkOptions(flags)
+      const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const image = await loadImage(source, parsePlatform(flags.platform))
       const bar = progressBar('scanning', process.stderr, 'items')
       let done = 0
-      const result = await scanLoadedImage(image, {cache, maxLayerBytes, onLayer: () => bar.update(++done, image.layers.length)})
+      const result = await scanLoadedImage(image, {cache, maxLayerBytes, maxTextBytes, onLayer: () => bar.update(++done, image.layers.length)})
       bar.end()
       cache?.prune()
       const {kept, suppressed, notices} = applyAllowlist(result.findings, allow, new Date(), flags.allow ?? '')

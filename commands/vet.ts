@@ -39,7 +39,7 @@ export default class Vet extends BaseCommand {
       const policy = await loadPolicy(flags.policy)
       const t = parseTransport(args.ref)
       const source = await openSource(t, registries)
-      const {cache, maxLayerBytes} = this.walkOptions(flags)
+      const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
       const platform = parsePlatform(flags.platform)
       // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").
@@ -50,6 +50,7 @@ export default class Vet extends BaseCommand {
         supplyChain,
         cache,
         maxLayerBytes,
+        maxTextBytes,
         onLayer: (done, total) => bar.update(done, total),
       })
       bar.end()

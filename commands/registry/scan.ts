@@ -46,7 +46,7 @@ export default class RegistryScan extends BaseCommand {
     const shard = flags.shard !== undefined ? parseShard(flags.shard) : null
     const policy = await loadPolicy(flags.policy)
     const registries = new Registries(await this.registryOptions(flags))
-    const {cache, maxLayerBytes} = this.walkOptions(flags)
+    const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
     const statePath = flags.state ?? defaultStatePath(host, formatShard(shard))
     const abort = new AbortController()
     // First signal: stop starting images, keep what is done, write the report. Second: default behaviour.
@@ -67,6 +67,7 @@ export default class RegistryScan extends BaseCommand {
         concurrency: flags.concurrency,
         cache,
         maxLayerBytes,
+        maxTextBytes,
         reuseMaxAgeMs: flags['rescan-after'] * 86_400_000,
         signal: abort.signal,
         supplyChain: flags['no-signatures'] ? undefined : registrySupplyChainStage(registries, {os: 'linux', architecture: 'amd64'}, this.signerOverrides(flags)),

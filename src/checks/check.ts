@@ -30,13 +30,28 @@ export interface FileCheck {
   version: number
   /** 'content' to get the bytes, 'header' to be called without them, false to skip. */
   wants(entry: WalkEntry): 'content' | 'header' | false
-  /** Bytes this check needs at most; content beyond is not read for it. */
+  /** Bytes this check needs at most; content beyond is not read for it (for a windowed check: one window). */
   maxBytes?: number
+  /**
+   * Read a file larger than one window in successive overlapping windows, up to the walk's maxTextBytes, instead of
+   * only its start. The walk turns window-relative `line`s into file lines and reports a detection seen in two
+   * windows once; the check only has to report lines relative to the content it is given.
+   */
+  windowed?: boolean
+  /** Windowed checks: whether windows after the first are worth reading, judged on the first (e.g. it is text). */
+  moreWindows?(entry: WalkEntry, first: Buffer): boolean
   /**
    * `content` is null for 'header' checks; it may be truncated to maxBytes (`truncated` says so). `sight` records
    * public keys (hashes only) that only mean something next to other files, such as a certificate and its key.
+   * `window` is set when a windowed check gets one window of a larger file.
    */
-  inspect(entry: WalkEntry, content: Buffer | null, truncated: boolean, sight?: SightingSink): Detection[]
+  inspect(entry: WalkEntry, content: Buffer | null, truncated: boolean, sight?: SightingSink, window?: ContentWindow): Detection[]
+}
+
+/** Where a window sits in its file: `index` 0 is the file's start. */
+export interface ContentWindow {
+  index: number
+  offset: number
 }
 
 /** The merged filesystem after all layers, derived from the walk's per-path record. */

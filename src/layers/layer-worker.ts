@@ -11,7 +11,7 @@ import {CheckFailure, scanLayer} from './scan-layer.js'
  * decompresses, hashes, parses and runs the checks, and posts the LayerScan back. Two of these keep both cores busy.
  */
 export type ToWorker =
-  | {type: 'start'; job: number; index: number; descriptor: Descriptor; diffId: string | null; imageName: string; maxLayerBytes: number}
+  | {type: 'start'; job: number; index: number; descriptor: Descriptor; diffId: string | null; imageName: string; maxLayerBytes: number; maxTextBytes?: number}
   | {type: 'chunk'; job: number; data: Uint8Array}
   | {type: 'end'; job: number}
   | {type: 'abort'; job: number}
@@ -31,7 +31,7 @@ port.on('message', (msg: ToWorker) => {
     const input = new PassThrough({highWaterMark: 1024 * 1024})
     current = {job: msg.job, input}
     const layer: Layer = {index: msg.index, descriptor: msg.descriptor, diffId: msg.diffId, open: async () => input}
-    scanLayer(layer, {checks: FILE_CHECKS, maxLayerBytes: msg.maxLayerBytes}, msg.imageName).then(
+    scanLayer(layer, {checks: FILE_CHECKS, maxLayerBytes: msg.maxLayerBytes, maxTextBytes: msg.maxTextBytes}, msg.imageName).then(
       (scan) => port.postMessage({type: 'done', job: msg.job, scan} satisfies FromWorker),
       (e: unknown) => {
         const err = e as Error & {code?: string; where?: string}

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 import {Writable} from 'node:stream'
 import {extract, type Header} from 'tar-stream'
-import type {Detection, FileCheck} from '../checks/check.js'
+import type {ContentWindow, Detection, FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
 import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
@@ -10,6 +10,7 @@ import {fingerprint, redact, type Finding, type LayerRef} from '../findings/find
 import type {Layer} from '../image/image.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
+import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
 
 /** A detection tied to its file, secret already turned into fingerprint + redacted evidence: safe to cache. */
 export type LayerFinding = Omit<Finding, 'layer' | 'removedIn'> & {path: string}
@@ -30,12 +31,20 @@ export interface LayerScan {
   kept: Record<string, string>
   files: number
   bytes: number
+  /** Text files larger than maxTextBytes, scanned only up to it, and the first few of them. */
+  partial: number
+  partialFiles: Array<{path: string; size: number}>
 }
 
 export interface ScanLayerOptions {
   checks: readonly FileCheck[]
   maxLayerBytes: number
+  /** How far windowed (text) checks read into a file; below one window it changes nothing. Default: one window. */
+  maxTextBytes?: number
 }
+
+/** Enough paths to act on; the count says how many there are. */
+export const MAX_PARTIAL_EXAMPLES = 5
 
 const KEPT = new Set(KEPT_FILES)
 const MAX_KEPT_BYTES = 1024 * 1024
@@ -82,9 +91,9 @@ export class CheckFailure extends Error {
   }
 }
 
-function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean, sight: SightingSink): Detection[] {
+function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean, sight: SightingSink, window?: ContentWindow): Detection[] {
   try {
-    return c.inspect(entry, content, truncated, sight)
+    return c.inspect(entry, content, truncated, sight, window)
   } catch (e) {
     throw new CheckFailure(c.id, entry.path, e)
   }
@@ -106,25 +115,53 @@ function toLayerFinding(d: Detection, path: string): LayerFinding {
   return f
 }
 
-/** Read at most `max` bytes of an entry's stream, draining the rest so the tar parser can move on. */
-function readEntry(stream: NodeJS.EventEmitter, max: number): Promise<{buf: Buffer; truncated: boolean}> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let have = 0
-    let truncated = false
-    stream.on('data', (c: Buffer) => {
-      if (have >= max) {
-        truncated = true
-        return
+function notePartial(scan: LayerScan, entry: WalkEntry): void {
+  scan.partial++
+  if (scan.partialFiles.length < MAX_PARTIAL_EXAMPLES) scan.partialFiles.push({path: entry.path, size: entry.size})
+}
+
+/**
+ * A file larger than one window that a windowed check wants: the other checks get the first window as they would
+ * have, the windowed ones every window up to the cap. Lines become file lines; what two windows both see (their
+ * overlap) is reported once: same id, fingerprint and line, so a secret repeated elsewhere in the file still counts.
+ * Returns whether text past the cap was left unscanned.
+ */
+async function scanWindows(stream: NodeJS.EventEmitter, entry: WalkEntry, wanting: readonly FileCheck[], o: {size: number; cap: number}, scan: LayerScan, sight: SightingSink): Promise<boolean> {
+  const seen = new Set<string>()
+  const active = new Set(wanting.filter((c) => c.windowed))
+  const {cut} = await readWindows(stream, {size: o.size, overlap: WINDOW_OVERLAP, cap: o.cap}, (w) => {
+    const checks = w.index === 0 ? wanting.filter((c) => c.windowed) : [...active]
+    if (w.index === 0) {
+      // The file is larger than every check's bound, so it is truncated for them (and too large to keep).
+      for (const c of wanting) {
+        if (c.windowed) continue
+        const limit = c.maxBytes ?? 1024 * 1024
+        for (const d of runCheck(c, entry, w.buf.subarray(0, limit), true, sight)) scan.findings.push(toLayerFinding(d, entry.path))
       }
-      const take = have + c.length > max ? c.subarray(0, max - have) : c
-      if (take.length < c.length) truncated = true
-      chunks.push(take)
-      have += take.length
-    })
-    stream.on('end', () => resolve({buf: Buffer.concat(chunks), truncated}))
-    stream.on('error', reject)
+      for (const c of checks) if (c.moreWindows?.(entry, w.buf) === false) active.delete(c)
+    }
+    const leave = lineLeftToNext(w, WINDOW_OVERLAP)
+    const sink: SightingSink = (k) => {
+      const line = k.line === undefined ? undefined : k.line + w.lineBase
+      const key = `sight\0${k.role}\0${k.spki}\0${line ?? ''}`
+      if (seen.has(key)) return
+      seen.add(key)
+      sight(line === undefined ? k : {...k, line})
+    }
+    for (const c of checks) {
+      for (const d of runCheck(c, entry, w.buf, w.truncated, sink, {index: w.index, offset: w.offset})) {
+        if (leave && d.line === leave) continue
+        if (d.line !== undefined) d.line += w.lineBase
+        const f = toLayerFinding(d, entry.path)
+        const key = `${f.id}\0${f.fingerprint}\0${f.line ?? ''}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        scan.findings.push(f)
+      }
+    }
+    return active.size > 0
   })
+  return cut && active.size > 0
 }
 
 /**
@@ -137,7 +174,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const compressed = await layer.open()
   const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
   const diffHash = createHash('sha256')
-  const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0}
+  const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0, partial: 0, partialFiles: []}
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()
@@ -194,13 +231,23 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         stream.resume()
         if (wanting.length === 0) return
       }
+      const cap = opts.maxTextBytes ?? 0
+      const windowed = wanting.some((c) => c.windowed)
+      if (windowed && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
+        if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
+        return
+      }
       const {buf, truncated} = max > 0 ? await readEntry(stream, max) : {buf: Buffer.alloc(0), truncated: false}
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
+      let cut = false
       for (const c of wanting) {
-        const limit = c.maxBytes ?? 1024 * 1024
+        // A windowed check reads up to the cap; within one read that is at most `max`.
+        const limit = c.windowed ? Math.max(c.maxBytes ?? 1024 * 1024, cap) : c.maxBytes ?? 1024 * 1024
         const view = buf.length > limit ? buf.subarray(0, limit) : buf
         for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) scan.findings.push(toLayerFinding(d, path))
+        if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
       }
+      if (cut) notePartial(scan, entry)
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })

@@ -4,18 +4,23 @@ import type {Image, Layer} from '../image/image.js'
 import {isFilesystemLayer} from '../image/manifest.js'
 import {mapLimit} from '../concurrency.js'
 import {keyPairFindings} from '../checks/secrets/key-pairs.js'
+import {TEXT_MAX_BYTES} from '../checks/secrets/index.js'
 import {mergeLayers, type Merged} from './history.js'
-import {scanLayer, type LayerScan} from './scan-layer.js'
+import {MAX_PARTIAL_EXAMPLES, scanLayer, type LayerScan} from './scan-layer.js'
 import type {LayerWorkerPool} from './worker-pool.js'
 
 /** Below this a layer is scanned in place: handing it to a thread costs more than it saves. */
 const MIN_WORKER_LAYER_BYTES = 1024 * 1024
 
 export const DEFAULT_MAX_LAYER_BYTES = 32 * 1024 ** 3
+/** One text window: what the text rules have always read, so default results (and the benchmark) stay as they were. */
+export const DEFAULT_MAX_TEXT_BYTES = TEXT_MAX_BYTES
 
 export interface WalkOptions {
   checks: readonly FileCheck[]
   maxLayerBytes?: number
+  /** How far into a text file the text rules read (in overlapping windows, so memory stays one window). */
+  maxTextBytes?: number
   /** Layers scanned at once; decompression runs on libuv's pool, so 2 keeps both cores busy. */
   concurrency?: number
   cache?: LayerCache | null
@@ -31,6 +36,10 @@ export interface WalkStats {
   seconds: number
   layersScanned: number
   layersFromCache: number
+  /** Text files larger than maxTextBytes (so scanned only up to it), over all layers, and the first few. */
+  partialTextFiles: number
+  partialTextExamples: Array<{path: string; size: number; layer: number}>
+  maxTextBytes: number
 }
 
 export interface WalkResult extends Merged {
@@ -39,13 +48,14 @@ export interface WalkResult extends Merged {
 }
 
 function emptyScan(layer: Layer): LayerScan {
-  return {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0}
+  return {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0, partial: 0, partialFiles: []}
 }
 
 /** Walk every layer of an image once (or take it from the cache), then merge into the final view. */
 export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkResult> {
   const started = Date.now()
   const maxLayerBytes = opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES
+  const maxTextBytes = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
   const scans: LayerScan[] = new Array(image.layers.length)
   let scanned = 0
   let fromCache = 0
@@ -55,7 +65,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       return
     }
     // Only a verified diffID identifies the content; without one the layer is always scanned.
-    const key = layer.diffId && opts.cache ? layerCacheKey(layer.diffId, opts.checks, {maxLayerBytes}) : null
+    const key = layer.diffId && opts.cache ? layerCacheKey(layer.diffId, opts.checks, {maxLayerBytes, maxTextBytes}) : null
     const cached = key && opts.cache ? opts.cache.get(key) : null
     if (cached) {
       // The same content can sit behind another compressed digest: report this image's.
@@ -65,8 +75,8 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       return
     }
     const scan = opts.pool && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
-      ? await opts.pool.scan(layer, image.name, maxLayerBytes)
-      : await scanLayer(layer, {checks: opts.checks, maxLayerBytes}, image.name)
+      ? await opts.pool.scan(layer, image.name, maxLayerBytes, maxTextBytes)
+      : await scanLayer(layer, {checks: opts.checks, maxLayerBytes, maxTextBytes}, image.name)
     if (key && opts.cache) opts.cache.put(key, scan)
     scans[layer.index] = scan
     scanned++
@@ -85,6 +95,9 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       seconds: (Date.now() - started) / 1000,
       layersScanned: scanned,
       layersFromCache: fromCache,
+      partialTextFiles: scans.reduce((n, s) => n + (s.partial ?? 0), 0),
+      partialTextExamples: scans.flatMap((s, i) => (s.partialFiles ?? []).map((f) => ({...f, layer: i}))).slice(0, MAX_PARTIAL_EXAMPLES),
+      maxTextBytes,
     },
   }
 }

@@ -64,17 +64,17 @@ export class LayerWorkerPool {
     else this.idle.push(w)
   }
 
-  async scan(layer: Layer, imageName: string, maxLayerBytes: number): Promise<LayerScan> {
+  async scan(layer: Layer, imageName: string, maxLayerBytes: number, maxTextBytes?: number): Promise<LayerScan> {
     const worker = await this.acquire()
     const job = this.nextJob++
     try {
-      return await this.run(worker, job, layer, imageName, maxLayerBytes)
+      return await this.run(worker, job, layer, imageName, {maxLayerBytes, maxTextBytes})
     } finally {
       this.release(worker)
     }
   }
 
-  private async run(worker: Worker, job: number, layer: Layer, imageName: string, maxLayerBytes: number): Promise<LayerScan> {
+  private async run(worker: Worker, job: number, layer: Layer, imageName: string, limits: {maxLayerBytes: number; maxTextBytes?: number}): Promise<LayerScan> {
     const post = (m: ToWorker) => worker.postMessage(m)
     const stream = await layer.open()
     return new Promise<LayerScan>((resolve, reject) => {
@@ -105,7 +105,7 @@ export class LayerWorkerPool {
       }
       worker.on('message', onMessage)
       worker.on('error', onWorkerError)
-      post({type: 'start', job, index: layer.index, descriptor: layer.descriptor, diffId: layer.diffId, imageName, maxLayerBytes})
+      post({type: 'start', job, index: layer.index, descriptor: layer.descriptor, diffId: layer.diffId, imageName, ...limits})
       stream.on('data', (chunk: Buffer) => {
         inFlight += chunk.length
         // Copy out of Node's shared pool so the bytes can cross the thread boundary.

@@ -5,6 +5,7 @@ import {ImgvetError} from '../errors.js'
 import {imageFromManifest} from '../image/image.js'
 import {parseManifest} from '../image/manifest.js'
 import {scanLoadedImage} from '../pipeline/scan.js'
+import {DEFAULT_MAX_TEXT_BYTES} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
 import type {SupplyChainStage} from '../pipeline/vet.js'
 import type {Policy} from '../policy/types.js'
@@ -33,6 +34,8 @@ export interface RegistryScanOptions {
   concurrency?: number
   cache: LayerCache | null
   maxLayerBytes?: number
+  /** How far into a text file the text rules read (--max-text-size). */
+  maxTextBytes?: number
   /**
    * How long a recorded verdict for an unchanged digest is reused. Bounded because a few rules depend on the clock
    * (image age, allowlist expiry); a week keeps nightly runs cheap and those rules at most a week late.
@@ -66,7 +69,10 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
   const t0 = Date.now()
   const bytesBefore = o.registries.bytesDownloaded
   const ph = policyHash(o.policy)
-  const cv = checksVersion()
+  // A verdict recorded under another text cap saw more or less of each file: do not reuse it. The default adds
+  // nothing, so journals written before the cap existed stay valid.
+  const textCap = o.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
+  const cv = textCap === DEFAULT_MAX_TEXT_BYTES ? checksVersion() : `${checksVersion()}+text${textCap}`
   const state = o.statePath ? readJournal(o.statePath) : {lastComplete: null, incomplete: null}
   const journal = o.statePath ? new Journal(o.statePath) : null
   const resumed = Boolean(o.resume && state.incomplete && state.incomplete.registry === o.host)
@@ -199,6 +205,7 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
       pool: workers,
       cache: o.cache,
       maxLayerBytes: o.maxLayerBytes,
+      maxTextBytes: o.maxTextBytes,
       onLayer: (l) => {
         if (l.diffId) claim.done(l.diffId)
       },

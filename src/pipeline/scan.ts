@@ -6,7 +6,7 @@ import {fingerprint, redact, type Finding} from '../findings/finding.js'
 import {loadImage, type Image} from '../image/image.js'
 import {formatPlatform} from '../image/manifest.js'
 import type {ImageSource, Platform} from '../image/types.js'
-import {walkImage, type WalkResult} from '../layers/walk.js'
+import {walkImage, type WalkResult, type WalkStats} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
 import {availableParallelism} from 'node:os'
 import type {Layer} from '../image/image.js'
@@ -19,6 +19,8 @@ export interface ScanOptions {
   checks?: readonly FileCheck[]
   cache?: LayerCache | null
   maxLayerBytes?: number
+  /** How far into a text file the text rules read (--max-text-size); default one 1 MiB window. */
+  maxTextBytes?: number
   concurrency?: number
   /** Share one pool across images (registry scan); otherwise each scan starts and stops its own. */
   pool?: LayerWorkerPool | null
@@ -64,7 +66,7 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   const own = opts.pool === undefined && checks === FILE_CHECKS && image.layers.some((l) => l.descriptor.size >= 1024 * 1024)
   const pool = own ? new LayerWorkerPool(Math.max(1, Math.min(opts.concurrency ?? 2, availableParallelism()))) : checks === FILE_CHECKS ? opts.pool : null
   try {
-    const walk = await walkImage(image, {checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer})
+    const walk = await walkImage(image, {checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer})
     return {image, walk, findings: [...configSecretFindings(image), ...walk.findings]}
   } finally {
     if (own) await pool?.close()
@@ -79,12 +81,20 @@ export function scanReport(r: ScanResult, findings: Finding[] = r.findings, supp
     findings,
     suppressed,
     summary: summarise(findings),
-    stats: {
-      layers: r.walk.stats.layers,
-      files: r.walk.stats.files,
-      bytes: r.walk.stats.bytes,
-      seconds: r.walk.stats.seconds,
-      layersFromCache: r.walk.stats.layersFromCache,
-    },
+    stats: reportStats(r.walk.stats),
+  }
+}
+
+/** The walk's figures a report shows, `scan` and `vet` alike; text files cut at the cap are never left unsaid. */
+export function reportStats(s: WalkStats): NonNullable<Report['stats']> {
+  return {
+    layers: s.layers,
+    files: s.files,
+    bytes: s.bytes,
+    seconds: s.seconds,
+    layersFromCache: s.layersFromCache,
+    partialTextFiles: s.partialTextFiles,
+    partialTextExamples: s.partialTextExamples,
+    maxTextBytes: s.maxTextBytes,
   }
 }

@@ -12,7 +12,7 @@ import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
 import type {Transport} from '../reference/transport.js'
 import {summarise, type Report} from '../report/types.js'
-import {scanLoadedImage, VERSION, type ScanResult} from './scan.js'
+import {reportStats, scanLoadedImage, VERSION, type ScanResult} from './scan.js'
 
 /** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
 export interface SupplyChainOutcome {
@@ -28,6 +28,7 @@ export interface VetOptions {
   platform: Platform
   cache?: LayerCache | null
   maxLayerBytes?: number
+  maxTextBytes?: number
   supplyChain?: SupplyChainStage
   now?: Date
   /** Called as each layer is done (scanned or from the cache), for a progress display. */
@@ -57,7 +58,7 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
   const now = opts.now ?? new Date()
   const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
   let done = 0
-  const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, onLayer: () => opts.onLayer?.(++done, image.layers.length)})
+  const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, image.layers.length)})
   return {image, ...judgeScanned(image, scan, ref, {policy: opts.policy, supply, now})}
 }
 
@@ -101,13 +102,7 @@ export function judgeScanned(image: Image, scan: ScanResult, ref: Reference, opt
     suppressed: verdict.suppressed,
     notes: [...(supply.notes ?? []), `policy scope matched on ${scopeName(ref)}`],
     summary: summarise(verdict.findings),
-    stats: {
-      layers: scan.walk.stats.layers,
-      files: scan.walk.stats.files,
-      bytes: scan.walk.stats.bytes,
-      seconds: scan.walk.stats.seconds,
-      layersFromCache: scan.walk.stats.layersFromCache,
-    },
+    stats: reportStats(scan.walk.stats),
   }
   return {verdict, report}
 }

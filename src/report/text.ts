@@ -41,6 +41,21 @@ export function summaryTable(r: Report): string[] {
   return [`Findings: ${SEVERITIES.map((k) => `${k} ${s[k]}`).join(', ')}`]
 }
 
+function mib(bytes: number): string {
+  return `${Number((bytes / 1024 ** 2).toFixed(1))} MiB`
+}
+
+/** Text files cut at the cap: a secret past it was never looked for, and whoever reads the report must know. */
+export function partialTextLines(r: Report): string[] {
+  const n = r.stats?.partialTextFiles ?? 0
+  if (!r.stats || n === 0) return []
+  const cap = mib(r.stats.maxTextBytes ?? 1024 ** 2)
+  const listed = (r.stats.partialTextExamples ?? []).map((f) => `${f.path} (${formatBytes(f.size)})`)
+  const more = n > listed.length ? `, and ${n - listed.length} more` : ''
+  const one = n === 1
+  return [`${n} text file${one ? '' : 's'} larger than ${cap} ${one ? 'was' : 'were'} scanned only in ${one ? 'its' : 'their'} first ${cap} (--max-text-size raises the cap): ${listed.join(', ')}${more}`]
+}
+
 export function bySeverity(a: Finding, b: Finding): number {
   return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
 }
@@ -49,7 +64,7 @@ export function bySeverity(a: Finding, b: Finding): number {
 export function renderScanText(r: Report, o: TextOptions): string {
   const out = [`Image: ${r.image.reference}`, `Digest: ${r.image.digest} (${r.image.platform})`]
   if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
-  out.push(...summaryTable(r), '')
+  out.push(...partialTextLines(r), ...summaryTable(r), '')
   const groups = new Map<string, Finding[]>()
   for (const f of r.findings) {
     const key = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
@@ -115,7 +130,7 @@ export function suppressedLines(r: Report, where: (f: Finding) => string): strin
 
 /** `vet`: the verdict first, then findings grouped by the seed rule they break. */
 export function renderVetText(r: Report, o: TextOptions): string {
-  const out = [verdictHeadline(r, o), `Digest: ${r.image.digest} (${r.image.platform})`, policyLine(r), ...summaryTable(r), ...reasonLines(r)]
+  const out = [verdictHeadline(r, o), `Digest: ${r.image.digest} (${r.image.platform})`, policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
   out.push(...suppressedLines(r, (f) => f.path ?? ''))
   return `${out.join('\n')}\n`

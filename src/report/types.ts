@@ -16,7 +16,17 @@ export interface Report {
   /** Checks that could not run (e.g. signatures not checked), with why. */
   notes?: string[]
   summary: {bySeverity: Record<Severity, number>; byCategory: Partial<Record<Category, number>>}
-  stats?: {layers: number; files: number; bytes: number; seconds: number; layersFromCache?: number}
+  stats?: {
+    layers: number
+    files: number
+    bytes: number
+    seconds: number
+    layersFromCache?: number
+    /** Text files larger than maxTextBytes, scanned only up to it (--max-text-size), and the first few. */
+    partialTextFiles?: number
+    partialTextExamples?: Array<{path: string; size: number; layer: number}>
+    maxTextBytes?: number
+  }
 }
 
 export function summarise(findings: readonly Finding[]): Report['summary'] {

@@ -13,9 +13,9 @@ import {detectTokens, TOKEN_NEEDLES} from './tokens.js'
 import {LineIndex, resolveOverlaps, stripHits, type Hit} from './util.js'
 
 /**
- * Text rules read at most the first 1 MiB of a file: secrets live in config files, scripts and key files, and a
- * bound keeps a multi-GB layer from costing memory. Content beyond the cap is not scanned (a key starting after it
- * is missed; one straddling it is seen only if its base64 body before the cut is long enough).
+ * Text rules read a file in windows of 1 MiB, so memory stays bounded whatever the file's size. By default only
+ * the first window is read (secrets live in config files, scripts and key files); the walk's maxTextBytes
+ * (--max-text-size) reads further, window after overlapping window, and files cut at that cap are counted.
  */
 export const TEXT_MAX_BYTES = 1024 * 1024
 /** Keystores are small; a PKCS#12 larger than this is not recognised (its DER length no longer matches). */
@@ -116,9 +116,12 @@ const textCheck: FileCheck = {
   id: 'secrets.text',
   version: 1,
   maxBytes: TEXT_MAX_BYTES,
+  windowed: true,
+  // Binary is judged on the first window only: a later window of a text file may hold a stray NUL.
+  moreWindows: (_entry, first) => !isBinary(first),
   wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
-  inspect(entry, content, _truncated, sight) {
-    if (!content || isBinary(content)) return []
+  inspect(entry, content, _truncated, sight, window) {
+    if (!content || (!window?.index && isBinary(content))) return []
     return detectInText(content.toString('utf8'), entry.path, sight)
   },
 }
