@@ -77,6 +77,9 @@ async function signatureDigests(client: RegistryClient, repository: string, supp
   return out
 }
 
+/** Manifest requests in flight per repository; repositories themselves run `concurrency` at a time. */
+const TAGS_IN_FLIGHT = 4
+
 export async function enumerate(client: RegistryClient, selection: Selection, opts: {concurrency: number; signal?: AbortSignal; pageSize?: number}): Promise<Inventory> {
   const inv: Inventory = {byDigest: new Map(), repositories: [], manifests: new Map(), errors: []}
   for await (const repo of client.catalog(opts.pageSize)) {
@@ -95,20 +98,28 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
       inv.errors.push(toScanError(e, {repository}))
       return
     }
-    const tagsByTop = new Map<string, string[]>()
-    for (const tag of tags) {
-      if (opts.signal?.aborted) return
+    // Tags of one repository are fetched a few at a time (a repository can hold thousands of tags); they are grouped
+    // in tag-list order afterwards, so the inventory does not depend on which answer came first.
+    const fetched: Array<RawManifest | undefined> = new Array(tags.length)
+    await mapLimit(tags.map((tag, i) => [tag, i] as const), TAGS_IN_FLIGHT, async ([tag, i]) => {
       try {
         const raw = await client.getManifest(repository, tag)
-        inv.manifests.set(raw.digest, raw)
         if (!parsed.has(raw.digest)) parsed.set(raw.digest, parseManifest(raw, `${client.registry}/${repository}:${tag}`))
-        const list = tagsByTop.get(raw.digest) ?? []
-        list.push(tag)
-        tagsByTop.set(raw.digest, list)
+        fetched[i] = raw
       } catch (e) {
         inv.errors.push(toScanError(e, {repository, tag}))
       }
-    }
+    }, opts.signal)
+    if (opts.signal?.aborted) return
+    const tagsByTop = new Map<string, string[]>()
+    tags.forEach((tag, i) => {
+      const raw = fetched[i]
+      if (!raw) return
+      inv.manifests.set(raw.digest, raw)
+      const list = tagsByTop.get(raw.digest) ?? []
+      list.push(tag)
+      tagsByTop.set(raw.digest, list)
+    })
     const supplyDigests = await signatureDigests(client, repository, supply, tagsByTop, parsed)
     for (const [topDigest, topTags] of tagsByTop) {
       const p = parsed.get(topDigest)
