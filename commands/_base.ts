@@ -72,6 +72,8 @@ export abstract class BaseCommand extends Command {
     'trusted-root': Flags.string({description: 'trusted_root.json (default: the public-good root embedded in @sigstore/tuf; never fetched).', helpGroup: 'SIGNATURES'}),
     'signature-repository': Flags.string({description: "Repository holding the signatures, as cosign's COSIGN_REPOSITORY (same registry).", helpGroup: 'SIGNATURES'}),
     'insecure-ignore-tlog': Flags.boolean({description: 'Accept key-signed signatures that have no transparency log entry.', helpGroup: 'SIGNATURES'}),
+    'notation-trust-store': Flags.string({description: 'PEM certificate trusted as a Notation (Notary Project) root (repeatable).', multiple: true, helpGroup: 'SIGNATURES'}),
+    'notation-identity': Flags.string({description: 'Trusted Notation signer, "x509.subject: C=.., ST=.., O=.., CN=.." (repeatable).', multiple: true, helpGroup: 'SIGNATURES'}),
   }
 
   /** Signer flags → overrides of the policy scope's signature requirements (undefined fields leave the policy's). */
@@ -86,6 +88,8 @@ export abstract class BaseCommand extends Command {
       trustedRoot: str('trusted-root'),
       signatureRepository: str('signature-repository') ?? process.env.COSIGN_REPOSITORY,
       allowMissingTlog: Boolean(flags['insecure-ignore-tlog']),
+      notationTrustStore: flags['notation-trust-store'] as string[] | undefined,
+      notationIdentities: flags['notation-identity'] as string[] | undefined,
     }
   }
 

@@ -33,8 +33,8 @@ export default class Verify extends BaseCommand {
     const t = parseTransport(args.ref)
     if (t.kind !== 'registry') throw new ImgvetError('usage', `verify needs an image in a registry; ${t.kind}: sources carry no cosign tags or referrers`, args.ref)
     const overrides = this.signerOverrides(flags)
-    if (!flags.policy && !overrides.identity && !overrides.keys?.length) {
-      throw new ImgvetError('usage', 'nothing to verify against: give --key, --certificate-identity with --certificate-oidc-issuer, or --policy')
+    if (!flags.policy && !overrides.identity && !overrides.keys?.length && !overrides.notationTrustStore?.length && !overrides.notationIdentities?.length) {
+      throw new ImgvetError('usage', 'nothing to verify against: give --key, --certificate-identity with --certificate-oidc-issuer, --notation-trust-store with --notation-identity, or --policy')
     }
     let requirements
     if (flags.policy) {

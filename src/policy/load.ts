@@ -3,6 +3,7 @@ import {existsSync} from 'node:fs'
 import {basename, dirname, extname, isAbsolute, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ImgvetError} from '../errors.js'
+import {parseTrustedIdentities, parseTrustedIdentity} from '../signatures/notation.js'
 import {policyValidator} from './schema.js'
 import {ajvIssue, closest, keyPath, lineOf, parseYaml, type ParsedYaml, type PathSeg} from './lines.js'
 import type {AllowEntry, Policy, PolicyIssue, Scope, ScopeRequirements} from './types.js'
@@ -68,6 +69,23 @@ function semanticIssues(parsed: ParsedYaml, file: string): PolicyIssue[] {
         add([...at, 'signatures', 'identities', j], 'needs exactly one of subject or subjectRegExp')
       }
     })
+    const notation = (block.signatures as {notation?: {identities: string[]}} | undefined)?.notation
+    if (notation) {
+      const where: PathSeg[] = [...at, 'signatures', 'notation', 'identities']
+      const why = (f: () => unknown) => {
+        try {
+          f()
+          return undefined
+        } catch (e) {
+          return e instanceof Error ? e.message : String(e)
+        }
+      }
+      const each = notation.identities.map((id, j) => [j, why(() => parseTrustedIdentity(id))] as const).filter(([, m]) => m !== undefined)
+      for (const [j, m] of each) add([...where, j], m as string)
+      // Overlaps are a property of the list, checked once every identity parses.
+      const overlap = each.length === 0 ? why(() => parseTrustedIdentities(notation.identities)) : undefined
+      if (overlap) add(where, overlap)
+    }
     const allow = block.allow as {path?: string; id?: string; fingerprint?: string}[] | undefined
     allow?.forEach((a, j) => {
       if (a.path === undefined && a.id === undefined && a.fingerprint === undefined) {
@@ -100,6 +118,10 @@ export function parsePolicy(text: string, file: string, opts: {source?: string; 
     }
     if (scope.signatures?.keys) {
       scope.signatures = {...scope.signatures, keys: scope.signatures.keys.map((k) => (isAbsolute(k) ? k : resolve(baseDir, k)))}
+    }
+    if (scope.signatures?.notation) {
+      const n = scope.signatures.notation
+      scope.signatures = {...scope.signatures, notation: {...n, trustStore: n.trustStore.map((k) => (isAbsolute(k) ? k : resolve(baseDir, k)))}}
     }
     if (merged.allow) {
       // Entries inherited from defaults keep their own line, so messages about them point at the right place.

@@ -48,6 +48,16 @@ const requirements = {
       keys: stringList(),
       identities: {type: 'array', items: identity},
       repository: {type: 'string', format: 'repository'},
+      notation: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['trustStore', 'identities'],
+        properties: {
+          trustStore: {...stringList(), minItems: 1},
+          // `x509.subject: ...` is parsed in load.ts (semanticIssues), which can say what is wrong with the DN.
+          identities: {...stringList(), minItems: 1},
+        },
+      },
     },
   },
   provenance: {

@@ -20,6 +20,15 @@ export interface SignatureRequirements {
   identities?: Identity[]
   /** Where signatures live when not next to the image (cosign's COSIGN_REPOSITORY). */
   repository?: string
+  notation?: NotationRequirements
+}
+
+/** Notary Project signatures: the certificates trusted as roots, and whose subject may sign. */
+export interface NotationRequirements {
+  /** PEM certificate files, absolute paths (written relative to the policy file). */
+  trustStore: string[]
+  /** `x509.subject: C=US, ST=WA, O=Acme, CN=Release` (C, ST and O required), or `*`. */
+  identities: string[]
 }
 
 export interface ProvenanceRequirements {

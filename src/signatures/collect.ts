@@ -10,6 +10,7 @@ import {SIMPLESIGNING_MEDIA_TYPE, verifyCosignLegacy} from './cosign-legacy.js'
 import {isSigFailure} from './failure.js'
 import {checkSubject, INTOTO_PAYLOAD_TYPE, parseDsseEnvelope, parseStatement, summarizeProvenance, type Statement} from './intoto.js'
 import {tryEach, type NamedSigner, type ProvenanceRecord, type SignatureRecord, type Target} from './records.js'
+import {NOTATION_COSE_MEDIA_TYPE, NOTATION_JWS_MEDIA_TYPE, verifyNotation, type NotationTrust} from './notation.js'
 import {dig} from './trust-root.js'
 import type {TrustRoot} from './trust-root.js'
 
@@ -30,6 +31,8 @@ export interface CollectOptions {
   signers: NamedSigner[]
   trustRoot: TrustRoot
   allowMissingTlog?: boolean
+  /** Notation trust store and identities; without them Notation signatures are recorded as present, not verified. */
+  notation?: NotationTrust
 }
 
 export interface Collected {
@@ -141,8 +144,7 @@ async function referrer(o: CollectOptions, target: Target, repo: string, desc: D
   const location = `${o.client.registry}/${repo}@${desc.digest}`
   const type = desc.artifactType ?? ''
   if (type === NOTATION_ARTIFACT_TYPE) {
-    out.signatures.push({target, kind: 'notation', location, digest: desc.digest, verified: false, tlog: [],
-      failure: {code: 'unsupported', message: 'Notation signature present; imgvet reports Notation signatures but does not verify them'}})
+    await notation(o, target, repo, desc, out)
     return
   }
   if (!type.startsWith(BUNDLE_ARTIFACT_PREFIX)) return
@@ -183,6 +185,37 @@ async function referrer(o: CollectOptions, target: Target, repo: string, desc: D
       addProvenance(out, target, 'bundle', true, rec, st)
     }
   }
+}
+
+/** A Notation signature manifest: one envelope layer, JWS verified against the Notation trust store, COSE reported. */
+async function notation(o: CollectOptions, target: Target, repo: string, desc: Descriptor, out: Collected): Promise<void> {
+  const location = `${o.client.registry}/${repo}@${desc.digest}`
+  if (!o.notation) {
+    out.signatures.push({target, kind: 'notation', location, digest: desc.digest, verified: false, tlog: [],
+      failure: {code: 'unsupported', message: 'Notation signature present; no Notation trust store and identities configured to verify it'}})
+    return
+  }
+  const m = await fetchArtifact(o, repo, desc.digest)
+  const layers = 'error' in m ? [] : m.manifest.layers.filter((l) => l.mediaType === NOTATION_JWS_MEDIA_TYPE || l.mediaType === NOTATION_COSE_MEDIA_TYPE)
+  if ('error' in m || layers.length !== 1) {
+    const message = 'error' in m ? m.error : `a Notation signature manifest holds one envelope layer, found ${layers.length}`
+    out.signatures.push({target, kind: 'notation', location, digest: desc.digest, verified: false, tlog: [], failure: {code: 'bad-bundle', message}})
+    return
+  }
+  const layer = layers[0] as Descriptor
+  const rec: SignatureRecord = {target, kind: 'notation', location: `${location} layer 0`, digest: layer.digest, verified: false, tlog: []}
+  out.signatures.push(rec)
+  if (layer.mediaType === NOTATION_COSE_MEDIA_TYPE) {
+    rec.failure = {code: 'unsupported', message: 'Notation signature in a COSE envelope; imgvet verifies the JWS envelope only'}
+    return
+  }
+  const r = verifyNotation(await readBlob(o, repo, layer), {trust: o.notation, imageDigest: target.digest})
+  if (!r.ok) {
+    rec.failure = {code: r.code, message: r.message}
+    return
+  }
+  rec.verified = true
+  rec.signer = {label: o.notation.label, kind: 'x509', identity: r.subject, trustAnchor: `${r.anchor.subject} (${r.anchor.file}, sha256:${r.anchor.sha256.slice(0, 16)}…)`}
 }
 
 /** BuildKit's attestation manifest: in-toto statements as plain layers, unsigned by construction. */

@@ -14,6 +14,8 @@ export type SigFailureCode =
   | 'issuer-mismatch'
   | 'cert-invalid'
   | 'cert-expired'
+  /** A Notation signature past its signer-set `io.cncf.notary.expiry`. */
+  | 'signature-expired'
   | 'tlog-missing'
   | 'tlog-invalid'
   | 'timestamp-invalid'

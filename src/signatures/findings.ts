@@ -22,8 +22,9 @@ export function supplyChainFindings(s: SupplyChainSummary): Finding[] {
   } else if (sig.status === 'invalid' && s.requirements.signers.length > 0) {
     add('signature.invalid', sigSeverity, 'signature', 'Image signature does not verify', `${signatureReason(sig, s.looked)}; ${expected}`)
   }
-  for (const n of s.signatures.filter((r) => r.kind === 'notation')) {
-    add('signature.notation-unverified', 'info', 'signature', 'Notation signature present, not verified', `${n.location}: imgvet reports Notation signatures but does not verify them`)
+  // Verified or rejected Notation signatures are judged above like cosign's; this is only for the ones nobody could check.
+  for (const n of s.signatures.filter((r) => r.kind === 'notation' && !r.verified && r.failure?.code === 'unsupported')) {
+    add('signature.notation-unverified', 'info', 'signature', 'Notation signature present, not verified', `${n.location}: ${n.failure?.message ?? ''}`)
   }
   const badAtt = s.signatures.filter((r) => r.kind === 'attestation' && !r.verified && r.failure?.code !== 'not-checked')
   for (const a of badAtt) {

@@ -33,7 +33,10 @@
  * - collectSupplyChain(...)          discovery (cosign tags, also in a signature repository; referrers API, then the
  *                                    sha256-<hex> tag; BuildKit attestation manifests) + verification per target
  *                                    (image manifest and, for an index, the index digest) -> SignatureRecord[],
- *                                    ProvenanceRecord[]; Notation referrers are recorded as present, not verified
+ *                                    ProvenanceRecord[]; Notation referrers are verified when a Notation trust
+ *                                    store and identities are given, else recorded as present, not verified
+ * - verifyNotation(jwsBytes, {trust: {store, identities}, imageDigest, now?})   Notary Project JWS envelope,
+ *     signing scheme notary.x509 (COSE and notary.x509.signingAuthority are reported unsupported)
  * - decideSignatures / decideProvenance / decideOfficial   pure decisions on those records
  * - checkSupplyChain({reference, registries, platform, requirements?: ScopeRequirements, overrides?, trustRoot?})
  *     -> {findings (signature.*, provenance.*, official.*; rule trust-external), checked, summary}
@@ -41,7 +44,7 @@
  *
  * Failure codes (SigFailureCode): no-signature, bad-bundle, key-mismatch,
  * signature-invalid, no-identity, identity-mismatch, issuer-mismatch, cert-invalid, cert-expired, tlog-missing,
- * tlog-invalid, timestamp-invalid, digest-mismatch, subject-mismatch, payload-type, bad-payload, unsupported.
+ * tlog-invalid, timestamp-invalid, signature-expired, digest-mismatch, subject-mismatch, payload-type, bad-payload, unsupported.
  */
 export {verifyBundle, parseBundle, type Artifact, type SignerPolicy, type BundleVerifyOptions} from './bundle.js'
 export {
@@ -84,6 +87,7 @@ export {
   type ProvenanceSummary,
 } from './intoto.js'
 export {parsePublicKeyPem} from './keys.js'
+export {verifyNotation, loadTrustStore, parseTrustedIdentities, type NotationTrust, type NotationResult} from './notation.js'
 export {loadTrustRoot, loadTrustRootFile, loadPublicGoodTrustRoot, parseTrustRoot, PUBLIC_GOOD_MIRROR, type TrustRoot} from './trust-root.js'
 export {verifyBundleFiles, resolveArtifact, type VerifyBundleFiles} from './verify-files.js'
 export {verifyCosignAttestation, DSSE_LAYER_MEDIA_TYPE, type CosignAttestationLayer, type CosignAttestationOptions, type CosignAttestationResult} from './attestation.js'

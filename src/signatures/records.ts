@@ -29,7 +29,9 @@ export interface SignatureRecord {
   digest: string
   verified: boolean
   /** Which accepted signer verified it (its label), and what the certificate said. */
-  signer?: {label: string; kind: 'key' | 'keyless'; identity?: string; issuer?: string}
+  signer?: {label: string; kind: 'key' | 'keyless' | 'x509'; identity?: string; issuer?: string
+    /** Notation: the trust-store certificate the signer's chain contains, `subject (file, sha256:...)`. */
+    trustAnchor?: string}
   tlog: LogEntryRef[]
   predicateType?: string
   failure?: {code: RecordFailureCode; message: string}

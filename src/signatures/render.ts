@@ -34,7 +34,9 @@ function signatureLines(sig: SignatureRecord): string[] {
   const out = [`  - ${sig.kind} on ${sig.target.role} ${sig.target.digest}: ${status}`]
   out.push(`      signature ${sig.digest || '(unreadable)'} at ${sig.location}`)
   if (sig.predicateType) out.push(`      predicate ${sig.predicateType}`)
-  if (sig.signer) {
+  if (sig.signer?.kind === 'x509') {
+    out.push(`      signer    ${sig.signer.identity ?? '?'}`, `      chained   to ${sig.signer.trustAnchor ?? '?'}`)
+  } else if (sig.signer) {
     out.push(sig.signer.kind === 'keyless'
       ? `      signer    ${sig.signer.identity ?? '?'} (issuer ${sig.signer.issuer ?? '?'})`
       : `      signer    ${sig.signer.label}`)

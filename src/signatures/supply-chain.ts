@@ -14,6 +14,7 @@ import {decideOfficial, decideProvenance, decideSignatures, type OfficialDecisio
 import {supplyChainFindings} from './findings.js'
 import {compileIdentityPolicy, type IdentityPolicy} from './identity.js'
 import {parsePublicKeyPem} from './keys.js'
+import {loadTrustStore, parseTrustedIdentities, type NotationTrust} from './notation.js'
 import {identityLabel, keyLabel, type NamedSigner, type ProvenanceRecord, type SignatureRecord, type Target} from './records.js'
 import {loadTrustRoot, type TrustRoot} from './trust-root.js'
 
@@ -28,6 +29,9 @@ export interface SupplyChainOverrides {
   trustedRoot?: string
   /** Accept key-signed signatures that were never logged (cosign --tlog-upload=false). */
   allowMissingTlog?: boolean
+  /** Notation: PEM files of trusted certificates, and `x509.subject: ...` identities. */
+  notationTrustStore?: string[]
+  notationIdentities?: string[]
 }
 
 export interface SupplyChainInput {
@@ -80,10 +84,15 @@ export interface SupplyChainResult {
   summary: SupplyChainSummary
 }
 
+/** Any signer flag replaces all of the scope's signers (cosign's and Notation's), as --key always has. */
+function signerFlagsGiven(o: SupplyChainOverrides): boolean {
+  return (o.keys?.length ?? 0) > 0 || o.identity !== undefined || (o.notationTrustStore?.length ?? 0) > 0 || (o.notationIdentities?.length ?? 0) > 0
+}
+
 /** Turn flags and the scope into signers; a required signature with nobody to trust is a policy error. */
 export async function resolveSigners(req: ScopeRequirements | undefined, o: SupplyChainOverrides): Promise<NamedSigner[]> {
   const signers: NamedSigner[] = []
-  const fromFlags = (o.keys?.length ?? 0) > 0 || o.identity !== undefined
+  const fromFlags = signerFlagsGiven(o)
   const keys = fromFlags ? (o.keys ?? []) : (req?.signatures?.keys ?? [])
   for (const path of keys) {
     const text = await readFile(path, 'utf8').catch((e: unknown) => {
@@ -102,6 +111,25 @@ export async function resolveSigners(req: ScopeRequirements | undefined, o: Supp
   return signers
 }
 
+/** The Notation trust store and identities from the flags, else the scope; both halves or neither. */
+export async function resolveNotation(req: ScopeRequirements | undefined, o: SupplyChainOverrides): Promise<NotationTrust | undefined> {
+  const fromFlags = signerFlagsGiven(o)
+  const files = fromFlags ? (o.notationTrustStore ?? []) : (req?.signatures?.notation?.trustStore ?? [])
+  const raws = fromFlags ? (o.notationIdentities ?? []) : (req?.signatures?.notation?.identities ?? [])
+  if (files.length === 0 && raws.length === 0) return undefined
+  if (files.length === 0 || raws.length === 0) {
+    throw new ImgvetError('usage', 'Notation verification needs both a trust store and identities (--notation-trust-store with --notation-identity, or policy signatures.notation)')
+  }
+  let identities
+  try {
+    identities = parseTrustedIdentities(raws)
+  } catch (e) {
+    throw new ImgvetError('usage', `bad Notation identity: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const store = await loadTrustStore(files)
+  return {store, identities, label: `notation ${identities.map((i) => i.raw).join(' or ')} (trust store ${files.join(', ')})`}
+}
+
 /**
  * The signature branch of the pipeline for one registry image: resolve, discover, verify, decide, and express the
  * result as findings (categories signature/provenance, rule trust-external) for the policy evaluator.
@@ -111,12 +139,13 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   const o = input.overrides ?? {}
   const req = input.requirements
   const signers = await resolveSigners(req, o)
-  const fromFlags = signers.length > 0 && ((o.keys?.length ?? 0) > 0 || o.identity !== undefined)
+  const notation = await resolveNotation(req, o)
+  const fromFlags = signerFlagsGiven(o)
   // Signers on the command line mean "require a signature", unless the scope explicitly says signatures are not
   // required (then they only say whom to trust for attestations).
   const signaturesRequired = req?.signatures?.required ?? fromFlags
-  if (signaturesRequired && signers.length === 0) {
-    throw new ImgvetError('bad-policy', 'signatures are required but no keys or certificate identities are given (policy signatures.keys / signatures.identities, or --key / --certificate-identity)')
+  if (signaturesRequired && signers.length === 0 && !notation) {
+    throw new ImgvetError('bad-policy', 'signatures are required but no keys, certificate identities or Notation trust are given (policy signatures.keys / signatures.identities / signatures.notation, or --key / --certificate-identity / --notation-trust-store)')
   }
   const trustRoot = input.trustRoot ?? (await loadTrustRoot(o.trustedRoot))
   const ref = input.reference
@@ -147,13 +176,13 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   }
   const signatureRepository = o.signatureRepository ?? req?.signatures?.repository ?? ref.repository
   const collected = await collectSupplyChain({
-    client, repository: ref.repository, signatureRepository, index, targets, signers, trustRoot, allowMissingTlog: o.allowMissingTlog,
+    client, repository: ref.repository, signatureRepository, index, targets, signers, trustRoot, allowMissingTlog: o.allowMissingTlog, notation,
   })
   const requirements: EffectiveRequirements = {
     signatures: signaturesRequired,
     provenance: req?.provenance?.required ? req.provenance : undefined,
     official: req?.official?.required === true,
-    signers: signers.map((s) => s.label),
+    signers: [...signers.map((s) => s.label), ...(notation ? [notation.label] : [])],
     signatureRepository: `${ref.registry}/${signatureRepository}`,
     trustRoot: trustRoot.source,
   }

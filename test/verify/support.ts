@@ -92,9 +92,10 @@ export class Artifacts {
     return this.addReferrer(repo, subject.digest, {...m, artifactType})
   }
 
-  async notation(repo: string, subject: Pushed): Promise<Pushed> {
+  /** A Notation signature manifest (subject = image) with one envelope layer; the default envelope is not a real JWS. */
+  async notation(repo: string, subject: Pushed, envelope: Buffer | string = 'not a real JWS', mediaType = 'application/jose+json'): Promise<Pushed> {
     const type = 'application/vnd.cncf.notary.signature'
-    const layer = await this.push.blob(repo, 'not a real JWS', 'application/jose+json')
+    const layer = await this.push.blob(repo, envelope, mediaType)
     const m = await this.push.artifact(repo, null, {artifactType: type, layers: [layer], subject})
     return this.addReferrer(repo, subject.digest, {...m, artifactType: type})
   }
