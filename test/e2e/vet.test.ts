@@ -94,7 +94,7 @@ test('vet --policy release-gate without a signer identity: exit 2 (a required si
   const r = await imgvet(t, ['vet', dockerRef(fx.images.base, true), '--policy', 'release-gate'])
   t.is(r.code, 2, r.stderr)
   t.is(r.stdout, '')
-  t.regex(oneLineError(r), /^imgvet: bad-policy: signatures are required but no keys or certificate identities are given/)
+  t.regex(oneLineError(r), /^imgvet: bad-policy: signatures are required but no keys, certificate identities or Notation trust are given/)
 })
 
 test('vet with a bad policy file: exit 2, the message names file:line', async (t) => {
