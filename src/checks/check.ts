@@ -48,10 +48,9 @@ export interface FileCheck {
   inspect(entry: WalkEntry, content: Buffer | null, truncated: boolean, sight?: SightingSink, window?: ContentWindow): Detection[]
 }
 
-/** Where a window sits in its file: `index` 0 is the file's start. */
+/** Which window of its file a check is given: `index` 0 is the file's start. */
 export interface ContentWindow {
   index: number
-  offset: number
 }
 
 /** The merged filesystem after all layers, derived from the walk's per-path record. */

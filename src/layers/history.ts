@@ -93,19 +93,12 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
     if (kept !== undefined) files.set(path, Buffer.from(kept, 'base64'))
   }
 
-  const findings: Finding[] = []
-  for (const [i, s] of scans.entries()) {
-    for (const f of s.findings) {
-      const by = watched.get(`${i}\0${f.path}`)
-      findings.push({...f, layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)})
-    }
+  // Findings and key sightings are placed alike: the layer that holds the file, and the later one that deleted it.
+  const placed = (i: number, path: string) => {
+    const by = watched.get(`${i}\0${path}`)
+    return {layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)}
   }
-  const keySightings: PlacedSighting[] = []
-  for (const [i, s] of scans.entries()) {
-    for (const k of s.keySightings ?? []) {
-      const by = watched.get(`${i}\0${k.path}`)
-      keySightings.push({...k, layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)})
-    }
-  }
+  const findings: Finding[] = scans.flatMap((s, i) => s.findings.map((f) => ({...f, ...placed(i, f.path)})))
+  const keySightings: PlacedSighting[] = scans.flatMap((s, i) => (s.keySightings ?? []).map((k) => ({...k, ...placed(i, k.path)})))
   return {view: {entries, files}, findings, keySightings}
 }

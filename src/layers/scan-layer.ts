@@ -149,7 +149,7 @@ async function scanWindows(stream: NodeJS.EventEmitter, entry: WalkEntry, wantin
       sight(line === undefined ? k : {...k, line})
     }
     for (const c of checks) {
-      for (const d of runCheck(c, entry, w.buf, w.truncated, sink, {index: w.index, offset: w.offset})) {
+      for (const d of runCheck(c, entry, w.buf, w.truncated, sink, {index: w.index})) {
         if (leave && d.line === leave) continue
         if (d.line !== undefined) d.line += w.lineBase
         const f = toLayerFinding(d, entry.path)

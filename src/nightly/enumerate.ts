@@ -3,6 +3,7 @@ import {asImgvetError} from '../errors.js'
 import {formatPlatform, isAttestationManifest, parseManifest, type ParsedManifest} from '../image/manifest.js'
 import {IMAGE_MANIFEST_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
 import type {RegistryClient} from '../registry/client.js'
+import {cosignTag} from '../registry/referrers.js'
 import type {Selection} from './shard.js'
 import type {ScanError} from './types.js'
 
@@ -38,7 +39,6 @@ export function toScanError(e: unknown, at: Omit<ScanError, 'reason' | 'code'>):
   return {...at, reason: err.oneLine(), code: err.code}
 }
 
-
 /**
  * Catalog → tags → manifests. Each tag costs one manifest GET; an index's platform manifests are known from the
  * index itself, so an unchanged image is recognised without fetching anything else. Failures are recorded per
@@ -50,6 +50,14 @@ export function toScanError(e: unknown, at: Omit<ScanError, 'reason' | 'code'>):
  */
 export function isSupplyChainTag(tag: string): boolean {
   return /^sha(256|512)-[a-f0-9]{64,128}(\.(sig|att|sbom))?$/.test(tag)
+}
+
+/** Manifest requests in flight per repository; repositories themselves run `concurrency` at a time. */
+const TAGS_IN_FLIGHT = 4
+
+/** cosign's `sha256-<hex>[.sig|.att|.sbom]` tags, and the referrers fallback tag, of one digest. */
+function supplyTagOf(tag: string, digest: string): boolean {
+  return tag.startsWith(cosignTag(digest, ''))
 }
 
 /**
@@ -64,9 +72,9 @@ async function signatureDigests(client: RegistryClient, repository: string, supp
     const p = parsed.get(top)
     if (p?.kind === 'index') for (const d of p.index.manifests) digests.add(d.digest)
   }
-  const wanted = supply.filter((t) => digests.has(t.replace(/\..*$/, '').replace('-', ':')))
+  const wanted = supply.filter((t) => [...digests].some((d) => supplyTagOf(t, d)))
   const out = new Map<string, string>()
-  await mapLimit(wanted, 4, async (tag) => {
+  await mapLimit(wanted, TAGS_IN_FLIGHT, async (tag) => {
     try {
       const d = await client.headManifest(repository, tag)
       if (d) out.set(tag, d.digest)
@@ -76,9 +84,6 @@ async function signatureDigests(client: RegistryClient, repository: string, supp
   })
   return out
 }
-
-/** Manifest requests in flight per repository; repositories themselves run `concurrency` at a time. */
-const TAGS_IN_FLIGHT = 4
 
 export async function enumerate(client: RegistryClient, selection: Selection, opts: {concurrency: number; signal?: AbortSignal; pageSize?: number}): Promise<Inventory> {
   const inv: Inventory = {byDigest: new Map(), repositories: [], manifests: new Map(), errors: []}
@@ -131,7 +136,7 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
         inv.byDigest.set(o.descriptor.digest, list)
       }
       const supplyFor = (...digests: string[]) => supply
-        .filter((t) => digests.some((d) => t.startsWith(d.replace(':', '-'))))
+        .filter((t) => digests.some((d) => supplyTagOf(t, d)))
         .map((t) => supplyDigests.has(t) ? `${t}@${supplyDigests.get(t)}` : t)
       if (p.kind === 'image') {
         add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null, supplyTags: supplyFor(raw.digest)})

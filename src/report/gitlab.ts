@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import type {Finding, Severity} from '../findings/finding.js'
 import {artifactUri} from './sarif.js'
-import type {Report} from './types.js'
+import {REMEDIATION, type Report} from './types.js'
 
 /**
  * GitLab ingests a security report only when it validates against the schema version it declares, and silently
@@ -58,7 +58,7 @@ export function renderGitlab(r: Report, opts: GitlabOptions = {}): string {
         f.note ? `. ${f.note}` : '',
       ].join(''),
       severity: SEVERITY[f.severity],
-      solution: 'Remove the material from every layer (a later deletion does not remove it from the image), rebuild, and rotate any exposed secret.',
+      solution: REMEDIATION,
       identifiers: [{type: 'imgvet_rule_id', name: `imgvet ${f.id}`, value: f.id}],
       location: {
         file: artifactUri(r, f),

@@ -1,5 +1,5 @@
 import type {Finding, Severity} from '../findings/finding.js'
-import type {Report} from './types.js'
+import {REMEDIATION, type Report} from './types.js'
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
 const SECURITY_SEVERITY: Record<Severity, string> = {critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.1'}
@@ -48,7 +48,7 @@ export function sarifRules(findings: Iterable<Finding>): {ruleIds: string[]; rul
       name: id.replace(/[^A-Za-z0-9]+/g, '_'),
       shortDescription: {text: f.title},
       fullDescription: {text: `${f.title} (category ${f.category}; seed rule ${f.rule})`},
-      help: {text: `imgvet rule ${id}: ${f.title}. Remove the material from every layer (a later deletion does not remove it from the image) and rotate any exposed secret.`},
+      help: {text: `imgvet rule ${id}: ${f.title}. ${REMEDIATION}`},
       defaultConfiguration: {level: LEVEL[f.severity]},
       properties: {'security-severity': SECURITY_SEVERITY[f.severity], tags: ['security', f.category, f.rule], precision: 'high'},
     }
