@@ -26,6 +26,16 @@ export default class Pull extends BaseCommand {
     const t = parseTransport(args.ref)
     const tag = flags.tag ?? (t.kind === 'registry' ? t.ref.tag : t.tag)
     const bar = progressBar('pulling')
+    const abort = new AbortController()
+    // Nothing of a pull is worth keeping half done: drop the partial blobs and stop now, with the shell's codes.
+    const onSignal = (sig: NodeJS.Signals) => {
+      bar.end()
+      abort.abort()
+      process.stderr.write(`imgvet: interrupted by ${sig}; partial downloads removed, ${flags.output} keeps only complete blobs\n`)
+      process.exit(sig === 'SIGINT' ? 130 : 143)
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
     try {
       const source = await openSource(t, registries)
       const result = await pullToLayout(source, flags.output, {
@@ -33,11 +43,14 @@ export default class Pull extends BaseCommand {
         allPlatforms: flags['all-platforms'],
         tag,
         onProgress: (d, n) => bar.update(d, n),
+        signal: abort.signal,
       })
       bar.end()
       if (flags.format === 'json') await this.emit(JSON.stringify(result, null, 2))
       else await this.emit(`pulled ${result.reference} ${result.digest} to ${flags.output}${tag ? `:${tag}` : ''}: ${result.blobs} blobs, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s${result.blobsSkipped ? ` (${result.blobsSkipped} already present)` : ''}`)
     } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
       bar.end()
       registries.close()
     }
