@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'tool-missing'
   | 'tool-failed'
   | 'build-failed'
+  // a set of inputs that must make a whole does not (missing or repeated shards; shards of different runs)
+  | 'incomplete'
+  | 'inconsistent'
   // another run holds the state this one needs (retry later)
   | 'busy'
 
