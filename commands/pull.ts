@@ -5,6 +5,7 @@ import {openSource} from '../src/image/open.js'
 import {pullToLayout} from '../src/image/pull.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {parseTransport} from '../src/reference/transport.js'
+import {escapeControl} from '../src/report/escape.js'
 import {formatBytes, progressBar} from '../src/report/progress.js'
 
 export default class Pull extends BaseCommand {
@@ -47,7 +48,7 @@ export default class Pull extends BaseCommand {
       })
       bar.end()
       if (flags.format === 'json') await this.emit(JSON.stringify(result, null, 2))
-      else await this.emit(`pulled ${result.reference} ${result.digest} to ${flags.output}${tag ? `:${tag}` : ''}: ${result.blobs} blobs, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s${result.blobsSkipped ? ` (${result.blobsSkipped} already present)` : ''}`)
+      else await this.emit(`pulled ${escapeControl(result.reference)} ${result.digest} to ${flags.output}${tag ? `:${tag}` : ''}: ${result.blobs} blobs, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s${result.blobsSkipped ? ` (${result.blobsSkipped} already present)` : ''}`)
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
