@@ -32,7 +32,8 @@ export default class Pull extends BaseCommand {
     const onSignal = (sig: NodeJS.Signals) => {
       bar.end()
       abort.abort()
-      process.stderr.write(`imgvet: interrupted by ${sig}; partial downloads removed, ${flags.output} keeps only complete blobs\n`)
+      const kept = `${escapeControl(flags.output)} keeps only complete blobs`
+      process.stderr.write(`imgvet: interrupted by ${sig}; partial downloads removed, ${kept}\n`)
       process.exit(sig === 'SIGINT' ? 130 : 143)
     }
     process.once('SIGINT', onSignal)

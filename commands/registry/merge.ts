@@ -8,7 +8,8 @@ import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/rende
 export default class RegistryMerge extends BaseCommand {
   static summary = 'Join the JSON reports of sharded `registry scan` jobs into one report.'
   static description = [
-    'Exit codes as for registry scan, computed over the merged report: 0 all pass, 1 some fail, 3 something could not be scanned.',
+    'Exit codes as for registry scan, computed over the merged report: 0 all pass, 1 some fail,',
+    '3 something could not be scanned.',
     'A set of reports that is not exactly the N shards of one registry and one policy is refused with exit 3',
     '(a missing or repeated shard, different N, registries or policies); --allow-partial merges missing or repeated',
     'shards anyway and marks the report partial.',
@@ -19,7 +20,9 @@ export default class RegistryMerge extends BaseCommand {
   static flags = {
     format: Flags.string({options: ['json', 'sarif', 'html'], default: 'json'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
-    'allow-partial': Flags.boolean({description: 'Merge even if shards are missing or repeated; the report says which are missing.'}),
+    'allow-partial': Flags.boolean({
+      description: 'Merge even if shards are missing or repeated; the report says which are missing.',
+    }),
   }
 
   async run(): Promise<void> {
@@ -38,7 +41,10 @@ export default class RegistryMerge extends BaseCommand {
     const missing = checkShardSet(reports, flags['allow-partial'])
     const merged = mergeReports(reports.map((r) => r.report), missing)
     await this.emit(renderRegistryReport(merged, flags.format as RegistryFormat), flags.output)
-    if (missing.length) process.stderr.write(`imgvet: partial merge: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing; the report does not cover the whole registry\n`)
+    if (missing.length) {
+      const shards = `shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`
+      process.stderr.write(`imgvet: partial merge: ${shards} missing; the report does not cover the whole registry\n`)
+    }
     process.exitCode = exitCodeFor(merged)
   }
 }

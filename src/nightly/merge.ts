@@ -53,32 +53,35 @@ function shardsOf(r: RunReport, file: string): Array<{index: number; count: numb
  * Returns the missing shards.
  */
 export function checkShardSet(inputs: readonly ShardInput[], allowPartial = false): string[] {
-  const first = inputs[0]
-  if (!first) throw new ImgvetError('usage', 'nothing to merge')
-  const differ = (what: string, key: (r: RunReport) => string) => {
+  if (!inputs.length) throw new ImgvetError('usage', 'nothing to merge')
+  const differ = (what: string, items: ReadonlyArray<{key: string; file: string}>) => {
     const seen = new Map<string, string>()
-    for (const {file, report} of inputs) if (!seen.has(key(report))) seen.set(key(report), file)
-    if (seen.size > 1) throw new ImgvetError('inconsistent', `shards of different ${what}: ${[...seen].map(([k, f]) => `${k} (${f})`).join(', ')}`)
+    for (const {key, file} of items) if (!seen.has(key)) seen.set(key, file)
+    if (seen.size < 2) return
+    throw new ImgvetError('inconsistent', `shards of different ${what}: ${[...seen].map(([k, f]) => `${k} (${f})`).join(', ')}`)
   }
-  differ('registries', (r) => r.run.registry)
+  differ('registries', inputs.map(({file, report}) => ({key: report.run.registry, file})))
   if (inputs.length > 1) {
     const old = inputs.find((i) => typeof i.report.run.policyHash !== 'string')
-    if (old) throw new ImgvetError('inconsistent', 'report has no run.policyHash (written by an older imgvet): rerun that shard', old.file)
-    differ('policies', (r) => `${r.run.policy} ${r.run.policyHash}`)
+    if (old) throw new ImgvetError('inconsistent', 'no run.policyHash (written by an older imgvet): rerun that shard', old.file)
+    differ('policies', inputs.map(({file, report}) => ({key: `${report.run.policy} ${report.run.policyHash}`, file})))
   }
   const shards = inputs.flatMap(({file, report}) => shardsOf(report, file).map((s) => ({...s, file})))
-  differ('N', (r) => `N=${shardsOf(r, '').map((s) => s.count)[0]}`)
+  differ('N', shards.map((s) => ({key: `N=${s.count}`, file: s.file})))
   const count = shards[0]?.count ?? 1
   const byIndex = new Map<number, string[]>()
   for (const s of shards) byIndex.set(s.index, [...(byIndex.get(s.index) ?? []), s.file])
   const repeated = [...byIndex].find(([, files]) => files.length > 1)
   if (repeated && !allowPartial) {
-    throw new ImgvetError('incomplete', `shard ${repeated[0]}/${count} given twice (${repeated[1].join(', ')}): give each shard once`)
+    const [index, files] = repeated
+    throw new ImgvetError('incomplete', `shard ${index}/${count} given twice (${files.join(', ')}): give each shard once`)
   }
   const missing = Array.from({length: count}, (_, i) => i).filter((i) => !byIndex.has(i)).map((i) => `${i}/${count}`)
   if (missing.length && !allowPartial) {
     const have = [...byIndex.keys()].sort((a, b) => a - b).map((i) => `${i}/${count}`).join(', ')
-    throw new ImgvetError('incomplete', `missing shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (have ${have}): rerun ${missing.length > 1 ? 'them' : 'it'} or pass --allow-partial`)
+    const them = missing.length > 1 ? 'them' : 'it'
+    throw new ImgvetError('incomplete',
+      `missing shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (have ${have}): rerun ${them} or pass --allow-partial`)
   }
   return missing
 }

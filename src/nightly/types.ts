@@ -77,7 +77,13 @@ export interface RunStats {
 
 export interface RunReport {
   run: {
-    started: string; finished: string; registry: string; policy: string; shard: string | null; resumed: boolean; interrupted: boolean
+    started: string
+    finished: string
+    registry: string
+    policy: string
+    shard: string | null
+    resumed: boolean
+    interrupted: boolean
     /** What the verdicts were judged by (policyHash), so a merge can refuse shards judged by different policies. */
     policyHash?: string
     /** A merge that lacks shards (`registry merge --allow-partial`): the registry was not wholly scanned. */

@@ -32,8 +32,9 @@ function writeLayout(dir: string, image: TestImage, tag: string): void {
   for (const [digest, data] of image.blobs) put(digest, data)
   put(image.manifestDigest, image.manifest)
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({imageLayoutVersion: '1.0.0'}))
+  const annotations = {'org.opencontainers.image.ref.name': tag}
   writeFileSync(join(dir, 'index.json'), JSON.stringify({schemaVersion: 2, manifests: [
-    {mediaType: image.manifestMediaType, digest: image.manifestDigest, size: image.manifest.length, annotations: {'org.opencontainers.image.ref.name': tag}},
+    {mediaType: image.manifestMediaType, digest: image.manifestDigest, size: image.manifest.length, annotations},
   ]}))
 }
 
@@ -42,7 +43,8 @@ function assertInert(t: {false: (v: boolean, m?: string) => void}, r: CliResult)
   for (const [name, out] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
     t.false(RAW_CONTROL.test(out), `${name} holds a raw control character: ${JSON.stringify(out)}`)
     const lines = out.split('\n')
-    t.false(lines.some((l) => l.startsWith('FAIL? no: PASS') || l.startsWith(FORGED)), `${name} holds a forged line: ${JSON.stringify(out)}`)
+    const forged = lines.some((l) => l.startsWith('FAIL? no: PASS') || l.startsWith(FORGED))
+    t.false(forged, `${name} holds a forged line: ${JSON.stringify(out)}`)
   }
 }
 
@@ -90,7 +92,8 @@ test('a hostile layer and config: vet, scan and inspect text show escapes litera
 
 test('a registry error body with escapes and a newline stays one inert line on stderr', async (t) => {
   const message = `${ESC}[2J${ESC}[H\nimgvet: ok: ${FORGED}`
-  const h = await startHostileRegistry({rules: [{target: 'manifest', misbehave: {kind: 'status', status: 403, body: JSON.stringify({errors: [{code: 'DENIED', message}]})}}]})
+  const body = JSON.stringify({errors: [{code: 'DENIED', message}]})
+  const h = await startHostileRegistry({rules: [{target: 'manifest', misbehave: {kind: 'status', status: 403, body}}]})
   t.teardown(() => h.stop())
   const r = await runCli(['inspect', `${h.host}/hostile/valid:latest`])
   t.is(r.code, 3, r.stderr)

@@ -1,4 +1,4 @@
-import test from 'ava'
+import test, {type ExecutionContext} from 'ava'
 import {spawn} from 'node:child_process'
 import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
@@ -23,7 +23,8 @@ function assertOnlyCompleteBlobs(t: {true: (v: boolean, m?: string) => void}, di
 function ingestFiles(dir: string): Array<{path: string; size: number}> {
   const root = join(dir, '.imgvet-tmp')
   if (!existsSync(root)) return []
-  return readdirSync(root, {recursive: true, encoding: 'utf8'}).map((p) => join(root, p)).filter((p) => statSync(p, {throwIfNoEntry: false})?.isFile())
+  return readdirSync(root, {recursive: true, encoding: 'utf8'}).map((p) => join(root, p))
+    .filter((p) => statSync(p, {throwIfNoEntry: false})?.isFile())
     .map((p) => ({path: p, size: statSync(p).size}))
 }
 
@@ -35,26 +36,29 @@ interface Interrupted {
 
 /** Start a real `imgvet pull`, wait until part of the big layer is on disk, then send `sig`. */
 async function pullAndInterrupt(h: HostileRegistry, dir: string, sig: NodeJS.Signals): Promise<Interrupted> {
-  const env = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
+  const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
   delete env['NODE_ENV']
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'pull', `${h.host}/hostile/big:latest`, '-o', dir, '--timeout', '60'],
-    {cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe']})
+  const args = [join(ROOT, 'bin', 'run.js'), 'pull', `${h.host}/hostile/big:latest`, '-o', dir, '--timeout', '60']
+  const child = spawn(process.execPath, args, {cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe']})
   const err: Buffer[] = []
   child.stderr.on('data', (d: Buffer) => err.push(d))
-  const exited = new Promise<Interrupted>((resolve) => child.once('close', (code, signal) => resolve({code, signal, stderr: Buffer.concat(err).toString('utf8')})))
+  const exited = new Promise<Interrupted>((resolve) => child.once('close', (code, signal) => {
+    resolve({code, signal, stderr: Buffer.concat(err).toString('utf8')})
+  }))
   const deadline = Date.now() + 30_000
-  while (!ingestFiles(dir).some((f) => f.size > 0) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20))
+  const inFlight = () => ingestFiles(dir).some((f) => f.size > 0)
+  while (!inFlight() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20))
   child.kill(sig)
   return exited
 }
 
-async function setup(t: Parameters<typeof tempDir>[0], stalls: number): Promise<{h: HostileRegistry; dir: string}> {
+async function setup(t: ExecutionContext, stalls: number): Promise<{h: HostileRegistry; dir: string}> {
   // Random bytes do not compress: the layer blob really is BIG, and the stall leaves half of it in flight.
   const big = await buildValidImage({'data.bin': randomBytes(BIG)})
   const small = await buildValidImage()
   const h = await startHostileRegistry({
     images: {'hostile/big': big, 'hostile/valid': small},
-    rules: [{target: 'layer', repo: 'hostile/big', misbehave: {kind: 'stall', bytes: 1024 * 1024}, method: 'GET', times: stalls}],
+    rules: [{target: 'layer', repo: 'hostile/big', method: 'GET', times: stalls, misbehave: {kind: 'stall', bytes: 1024 * 1024}}],
   })
   t.teardown(() => h.stop())
   const dir = join(tempDir(t, 'imgvet-pull-interrupt'), 'layout')
@@ -86,7 +90,7 @@ test('SIGINT and SIGTERM during pull: exit 130/143, one line, no partial blob le
   t.false(existsSync(join(dir, '.imgvet-tmp')))
   assertOnlyCompleteBlobs(t, dir)
   const inspected = JSON.parse((await run('skopeo', ['inspect', `oci:${dir}:latest`])).stdout) as {Digest: string}
-  t.is(inspected.Digest, h.images['hostile/big']?.manifestDigest)
+  t.is<string | undefined, string | undefined>(inspected.Digest, h.images['hostile/big']?.manifestDigest)
   await run('umoci', ['gc', '--layout', dir])
 })
 

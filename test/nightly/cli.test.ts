@@ -105,7 +105,8 @@ test.serial('shard i/N jobs merged equal one unsharded run; bad shard is exit 2'
 })
 
 /** Exit 3 and exactly one line on stderr that matches `re`. */
-function refused(t: {is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp) => void}, r: {code: number; stderr: string}, re: RegExp): void {
+type Asserts = {is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp) => void}
+function refused(t: Asserts, r: {code: number; stderr: string}, re: RegExp): void {
   t.is(r.code, 3, r.stderr)
   t.is(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
   t.regex(r.stderr, re)
@@ -121,18 +122,22 @@ test.serial('merge refuses an incomplete or mixed set of shards (exit 3); --allo
   refused(t, await imgvet('registry', 'merge', s0, s1, s2, s1), /^imgvet: incomplete: shard 1\/3 given twice/)
   const scanShard = async (name: string, shard: string, policy = h.policyFile) => {
     const f = join(h.dir, name)
-    const r = await imgvet('registry', 'scan', h.registry.host, '--policy', policy, '--shard', shard, '--state', join(h.dir, `${name}.jsonl`), '-o', f)
+    const state = join(h.dir, `${name}.jsonl`)
+    const r = await imgvet('registry', 'scan', h.registry.host, '--policy', policy, '--shard', shard, '--state', state, '-o', f)
     t.true(r.code === 0 || r.code === 1, r.stderr)
     return f
   }
-  refused(t, await imgvet('registry', 'merge', s0, s1, await scanShard('other-n.json', '1/2')), /^imgvet: inconsistent: shards of different N: N=3 .*N=2 /)
+  const otherN = await scanShard('other-n.json', '1/2')
+  refused(t, await imgvet('registry', 'merge', s0, s1, otherN), /^imgvet: inconsistent: shards of different N: N=3 .*N=2 /)
   // The same policy name with another meaning judged that shard differently.
   const stricter = join(h.dir, 'stricter.yaml')
   writeFileSync(stricter, readFileSync(h.policyFile, 'utf8').replace(/failOn: high\n/, 'failOn: low\n'))
-  refused(t, await imgvet('registry', 'merge', s0, s1, await scanShard('other-policy.json', '2/3', stricter)), /^imgvet: inconsistent: shards of different policies/)
+  const otherPolicy = await scanShard('other-policy.json', '2/3', stricter)
+  refused(t, await imgvet('registry', 'merge', s0, s1, otherPolicy), /^imgvet: inconsistent: shards of different policies/)
   // The same registry reached under another name is another registry to the reports (and to their references).
   const viaProxy = join(h.dir, 'other-registry.json')
-  const pr = await imgvet('registry', 'scan', slowHost, '--policy', h.policyFile, '--shard', '2/3', '--state', join(h.dir, 'proxy.jsonl'), '-o', viaProxy)
+  const proxyState = join(h.dir, 'proxy.jsonl')
+  const pr = await imgvet('registry', 'scan', slowHost, '--policy', h.policyFile, '--shard', '2/3', '--state', proxyState, '-o', viaProxy)
   t.true(pr.code === 0 || pr.code === 1, pr.stderr)
   refused(t, await imgvet('registry', 'merge', s0, s1, viaProxy), /^imgvet: inconsistent: shards of different registries/)
 
