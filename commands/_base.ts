@@ -1,6 +1,7 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
+import {escapeControl} from '../src/report/escape.js'
 import {LayerCache} from '../src/cache/layer-cache.js'
 import {GITLAB_SCHEMA_DEFAULT} from '../src/report/gitlab.js'
 import type {RegistryOptions} from '../src/registry/options.js'
@@ -109,7 +110,7 @@ export abstract class BaseCommand extends Command {
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
       timeoutMs: ((flags.timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS / 1000) * 1000,
-      log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${m}\n`) : undefined,
+      log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
@@ -146,12 +147,12 @@ export abstract class BaseCommand extends Command {
         process.exitCode = oclifExit
         return
       }
-      process.stderr.write(`imgvet: usage: ${firstParagraph(err.message)} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
+      process.stderr.write(`imgvet: usage: ${escapeControl(firstParagraph(err.message))} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
       if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = oclifExit === 1 ? EXIT.policyFailed : EXIT.badInput
       return
     }
-    process.stderr.write(`imgvet: internal error: ${err.message.split('\n')[0]} (run with --debug for details)\n`)
+    process.stderr.write(`imgvet: internal error: ${escapeControl(err.message.split('\n')[0] ?? '')} (run with --debug for details)\n`)
     if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
     process.exitCode = EXIT.couldNotComplete
   }

@@ -25,13 +25,26 @@ export interface PullOptions {
   tag?: string
   concurrency?: number
   onProgress?: (done: number, total: number) => void
+  /** Aborting drops the partial data at once (synchronously, so a signal handler may exit right after). */
+  signal?: AbortSignal
 }
 
 /** Copy an image (or a whole index) into an OCI layout, every blob verified before it is kept. */
 export async function pullToLayout(source: ImageSource, dir: string, opts: PullOptions): Promise<PullResult> {
-  const started = Date.now()
   const writer = new LayoutWriter(dir)
   await writer.init()
+  const discard = () => writer.discardSync()
+  opts.signal?.addEventListener('abort', discard, {once: true})
+  try {
+    return await copyInto(source, writer, opts)
+  } finally {
+    opts.signal?.removeEventListener('abort', discard)
+    writer.discardSync()
+  }
+}
+
+async function copyInto(source: ImageSource, writer: LayoutWriter, opts: PullOptions): Promise<PullResult> {
+  const started = Date.now()
   const top = await resolveTop(source)
   const manifests: Array<{digest: string; bytes: Buffer}> = []
   const blobs = new Map<string, Descriptor>()

@@ -153,7 +153,7 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
     errors,
   )
   return {
-    run: {started: runRecord.started, finished, registry: o.host, policy: o.policy.name, shard: formatShard(o.selection.shard), resumed, interrupted},
+    run: {started: runRecord.started, finished, registry: o.host, policy: o.policy.name, shard: formatShard(o.selection.shard), resumed, interrupted, policyHash: ph},
     images: results,
     errors,
     changes,

@@ -76,7 +76,20 @@ export interface RunStats {
 }
 
 export interface RunReport {
-  run: {started: string; finished: string; registry: string; policy: string; shard: string | null; resumed: boolean; interrupted: boolean}
+  run: {
+    started: string
+    finished: string
+    registry: string
+    policy: string
+    shard: string | null
+    resumed: boolean
+    interrupted: boolean
+    /** What the verdicts were judged by (policyHash), so a merge can refuse shards judged by different policies. */
+    policyHash?: string
+    /** A merge that lacks shards (`registry merge --allow-partial`): the registry was not wholly scanned. */
+    partial?: boolean
+    missingShards?: string[]
+  }
   images: ImageResult[]
   errors: ScanError[]
   changes: Changes
