@@ -123,7 +123,7 @@ function runtimeCycles(mods: Map<string, ModuleInfo>): string[][] {
   return out
 }
 
-export function importGraphProblems(): GraphProblems {
+function readModules(): Map<string, ModuleInfo> {
   const mods = new Map<string, ModuleInfo>()
   for (const dir of SCANNED) {
     let list: string[] = []
@@ -134,6 +134,43 @@ export function importGraphProblems(): GraphProblems {
     }
     for (const f of list) mods.set(f, parse(f))
   }
+  return mods
+}
+
+/** Files reachable from `file` through any import (type-only ones too: they are loaded by tsx all the same). */
+function reachable(mods: Map<string, ModuleInfo>, file: string): Set<string> {
+  const seen = new Set<string>([file])
+  const todo = [file]
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    for (const to of mods.get(f)?.uses.keys() ?? []) if (!seen.has(to)) { seen.add(to); todo.push(to) }
+  }
+  return seen
+}
+
+/**
+ * What makes a test an integration test: it reads the shared registry fixtures, needs a built dist/ (it runs the
+ * CLI), or starts a real registry or buildah. Judged on every module a test file reaches.
+ */
+const NEEDS_MORE = /\bloadFixtures\(|\bensureBuilt\(|\bstartRegistry\(|\bnew Buildah\(|bin\/run\.js|'bin', 'run\.js'/
+
+/** Test files that need no fixtures, no build and no external server: what `npm run test:unit` runs. */
+export function unitTestFiles(): string[] {
+  const mods = readModules()
+  const heavy = new Map<string, boolean>()
+  const isHeavy = (f: string): boolean => {
+    let h = heavy.get(f)
+    if (h === undefined) heavy.set(f, (h = NEEDS_MORE.test(readFileSync(f, 'utf8'))))
+    return h
+  }
+  return [...mods.keys()]
+    .filter((f) => f.endsWith('.test.ts'))
+    .filter((f) => ![...reachable(mods, f)].some((m) => mods.has(m) && isHeavy(m)))
+    .map((f) => relative(ROOT, f))
+    .sort()
+}
+
+export function importGraphProblems(): GraphProblems {
+  const mods = readModules()
   const used = new Map<string, Set<string>>()
   for (const m of mods.values()) {
     for (const [to, names] of m.uses) {

@@ -32,6 +32,8 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build
+# Tests and bench are type-checked too (the build covers src/ and commands/ only).
+npm run typecheck
 export IMGVET_BUILT=1
 
 export IMGVET_TEST_TMP
