@@ -1,0 +1,10 @@
+const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+/**
+ * Text from an image or a registry, made safe for a terminal: control characters (C0, DEL, C1) become visible
+ * escapes, so a name cannot clear the screen, move the cursor or forge a line of its own.
+ */
+export function escapeControl(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => NAMED[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
