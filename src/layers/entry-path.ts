@@ -54,7 +54,9 @@ export function shownName(raw: string): string {
 }
 
 /** `path` is where a reader looks for it: the escaped raw name, or the link's own (safe) path for a link target. */
-export function pathEscapeFinding(path: string, what: string, raw?: string): LayerFinding {
+export function pathEscapeFinding(placed: string, what: string, raw?: string): LayerFinding {
+  // A link's own name is inside the root but may still carry control characters.
+  const path = escapeControl(placed)
   return {
     id: PATH_ESCAPE_ID,
     severity: 'critical',
