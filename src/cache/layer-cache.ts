@@ -25,7 +25,11 @@ export function defaultCacheDir(): string {
  * layers it must. A known gap: checks that read the clock (JWT exp, certificate notAfter) keep the judgement of
  * the day they ran.
  */
-export function layerCacheKey(layer: VerifiedPair, checks: readonly FileCheck[], walkOptions: Record<string, unknown>): string {
+export function layerCacheKey(
+  layer: VerifiedPair,
+  checks: readonly FileCheck[],
+  walkOptions: Record<string, unknown>,
+): string {
   const material = JSON.stringify({
     schema: LAYER_RESULT_SCHEMA,
     digest: layer.digest,

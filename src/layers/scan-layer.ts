@@ -205,7 +205,9 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         }
         entry.linkname = target.path
       } else if (header.linkname) {
-        if (type === 'symlink' && symlinkEscapes(path, header.linkname)) escaped(path, 'symlink target climbs above the root:', header.linkname)
+        if (type === 'symlink' && symlinkEscapes(path, header.linkname)) {
+          escaped(path, 'symlink target climbs above the root:', header.linkname)
+        }
         entry.linkname = header.linkname
       }
       if (header.mtime) entry.mtime = header.mtime
@@ -291,7 +293,8 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   })
 
   if (escapes > MAX_ESCAPE_FINDINGS) {
-    scan.findings.push(pathEscapeFinding('/', `${escapes - MAX_ESCAPE_FINDINGS} more entries escape the root (not listed one by one)`))
+    const more = escapes - MAX_ESCAPE_FINDINGS
+    scan.findings.push(pathEscapeFinding('/', `${more} more entries escape the root (not listed one by one)`))
   }
   // The result stands for (compressed digest, diffID) only once the verifying stream has checked its last byte too.
   compressed.resume()

@@ -47,9 +47,11 @@ test.before(async () => {
   registry = await startRegistry({mode: 'plain'})
   lying = await buildLyingImages(dockerRef(fx.images.base), dir)
   await writeHostileLayout(join(dir, 'hostile'))
-  for (const tag of [lying.tags.clean, lying.tags.dirty, lying.tags.lying]) await skopeoCopy(`oci:${lying.layout}:${tag}`, ref(`app/${tag}`), {}, dir)
+  for (const tag of Object.values(lying.tags)) await skopeoCopy(`oci:${lying.layout}:${tag}`, ref(`app/${tag}`), {}, dir)
   await skopeoCopy(`oci:${join(dir, 'hostile')}:hostile`, ref('app/hostile'), {}, dir)
-  writeFileSync(join(dir, 'policy.yaml'), 'version: 1\nname: trust-cache\nscopes:\n  - match: "**"\n    failOn: high\n    user:\n      nonRoot: true\n')
+  const policy = ['version: 1', 'name: trust-cache', 'scopes:', '  - match: "**"', '    failOn: high',
+    '    user:', '      nonRoot: true']
+  writeFileSync(join(dir, 'policy.yaml'), `${policy.join('\n')}\n`)
 })
 
 test.after.always(async () => {
@@ -57,9 +59,13 @@ test.after.always(async () => {
   if (dir) removeDir(dir)
 })
 
-const vet = (args: string[], cacheDir: string | null) => runCli(['vet', ...args, '--policy', join(dir, 'policy.yaml'), ...(cacheDir ? ['--cache-dir', cacheDir] : ['--no-cache'])], {timeoutMs: 60_000})
+const cacheFlags = (cacheDir: string | null) => (cacheDir ? ['--cache-dir', cacheDir] : ['--no-cache'])
+const vet = (args: string[], cacheDir: string | null) =>
+  runCli(['vet', ...args, '--policy', join(dir, 'policy.yaml'), ...cacheFlags(cacheDir)], {timeoutMs: 60_000})
+const scan = (args: string[], cacheDir: string | null) =>
+  runCli(['scan', ...args, ...cacheFlags(cacheDir)], {timeoutMs: 60_000})
 
-test('control: the clean image passes, the honest secret image fails on its key; the lie is only in the config', async (t) => {
+test('control: the clean image passes, the honest key image fails; the lie is only in the config', async (t) => {
   const cache = tempDir(t, 'imgvet-tc-cache')
   const clean = await vet([ref('app/clean'), '--format', 'json'], cache)
   t.is(clean.code, 0, clean.stderr)
@@ -72,35 +78,38 @@ test('control: the clean image passes, the honest secret image fails on its key;
   t.not(lying.cleanDiffId, lying.dirtyDiffId)
 })
 
-test('vet and scan of the lying image, cold: a one-line integrity error, exit 3 (with and without a cache dir)', async (t) => {
+test('vet and scan of the lying image, cold (with and without a cache dir): one-line integrity error, exit 3', async (t) => {
   for (const cache of [null, tempDir(t, 'imgvet-tc-cold')]) {
-    for (const cmd of [['vet'], ['scan']]) {
-      const r = cmd[0] === 'vet' ? await vet([ref('app/lying')], cache) : await runCli(['scan', ref('app/lying'), ...(cache ? ['--cache-dir', cache] : ['--no-cache'])])
-      t.is(r.code, 3, `${cmd[0]} ${cache ? 'cache' : 'no-cache'}: ${r.stderr}`)
-      t.regex(oneLineError(r), /^imgvet: integrity: diffID mismatch: config says sha256:[0-9a-f]{64}, uncompressed layer hashes to sha256:/)
-      t.true(oneLineError(r).includes(lying.cleanDiffId) && oneLineError(r).includes(lying.dirtyDiffId))
+    for (const [name, cmd] of [['vet', vet], ['scan', scan]] as const) {
+      const r = await cmd([ref('app/lying')], cache)
+      t.is(r.code, 3, `${name} ${cache ? 'cache' : 'no-cache'}: ${r.stderr}`)
+      const line = oneLineError(r)
+      t.regex(line, /^imgvet: integrity: diffID mismatch: config says sha256:[0-9a-f]{64}, uncompressed layer hashes to /)
+      t.true(line.includes(lying.cleanDiffId) && line.includes(lying.dirtyDiffId), line)
     }
   }
 })
 
-test('vet and scan of the lying image, warm (the clean image scanned first into the same cache dir): still exit 3', async (t) => {
+test('vet and scan of the lying image, warm (clean image scanned first into the same cache): still exit 3', async (t) => {
   const cache = tempDir(t, 'imgvet-tc-warm')
   t.is((await vet([ref('app/clean')], cache)).code, 0)
   const v = await vet([ref('app/lying'), '--format', 'json'], cache)
   t.is(v.code, 3, v.stdout)
   t.regex(oneLineError(v), /^imgvet: integrity: diffID mismatch/)
   t.is(v.stdout, '', 'no verdict at all, least of all a pass')
-  const s = await runCli(['scan', ref('app/lying'), '--cache-dir', cache])
+  const s = await scan([ref('app/lying')], cache)
   t.is(s.code, 3)
   // and the clean image is still served from that cache: the fix costs the liar, not the honest
-  t.is(parseJson<VetJson>(await vet([ref('app/clean'), '--format', 'json'], cache)).stats.layersFromCache, 2)
+  const clean = parseJson<VetJson>(await vet([ref('app/clean'), '--format', 'json'], cache))
+  t.is(clean.stats.layersFromCache, 2)
 })
 
-test('registry scan, one run, empty cache: clean passes, the lying image is not PASS, the hostile one fails', async (t) => {
+test('registry scan, one run, empty cache: clean passes, the lying image is not PASS, hostile fails', async (t) => {
   const out = join(dir, 'nightly.json')
   const cache = tempDir(t, 'imgvet-tc-nightly')
-  const r = await runCli(['registry', 'scan', registry.host, '--policy', join(dir, 'policy.yaml'), '--no-signatures', '--cache-dir', cache,
-    '--state', join(dir, 'state.jsonl'), '--repository', 'app/clean', '--repository', 'app/lying', '--repository', 'app/hostile', '--format', 'json', '-o', out], {timeoutMs: 90_000})
+  const repos = ['app/clean', 'app/lying', 'app/hostile'].flatMap((r) => ['--repository', r])
+  const r = await runCli(['registry', 'scan', registry.host, '--policy', join(dir, 'policy.yaml'), '--no-signatures',
+    '--cache-dir', cache, '--state', join(dir, 'state.jsonl'), ...repos, '--format', 'json', '-o', out], {timeoutMs: 90_000})
   t.not(r.code, 0, r.stderr)
   const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport
   const verdict = (repo: string) => report.images.find((i) => i.repository === repo)?.verdict
@@ -115,8 +124,9 @@ test('registry scan, one run, empty cache: clean passes, the lying image is not 
   t.true(hostile?.reasons.some((x) => x.id === 'layer.path-escape'))
 })
 
-test('vet of a hostile layer: exit 1, a critical layer.path-escape per escaping entry, keys in both layers found', async (t) => {
-  const r = await vet([`oci:${join(dir, 'hostile')}:hostile`, '--format', 'json'], tempDir(t, 'imgvet-tc-hostile'))
+test('vet of a hostile layer: exit 1, one critical layer.path-escape per escape, keys in both layers found', async (t) => {
+  const hostile = `oci:${join(dir, 'hostile')}:hostile`
+  const r = await vet([hostile, '--format', 'json'], tempDir(t, 'imgvet-tc-hostile'))
   t.is(r.code, 1, r.stderr)
   const j = parseJson<VetJson>(r)
   t.is(j.verdict, 'fail')
@@ -126,11 +136,11 @@ test('vet of a hostile layer: exit 1, a critical layer.path-escape per escaping 
   t.true(j.reasons.some((x) => x.id === 'layer.path-escape'))
   const keys = j.findings.filter((f) => f.category === 'private-key').map((f) => `${f.layer?.index} ${f.path}`).sort()
   t.deepEqual(keys, ['0 /etc/ssl/private/same-layer.key', '1 /opt/later-layer.key'])
-  const text = await vet([`oci:${join(dir, 'hostile')}:hostile`], tempDir(t, 'imgvet-tc-hostile-text'))
+  const text = await vet([hostile], tempDir(t, 'imgvet-tc-hostile-text'))
   t.is(text.code, 1)
   t.false(text.stdout.includes('\x1b'), 'the escape sequence in the name never reaches the terminal')
   t.true(text.stdout.includes('layer.path-escape'))
   // the shipped default policy fails it on the escape too (not only on its missing signature)
-  const d = await runCli(['vet', `oci:${join(dir, 'hostile')}:hostile`, '--policy', 'default', '--format', 'json', '--no-cache'])
+  const d = await runCli(['vet', hostile, '--policy', 'default', '--format', 'json', '--no-cache'])
   t.true(parseJson<VetJson>(d).reasons.some((x) => x.id === 'layer.path-escape'))
 })

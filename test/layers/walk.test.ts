@@ -121,13 +121,19 @@ test('symlinks and hardlinks are recorded with their targets and handed to heade
 })
 
 // Issue 11 item 7: a hostile name is a critical finding, and the rest of the layer and image is still scanned.
-const HOSTILE_NAMES: Array<[string, Parameters<typeof makeTar>[0], {path: string; evidence: RegExp}]> = [
-  ['absolute path', [{name: '/etc/passwd', content: 'root'}], {path: '/etc/passwd', evidence: /^name is an absolute path: "\/etc\/passwd"$/}],
-  ['../ escape', [{name: '../../escape.sh', content: 'x'}], {path: '../../escape.sh', evidence: /^name climbs above the root: "\.\.\/\.\.\/escape\.sh"$/}],
+type Hostile = [what: string, items: Parameters<typeof makeTar>[0], want: {path: string; evidence: RegExp}]
+const HOSTILE_NAMES: Hostile[] = [
+  ['absolute path', [{name: '/etc/passwd', content: 'root'}],
+    {path: '/etc/passwd', evidence: /^name is an absolute path: "\/etc\/passwd"$/}],
+  ['../ escape', [{name: '../../escape.sh', content: 'x'}],
+    {path: '../../escape.sh', evidence: /^name climbs above the root: "\.\.\/\.\.\/escape\.sh"$/}],
   ['escape through a subdirectory', [{name: 'a/../../b', content: 'x'}], {path: 'a/../../b', evidence: /climbs above the root/}],
-  ['hardlink pointing out of the root', [{name: 'x', type: 'link', linkname: '../../etc/shadow'}], {path: '/x', evidence: /^hardlink target climbs above the root: "\.\.\/\.\.\/etc\/shadow"$/}],
-  ['symlink pointing out of the root', [{name: 'usr/lib/up', type: 'symlink', linkname: '../../../../etc'}], {path: '/usr/lib/up', evidence: /^symlink target climbs above the root: /}],
-  ['control characters in an escaping name', [{name: '../\x1b[2J\nFAKE PASS', content: 'x'}], {path: '../\\x1b[2J\\nFAKE PASS', evidence: /"\.\.\/\\x1b\[2J\\nFAKE PASS"$/}],
+  ['hardlink pointing out of the root', [{name: 'x', type: 'link', linkname: '../../etc/shadow'}],
+    {path: '/x', evidence: /^hardlink target climbs above the root: "\.\.\/\.\.\/etc\/shadow"$/}],
+  ['symlink pointing out of the root', [{name: 'usr/lib/up', type: 'symlink', linkname: '../../../../etc'}],
+    {path: '/usr/lib/up', evidence: /^symlink target climbs above the root: /}],
+  ['control characters in an escaping name', [{name: '../\x1b[2J\nFAKE PASS', content: 'x'}],
+    {path: '../\\x1b[2J\\nFAKE PASS', evidence: /"\.\.\/\\x1b\[2J\\nFAKE PASS"$/}],
 ]
 
 for (const [what, items, want] of HOSTILE_NAMES) {
@@ -138,16 +144,21 @@ for (const [what, items, want] of HOSTILE_NAMES) {
     const res = await walkImage(image, {checks: [markerCheck()]})
     const escape = res.findings.filter((f) => f.id === 'layer.path-escape')
     t.is(escape.length, 1)
-    t.like(escape[0], {severity: 'critical', category: 'integrity', rule: 'trust-external', path: want.path, layer: {index: 0, digest: image.layers[0]?.descriptor.digest}})
+    const layer = {index: 0, digest: image.layers[0]?.descriptor.digest}
+    t.like(escape[0], {severity: 'critical', category: 'integrity', rule: 'trust-external', path: want.path, layer})
     t.regex(escape[0]?.evidence ?? '', want.evidence)
     t.false(/[\u0000-\u001f\u007f]/.test(`${escape[0]?.path}${escape[0]?.evidence}`), 'nothing raw reaches a terminal')
-    t.deepEqual(res.findings.filter((f) => f.id === 'test.marker').map((f) => f.path).sort(), ['/etc/app.conf', '/opt/later.conf'])
+    const markers = res.findings.filter((f) => f.id === 'test.marker').map((f) => f.path)
+    t.deepEqual(markers.sort(), ['/etc/app.conf', '/opt/later.conf'], 'the same and the later layer are still scanned')
     for (const p of res.view.entries.keys()) t.true(p.startsWith('/') && !p.split('/').includes('..'), p)
   })
 }
 
 test('a relative symlink that stays inside the root is not an escape', async (t) => {
-  const tar = await makeTar([{name: 'usr/lib/x', type: 'symlink', linkname: '../../bin/x'}, {name: 'lib', type: 'symlink', linkname: 'usr/lib'}])
+  const tar = await makeTar([
+    {name: 'usr/lib/x', type: 'symlink', linkname: '../../bin/x'},
+    {name: 'lib', type: 'symlink', linkname: 'usr/lib'},
+  ])
   const {image} = await imageOf([{tar}])
   const res = await walkImage(image, {checks: [markerCheck()]})
   t.deepEqual(res.findings, [])

@@ -41,7 +41,10 @@ function readIndex(layout: string): {manifests: Descriptor[]} & Record<string, u
   return JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as {manifests: Descriptor[]}
 }
 
-function manifestOf(layout: string, tag: string): {desc: Descriptor; manifest: {config: Descriptor; layers: Descriptor[]} & Record<string, unknown>} {
+type Manifest = {config: Descriptor; layers: Descriptor[]} & Record<string, unknown>
+type Config = {rootfs: {diff_ids: string[]}}
+
+function manifestOf(layout: string, tag: string): {desc: Descriptor; manifest: Manifest} {
   const desc = readIndex(layout).manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)
   if (!desc) throw new Error(`no tag ${tag} in ${layout}`)
   return {desc, manifest: JSON.parse(readFileSync(blobPath(layout, desc.digest), 'utf8'))}
@@ -49,14 +52,14 @@ function manifestOf(layout: string, tag: string): {desc: Descriptor; manifest: {
 
 function diffIds(layout: string, tag: string): string[] {
   const {manifest} = manifestOf(layout, tag)
-  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as {rootfs: {diff_ids: string[]}}
+  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as Config
   return config.rootfs.diff_ids
 }
 
 /** Copy `from` to `to` with the config's diff_ids[layer] replaced by `claim`; config and manifest re-hashed. */
 export function claimDiffId(layout: string, from: string, to: string, layer: number, claim: string): void {
   const {desc, manifest} = manifestOf(layout, from)
-  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as {rootfs: {diff_ids: string[]}}
+  const config = JSON.parse(readFileSync(blobPath(layout, manifest.config.digest), 'utf8')) as Config
   config.rootfs.diff_ids[layer] = claim
   const cfg = writeBlob(layout, Buffer.from(JSON.stringify(config)))
   const m = writeBlob(layout, Buffer.from(JSON.stringify({...manifest, config: {...manifest.config, ...cfg}})))
@@ -87,7 +90,7 @@ export async function buildLyingImages(base: string, dir: string): Promise<Lying
   const top = cleanIds.length - 1
   const cleanDiffId = cleanIds[top]
   const dirtyDiffId = dirtyIds[top]
-  if (!cleanDiffId || !dirtyDiffId || cleanDiffId === dirtyDiffId) throw new Error('umoci did not add distinct top layers')
+  if (!cleanDiffId || !dirtyDiffId || cleanDiffId === dirtyDiffId) throw new Error('buildah did not add distinct top layers')
   claimDiffId(layout, tags.dirty, tags.lying, top, cleanDiffId)
   return {layout, tags, cleanDiffId, dirtyDiffId}
 }
