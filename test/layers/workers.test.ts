@@ -58,7 +58,7 @@ test('an integrity error inside a worker comes back coded, and the pool stays us
   }
 })
 
-test('through the pool too, a borrowed diffID is not served from the cache: the worker reads the blob and fails', async (t) => {
+test('through the pool too, a borrowed diffID misses the cache: the worker reads the blob and fails', async (t) => {
   const dir = mkdtempSync(join(process.env['IMGVET_TEST_TMP'] ?? tmpdir(), 'imgvet-pool-cache-'))
   t.teardown(() => rmSync(dir, {recursive: true, force: true}))
   const cache = new LayerCache(dir)
@@ -75,6 +75,27 @@ test('through the pool too, a borrowed diffID is not served from the cache: the 
     const err = await t.throwsAsync(scanLoadedImage(lying.image, {pool, cache}), {instanceOf: ImgvetError})
     t.is(err?.code, 'integrity')
     t.is((await scanLoadedImage(honest.image, {pool, cache})).walk.stats.layersFromCache, 1)
+  } finally {
+    await pool.close()
+  }
+})
+
+test('an escaping name scanned by a worker gives the same findings; the rest of the layer is scanned', async (t) => {
+  const key = generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey.export({type: 'pkcs8', format: 'pem'}).toString()
+  const tar = await makeTar([
+    {name: 'opt/blob.bin', content: randomBytes(2 * 1024 * 1024)},
+    {name: '../../../etc/cron.d/evil', content: '* * * * * root sh\n'},
+    {name: 'opt/server.key', content: key},
+  ])
+  const {image} = await imageOf([{tar}])
+  t.true((image.layers[0]?.descriptor.size ?? 0) >= 1024 * 1024, 'large enough for the pool')
+  const pool = new LayerWorkerPool(1)
+  try {
+    const viaWorker = await scanLoadedImage(image, {pool})
+    const inThread = await scanLoadedImage(image, {pool: null})
+    t.deepEqual(viaWorker.findings, inThread.findings)
+    t.true(viaWorker.findings.some((f) => f.id === 'layer.path-escape' && f.path === '../../../etc/cron.d/evil'))
+    t.true(viaWorker.findings.some((f) => f.category === 'private-key' && f.path === '/opt/server.key'))
   } finally {
     await pool.close()
   }
