@@ -206,9 +206,7 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
       cache: o.cache,
       maxLayerBytes: o.maxLayerBytes,
       maxTextBytes: o.maxTextBytes,
-      onLayer: (l) => {
-        if (l.diffId) claim.done(l.diffId)
-      },
+      onLayer: (l) => claim.done(l),
     })
   } finally {
     claim.finish()
