@@ -9,12 +9,13 @@ import {Registries} from '../../src/registry/client.js'
 import {useColor} from '../../src/report/text.js'
 
 export default class ComposeCheck extends BaseCommand {
-  static summary = 'Check compose files: published ports, privileges, host mounts, secrets, unpinned images; vet every image they name.'
+  static summary =
+    'Check compose files: published ports, privileges, host mounts, secrets, unpinned images; vet every image they name.'
   static description = [
     'Files merge as `docker compose -f a -f b` does (overrides, extends, include, env_file); ${VAR} interpolation reads the',
     'environment and the .env beside the first file (or --env-file). Every service of every profile is checked unless',
     '--profile narrows it. Each image is vetted as `imgvet vet` vets it (unless --no-images), and its findings are',
-    "attributed to the service. Exit codes: 0 pass, 1 fail, 2 bad input (a malformed file names file:line), 3 an image",
+    'attributed to the service. Exit codes: 0 pass, 1 fail, 2 bad input (a malformed file names file:line), 3 an image',
     'could not be vetted.',
   ].join('\n')
   static examples = [
@@ -28,10 +29,18 @@ export default class ComposeCheck extends BaseCommand {
     ...BaseCommand.registryFlags,
     ...BaseCommand.platformFlag,
     ...BaseCommand.signerFlags,
-    policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
+    policy: Flags.string({
+      char: 'p',
+      description: 'Preset name (default, release-gate, docker-official) or policy file.',
+      default: 'default',
+    }),
     'no-images': Flags.boolean({description: 'Check the compose files only; do not pull and vet the images.'}),
     'env-file': Flags.string({description: 'Variables for interpolation, instead of the .env beside the first file.'}),
-    profile: Flags.string({description: 'Check only services without profiles or with this one (repeatable).', multiple: true}),
+    profile: Flags.string({
+      description: 'Check only services without profiles or with this one (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     format: Flags.string({options: [...COMPOSE_FORMATS], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     ...BaseCommand.walkFlags,
@@ -44,10 +53,22 @@ export default class ComposeCheck extends BaseCommand {
     const registries = flags['no-images'] ? undefined : new Registries(await this.registryOptions(flags))
     try {
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
-      const vetImage = registries && registryVetter(registries, {
-        policy, platform: parsePlatform(flags.platform), signers: this.signerOverrides(flags), cache, maxLayerBytes, maxTextBytes,
+      const vetImage =
+        registries &&
+        registryVetter(registries, {
+          policy,
+          platform: parsePlatform(flags.platform),
+          signers: this.signerOverrides(flags),
+          cache,
+          maxLayerBytes,
+          maxTextBytes,
+        })
+      const {report, exitCode} = await checkCompose(files, {
+        policy,
+        vetImage,
+        envFile: flags['env-file'],
+        profiles: flags.profile,
       })
-      const {report, exitCode} = await checkCompose(files, {policy, vetImage, envFile: flags['env-file'], profiles: flags.profile})
       cache?.prune()
       await this.emit(renderCompose(report, flags.format as ComposeFormat, !flags.output && useColor()), flags.output)
       process.exitCode = exitCode

@@ -61,7 +61,9 @@ const USER_FINDINGS = /^config\.user\./
 export async function checkCompose(files: readonly string[], opts: ComposeCheckOptions): Promise<ComposeCheckResult> {
   const project = loadProject(files, opts)
   const now = opts.now ?? new Date()
-  const refs = [...new Set(project.services.map((s) => text(s.node.get('image'))).filter((r): r is string => Boolean(r)))]
+  const refs = [
+    ...new Set(project.services.map((s) => text(s.node.get('image'))).filter((r): r is string => Boolean(r))),
+  ]
   const vetted = new Map<string, Vetted>()
   const vet = opts.vetImage
   if (vet) {
@@ -99,7 +101,13 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
     findings.push(...kept, ...notices)
     suppressed.push(...sup)
     const failing = [...kept, ...notices].filter((f) => isFailing(f, scope))
-    reasons.push(...failing.map((f) => ({id: f.id, message: `${f.title} at ${f.path}:${f.line ?? 0}: ${f.evidence}`, ...(f.service ? {service: f.service} : {})})))
+    reasons.push(
+      ...failing.map((f) => ({
+        id: f.id,
+        message: `${f.title} at ${f.path}:${f.line ?? 0}: ${f.evidence}`,
+        ...(f.service ? {service: f.service} : {}),
+      })),
+    )
     return failing.length
   }
   for (const s of project.services) {
@@ -115,7 +123,11 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
       if (v.couldNotComplete) {
         couldNotComplete = true
         failing++
-        reasons.push({id: 'compose.image.not-vetted', message: `image ${ref} of ${s.name} could not be vetted: ${v.message}`, service: s.name})
+        reasons.push({
+          id: 'compose.image.not-vetted',
+          message: `image ${ref} of ${s.name} could not be vetted: ${v.message}`,
+          service: s.name,
+        })
       }
     } else if (v?.ok) {
       summary.digest = v.result.image.digest
@@ -162,7 +174,11 @@ function scopeOf(policy: Policy, ref: string | null): ScopeRequirements {
   return policy.scopes.find((s) => s.match.includes('**')) ?? {}
 }
 
-function failingProjectLevel(list: Finding[], policy: Policy, judge: (l: Finding[], s: ScopeRequirements) => number): void {
+function failingProjectLevel(
+  list: Finding[],
+  policy: Policy,
+  judge: (l: Finding[], s: ScopeRequirements) => number,
+): void {
   if (list.length > 0) judge(list, scopeOf(policy, null))
 }
 
@@ -170,7 +186,14 @@ function failingProjectLevel(list: Finding[], policy: Policy, judge: (l: Finding
  * The image's findings become the service's: same ids, paths inside the image, `service` and `image` set. Its
  * verdict's reasons count, except user findings a non-root `user:` of the service makes moot.
  */
-function attribute(s: ComposeService, ref: string, r: VetResult, findings: ComposeFinding[], suppressed: ComposeFinding[], reasons: ComposeReport['reasons']): number {
+function attribute(
+  s: ComposeService,
+  ref: string,
+  r: VetResult,
+  findings: ComposeFinding[],
+  suppressed: ComposeFinding[],
+  reasons: ComposeReport['reasons'],
+): number {
   const user = text(s.node.get('user'))
   const overridden = user !== undefined && !userIsRoot(user)
   const dropped = new Set<string>()

@@ -52,10 +52,12 @@ export function loadProject(files: readonly string[], opts: LoadOptions = {}): C
   const first = resolve(cwd, files[0] ?? '')
   const projectDir = dirname(first)
   const dotenv = opts.envFile ? resolve(cwd, opts.envFile) : resolve(projectDir, '.env')
-  if (opts.envFile && !existsSync(dotenv)) throw new ImgvetError('bad-input', `--env-file ${opts.envFile} does not exist`)
+  if (opts.envFile && !existsSync(dotenv))
+    throw new ImgvetError('bad-input', `--env-file ${opts.envFile} does not exist`)
   const fileVars = new Map<string, string>()
   if (existsSync(dotenv) && statSync(dotenv).isFile()) {
-    for (const e of parseEnvFile(readText(dotenv, display(dotenv, cwd)), display(dotenv, cwd))) fileVars.set(e.name, e.value)
+    for (const e of parseEnvFile(readText(dotenv, display(dotenv, cwd)), display(dotenv, cwd)))
+      fileVars.set(e.name, e.value)
   }
   const env = opts.env ?? process.env
   const lookup: Lookup = (name) => env[name] ?? fileVars.get(name)
@@ -68,20 +70,31 @@ export function loadProject(files: readonly string[], opts: LoadOptions = {}): C
   }
   const top = merged as MapNode
   const servicesNode = top.get('services')
-  if (servicesNode !== undefined && !(servicesNode instanceof MapNode)) throw badAt(top.at('services'), '"services" must be a mapping')
+  if (servicesNode !== undefined && !(servicesNode instanceof MapNode))
+    throw badAt(top.at('services'), '"services" must be a mapping')
   const wanted = opts.profiles ?? []
   const services: ComposeService[] = []
   const skipped: string[] = []
   for (const [name, node] of servicesNode?.entries ?? []) {
-    if (!(node instanceof MapNode)) throw badAt(servicesNode?.at(name) ?? top.loc, `service "${name}" must be a mapping`)
-    const profiles = items(node.get('profiles')).map(text).filter((p): p is string => p !== undefined)
+    if (!(node instanceof MapNode))
+      throw badAt(servicesNode?.at(name) ?? top.loc, `service "${name}" must be a mapping`)
+    const profiles = items(node.get('profiles'))
+      .map(text)
+      .filter((p): p is string => p !== undefined)
     if (wanted.length > 0 && profiles.length > 0 && !profiles.some((p) => wanted.includes(p))) {
       skipped.push(name)
       continue
     }
     services.push({name, node, loc: servicesNode?.at(name) ?? node.loc, environment: mergedEnvironment(node, cwd)})
   }
-  return {files: [...files], projectDir, services, volumes: asMap(top.get('volumes')), skipped, remoteIncludes: ctx.remoteIncludes}
+  return {
+    files: [...files],
+    projectDir,
+    services,
+    volumes: asMap(top.get('volumes')),
+    skipped,
+    remoteIncludes: ctx.remoteIncludes,
+  }
 }
 
 function asMap(n: Node | undefined): MapNode | undefined {
@@ -109,12 +122,17 @@ function readText(abs: string, shown: string): string {
 
 /** One file: parsed, interpolated, normalised, its `include`s and `extends` resolved. */
 function loadFile(abs: string, shown: string, baseDir: string, ctx: Ctx): MapNode {
-  if (ctx.stack.includes(abs)) throw new ImgvetError('bad-input', `${shown}: includes or extends itself (${ctx.stack.map((s) => display(s, ctx.cwd)).join(' -> ')})`)
+  if (ctx.stack.includes(abs))
+    throw new ImgvetError(
+      'bad-input',
+      `${shown}: includes or extends itself (${ctx.stack.map((s) => display(s, ctx.cwd)).join(' -> ')})`,
+    )
   const root = parseYaml(readText(abs, shown), shown)
   if (!(root instanceof MapNode)) throw badAt(root.loc, 'a compose file must be a mapping')
   interpolateTree(root, ctx.lookup)
   const services = asMap(root.get('services'))
-  for (const [name, svc] of services?.entries ?? []) if (svc instanceof MapNode) normaliseService(svc, baseDir, ctx.lookup, name)
+  for (const [name, svc] of services?.entries ?? [])
+    if (svc instanceof MapNode) normaliseService(svc, baseDir, ctx.lookup, name)
   ctx.stack.push(abs)
   try {
     const withIncludes = includeFiles(root, dirname(abs), ctx)
@@ -151,7 +169,8 @@ function normaliseService(svc: MapNode, baseDir: string, lookup: Lookup, name: s
     const list = new SeqNode([], envFiles instanceof SeqNode ? envFiles.loc : svc.at('env_file'))
     for (const item of items(envFiles)) {
       const p = item instanceof MapNode ? item.get('path') : item
-      if (!(p instanceof Leaf) || typeof p.value !== 'string') throw badAt(item.loc, `service "${name}": env_file entries are paths`)
+      if (!(p instanceof Leaf) || typeof p.value !== 'string')
+        throw badAt(item.loc, `service "${name}": env_file entries are paths`)
       absolutise(p, baseDir)
       list.items.push(item)
     }
@@ -163,7 +182,8 @@ function normaliseService(svc: MapNode, baseDir: string, lookup: Lookup, name: s
       if (src && rest.length > 0 && /^(\.|~)/.test(src)) v.value = [resolveHost(src, baseDir), ...rest].join(':')
     } else if (v instanceof MapNode && (text(v.get('type')) ?? 'bind') === 'bind') {
       const s = v.get('source')
-      if (s instanceof Leaf && typeof s.value === 'string' && /^(\.|~)/.test(s.value)) s.value = resolveHost(s.value, baseDir)
+      if (s instanceof Leaf && typeof s.value === 'string' && /^(\.|~)/.test(s.value))
+        s.value = resolveHost(s.value, baseDir)
     }
   }
 }
@@ -174,7 +194,8 @@ function resolveHost(p: string, baseDir: string): string {
 }
 
 function absolutise(n: Node | undefined, baseDir: string): void {
-  if (n instanceof Leaf && typeof n.value === 'string' && !URL_RE.test(n.value) && !isAbsolute(n.value)) n.value = resolve(baseDir, n.value)
+  if (n instanceof Leaf && typeof n.value === 'string' && !URL_RE.test(n.value) && !isAbsolute(n.value))
+    n.value = resolve(baseDir, n.value)
 }
 
 /** `include:` pulls in whole files (their services, networks, volumes); a name defined twice is an error, as in compose. */
@@ -201,7 +222,11 @@ function includeFiles(root: MapNode, dir: string, ctx: Ctx): MapNode {
   const mine = asMap(root.get('services'))
   const theirs = asMap(acc.get('services'))
   for (const name of mine?.entries.keys() ?? []) {
-    if (theirs?.entries.has(name)) throw badAt(mine?.at(name) ?? root.loc, `service "${name}" is also defined by an included file (${theirs.at(name).file})`)
+    if (theirs?.entries.has(name))
+      throw badAt(
+        mine?.at(name) ?? root.loc,
+        `service "${name}" is also defined by an included file (${theirs.at(name).file})`,
+      )
   }
   return mergeNodes(acc, root) as MapNode
 }
@@ -248,7 +273,8 @@ function mergedEnvironment(svc: MapNode, cwd: string): Map<string, Leaf> {
       continue
     }
     const shown = display(abs, cwd)
-    for (const e of parseEnvFile(readText(abs, shown), shown)) out.set(e.name, new Leaf(e.value, {file: shown, line: e.line}))
+    for (const e of parseEnvFile(readText(abs, shown), shown))
+      out.set(e.name, new Leaf(e.value, {file: shown, line: e.line}))
   }
   const env = asMap(svc.get('environment'))
   for (const [k, v] of env?.entries ?? []) {

@@ -26,7 +26,8 @@ export function allInterfaces(p: PortSpec): boolean {
 export function parsePorts(n: Node | undefined, service: string): PortSpec[] {
   return items(n).map((item) => {
     if (item instanceof MapNode) return longPort(item, service)
-    if (!(item instanceof Leaf) || item.value === null) throw badAt(item.loc, `service "${service}": a port is a string, a number or a mapping`)
+    if (!(item instanceof Leaf) || item.value === null)
+      throw badAt(item.loc, `service "${service}": a port is a string, a number or a mapping`)
     return shortPort(String(item.value), item, service)
   })
 }
@@ -64,9 +65,11 @@ function shortPort(s: string, item: Leaf, service: string): PortSpec {
 
 function longPort(m: MapNode, service: string): PortSpec {
   const target = text(m.get('target'))
-  if (target === undefined || !PORT.test(target)) throw badAt(m.loc, `service "${service}": a long-syntax port needs a numeric target`)
+  if (target === undefined || !PORT.test(target))
+    throw badAt(m.loc, `service "${service}": a long-syntax port needs a numeric target`)
   const published = text(m.get('published')) ?? ''
-  if (published !== '' && !PORT.test(published)) throw badAt(m.at('published'), `service "${service}": invalid published port "${published}"`)
+  if (published !== '' && !PORT.test(published))
+    throw badAt(m.at('published'), `service "${service}": invalid published port "${published}"`)
   const hostIp = (text(m.get('host_ip')) ?? '').replace(/^\[(.*)\]$/, '$1')
   const protocol = text(m.get('protocol')) ?? 'tcp'
   const unset = [...m.entries.values()].flatMap((v) => (v instanceof Leaf ? v.unset : []))
@@ -75,7 +78,9 @@ function longPort(m: MapNode, service: string): PortSpec {
 }
 
 /** Ranges expanded (`9100-9102` is three ports), as the engine binds them; a bound keeps a typo from exploding. */
-export function expandPorts(p: PortSpec): Array<{hostIp: string; published: number | null; target: number; protocol: string}> {
+export function expandPorts(
+  p: PortSpec,
+): Array<{hostIp: string; published: number | null; target: number; protocol: string}> {
   const range = (s: string): number[] => {
     const [a, b] = s.split('-').map(Number)
     if (a === undefined || Number.isNaN(a)) return []
@@ -87,7 +92,8 @@ export function expandPorts(p: PortSpec): Array<{hostIp: string; published: numb
   return targets.map((t, i) => ({
     hostIp: p.hostIp,
     // `8000-9000:80` lets the engine pick one host port of the range: the first stands for it.
-    published: published.length === 0 ? null : (published.length === targets.length ? published[i] : published[0]) ?? null,
+    published:
+      published.length === 0 ? null : ((published.length === targets.length ? published[i] : published[0]) ?? null),
     target: t,
     protocol: p.protocol,
   }))
@@ -113,7 +119,9 @@ export function parseMounts(n: Node | undefined, topVolumes: MapNode | undefined
         type: type === 'bind' || type === 'volume' || type === 'tmpfs' ? type : 'other',
         source: text(item.get('source')) ?? '',
         target: text(item.get('target')) ?? '',
-        readOnly: item.get('read_only') instanceof Leaf && ['true', 'True'].includes(String((item.get('read_only') as Leaf).value)),
+        readOnly:
+          item.get('read_only') instanceof Leaf &&
+          ['true', 'True'].includes(String((item.get('read_only') as Leaf).value)),
         loc: item.loc,
         text: `${text(item.get('source')) ?? ''} -> ${text(item.get('target')) ?? ''}`,
       }
@@ -121,15 +129,24 @@ export function parseMounts(n: Node | undefined, topVolumes: MapNode | undefined
       const s = text(item)
       if (s === undefined) throw badAt(item.loc, `service "${service}": a volume is a string or a mapping`)
       const parts = s.split(':')
-      const [src, dst, mode] = parts.length === 1 ? ['', parts[0] ?? '', ''] : [parts[0] ?? '', parts[1] ?? '', parts[2] ?? '']
-      m = {type: src === '' ? 'volume' : src.startsWith('/') ? 'bind' : 'volume', source: src, target: dst, readOnly: /(^|,)ro(,|$)/.test(mode), loc: item.loc, text: s}
+      const [src, dst, mode] =
+        parts.length === 1 ? ['', parts[0] ?? '', ''] : [parts[0] ?? '', parts[1] ?? '', parts[2] ?? '']
+      m = {
+        type: src === '' ? 'volume' : src.startsWith('/') ? 'bind' : 'volume',
+        source: src,
+        target: dst,
+        readOnly: /(^|,)ro(,|$)/.test(mode),
+        loc: item.loc,
+        text: s,
+      }
     }
     if (m.type === 'volume' && m.source) {
       // `driver_opts: {type: none, o: bind, device: /etc}` is a bind mount under another name.
       const def = topVolumes?.get(m.source)
       const opts = def instanceof MapNode ? def.get('driver_opts') : undefined
       const device = opts instanceof MapNode ? text(opts.get('device')) : undefined
-      if (device?.startsWith('/') && /(^|,)r?bind(,|$)/.test(text((opts as MapNode).get('o')) ?? '')) m = {...m, type: 'bind', source: device, text: `${m.text} (volume ${m.source} binds ${device})`}
+      if (device?.startsWith('/') && /(^|,)r?bind(,|$)/.test(text((opts as MapNode).get('o')) ?? ''))
+        m = {...m, type: 'bind', source: device, text: `${m.text} (volume ${m.source} binds ${device})`}
     }
     return m
   })

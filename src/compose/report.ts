@@ -48,50 +48,88 @@ function repoPath(p: string): string {
  */
 export function renderComposeSarif(r: ComposeReport): string {
   const base = asReport(r)
-  const doc = JSON.parse(renderSarif(base)) as {runs: Array<{automationDetails?: {id: string}; results: Array<{
-    locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>; properties: Record<string, unknown>
-  }>}>}
+  const doc = JSON.parse(renderSarif(base)) as {
+    runs: Array<{
+      automationDetails?: {id: string}
+      results: Array<{
+        locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>
+        properties: Record<string, unknown>
+      }>
+    }>
+  }
   const run = doc.runs[0]
   if (!run) return `${JSON.stringify(doc, null, 2)}\n`
   run.automationDetails = {id: `imgvet-compose/${repoPath(r.files[0] ?? 'compose')}/`}
   run.results.forEach((res, i) => {
     const f = r.findings[i]
     if (!f) return
-    const uri = f.image ? artifactUri({...base, image: {...base.image, reference: f.image}}, f) : repoPath(f.path ?? r.files[0] ?? '')
+    const uri = f.image
+      ? artifactUri({...base, image: {...base.image, reference: f.image}}, f)
+      : repoPath(f.path ?? r.files[0] ?? '')
     for (const loc of res.locations) loc.physicalLocation.artifactLocation.uri = uri
-    res.properties = {...res.properties, service: f.service ?? null, ...(f.image ? {image: f.image} : {}), imageDigest: undefined}
+    res.properties = {
+      ...res.properties,
+      service: f.service ?? null,
+      ...(f.image ? {image: f.image} : {}),
+      imageDigest: undefined,
+    }
   })
   return `${JSON.stringify(doc, null, 2)}\n`
 }
 
 function where(f: ComposeFinding): string {
   const svc = f.service ? `service ${f.service}` : 'project'
-  if (f.image) return `${svc}, image ${f.image}${f.path ? ` ${f.path}` : ''}${f.layer ? ` (layer ${f.layer.index})` : ''}`
+  if (f.image)
+    return `${svc}, image ${f.image}${f.path ? ` ${f.path}` : ''}${f.layer ? ` (layer ${f.layer.index})` : ''}`
   return `${svc}, ${f.path ?? ''}:${f.line ?? ''}`
 }
 
 export function renderComposeText(r: ComposeReport, o: TextOptions): string {
   const pass = r.verdict === 'pass'
-  const head = o.color ? `${pass ? '\x1b[1;32m' : '\x1b[1;31m'}${pass ? 'PASS' : 'FAIL'}\x1b[0m` : pass ? 'PASS' : 'FAIL'
+  const head = o.color
+    ? `${pass ? '\x1b[1;32m' : '\x1b[1;31m'}${pass ? 'PASS' : 'FAIL'}\x1b[0m`
+    : pass
+      ? 'PASS'
+      : 'FAIL'
   const out = [`${head}  ${r.files.join(' + ')}`, `Policy: ${r.policy.name}`, '', 'Services:']
   const w = Math.max(...r.services.map((s) => s.name.length), 4)
   for (const s of r.services) {
-    out.push(`  ${s.name.padEnd(w)}  ${s.verdict.padEnd(10)}  ${s.image ?? '(build)'}${s.digest ? `@${s.digest.slice(0, 19)}…` : ''}${s.note ? `  (${s.note})` : ''}`)
+    out.push(
+      `  ${s.name.padEnd(w)}  ${s.verdict.padEnd(10)}  ${s.image ?? '(build)'}` +
+        `${s.digest ? `@${s.digest.slice(0, 19)}…` : ''}${s.note ? `  (${s.note})` : ''}`,
+    )
   }
   const counts = r.summary.bySeverity
-  out.push('', `Findings: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low, ${counts.info} info`)
+  out.push(
+    '',
+    `Findings: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low, ${counts.info} info`,
+  )
   if (r.reasons.length) {
     out.push('', 'Why it fails:')
     for (const x of r.reasons) out.push(`  - [${x.id}] ${x.message}`)
   }
   for (const n of r.notes) out.push(`Note: ${n}`)
   out.push('')
-  out.push(...ruleSections(r.findings, (f: Finding) => {
-    const lines = [`  ${severityLabel(f.severity, o)} ${f.id}  ${f.title}`, `           ${where(f)}`, `           ${f.evidence}`]
-    if (f.note) lines.push(`           note: ${f.note}`)
-    return lines
-  }, bySeverity))
+  out.push(
+    ...ruleSections(
+      r.findings,
+      (f: Finding) => {
+        const lines = [
+          `  ${severityLabel(f.severity, o)} ${f.id}  ${f.title}`,
+          `           ${where(f)}`,
+          `           ${f.evidence}`,
+        ]
+        if (f.note) lines.push(`           note: ${f.note}`)
+        return lines
+      },
+      bySeverity,
+    ),
+  )
   if (r.findings.length === 0) out.push('No findings.')
-  if (r.suppressed.length) out.push(`Suppressed: ${r.suppressed.length}`, ...r.suppressed.map((f) => `  ${f.id} ${where(f)} (${f.note ?? ''})`))
+  if (r.suppressed.length)
+    out.push(
+      `Suppressed: ${r.suppressed.length}`,
+      ...r.suppressed.map((f) => `  ${f.id} ${where(f)} (${f.note ?? ''})`),
+    )
   return `${out.join('\n')}\n`
 }

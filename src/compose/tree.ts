@@ -23,7 +23,10 @@ export class Leaf {
 }
 
 export class SeqNode {
-  constructor(public items: Node[], public loc: Loc) {}
+  constructor(
+    public items: Node[],
+    public loc: Loc,
+  ) {}
 }
 
 /** A mapping with the line of each key, so a finding can point at `privileged:` rather than at the service. */
@@ -82,21 +85,28 @@ export function parseYaml(text: string, file: string): Node {
         const keyNode = pair.key as YamlNode | null
         const key = isScalar(keyNode) ? String(keyNode.value) : null
         if (key === null) throw new ImgvetError('bad-input', `${file}:${lineOf(keyNode)}: mapping keys must be scalars`)
-        const value = pair.value === null ? new Leaf(null, {file, line: lineOf(keyNode)}) : convert(pair.value, depth + 1)
+        const value =
+          pair.value === null ? new Leaf(null, {file, line: lineOf(keyNode)}) : convert(pair.value, depth + 1)
         if (key === '<<') merges.push(value)
         else out.set(key, value, {file, line: lineOf(keyNode)})
       }
       // YAML merge keys (`<<: *defaults`): explicit keys win whatever their order, earlier sources over later ones.
       for (const m of merges.flatMap((v) => (v instanceof SeqNode ? v.items : [v]))) {
-        if (!(m instanceof MapNode)) throw new ImgvetError('bad-input', `${file}:${m.loc.line}: "<<" must merge a mapping`)
+        if (!(m instanceof MapNode))
+          throw new ImgvetError('bad-input', `${file}:${m.loc.line}: "<<" must merge a mapping`)
         for (const [k, v] of m.entries) if (!out.entries.has(k)) out.set(k, v, m.at(k))
       }
       return out
     }
-    if (isSeq(n)) return new SeqNode(n.items.map((i) => convert(i, depth + 1)), loc)
+    if (isSeq(n))
+      return new SeqNode(
+        n.items.map((i) => convert(i, depth + 1)),
+        loc,
+      )
     if (isScalar(n)) {
       const v = n.value
-      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return new Leaf(v, loc)
+      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+        return new Leaf(v, loc)
       return new Leaf(String(v), loc)
     }
     return new Leaf(null, loc)
@@ -105,7 +115,13 @@ export function parseYaml(text: string, file: string): Node {
 }
 
 function oneLine(s: string): string {
-  return s.split('\n')[0]?.replace(/\s+/g, ' ').replace(/ at line \d+, column \d+:?$/, '').trim() ?? s
+  return (
+    s
+      .split('\n')[0]
+      ?.replace(/\s+/g, ' ')
+      .replace(/ at line \d+, column \d+:?$/, '')
+      .trim() ?? s
+  )
 }
 
 /** The node as plain data (what `docker-compose config` would print), for comparisons and JSON. */

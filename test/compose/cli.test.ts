@@ -20,37 +20,57 @@ function composeFile(t: Parameters<typeof tempDir>[0], body: string): string {
 
 test('compose check vets every image: USER root and planted secrets of an image are attributed to its service', async (t) => {
   if (!rootVariant) return t.fail('fixtures lack the USER root variant')
-  const file = composeFile(t, [
-    'services:',
-    '  app:',
-    `    image: ${secrets.ref}`,
-    '    ports: ["127.0.0.1:8080:8080", "127.0.0.1:9999:9999"]',
-    '  web:',
-    `    image: ${at(base)}`,
-    '  worker:',
-    `    image: ${at(rootVariant.image)}`,
-    '    user: "1000"',
-    '',
-  ].join('\n'))
+  const file = composeFile(
+    t,
+    [
+      'services:',
+      '  app:',
+      `    image: ${secrets.ref}`,
+      '    ports: ["127.0.0.1:8080:8080", "127.0.0.1:9999:9999"]',
+      '  web:',
+      `    image: ${at(base)}`,
+      '  worker:',
+      `    image: ${at(rootVariant.image)}`,
+      '    user: "1000"',
+      '',
+    ].join('\n'),
+  )
   const r = await imgvet(t, ['compose', 'check', file, '--format', 'json'])
   t.is(r.code, 1, r.stderr)
   const j = parseJson<ComposeReport>(r)
   t.is(j.kind, 'compose')
   t.deepEqual(j.files, [file])
   t.is(j.verdict, 'fail')
-  t.deepEqual(j.services.map((s) => [s.name, s.image, s.digest, s.verdict]), [
-    ['app', secrets.ref, secrets.digest, 'fail'],
-    ['web', at(base), base.digest, 'pass'],
-    ['worker', at(rootVariant.image), rootVariant.image.digest, 'pass'],
-  ])
+  t.deepEqual(
+    j.services.map((s) => [s.name, s.image, s.digest, s.verdict]),
+    [
+      ['app', secrets.ref, secrets.digest, 'fail'],
+      ['web', at(base), base.digest, 'pass'],
+      ['worker', at(rootVariant.image), rootVariant.image.digest, 'pass'],
+    ],
+  )
   const app = j.findings.filter((f) => f.service === 'app')
-  t.true(app.some((f) => f.id === 'config.user.root' && f.image === secrets.ref), "the image's USER root is the service's")
-  for (const p of fx.secrets.planted) t.true(app.some((f) => f.path === p.path && f.image === secrets.ref), `${p.path} is attributed to app`)
+  t.true(
+    app.some((f) => f.id === 'config.user.root' && f.image === secrets.ref),
+    "the image's USER root is the service's",
+  )
+  for (const p of fx.secrets.planted)
+    t.true(
+      app.some((f) => f.path === p.path && f.image === secrets.ref),
+      `${p.path} is attributed to app`,
+    )
   t.true(j.reasons.some((x) => x.id === 'config.user.root' && x.service === 'app'))
   // 8080 is EXPOSEd by the image, 9999 is not: only the image config can tell.
-  t.deepEqual(app.filter((f) => f.id === 'compose.port.not-exposed').map((f) => [f.path, f.line]), [[file, 4]])
+  t.deepEqual(
+    app.filter((f) => f.id === 'compose.port.not-exposed').map((f) => [f.path, f.line]),
+    [[file, 4]],
+  )
   t.true(app.some((f) => f.id === 'compose.image.latest' && f.line === 3))
-  t.deepEqual(j.findings.filter((f) => f.service === 'worker' && /^config\.user\./.test(f.id)), [], 'user: "1000" makes the image USER moot')
+  t.deepEqual(
+    j.findings.filter((f) => f.service === 'worker' && /^config\.user\./.test(f.id)),
+    [],
+    'user: "1000" makes the image USER moot',
+  )
   t.true(j.suppressed.some((f) => f.service === 'worker' && f.id === 'config.user.root'))
   for (const {label, value} of plantedValues()) t.false(r.stdout.includes(value), `${label} is not printed whole`)
 })
@@ -65,9 +85,22 @@ test('compose check text and sarif name the service of each finding', async (t) 
   t.regex(text.stdout, /^FAIL {2}/)
   t.regex(text.stdout, /^ {2}app +fail +/m)
   t.regex(text.stdout, /compose\.privileged[\s\S]*service app, .*compose\.yaml:4/)
-  t.regex(text.stdout, new RegExp(`config\\.user\\.root[^\\n]*\\n +service app, image ${secrets.ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
+  t.regex(
+    text.stdout,
+    new RegExp(
+      `config\\.user\\.root[^\\n]*\\n +service app, image ${secrets.ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+    ),
+  )
   t.is(sarif.code, 1, sarif.stderr)
-  const doc = parseJson<{runs: Array<{results: Array<{ruleId: string; properties: {service: string}; locations: Array<{physicalLocation: {artifactLocation: {uri: string}; region?: {startLine: number}}}>}>}>}>(sarif)
+  const doc = parseJson<{
+    runs: Array<{
+      results: Array<{
+        ruleId: string
+        properties: {service: string}
+        locations: Array<{physicalLocation: {artifactLocation: {uri: string}; region?: {startLine: number}}}>
+      }>
+    }>
+  }>(sarif)
   const results = doc.runs[0]?.results ?? []
   const priv = results.find((x) => x.ruleId === 'compose.privileged')
   t.is(priv?.properties.service, 'app')
@@ -80,7 +113,10 @@ test('--no-images checks the file alone; a malformed file is exit 2 with file:li
   const ok = composeFile(t, `services:\n  app:\n    image: ${secrets.ref}\n`)
   const noImages = await imgvet(t, ['compose', 'check', ok, '--no-images', '--format', 'json'])
   const j = parseJson<ComposeReport>(noImages)
-  t.deepEqual(j.findings.map((f) => f.id), ['compose.image.latest'])
+  t.deepEqual(
+    j.findings.map((f) => f.id),
+    ['compose.image.latest'],
+  )
   t.is(j.services[0]?.verdict, 'fail')
   t.is(noImages.code, 1)
 

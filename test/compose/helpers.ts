@@ -16,15 +16,24 @@ export function project(files: Record<string, string>): string {
   return dir
 }
 
-export function load(files: Record<string, string>, names: string[] = ['compose.yaml'], opts: LoadOptions = {}): ComposeProject {
+export function load(
+  files: Record<string, string>,
+  names: string[] = ['compose.yaml'],
+  opts: LoadOptions = {},
+): ComposeProject {
   const dir = project(files)
   return loadProject(names, {env: {}, ...opts, cwd: dir})
 }
 
 /** The compose check without images, judged by the default preset, with an empty process environment. */
-export async function check(yaml: string, extra: Record<string, string> = {}, opts: LoadOptions = {}, policy?: Policy): Promise<ComposeCheckResult> {
+export async function check(
+  yaml: string,
+  extra: Record<string, string> = {},
+  opts: LoadOptions = {},
+  policy?: Policy,
+): Promise<ComposeCheckResult> {
   const dir = project({'compose.yaml': yaml, ...extra})
-  return checkCompose(['compose.yaml'], {policy: policy ?? await loadPolicy('default'), env: {}, ...opts, cwd: dir})
+  return checkCompose(['compose.yaml'], {policy: policy ?? (await loadPolicy('default')), env: {}, ...opts, cwd: dir})
 }
 
 export function ids(r: ComposeCheckResult, service?: string): string[] {

@@ -8,221 +8,324 @@ import {check, ids, project} from './helpers.js'
 const PIN = `@sha256:${'ab'.repeat(32)}`
 
 test("the seed's LAMP example: mysql published on all interfaces is flagged, apache's 80/443 are not", async (t) => {
-  const r = await check([
-    'services:',
-    '  apache:',
-    `    image: httpd:2.4${PIN}`,
-    '    ports: ["80:80", "443:443"]',
-    '    depends_on: [mysql]',
-    '  mysql:',
-    `    image: mysql:8.0${PIN}`,
-    '    ports: ["3306:3306"]',
-    '',
-  ].join('\n'))
+  const r = await check(
+    [
+      'services:',
+      '  apache:',
+      `    image: httpd:2.4${PIN}`,
+      '    ports: ["80:80", "443:443"]',
+      '    depends_on: [mysql]',
+      '  mysql:',
+      `    image: mysql:8.0${PIN}`,
+      '    ports: ["3306:3306"]',
+      '',
+    ].join('\n'),
+  )
   const ports = r.report.findings.filter((f) => f.rule === 'ports')
-  t.deepEqual(ports.map((f) => [f.id, f.service, f.line]), [['compose.port.backend-published', 'mysql', 8]])
+  t.deepEqual(
+    ports.map((f) => [f.id, f.service, f.line]),
+    [['compose.port.backend-published', 'mysql', 8]],
+  )
   t.regex(ports[0]?.evidence ?? '', /expose/)
   t.is(r.report.verdict, 'fail')
   t.is(r.exitCode, 1)
-  const fixed = await check(`services:\n  apache:\n    image: httpd:2.4${PIN}\n    ports: ["80:80", "443:443"]\n    depends_on: [mysql]\n  mysql:\n    image: mysql:8.0${PIN}\n    expose: ["3306"]\n`)
+  const fixed = await check(
+    `services:\n  apache:\n    image: httpd:2.4${PIN}\n    ports: ["80:80", "443:443"]\n    depends_on: [mysql]\n  mysql:\n    image: mysql:8.0${PIN}\n    expose: ["3306"]\n`,
+  )
   t.deepEqual(ids(fixed), [])
   t.is(fixed.report.verdict, 'pass')
   t.is(fixed.exitCode, 0)
 })
 
 test('KICS/Semgrep blind spots: no version: key, host_ip 127.0.0.1 is fine, 0.0.0.0 and :: are not, long syntax', async (t) => {
-  const r = await check([
-    'services:',
-    '  db:',
-    `    image: postgres:16${PIN}`,
-    '    ports:',
-    '      - target: 5432',
-    '        published: 5432',
-    '        host_ip: 127.0.0.1',
-    '      - target: 5433',
-    '        published: 5433',
-    '        host_ip: 0.0.0.0',
-    '      - "[::1]:5434:5432"',
-    '      - "[::]:5435:5432"',
-    '      - "127.0.0.1:5436:5432"',
-    '      - target: 5437',
-    '',
-  ].join('\n'))
-  t.deepEqual(r.report.findings.map((f) => [f.id, f.line]), [
-    ['compose.port.backend-published', 8],
-    ['compose.port.backend-published', 12],
-    ['compose.port.backend-published', 14],
-  ])
+  const r = await check(
+    [
+      'services:',
+      '  db:',
+      `    image: postgres:16${PIN}`,
+      '    ports:',
+      '      - target: 5432',
+      '        published: 5432',
+      '        host_ip: 127.0.0.1',
+      '      - target: 5433',
+      '        published: 5433',
+      '        host_ip: 0.0.0.0',
+      '      - "[::1]:5434:5432"',
+      '      - "[::]:5435:5432"',
+      '      - "127.0.0.1:5436:5432"',
+      '      - target: 5437',
+      '',
+    ].join('\n'),
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.id, f.line]),
+    [
+      ['compose.port.backend-published', 8],
+      ['compose.port.backend-published', 12],
+      ['compose.port.backend-published', 14],
+    ],
+  )
 })
 
 test('a service others reach by name or a well-known port counts as a backend; a lone front end does not', async (t) => {
-  const r = await check([
-    'services:',
-    '  proxy:',
-    `    image: nginx:1.27${PIN}`,
-    '    ports: ["443:443"]',
-    '    environment: {UPSTREAM: "http://api:8080"}',
-    '  api:',
-    `    image: example/api:3${PIN}`,
-    '    ports: ["8080:8080"]',
-    '  cache:',
-    `    image: example/kv:1${PIN}`,
-    '    ports: ["11211:11211"]',
-    '',
-  ].join('\n'))
-  t.deepEqual(r.report.findings.map((f) => [f.service, f.id]), [['api', 'compose.port.backend-published'], ['cache', 'compose.port.backend-published']])
+  const r = await check(
+    [
+      'services:',
+      '  proxy:',
+      `    image: nginx:1.27${PIN}`,
+      '    ports: ["443:443"]',
+      '    environment: {UPSTREAM: "http://api:8080"}',
+      '  api:',
+      `    image: example/api:3${PIN}`,
+      '    ports: ["8080:8080"]',
+      '  cache:',
+      `    image: example/kv:1${PIN}`,
+      '    ports: ["11211:11211"]',
+      '',
+    ].join('\n'),
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.service, f.id]),
+    [
+      ['api', 'compose.port.backend-published'],
+      ['cache', 'compose.port.backend-published'],
+    ],
+  )
   t.regex(r.report.findings[0]?.evidence ?? '', /reach it by name \(proxy\)/)
 })
 
 test('host network and host namespaces; bridge and private ones pass', async (t) => {
-  const r = await check(`services:\n  a:\n    image: x:1${PIN}\n    network_mode: host\n    pid: host\n    ipc: host\n    uts: host\n    userns_mode: host\n  b:\n    image: x:1${PIN}\n    network_mode: bridge\n    ipc: private\n`)
+  const r = await check(
+    `services:\n  a:\n    image: x:1${PIN}\n    network_mode: host\n    pid: host\n    ipc: host\n    uts: host\n    userns_mode: host\n  b:\n    image: x:1${PIN}\n    network_mode: bridge\n    ipc: private\n`,
+  )
   t.deepEqual(ids(r, 'a'), ['compose.network.host', ...Array(4).fill('compose.namespace.host')])
-  t.deepEqual(r.report.findings.filter((f) => f.id === 'compose.namespace.host').map((f) => f.line), [5, 6, 7, 8])
+  t.deepEqual(
+    r.report.findings.filter((f) => f.id === 'compose.namespace.host').map((f) => f.line),
+    [5, 6, 7, 8],
+  )
   t.deepEqual(ids(r, 'b'), [])
 })
 
 test('privileged, dangerous capabilities, devices, unconfined security_opt (both separators)', async (t) => {
-  const r = await check([
-    'services:',
-    '  bad:',
-    `    image: x:1${PIN}`,
-    '    privileged: true',
-    '    cap_add: [SYS_ADMIN, CAP_NET_ADMIN, CHOWN, all]',
-    '    devices: ["/dev/sda:/dev/sda"]',
-    '    security_opt: ["seccomp:unconfined", "apparmor=unconfined", "label:disable", "no-new-privileges:true"]',
-    '  good:',
-    `    image: x:1${PIN}`,
-    '    privileged: false',
-    '    cap_add: [CHOWN]',
-    '    cap_drop: [ALL]',
-    '    security_opt: ["no-new-privileges:true"]',
-    '',
-  ].join('\n'))
-  t.deepEqual(ids(r, 'bad'), ['compose.privileged', 'compose.cap.dangerous', 'compose.cap.dangerous', 'compose.cap.dangerous',
-    'compose.devices', 'compose.security-opt.unconfined', 'compose.security-opt.unconfined', 'compose.security-opt.unconfined'])
+  const r = await check(
+    [
+      'services:',
+      '  bad:',
+      `    image: x:1${PIN}`,
+      '    privileged: true',
+      '    cap_add: [SYS_ADMIN, CAP_NET_ADMIN, CHOWN, all]',
+      '    devices: ["/dev/sda:/dev/sda"]',
+      '    security_opt: ["seccomp:unconfined", "apparmor=unconfined", "label:disable", "no-new-privileges:true"]',
+      '  good:',
+      `    image: x:1${PIN}`,
+      '    privileged: false',
+      '    cap_add: [CHOWN]',
+      '    cap_drop: [ALL]',
+      '    security_opt: ["no-new-privileges:true"]',
+      '',
+    ].join('\n'),
+  )
+  t.deepEqual(ids(r, 'bad'), [
+    'compose.privileged',
+    'compose.cap.dangerous',
+    'compose.cap.dangerous',
+    'compose.cap.dangerous',
+    'compose.devices',
+    'compose.security-opt.unconfined',
+    'compose.security-opt.unconfined',
+    'compose.security-opt.unconfined',
+  ])
   t.is(r.report.findings[0]?.severity, 'critical')
   t.deepEqual(ids(r, 'good'), [])
 })
 
 test('engine socket: short and long syntax, podman/containerd, /var/run, a named volume binding it, use_api_socket', async (t) => {
-  const r = await check([
-    'services:',
-    '  a:',
-    `    image: x:1${PIN}`,
-    '    volumes:',
-    '      - /var/run/docker.sock:/var/run/docker.sock',
-    '      - type: bind',
-    '        source: /run/podman/podman.sock',
-    '        target: /sock',
-    '      - /run/containerd/containerd.sock:/c.sock:ro',
-    '      - /var/run:/host-run',
-    '      - engine:/e',
-    '    use_api_socket: true',
-    '  b:',
-    `    image: x:1${PIN}`,
-    '    volumes: ["data:/var/lib/data", "./conf:/etc/app:ro", "/srv/app/sock:/sock"]',
-    'volumes:',
-    '  engine: {driver_opts: {type: none, o: bind, device: /var/run/docker.sock}}',
-    '  data: {}',
-    '',
-  ].join('\n'))
+  const r = await check(
+    [
+      'services:',
+      '  a:',
+      `    image: x:1${PIN}`,
+      '    volumes:',
+      '      - /var/run/docker.sock:/var/run/docker.sock',
+      '      - type: bind',
+      '        source: /run/podman/podman.sock',
+      '        target: /sock',
+      '      - /run/containerd/containerd.sock:/c.sock:ro',
+      '      - /var/run:/host-run',
+      '      - engine:/e',
+      '    use_api_socket: true',
+      '  b:',
+      `    image: x:1${PIN}`,
+      '    volumes: ["data:/var/lib/data", "./conf:/etc/app:ro", "/srv/app/sock:/sock"]',
+      'volumes:',
+      '  engine: {driver_opts: {type: none, o: bind, device: /var/run/docker.sock}}',
+      '  data: {}',
+      '',
+    ].join('\n'),
+  )
   const socket = r.report.findings.filter((f) => f.id === 'compose.socket.mounted')
-  t.deepEqual(socket.map((f) => f.line), [5, 6, 9, 10, 11, 12])
+  t.deepEqual(
+    socket.map((f) => f.line),
+    [5, 6, 9, 10, 11, 12],
+  )
   t.true(socket.every((f) => f.rule === 'daemon-tls' && f.severity === 'critical'))
   t.deepEqual(ids(r, 'b'), [])
 })
 
 test('sensitive host paths: /, /etc, /root, /var/lib/docker, /proc, ~/.ssh; ro lowers; localtime ro and project dirs pass', async (t) => {
-  const r = await check([
-    'services:',
-    '  a:',
-    `    image: x:1${PIN}`,
-    '    volumes:',
-    '      - /:/host',
-    '      - /etc:/host-etc:ro',
-    '      - /root/.aws:/creds',
-    '      - /var/lib/docker:/docker',
-    '      - type: bind',
-    '        source: /proc',
-    '        target: /hproc',
-    '      - ~/.ssh:/keys:ro',
-    '      - /etc/localtime:/etc/localtime:ro',
-    '      - ./site:/usr/share/nginx/html',
-    '',
-  ].join('\n'))
+  const r = await check(
+    [
+      'services:',
+      '  a:',
+      `    image: x:1${PIN}`,
+      '    volumes:',
+      '      - /:/host',
+      '      - /etc:/host-etc:ro',
+      '      - /root/.aws:/creds',
+      '      - /var/lib/docker:/docker',
+      '      - type: bind',
+      '        source: /proc',
+      '        target: /hproc',
+      '      - ~/.ssh:/keys:ro',
+      '      - /etc/localtime:/etc/localtime:ro',
+      '      - ./site:/usr/share/nginx/html',
+      '',
+    ].join('\n'),
+  )
   const f = r.report.findings.filter((x) => x.id === 'compose.volume.sensitive-path')
-  t.deepEqual(f.map((x) => [x.line, x.severity]), [[5, 'high'], [6, 'medium'], [7, 'high'], [8, 'high'], [9, 'high'], [12, 'medium']])
+  t.deepEqual(
+    f.map((x) => [x.line, x.severity]),
+    [
+      [5, 'high'],
+      [6, 'medium'],
+      [7, 'high'],
+      [8, 'high'],
+      [9, 'high'],
+      [12, 'medium'],
+    ],
+  )
   t.true(f.every((x) => x.rule === 'minimal-host'))
 })
 
 test('user root: 0, root, 0:0 flagged; a non-root uid is not; unset is left to the image', async (t) => {
-  const r = await check(`services:\n  a: {image: "x:1${PIN}", user: "0"}\n  b: {image: "x:1${PIN}", user: "root:root"}\n  c: {image: "x:1${PIN}", user: "0:0"}\n  d: {image: "x:1${PIN}", user: "1000:1000"}\n  e: {image: "x:1${PIN}"}\n`)
-  t.deepEqual(r.report.findings.map((f) => [f.service, f.id, f.rule]), [['a', 'compose.user.root', 'non-root'], ['b', 'compose.user.root', 'non-root'], ['c', 'compose.user.root', 'non-root']])
+  const r = await check(
+    `services:\n  a: {image: "x:1${PIN}", user: "0"}\n  b: {image: "x:1${PIN}", user: "root:root"}\n  c: {image: "x:1${PIN}", user: "0:0"}\n  d: {image: "x:1${PIN}", user: "1000:1000"}\n  e: {image: "x:1${PIN}"}\n`,
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.service, f.id, f.rule]),
+    [
+      ['a', 'compose.user.root', 'non-root'],
+      ['b', 'compose.user.root', 'non-root'],
+      ['c', 'compose.user.root', 'non-root'],
+    ],
+  )
 })
 
 test('credentials in environment, env_file, build args and labels are found and redacted; ${VAR} references are not', async (t) => {
   const token = githubToken()
   const pw = `Zx9${highEntropy(20)}`
-  const r = await check([
-    'services:',
-    '  app:',
-    `    image: x:1${PIN}`,
-    '    environment:',
-    `      GITHUB_TOKEN: ${token}`,
-    '      DB_PASSWORD: ${DB_PASSWORD}',
-    `      API_KEY: \${API_KEY:-${pw}}`,
-    '      LOG_LEVEL: debug',
-    '    env_file: [app.env]',
-    '    labels:',
-    `      deploy.token: ${token}`,
-    '  built:',
-    '    build:',
-    '      context: .',
-    '      args:',
-    `        NPM_TOKEN: ${token}`,
-    '',
-  ].join('\n'), {'app.env': `# db\nPOSTGRES_PASSWORD=${pw}\nPOSTGRES_USER=app\n`}, {env: {DB_PASSWORD: `Qq7${highEntropy(24)}`}})
+  const r = await check(
+    [
+      'services:',
+      '  app:',
+      `    image: x:1${PIN}`,
+      '    environment:',
+      `      GITHUB_TOKEN: ${token}`,
+      '      DB_PASSWORD: ${DB_PASSWORD}',
+      `      API_KEY: \${API_KEY:-${pw}}`,
+      '      LOG_LEVEL: debug',
+      '    env_file: [app.env]',
+      '    labels:',
+      `      deploy.token: ${token}`,
+      '  built:',
+      '    build:',
+      '      context: .',
+      '      args:',
+      `        NPM_TOKEN: ${token}`,
+      '',
+    ].join('\n'),
+    {'app.env': `# db\nPOSTGRES_PASSWORD=${pw}\nPOSTGRES_USER=app\n`},
+    {env: {DB_PASSWORD: `Qq7${highEntropy(24)}`}},
+  )
   const secrets = r.report.findings.filter((f) => f.rule === 'no-credentials')
-  t.deepEqual(secrets.map((f) => [f.service, f.path, f.line]).sort(), [
-    ['app', 'app.env', 2], ['app', 'compose.yaml', 11], ['app', 'compose.yaml', 5], ['app', 'compose.yaml', 7], ['built', 'compose.yaml', 16],
-  ].sort())
+  t.deepEqual(
+    secrets.map((f) => [f.service, f.path, f.line]).sort(),
+    [
+      ['app', 'app.env', 2],
+      ['app', 'compose.yaml', 11],
+      ['app', 'compose.yaml', 5],
+      ['app', 'compose.yaml', 7],
+      ['built', 'compose.yaml', 16],
+    ].sort(),
+  )
   const out = renderCompose(r.report, 'json') + renderCompose(r.report, 'text') + renderCompose(r.report, 'sarif')
   t.false(out.includes(token), 'the token is never printed whole')
   t.false(out.includes(pw), 'the password is never printed whole')
 })
 
 test('images: latest, no tag, unset-variable tag, tag only, digest', async (t) => {
-  const r = await check(`services:\n  a: {image: "nginx:latest"}\n  b: {image: nginx}\n  c: {image: "app:\${TAG}"}\n  d: {image: "nginx:1.27"}\n  e: {image: "nginx:1.27${PIN}"}\n`)
-  t.deepEqual(r.report.findings.map((f) => [f.service, f.id]), [
-    ['a', 'compose.image.latest'], ['b', 'compose.image.latest'],
-    ['c', 'compose.image.unset-variable'], ['c', 'compose.image.latest'],
-    ['d', 'compose.image.not-pinned'],
-  ])
+  const r = await check(
+    `services:\n  a: {image: "nginx:latest"}\n  b: {image: nginx}\n  c: {image: "app:\${TAG}"}\n  d: {image: "nginx:1.27"}\n  e: {image: "nginx:1.27${PIN}"}\n`,
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.service, f.id]),
+    [
+      ['a', 'compose.image.latest'],
+      ['b', 'compose.image.latest'],
+      ['c', 'compose.image.unset-variable'],
+      ['c', 'compose.image.latest'],
+      ['d', 'compose.image.not-pinned'],
+    ],
+  )
   t.true(r.report.findings.every((f) => f.rule === 'trust-external'))
   t.regex(r.report.findings[2]?.evidence ?? '', /\$\{TAG\} not set: the image became "app:"/)
 })
 
 test('ports from unset variables; remote build context; build-only services are "built locally, not vetted"', async (t) => {
-  const r = await check(`services:\n  a:\n    image: "x:1${PIN}"\n    ports: ["\${PORT}:8080"]\n  b:\n    build: https://github.com/example/app.git#main\n  c:\n    build: ./c\n`)
-  t.deepEqual(r.report.findings.map((f) => [f.service, f.id]), [
-    ['a', 'compose.port.unset-variable'], ['b', 'compose.build.remote-context'], ['b', 'compose.build.local'], ['c', 'compose.build.local'],
-  ])
-  t.deepEqual(r.report.services.map((s) => [s.name, s.verdict, s.note]), [
-    ['a', 'not-vetted', 'images not vetted (--no-images)'], ['b', 'not-vetted', 'built locally, not vetted'], ['c', 'not-vetted', 'built locally, not vetted'],
-  ])
+  const r = await check(
+    `services:\n  a:\n    image: "x:1${PIN}"\n    ports: ["\${PORT}:8080"]\n  b:\n    build: https://github.com/example/app.git#main\n  c:\n    build: ./c\n`,
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.service, f.id]),
+    [
+      ['a', 'compose.port.unset-variable'],
+      ['b', 'compose.build.remote-context'],
+      ['b', 'compose.build.local'],
+      ['c', 'compose.build.local'],
+    ],
+  )
+  t.deepEqual(
+    r.report.services.map((s) => [s.name, s.verdict, s.note]),
+    [
+      ['a', 'not-vetted', 'images not vetted (--no-images)'],
+      ['b', 'not-vetted', 'built locally, not vetted'],
+      ['c', 'not-vetted', 'built locally, not vetted'],
+    ],
+  )
 })
 
 test('owner and sensitivity labels: services of different owners in one file; one owner passes', async (t) => {
-  const r = await check([
-    'services:',
-    '  a: {image: "x:1' + PIN + '", labels: {imgvet.owner: payments, imgvet.sensitivity: high}}',
-    '  b: {image: "x:1' + PIN + '", labels: [imgvet.owner=marketing, imgvet.sensitivity=high]}',
-    '  c: {image: "x:1' + PIN + '"}',
-    '',
-  ].join('\n'))
-  t.deepEqual(r.report.findings.map((f) => [f.service, f.id, f.rule]), [['b', 'compose.owner.mixed', 'single-owner'], ['c', 'compose.owner.mixed', 'single-owner'], ['c', 'compose.owner.mixed', 'single-owner']])
+  const r = await check(
+    [
+      'services:',
+      '  a: {image: "x:1' + PIN + '", labels: {imgvet.owner: payments, imgvet.sensitivity: high}}',
+      '  b: {image: "x:1' + PIN + '", labels: [imgvet.owner=marketing, imgvet.sensitivity=high]}',
+      '  c: {image: "x:1' + PIN + '"}',
+      '',
+    ].join('\n'),
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.service, f.id, f.rule]),
+    [
+      ['b', 'compose.owner.mixed', 'single-owner'],
+      ['c', 'compose.owner.mixed', 'single-owner'],
+      ['c', 'compose.owner.mixed', 'single-owner'],
+    ],
+  )
   t.regex(r.report.findings[0]?.evidence ?? '', /payments: a; marketing: b; \(unknown\): c/)
-  const one = await check(`services:\n  a: {image: "x:1${PIN}", labels: {imgvet.owner: p}}\n  b: {image: "x:1${PIN}", labels: {imgvet.owner: p}}\n`)
+  const one = await check(
+    `services:\n  a: {image: "x:1${PIN}", labels: {imgvet.owner: p}}\n  b: {image: "x:1${PIN}", labels: {imgvet.owner: p}}\n`,
+  )
   t.deepEqual(ids(one), [])
 })
 
@@ -230,13 +333,26 @@ test('the policy judges: medium findings do not fail the default preset; a scope
   const medium = await check(`services:\n  a: {image: "nginx:1.27"}\n`)
   t.is(medium.report.verdict, 'pass')
   t.deepEqual(ids(medium), ['compose.image.not-pinned'])
-  const dir = project({'policy.yaml': [
-    'version: 1', 'name: ours', 'scopes:', "  - match: '**'", '    failOn: medium',
-    "    allow: [{id: compose.image.latest, reason: 'dev stack', expires: 2099-01-01}]", '',
-  ].join('\n')})
+  const dir = project({
+    'policy.yaml': [
+      'version: 1',
+      'name: ours',
+      'scopes:',
+      "  - match: '**'",
+      '    failOn: medium',
+      "    allow: [{id: compose.image.latest, reason: 'dev stack', expires: 2099-01-01}]",
+      '',
+    ].join('\n'),
+  })
   const policy = await loadPolicy(join(dir, 'policy.yaml'))
   const strict = await check(`services:\n  a: {image: "nginx:1.27"}\n  b: {image: "nginx"}\n`, {}, {}, policy)
   t.is(strict.report.verdict, 'fail', 'failOn: medium fails the unpinned tag')
-  t.deepEqual(strict.report.reasons.map((x) => x.id), ['compose.image.not-pinned'])
-  t.deepEqual(strict.report.suppressed.map((f) => [f.service, f.id]), [['b', 'compose.image.latest']])
+  t.deepEqual(
+    strict.report.reasons.map((x) => x.id),
+    ['compose.image.not-pinned'],
+  )
+  t.deepEqual(
+    strict.report.suppressed.map((f) => [f.service, f.id]),
+    [['b', 'compose.image.latest']],
+  )
 })

@@ -4,9 +4,16 @@ import {items, text} from '../tree.js'
 import {composeFinding, type ServiceContext, type ServiceRule} from './types.js'
 
 /** Images that serve other containers, not users: databases, caches, queues, search, coordination. */
-const BACKEND_IMAGE = /(^|\/)(mysql|mariadb|percona|postgres|postgis|timescaledb|redis|valkey|keydb|mongo|mongodb|rabbitmq|memcached|elasticsearch|opensearch|couchdb|couchbase|etcd|cassandra|scylla|kafka|zookeeper|nats|influxdb|clickhouse|cockroach|neo4j|mssql|oracle|db2|rethinkdb|arangodb)([-_/:@]|$)/i
+const BACKEND_NAMES = [
+  'mysql|mariadb|percona|postgres|postgis|timescaledb|redis|valkey|keydb|mongo|mongodb|rabbitmq|memcached|elasticsearch|opensearch|couchdb',
+  'couchbase|etcd|cassandra|scylla|kafka|zookeeper|nats|influxdb|clickhouse|cockroach|neo4j|mssql|oracle|db2|rethinkdb|arangodb',
+].join('|')
+const BACKEND_IMAGE = new RegExp(`(^|/)(${BACKEND_NAMES})([-_/:@]|$)`, 'i')
 /** Their well-known ports. */
-const BACKEND_PORTS = new Set([3306, 5432, 6379, 27017, 27018, 5672, 9200, 9300, 11211, 5984, 2379, 2380, 9042, 9092, 2181, 4222, 8086, 1433, 1521, 26257, 7687, 8529, 28015, 61616])
+const BACKEND_PORTS = new Set([
+  3306, 5432, 6379, 27017, 27018, 5672, 9200, 9300, 11211, 5984, 2379, 2380, 9042, 9092, 2181, 4222, 8086, 1433, 1521,
+  26257, 7687, 8529, 28015, 61616,
+])
 
 function backendReason(ctx: ServiceContext, port: number): string | undefined {
   const image = text(ctx.service.node.get('image')) ?? ''
@@ -30,11 +37,20 @@ const backendPublished: ServiceRule = {
       const first = expandPorts(p)[0]
       const why = first ? backendReason(ctx, first.target) : undefined
       if (!why) continue
-      out.push(composeFinding({
-        id: this.id, severity: 'high', rule: 'ports', loc: p.loc, service: ctx.service.name, subject: p.text,
-        title: 'Backend service published on all interfaces (use expose)',
-        evidence: `${ctx.service.name} publishes ${p.text} on every host interface; ${why}: list the port under expose, or bind it to 127.0.0.1`,
-      }))
+      out.push(
+        composeFinding({
+          id: this.id,
+          severity: 'high',
+          rule: 'ports',
+          loc: p.loc,
+          service: ctx.service.name,
+          subject: p.text,
+          title: 'Backend service published on all interfaces (use expose)',
+          evidence:
+            `${ctx.service.name} publishes ${p.text} on every host interface; ${why}: ` +
+            'list the port under expose, or bind it to 127.0.0.1',
+        }),
+      )
     }
     return out
   },
@@ -54,11 +70,20 @@ const notExposed: ServiceRule = {
     for (const p of parsePorts(ctx.service.node.get('ports'), ctx.service.name)) {
       const missing = expandPorts(p).filter((x) => !declared.has(`${x.target}/${x.protocol}`))
       if (missing.length === 0) continue
-      out.push(composeFinding({
-        id: this.id, severity: 'medium', rule: 'ports', loc: p.loc, service: ctx.service.name, subject: p.text,
-        title: 'Published port the image does not expose',
-        evidence: `${p.text}: the image exposes ${[...ctx.image.exposed].sort().join(', ') || 'no ports'}; ${missing.map((x) => `${x.target}/${x.protocol}`).join(', ')} is not among them`,
-      }))
+      out.push(
+        composeFinding({
+          id: this.id,
+          severity: 'medium',
+          rule: 'ports',
+          loc: p.loc,
+          service: ctx.service.name,
+          subject: p.text,
+          title: 'Published port the image does not expose',
+          evidence:
+            `${p.text}: the image exposes ${[...ctx.image.exposed].sort().join(', ') || 'no ports'}; ` +
+            `${missing.map((x) => `${x.target}/${x.protocol}`).join(', ')} is not among them`,
+        }),
+      )
     }
     return out
   },
@@ -70,11 +95,20 @@ const hostNetwork: ServiceRule = {
   run(ctx) {
     const mode = text(ctx.service.node.get('network_mode'))
     if (mode !== 'host') return []
-    return [composeFinding({
-      id: this.id, severity: 'high', rule: 'ports', loc: ctx.service.node.at('network_mode'), service: ctx.service.name, subject: 'network_mode',
-      title: 'Host network: every port the container opens is on the host',
-      evidence: `network_mode: host gives ${ctx.service.name} the host's network namespace; publish the ports it needs instead`,
-    })]
+    return [
+      composeFinding({
+        id: this.id,
+        severity: 'high',
+        rule: 'ports',
+        loc: ctx.service.node.at('network_mode'),
+        service: ctx.service.name,
+        subject: 'network_mode',
+        title: 'Host network: every port the container opens is on the host',
+        evidence:
+          `network_mode: host gives ${ctx.service.name} the host's network namespace; ` +
+          'publish the ports it needs instead',
+      }),
+    ]
   },
 }
 
@@ -85,11 +119,18 @@ const unsetPort: ServiceRule = {
     const out: Finding[] = []
     for (const p of parsePorts(ctx.service.node.get('ports'), ctx.service.name)) {
       if (p.unset.length === 0) continue
-      out.push(composeFinding({
-        id: this.id, severity: 'medium', rule: 'ports', loc: p.loc, service: ctx.service.name, subject: p.unset.join(','),
-        title: 'Port depends on an unset variable',
-        evidence: `${p.unset.map((v) => `\${${v}}`).join(', ')} not set: the port became "${p.text}"`,
-      }))
+      out.push(
+        composeFinding({
+          id: this.id,
+          severity: 'medium',
+          rule: 'ports',
+          loc: p.loc,
+          service: ctx.service.name,
+          subject: p.unset.join(','),
+          title: 'Port depends on an unset variable',
+          evidence: `${p.unset.map((v) => `\${${v}}`).join(', ')} not set: the port became "${p.text}"`,
+        }),
+      )
     }
     return out
   },

@@ -27,11 +27,18 @@ const mixedOwners: ProjectRule = {
       const [firstValue] = groups.keys()
       const summary = [...groups].map(([v, names]) => `${v}: ${names.join(', ')}`).join('; ')
       for (const x of values.filter((y) => (y.v ?? '(unknown)') !== firstValue)) {
-        out.push(composeFinding({
-          id: this.id, severity: 'high', rule: 'single-owner', loc: x.loc, service: x.s.name, subject: key,
-          title: `Services of different ${key.replace('imgvet.', '')} share a host`,
-          evidence: `${key} ${x.v ?? 'unset'} differs from ${firstValue} in the same file (${summary})`,
-        }))
+        out.push(
+          composeFinding({
+            id: this.id,
+            severity: 'high',
+            rule: 'single-owner',
+            loc: x.loc,
+            service: x.s.name,
+            subject: key,
+            title: `Services of different ${key.replace('imgvet.', '')} share a host`,
+            evidence: `${key} ${x.v ?? 'unset'} differs from ${firstValue} in the same file (${summary})`,
+          }),
+        )
       }
     }
     return out
@@ -41,10 +48,18 @@ const mixedOwners: ProjectRule = {
 const remoteInclude: ProjectRule = {
   id: 'compose.include.remote',
   run(project) {
-    return project.remoteIncludes.map((r) => composeFinding({
-      id: this.id, severity: 'medium', rule: 'trust-external', loc: r.loc, service: '', subject: r.url,
-      title: 'Remote include not checked', evidence: `include ${r.url}: services from outside this repository, fetched at run time; not checked`,
-    }))
+    return project.remoteIncludes.map((r) =>
+      composeFinding({
+        id: this.id,
+        severity: 'medium',
+        rule: 'trust-external',
+        loc: r.loc,
+        service: '',
+        subject: r.url,
+        title: 'Remote include not checked',
+        evidence: `include ${r.url}: services from outside this repository, fetched at run time; not checked`,
+      }),
+    )
   },
 }
 

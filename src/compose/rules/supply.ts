@@ -26,15 +26,38 @@ const image: ServiceRule = {
     const out: Finding[] = []
     const {tag, pinned} = imageTag(ref)
     if (node.unset.length > 0) {
-      out.push(composeFinding({...base, id: 'compose.image.unset-variable', severity: 'high', title: 'Image name depends on an unset variable',
-        evidence: `${node.unset.map((v) => `\${${v}}`).join(', ')} not set: the image became "${ref}"`}))
+      out.push(
+        composeFinding({
+          ...base,
+          id: 'compose.image.unset-variable',
+          severity: 'high',
+          title: 'Image name depends on an unset variable',
+          evidence: `${node.unset.map((v) => `\${${v}}`).join(', ')} not set: the image became "${ref}"`,
+        }),
+      )
     }
     if (!pinned && (tag === undefined || tag === 'latest' || tag === '')) {
-      out.push(composeFinding({...base, id: 'compose.image.latest', severity: 'high', title: 'Image without a fixed version',
-        evidence: `${ref}: ${tag === undefined ? 'no tag means latest' : tag === '' ? 'an empty tag' : 'latest'}, whatever it points at on the day it is pulled`}))
+      out.push(
+        composeFinding({
+          ...base,
+          id: 'compose.image.latest',
+          severity: 'high',
+          title: 'Image without a fixed version',
+          evidence:
+            `${ref}: ${tag === undefined ? 'no tag means latest' : tag === '' ? 'an empty tag' : 'latest'}, ` +
+            'whatever it points at on the day it is pulled',
+        }),
+      )
     } else if (!pinned) {
-      out.push(composeFinding({...base, id: 'compose.image.not-pinned', severity: 'medium', title: 'Image not pinned by digest',
-        evidence: `${ref}: a tag can be moved to other content; pin it as ${ref}@sha256:...`}))
+      out.push(
+        composeFinding({
+          ...base,
+          id: 'compose.image.not-pinned',
+          severity: 'medium',
+          title: 'Image not pinned by digest',
+          evidence: `${ref}: a tag can be moved to other content; pin it as ${ref}@sha256:...`,
+        }),
+      )
     }
     return out
   },
@@ -49,12 +72,32 @@ const build: ServiceRule = {
     const context = text(b.get('context')) ?? ''
     const out: Finding[] = []
     if (REMOTE_CONTEXT.test(context)) {
-      out.push(composeFinding({id: 'compose.build.remote-context', severity: 'medium', rule: 'rebuild', loc: b.at('context'), service: s.name, subject: context,
-        title: 'Built from a remote context', evidence: `build context ${context}: a Dockerfile nobody here vetted, fetched at build time`}))
+      out.push(
+        composeFinding({
+          id: 'compose.build.remote-context',
+          severity: 'medium',
+          rule: 'rebuild',
+          loc: b.at('context'),
+          service: s.name,
+          subject: context,
+          title: 'Built from a remote context',
+          evidence: `build context ${context}: a Dockerfile nobody here vetted, fetched at build time`,
+        }),
+      )
     }
     if (s.node.get('image') === undefined) {
-      out.push(composeFinding({id: 'compose.build.local', severity: 'info', rule: 'rebuild', loc: s.node.at('build'), service: s.name, subject: 'build',
-        title: 'Built locally, not vetted', evidence: `${s.name} has only build: (no image): run imgvet dockerfile check on its Dockerfile`}))
+      out.push(
+        composeFinding({
+          id: 'compose.build.local',
+          severity: 'info',
+          rule: 'rebuild',
+          loc: s.node.at('build'),
+          service: s.name,
+          subject: 'build',
+          title: 'Built locally, not vetted',
+          evidence: `${s.name} has only build: (no image): run imgvet dockerfile check on its Dockerfile`,
+        }),
+      )
     }
     return out
   },
@@ -72,27 +115,45 @@ const secrets: ServiceRule = {
     const env: Array<{name: string; leaf: Leaf}> = [...s.environment].map(([name, leaf]) => ({name, leaf}))
     const b = s.node.get('build')
     const args = b instanceof MapNode ? b.get('args') : undefined
-    for (const [name, leaf] of args instanceof MapNode ? args.entries : []) if (leaf instanceof Leaf) env.push({name, leaf})
+    for (const [name, leaf] of args instanceof MapNode ? args.entries : [])
+      if (leaf instanceof Leaf) env.push({name, leaf})
     const labels = s.node.get('labels')
     const labelLeaves = new Map<string, Leaf>()
     for (const [k, v] of labels instanceof MapNode ? labels.entries : []) if (v instanceof Leaf) labelLeaves.set(k, v)
-    const config = {config: {
-      Env: env.map((e) => `${e.name}=${literalText(e.leaf)}`),
-      Labels: Object.fromEntries([...labelLeaves].map(([k, v]) => [k, literalText(v)])),
-    }}
+    const config = {
+      config: {
+        Env: env.map((e) => `${e.name}=${literalText(e.leaf)}`),
+        Labels: Object.fromEntries([...labelLeaves].map(([k, v]) => [k, literalText(v)])),
+      },
+    }
     const out: Finding[] = []
     for (const d of detectConfigSecrets(config)) {
       const envIdx = /^config\.Env\[(\d+)\]/.exec(d.where)?.[1]
       const label = /^config\.Labels\[(.*)\]$/.exec(d.where)?.[1]
-      const at: {loc: Loc; what: string} | undefined = envIdx !== undefined
-        ? (() => {
-          const e = env[Number(envIdx)]
-          return e && {loc: e.leaf.loc, what: e.name}
-        })()
-        : label !== undefined && labelLeaves.get(label) ? {loc: (labelLeaves.get(label) as Leaf).loc, what: `label ${label}`} : undefined
+      const at: {loc: Loc; what: string} | undefined =
+        envIdx !== undefined
+          ? (() => {
+              const e = env[Number(envIdx)]
+              return e && {loc: e.leaf.loc, what: e.name}
+            })()
+          : label !== undefined && labelLeaves.get(label)
+            ? {loc: (labelLeaves.get(label) as Leaf).loc, what: `label ${label}`}
+            : undefined
       if (!at) continue
-      out.push(composeFinding({id: d.id, severity: d.severity, rule: d.rule, category: d.category, loc: at.loc, service: s.name,
-        subject: d.secret, title: d.title, evidence: prefixed(at.what, d.evidence ?? redact(d.secret)), note: d.note}))
+      out.push(
+        composeFinding({
+          id: d.id,
+          severity: d.severity,
+          rule: d.rule,
+          category: d.category,
+          loc: at.loc,
+          service: s.name,
+          subject: d.secret,
+          title: d.title,
+          evidence: prefixed(at.what, d.evidence ?? redact(d.secret)),
+          note: d.note,
+        }),
+      )
     }
     return out
   },
