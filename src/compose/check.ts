@@ -9,7 +9,6 @@ import type {VetResult} from '../pipeline/vet.js'
 import {VERSION} from '../pipeline/scan.js'
 import {summarise} from '../report/types.js'
 import {loadProject, type ComposeService, type LoadOptions} from './load.js'
-import {userIsRoot} from './normalize.js'
 import {checkProject, type ImageFacts} from './rules/index.js'
 import {text} from './tree.js'
 
@@ -195,12 +194,14 @@ function attribute(
   reasons: ComposeReport['reasons'],
 ): number {
   const user = text(s.node.get('user'))
-  const overridden = user !== undefined && !userIsRoot(user)
+  // A `user:` decides who runs, whatever the image says; an unset one leaves the image's root to compose.user.root.
+  const moot = (id: string) => (user !== undefined ? USER_FINDINGS.test(id) : id === 'config.user.root')
+  const why = user !== undefined ? `the service sets user: "${user}"` : 'reported for the service as compose.user.root'
   const dropped = new Set<string>()
   for (const f of r.verdict.findings) {
-    if (overridden && USER_FINDINGS.test(f.id)) {
+    if (moot(f.id)) {
       dropped.add(f.fingerprint)
-      suppressed.push({...f, service: s.name, image: ref, note: `the service sets user: "${user}"`})
+      suppressed.push({...f, service: s.name, image: ref, note: why})
       continue
     }
     findings.push({...f, service: s.name, image: ref})
@@ -209,7 +210,7 @@ function attribute(
   let n = 0
   for (const x of r.verdict.reasons) {
     if (x.fingerprint && dropped.has(x.fingerprint)) continue
-    if (overridden && USER_FINDINGS.test(x.id)) continue
+    if (moot(x.id)) continue
     reasons.push({id: x.id, message: `${s.name} (${ref}): ${x.message}`, service: s.name})
     n++
   }

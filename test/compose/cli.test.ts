@@ -1,10 +1,34 @@
 import test from 'ava'
-import {writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {ComposeReport} from '../../src/compose/check.js'
-import {assertBuilt, closedPort, fx, imgvet, oneLineError, parseJson, plantedValues, tempDir} from '../e2e/helpers.js'
+import {
+  ROOT,
+  assertBuilt,
+  closedPort,
+  fx,
+  imgvet,
+  oneLineError,
+  parseJson,
+  plantedValues,
+  tempDir,
+} from '../e2e/helpers.js'
 
 test.before(assertBuilt)
+// The shared check does not watch the compose sources: an old dist/ would test old code.
+test.before(() => {
+  const srcs = [
+    'commands/compose/check.ts',
+    ...readdirSync(join(ROOT, 'src/compose'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `src/compose/${f}`),
+  ]
+  for (const src of srcs) {
+    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs)
+      throw new Error(`dist/ is older than ${src}: run npm run build`)
+  }
+})
 
 const secrets = fx.secrets.image
 const base = fx.images.base
@@ -50,16 +74,25 @@ test('compose check vets every image: USER root and planted secrets of an image 
     ],
   )
   const app = j.findings.filter((f) => f.service === 'app')
-  t.true(
-    app.some((f) => f.id === 'config.user.root' && f.image === secrets.ref),
-    "the image's USER root is the service's",
+  // The image's USER root is the service's: one finding at the service, where `user:` would fix it.
+  const root = app.find((f) => f.id === 'compose.user.root')
+  t.is(root?.line, 2)
+  t.regex(root?.evidence ?? '', /image's USER "root" is root/)
+  t.true(j.suppressed.some((f) => f.service === 'app' && f.id === 'config.user.root' && f.image === secrets.ref))
+  t.false(
+    app.some((f) => f.id === 'config.user.root'),
+    'reported once',
   )
   for (const p of fx.secrets.planted)
     t.true(
       app.some((f) => f.path === p.path && f.image === secrets.ref),
       `${p.path} is attributed to app`,
     )
-  t.true(j.reasons.some((x) => x.id === 'config.user.root' && x.service === 'app'))
+  t.true(j.reasons.some((x) => x.id === 'compose.user.root' && x.service === 'app'))
+  t.true(
+    j.reasons.some((x) => x.id.startsWith('private-key.') && x.service === 'app'),
+    'the planted key fails the verdict',
+  )
   // 8080 is EXPOSEd by the image, 9999 is not: only the image config can tell.
   t.deepEqual(
     app.filter((f) => f.id === 'compose.port.not-exposed').map((f) => [f.path, f.line]),
@@ -88,7 +121,7 @@ test('compose check text and sarif name the service of each finding', async (t) 
   t.regex(
     text.stdout,
     new RegExp(
-      `config\\.user\\.root[^\\n]*\\n +service app, image ${secrets.ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      `private-key\\.[a-z0-9-]+[^\\n]*\\n +service app, image ${secrets.ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
     ),
   )
   t.is(sarif.code, 1, sarif.stderr)
@@ -106,7 +139,17 @@ test('compose check text and sarif name the service of each finding', async (t) 
   t.is(priv?.properties.service, 'app')
   t.is(priv?.locations[0]?.physicalLocation.region?.startLine, 4)
   t.false(priv?.locations[0]?.physicalLocation.artifactLocation.uri.includes(':'))
-  t.true(results.some((x) => x.ruleId === 'config.user.root' && x.properties.service === 'app'))
+  t.true(results.some((x) => x.ruleId === 'compose.user.root' && x.properties.service === 'app'))
+  const inImage = results.filter((x) => x.ruleId.startsWith('private-key.'))
+  t.true(inImage.length > 0)
+  for (const x of inImage) {
+    t.is(x.properties.service, 'app')
+    const uri = x.locations[0]?.physicalLocation.artifactLocation.uri ?? ''
+    t.true(
+      fx.secrets.planted.some((p) => uri.endsWith(p.path)),
+      uri,
+    )
+  }
 })
 
 test('--no-images checks the file alone; a malformed file is exit 2 with file:line; an unreachable image is exit 3', async (t) => {

@@ -3,7 +3,8 @@ import {renderCompose} from '../../src/compose/report.js'
 import {githubToken, highEntropy} from '../support/fake-secrets.js'
 import {join} from 'node:path'
 import {loadPolicy} from '../../src/policy/load.js'
-import {check, ids, project} from './helpers.js'
+import {checkProject} from '../../src/compose/rules/index.js'
+import {check, ids, load, project} from './helpers.js'
 
 const PIN = `@sha256:${'ab'.repeat(32)}`
 
@@ -354,5 +355,70 @@ test('the policy judges: medium findings do not fail the default preset; a scope
   t.deepEqual(
     strict.report.suppressed.map((f) => [f.service, f.id]),
     [['b', 'compose.image.latest']],
+  )
+})
+
+test('with image facts: the image USER root when user: is unset; published ports the image does not EXPOSE', async (t) => {
+  const p = load({
+    'compose.yaml': [
+      'services:',
+      '  app:',
+      `    image: x:1${PIN}`,
+      '    ports: ["127.0.0.1:80:80", "127.0.0.1:81:81", "127.0.0.1:9000-9001:9000-9001"]',
+      '    expose: ["9000"]',
+      '  fixed:',
+      `    image: x:1${PIN}`,
+      '    user: "1000"',
+      '',
+    ].join('\n'),
+  })
+  const facts = {exposed: new Set(['80/tcp']), user: '', runsAsRoot: true}
+  const found = checkProject(
+    p,
+    new Map([
+      ['app', facts],
+      ['fixed', facts],
+    ]),
+  )
+  t.deepEqual(
+    found.map((f) => [f.service, f.id, f.line]),
+    [
+      ['app', 'compose.port.not-exposed', 4],
+      ['app', 'compose.port.not-exposed', 4],
+      ['app', 'compose.user.root', 2],
+    ],
+  )
+  t.regex(found[1]?.evidence ?? '', /9001\/tcp is not among them/)
+  t.deepEqual(
+    checkProject(p, new Map()).map((f) => f.id),
+    [],
+    'without images neither can be known',
+  )
+})
+
+test('junit and sarif renderings of a compose report', async (t) => {
+  const r = await check(
+    `services:\n  a:\n    image: "x:1${PIN}"\n    privileged: true\n  b:\n    image: "nginx:1.27"\n`,
+  )
+  const junit = renderCompose(r.report, 'junit')
+  t.regex(junit, /^<\?xml/)
+  t.regex(junit, /<testsuite name="compose\.yaml" tests="3" failures="2"/)
+  t.regex(junit, /name="compose\.privileged compose\.yaml:4"><failure/)
+  const sarif = JSON.parse(renderCompose(r.report, 'sarif')) as {
+    runs: Array<{
+      results: Array<{
+        ruleId: string
+        properties: {service: string}
+        locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>
+      }>
+    }>
+  }
+  const results = sarif.runs[0]?.results ?? []
+  t.deepEqual(
+    results.map((x) => [x.ruleId, x.properties.service, x.locations[0]?.physicalLocation.artifactLocation.uri]),
+    [
+      ['compose.privileged', 'a', 'compose.yaml'],
+      ['compose.image.not-pinned', 'b', 'compose.yaml'],
+    ],
   )
 })

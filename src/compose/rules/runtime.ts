@@ -270,17 +270,20 @@ const rootUser: ServiceRule = {
   id: 'compose.user.root',
   run(ctx) {
     const user = text(ctx.service.node.get('user'))
-    if (user === undefined || !userIsRoot(user)) return []
+    const fromImage = user === undefined && ctx.image?.runsAsRoot
+    if (!fromImage && (user === undefined || !userIsRoot(user))) return []
     return [
       composeFinding({
         id: this.id,
         severity: 'high',
         rule: 'non-root',
-        loc: ctx.service.node.at('user'),
+        loc: fromImage ? ctx.service.loc : ctx.service.node.at('user'),
         service: ctx.service.name,
         subject: 'user',
         title: 'Service runs as root',
-        evidence: `user: "${user}" runs the service as uid 0`,
+        evidence: fromImage
+          ? `user: is not set and the image's USER "${ctx.image?.user ?? ''}" is root: set user: to a non-root uid`
+          : `user: "${user}" runs the service as uid 0`,
       }),
     ]
   },

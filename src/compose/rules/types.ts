@@ -60,7 +60,7 @@ export function composeFinding(s: FindingSpec): Finding {
     removedIn: null,
     evidence: s.evidence,
     fingerprint: fingerprint(s.id, s.loc.file, `${s.service}\0${s.subject}`),
-    service: s.service,
+    ...(s.service ? {service: s.service} : {}),
     ...(s.note ? {note: s.note} : {}),
   }
 }
