@@ -52,7 +52,7 @@ export interface ComposeCheckResult {
   exitCode: number
 }
 
-type Vetted = {ok: true; result: VetResult} | {ok: false; message: string; couldNotComplete: boolean}
+type Vetted = {ok: true; result: VetResult} | {ok: false; message: string; couldNotComplete: boolean; notFound: boolean}
 
 /** The image's user findings say nothing about a service that sets a non-root `user:` of its own. */
 const USER_FINDINGS = /^config\.user\./
@@ -71,7 +71,12 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
         vetted.set(ref, {ok: true, result: await vet(ref)})
       } catch (e) {
         if (!isImgvetError(e)) throw e
-        vetted.set(ref, {ok: false, message: e.oneLine(), couldNotComplete: e.exitCode === EXIT.couldNotComplete})
+        vetted.set(ref, {
+          ok: false,
+          message: e.oneLine(),
+          couldNotComplete: e.exitCode === EXIT.couldNotComplete,
+          notFound: e.code === 'not-found',
+        })
       }
     })
   }
@@ -116,7 +121,10 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
     const v = ref ? vetted.get(ref) : undefined
     if (!ref) summary.note = 'built locally, not vetted'
     else if (!vet) summary.note = 'images not vetted (--no-images)'
-    else if (v && !v.ok) {
+    else if (v && !v.ok && s.node.get('build') !== undefined && v.notFound) {
+      // `build:` with `image:` names what the build will be tagged; it need not exist in any registry yet.
+      summary.note = `built locally, not vetted (${v.message})`
+    } else if (v && !v.ok) {
       summary.verdict = v.couldNotComplete ? 'error' : 'not-vetted'
       summary.note = v.message
       if (v.couldNotComplete) {
@@ -142,7 +150,7 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
   const notes = [
     ...(project.skipped.length ? [`left out by --profile: ${project.skipped.join(', ')}`] : []),
     ...(vet ? [] : ['images not vetted (--no-images): their USER, EXPOSE and contents are unknown']),
-    ...services.filter((s) => s.image === null).map((s) => `${s.name}: built locally, not vetted`),
+    ...services.filter((s) => s.note?.startsWith('built locally')).map((s) => `${s.name}: ${s.note}`),
   ]
   const report: ComposeReport = {
     kind: 'compose',

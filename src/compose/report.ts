@@ -77,6 +77,11 @@ export function renderComposeSarif(r: ComposeReport): string {
   return `${JSON.stringify(doc, null, 2)}\n`
 }
 
+/** Control characters from a file or an image never reach the terminal as such. */
+function clean(s: string): string {
+  return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '?')
+}
+
 function where(f: ComposeFinding): string {
   const svc = f.service ? `service ${f.service}` : 'project'
   if (f.image)
@@ -84,7 +89,10 @@ function where(f: ComposeFinding): string {
   return `${svc}, ${f.path ?? ''}:${f.line ?? ''}`
 }
 
-export function renderComposeText(r: ComposeReport, o: TextOptions): string {
+export function renderComposeText(report: ComposeReport, o: TextOptions): string {
+  const r = JSON.parse(JSON.stringify(report), (_k, v: unknown) =>
+    typeof v === 'string' ? clean(v) : v,
+  ) as ComposeReport
   const pass = r.verdict === 'pass'
   const head = o.color
     ? `${pass ? '\x1b[1;32m' : '\x1b[1;31m'}${pass ? 'PASS' : 'FAIL'}\x1b[0m`

@@ -177,3 +177,16 @@ test('--no-images checks the file alone; a malformed file is exit 2 with file:li
   t.is(j3.services[0]?.verdict, 'error')
   t.true(j3.reasons.some((x) => x.id === 'compose.image.not-vetted'))
 })
+
+test('build: with image: that the registry does not hold yet is "built locally, not vetted", not exit 3', async (t) => {
+  const file = composeFile(
+    t,
+    `services:\n  app:\n    build: .\n    image: ${fx.registries.plain.host}/imgvet/not-built-yet:dev\n`,
+  )
+  const r = await imgvet(t, ['compose', 'check', file, '--format', 'json'])
+  t.is(r.code, 0, r.stderr)
+  const j = parseJson<ComposeReport>(r)
+  t.is(j.services[0]?.verdict, 'not-vetted')
+  t.regex(j.services[0]?.note ?? '', /^built locally, not vetted \(not-found: /)
+  t.true(j.notes.some((n) => n.startsWith('app: built locally')))
+})

@@ -422,3 +422,10 @@ test('junit and sarif renderings of a compose report', async (t) => {
     ],
   )
 })
+
+test('text output never carries control characters from the file', async (t) => {
+  const r = await check(`services:\n  "evil\\u001b[2J":\n    image: "x:1${PIN}"\n    privileged: true\n`)
+  const out = renderCompose(r.report, 'text')
+  t.false(out.includes('\x1b'))
+  t.regex(out, /service evil\?\[2J/)
+})
