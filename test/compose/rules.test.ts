@@ -429,3 +429,42 @@ test('text output never carries control characters from the file', async (t) => 
   t.false(out.includes('\x1b'))
   t.regex(out, /service evil\?\[2J/)
 })
+
+test('an invalid port or a volume of the wrong type is bad-input at its line', async (t) => {
+  await t.throwsAsync(check(`services:\n  a:\n    image: "x:1${PIN}"\n    ports: ["80:80", "abc"]\n`), {
+    message: 'compose.yaml:4: service "a": invalid port "abc"',
+  })
+  await t.throwsAsync(check(`services:\n  a:\n    image: "x:1${PIN}"\n    ports:\n      - published: 80\n`), {
+    message: 'compose.yaml:5: service "a": a long-syntax port needs a numeric target',
+  })
+})
+
+test('links and network_mode service: count as reaching a service; a remote include is reported, not followed', async (t) => {
+  const r = await check(
+    [
+      'include: ["https://example.com/stack/compose.yaml"]',
+      'services:',
+      '  web:',
+      `    image: x:1${PIN}`,
+      '    links: ["api:backend"]',
+      '  sidecar:',
+      `    image: x:1${PIN}`,
+      '    network_mode: "service:metrics"',
+      '  api:',
+      `    image: x:1${PIN}`,
+      '    ports: ["8080:8080"]',
+      '  metrics:',
+      `    image: x:1${PIN}`,
+      '    ports: ["9100:9100"]',
+      '',
+    ].join('\n'),
+  )
+  t.deepEqual(
+    r.report.findings.map((f) => [f.service ?? null, f.id, f.line]),
+    [
+      ['api', 'compose.port.backend-published', 11],
+      ['metrics', 'compose.port.backend-published', 14],
+      [null, 'compose.include.remote', 1],
+    ],
+  )
+})
