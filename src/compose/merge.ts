@@ -13,7 +13,11 @@ export function mergeNodes(base: Node | undefined, over: Node, key = ''): Node {
   if (base instanceof MapNode && over instanceof MapNode) {
     const out = new MapNode(base.loc)
     for (const [k, v] of base.entries) out.set(k, v, base.at(k))
-    for (const [k, v] of over.entries) out.set(k, mergeNodes(base.get(k), v, k), over.at(k))
+    for (const [k, v] of over.entries) {
+      const tag = v.tag
+      if (tag === '!reset') out.delete(k)
+      else out.set(k, tag === '!override' ? v : mergeNodes(base.get(k), v, k), over.at(k))
+    }
     return out
   }
   if (base instanceof SeqNode && over instanceof SeqNode && !REPLACE.has(key)) {
@@ -50,6 +54,7 @@ export function listToMap(n: Node | undefined, lookup?: (name: string) => string
   if (n instanceof MapNode) return n
   if (!(n instanceof SeqNode)) return undefined
   const out = new MapNode(n.loc)
+  out.tag = n.tag
   for (const item of n.items) {
     const s = text(item)
     if (s === undefined || !(item instanceof Leaf)) continue
@@ -70,6 +75,7 @@ export function listToMap(n: Node | undefined, lookup?: (name: string) => string
 export function dependsOnMap(n: Node | undefined): MapNode | undefined {
   if (!(n instanceof SeqNode)) return n instanceof MapNode ? n : undefined
   const out = new MapNode(n.loc)
+  out.tag = n.tag
   for (const item of n.items) {
     const name = text(item)
     if (name === undefined || !(item instanceof Leaf)) continue

@@ -2,6 +2,9 @@ import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import {ImgvetError} from '../errors.js'
 
 /** Where a value was written: the file as the user named it, and its 1-based line. */
+/** Compose's merge tags: `!reset` drops the inherited value, `!override` replaces it instead of merging. */
+export type MergeTag = '!reset' | '!override'
+
 export interface Loc {
   file: string
   line: number
@@ -14,6 +17,7 @@ export type Scalar = string | number | boolean | null
  * tell a literal from a `${VAR}` reference; `unset` names the variables it used that had no value.
  */
 export class Leaf {
+  tag?: MergeTag
   constructor(
     public value: Scalar,
     public loc: Loc,
@@ -23,6 +27,7 @@ export class Leaf {
 }
 
 export class SeqNode {
+  tag?: MergeTag
   constructor(
     public items: Node[],
     public loc: Loc,
@@ -33,6 +38,7 @@ export class SeqNode {
 export class MapNode {
   readonly entries = new Map<string, Node>()
   readonly keyLoc = new Map<string, Loc>()
+  tag?: MergeTag
   constructor(public loc: Loc) {}
 
   get(key: string): Node | undefined {
@@ -75,6 +81,12 @@ export function parseYaml(text: string, file: string): Node {
   }
   const lineOf = (n: YamlNode | null | undefined): number => (n?.range ? lc.linePos(n.range[0]).line : 1)
   const convert = (n: unknown, depth: number): Node => {
+    const out = convertNode(n, depth)
+    const tag = (n as {tag?: string} | null)?.tag
+    if (tag === '!reset' || tag === '!override') out.tag = tag
+    return out
+  }
+  const convertNode = (n: unknown, depth: number): Node => {
     if (depth > MAX_DEPTH) throw new ImgvetError('bad-input', `${file}:${lineOf(n as YamlNode)}: nested too deeply`)
     if (isAlias(n)) return convert(n.resolve(doc), depth + 1)
     const loc = {file, line: lineOf(n as YamlNode)}

@@ -173,3 +173,22 @@ test('a missing compose file is bad-input naming it', (t) => {
   const e = t.throws(() => loadProject(['nope.yaml'], {cwd: dir, env: {}}))
   t.is(e?.message, 'nope.yaml: cannot read (ENOENT)')
 })
+
+test('!reset drops an inherited value and !override replaces it instead of merging', (t) => {
+  const p = load(
+    {
+      'compose.yaml':
+        'services:\n  app:\n    image: app:1\n    ports: ["80:80"]\n    environment: [A=1, B=2]\n    cap_add: [NET_ADMIN]\n',
+      'override.yaml':
+        'services:\n  app:\n    ports: !override ["127.0.0.1:8080:80"]\n    environment: !override {C: "3"}\n    cap_add: !reset []\n',
+    },
+    ['compose.yaml', 'override.yaml'],
+  )
+  const app = svc(p, 'app')
+  t.deepEqual(
+    parsePorts(app.node.get('ports'), 'app').map((x) => x.text),
+    ['127.0.0.1:8080:80'],
+  )
+  t.deepEqual([...app.environment.keys()], ['C'])
+  t.is(app.node.get('cap_add'), undefined)
+})
