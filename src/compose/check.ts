@@ -70,7 +70,8 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
       try {
         vetted.set(ref, {ok: true, result: await vet(ref)})
       } catch (e) {
-        if (!isImgvetError(e)) throw e
+        // Flags or a policy the vet stage refuses are the user's to fix for every image: stop, as vet does.
+        if (!isImgvetError(e) || (e.exitCode === EXIT.badInput && e.code !== 'bad-reference')) throw e
         vetted.set(ref, {
           ok: false,
           message: e.oneLine(),
@@ -125,17 +126,16 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
       // `build:` with `image:` names what the build will be tagged; it need not exist in any registry yet.
       summary.note = `built locally, not vetted (${v.message})`
     } else if (v && !v.ok) {
-      summary.verdict = v.couldNotComplete ? 'error' : 'not-vetted'
+      // An image nobody could vet never passes: a name that is no reference fails, a registry that failed is exit 3.
+      summary.verdict = v.couldNotComplete ? 'error' : 'fail'
       summary.note = v.message
-      if (v.couldNotComplete) {
-        couldNotComplete = true
-        failing++
-        reasons.push({
-          id: 'compose.image.not-vetted',
-          message: `image ${ref} of ${s.name} could not be vetted: ${v.message}`,
-          service: s.name,
-        })
-      }
+      couldNotComplete ||= v.couldNotComplete
+      failing++
+      reasons.push({
+        id: 'compose.image.not-vetted',
+        message: `image ${ref} of ${s.name} could not be vetted: ${v.message}`,
+        service: s.name,
+      })
     } else if (v?.ok) {
       summary.digest = v.result.image.digest
       failing += attribute(s, ref, v.result, findings, suppressed, reasons)

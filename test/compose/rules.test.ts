@@ -3,7 +3,10 @@ import {renderCompose} from '../../src/compose/report.js'
 import {githubToken, highEntropy} from '../support/fake-secrets.js'
 import {join} from 'node:path'
 import {loadPolicy} from '../../src/policy/load.js'
+import {checkCompose} from '../../src/compose/check.js'
+import {registryVetter} from '../../src/compose/images.js'
 import {checkProject} from '../../src/compose/rules/index.js'
+import {registries} from '../foundation/helpers.js'
 import {check, ids, load, project} from './helpers.js'
 
 const PIN = `@sha256:${'ab'.repeat(32)}`
@@ -467,4 +470,22 @@ test('links and network_mode service: count as reaching a service; a remote incl
       [null, 'compose.include.remote', 1],
     ],
   )
+})
+
+test('an image name that is no reference is never a pass: the service fails with compose.image.not-vetted', async (t) => {
+  const dir = project({'compose.yaml': 'services:\n  a:\n    image: "Bad/Name:1"\n'})
+  const policy = await loadPolicy('default')
+  const regs = registries(t)
+  const vetImage = registryVetter(regs, {policy, platform: {os: 'linux', architecture: 'amd64'}, cache: null})
+  const r = await checkCompose(['compose.yaml'], {policy, vetImage, env: {}, cwd: dir})
+  t.is(r.exitCode, 1)
+  t.deepEqual(
+    r.report.services.map((s) => s.verdict),
+    ['fail'],
+  )
+  t.deepEqual(
+    r.report.reasons.map((x) => x.id),
+    ['compose.image.not-vetted'],
+  )
+  t.regex(r.report.reasons[0]?.message ?? '', /bad-reference: .*lowercase/)
 })
