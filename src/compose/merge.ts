@@ -61,7 +61,8 @@ export function listToMap(n: Node | undefined, lookup?: (name: string) => string
     const eq = s.indexOf('=')
     if (eq < 0) {
       const v = lookup ? lookup(s) : ''
-      if (v !== undefined) out.set(s, new Leaf(v, item.loc), item.loc)
+      // The value is the caller's, not the file's: as written it is a reference, like `${KEY}`.
+      if (v !== undefined) out.set(s, new Leaf(v, item.loc, `\${${s}}`), item.loc)
       continue
     }
     const rawEq = item.raw?.indexOf('=') ?? -1
