@@ -46,6 +46,8 @@ export interface Finding {
   fingerprint: string
   /** Why the severity was lowered or the finding suppressed (example value, test fixture, allowlist). */
   note?: string
+  /** The compose service (`compose check`) the finding belongs to, its image's findings included. */
+  service?: string
 }
 
 export function severityRank(s: Severity): number {
