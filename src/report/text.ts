@@ -60,7 +60,7 @@ export function partialTextLines(r: Report): string[] {
 export function platformLines(r: Report): string[] {
   if (!r.platforms) return []
   const width = Math.max(...r.platforms.map((p) => p.platform.length))
-  const out = [`Platforms checked: ${r.platforms.length} of index ${r.image.digest}`]
+  const out = [`Platforms checked: ${r.platforms.length}`]
   for (const p of r.platforms) {
     const n = Object.values(p.summary.bySeverity).reduce((a, b) => a + b, 0)
     out.push(`  ${p.verdict ? `${p.verdict.toUpperCase()}  ` : ''}${p.platform.padEnd(width)}  ${p.digest}  ${n} finding${n === 1 ? '' : 's'}`)
