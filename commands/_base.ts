@@ -63,12 +63,17 @@ export abstract class BaseCommand extends Command {
 
   /** No default: vet and scan check every platform of an index unless narrowed, inspect and pull take linux/amd64. */
   static platformFlag = {
-    platform: Flags.string({description: 'Platform os/arch[/variant]: narrows an index to that image; a single-platform image must match it.'}),
+    platform: Flags.string({
+      description: 'Platform os/arch[/variant]: narrows an index to that image; a single-platform image must match it.',
+    }),
   }
 
   /** --platform as a choice: named (narrow an index, must match a single image), or the command's fallback. */
   protected platformChoice(flags: {platform?: string}, fallback?: string): PlatformChoice {
-    return {platform: flags.platform ? parsePlatform(flags.platform) : undefined, fallback: fallback ? parsePlatform(fallback) : undefined}
+    return {
+      platform: flags.platform ? parsePlatform(flags.platform) : undefined,
+      fallback: fallback ? parsePlatform(fallback) : undefined,
+    }
   }
 
   static signerFlags = {

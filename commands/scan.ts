@@ -11,7 +11,8 @@ import {progressBar} from '../src/report/progress.js'
 
 export default class Scan extends BaseCommand {
   static summary = 'Scan every file of every layer (deleted ones too) and the config for credentials, keys and certificates.'
-  static description = 'An index is scanned on every platform (attestation manifests skipped) unless --platform narrows it.'
+  static description = 'An index is scanned on every platform (attestation manifests skipped) unless --platform '
+    + 'narrows it.'
   static examples = ['<%= config.bin %> scan registry.example.com/team/app:1.2', '<%= config.bin %> scan oci:examples/vulnerable --format sarif -o scan.sarif']
   static args = {ref: Args.string({required: true, description: 'image to scan (docker://, oci:, oci-archive:, docker-archive:)'})}
   static flags = {
@@ -32,7 +33,9 @@ export default class Scan extends BaseCommand {
       const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const {platform} = this.platformChoice(flags)
-      const result = await scanSource(source, {platform, cache, maxLayerBytes, maxTextBytes, onProgress: (d, n) => bar.update(d, n)})
+      const result = await scanSource(source, {
+        platform, cache, maxLayerBytes, maxTextBytes, onProgress: (d, n) => bar.update(d, n),
+      })
       bar.end()
       cache?.prune()
       const all = result.results.flatMap((r) => r.findings)

@@ -42,7 +42,10 @@ export default class Verify extends BaseCommand {
   private async verify(input: string, flags: Interfaces.InferredFlags<typeof Verify.flags>, registries: Registries): Promise<void> {
     const source = await openSource(input, registries)
     const at = source.supplyChain
-    if (!at) throw new ImgvetError('usage', `verify needs an image in a registry; ${parseTransport(input).kind}: sources carry no cosign tags or referrers`, input)
+    if (!at) {
+      const kind = parseTransport(input).kind
+      throw new ImgvetError('usage', `verify needs an image in a registry; ${kind}: sources carry no cosign tags or referrers`, input)
+    }
     const t = {ref: at.reference}
     const overrides = this.signerOverrides(flags)
     if (!flags.policy && !overrides.identity && !overrides.keys?.length && !overrides.notationTrustStore?.length && !overrides.notationIdentities?.length) {
@@ -61,7 +64,8 @@ export default class Verify extends BaseCommand {
       }
       requirements = scope
     }
-    const result = await checkSupplyChain({reference: t.ref, registries, platform: parsePlatform(flags.platform ?? 'linux/amd64'), requirements, overrides})
+    const platform = parsePlatform(flags.platform ?? 'linux/amd64')
+    const result = await checkSupplyChain({reference: t.ref, registries, platform, requirements, overrides})
     const text = flags.format === 'json'
       ? JSON.stringify({...result.summary, findings: result.findings}, null, 2)
       : renderVerifyText(result.summary, result.findings)

@@ -12,7 +12,9 @@ import {registrySupplyChainStage} from '../src/signatures/stage.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
-  static description = 'An index is checked on every platform (attestation manifests skipped) unless --platform narrows it; it passes only if every platform passes. Exit codes: 0 the image passes the policy, 1 it fails, 2 bad input or policy, 3 could not complete.'
+  static description = 'An index is checked on every platform (attestation manifests skipped) unless --platform '
+    + 'narrows it; it passes only if every platform passes. '
+    + 'Exit codes: 0 the image passes the policy, 1 it fails, 2 bad input or policy, 3 could not complete.'
   static examples = [
     '<%= config.bin %> vet oci:examples/vulnerable',
     '<%= config.bin %> vet registry.example.com/team/app@sha256:... --policy release-gate --format sarif -o vet.sarif',
@@ -40,7 +42,8 @@ export default class Vet extends BaseCommand {
       const overrides = this.signerOverrides(flags)
       const {platform} = this.platformChoice(flags)
       // A source without supply-chain material (a local layout) is judged without it ("not checked").
-      const supplyChain = source.supplyChain ? registrySupplyChainStage(registries, platform ?? {os: 'linux', architecture: 'amd64'}, overrides) : undefined
+      const fallback = platform ?? {os: 'linux', architecture: 'amd64'}
+      const supplyChain = source.supplyChain ? registrySupplyChainStage(registries, fallback, overrides) : undefined
       const {report} = await vetSource(source, policyReference(source, flags.as), {
         policy,
         platform,

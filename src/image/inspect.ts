@@ -67,7 +67,9 @@ export async function inspectImage(source: ImageSource, choice: PlatformChoice):
   }
   const top = index ? index.raw : image.rawManifest
   const platforms = index
-    ? index.index.manifests.map((d: Descriptor) => ({platform: formatPlatform(d.platform), digest: d.digest, mediaType: d.mediaType, attestation: isAttestationManifest(d)}))
+    ? index.index.manifests.map((d: Descriptor) => ({
+      platform: formatPlatform(d.platform), digest: d.digest, mediaType: d.mediaType, attestation: isAttestationManifest(d),
+    }))
     : undefined
   return {
     reference: source.name,

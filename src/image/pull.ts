@@ -54,12 +54,15 @@ export async function pullToLayout(source: ImageSource, dir: string, opts: PullO
       } else manifests.push({digest: raw.digest, bytes: raw.bytes})
       for (const b of [manifest.config, ...manifest.layers]) blobs.set(b.digest, b)
     }
-    const root = needsOciConversion(model.raw.mediaType) ? dockerIndexToOci(model.index, replaced) : {digest: model.digest, bytes: model.raw.bytes}
+    const root = needsOciConversion(model.raw.mediaType)
+      ? dockerIndexToOci(model.index, replaced)
+      : {digest: model.digest, bytes: model.raw.bytes}
     manifests.push(root)
     sourceDigest = model.digest
     rootDesc = {mediaType: 'application/vnd.oci.image.index.v1+json', digest: root.digest, size: root.bytes.length}
   } else {
-    const [image] = (await resolveImage(source, opts.platformNamed ? {platform: opts.platform} : {fallback: opts.platform}, top)).images
+    const choice = opts.platformNamed ? {platform: opts.platform} : {fallback: opts.platform}
+    const [image] = (await resolveImage(source, choice, top)).images
     if (!image) throw new Error('unreachable: a platform choice for pull selects one image')
     const written = needsOciConversion(image.rawManifest.mediaType) ? dockerManifestToOci(image.manifest) : {digest: image.digest, bytes: image.rawManifest.bytes}
     manifests.push(written)

@@ -1,7 +1,15 @@
 import {ImgvetError} from '../errors.js'
 import {imageFromManifest, resolveTop, type Image, type Resolved} from './image.js'
 import {formatPlatform, isAttestationManifest, parseManifest, platformMatches} from './manifest.js'
-import {IMAGE_MANIFEST_TYPES, type Descriptor, type ImageIndex, type ImageManifest, type ImageSource, type Platform, type RawManifest} from './types.js'
+import {
+  IMAGE_MANIFEST_TYPES,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type ImageSource,
+  type Platform,
+  type RawManifest,
+} from './types.js'
 
 /** An index as resolved: the bytes its digest names, and which of its entries are images to run. */
 export interface IndexModel {
@@ -63,11 +71,16 @@ export function choosePlatform(model: IndexModel, want: Platform, where: string)
   const match = model.platforms.find((d) => d.platform && platformMatches(want, d.platform))
   if (match) return match
   const available = model.platforms.map((d) => formatPlatform(d.platform)).join(', ') || 'none'
-  throw new ImgvetError('not-found', `no image for platform ${formatPlatform(want)} in index (available: ${available})`, where)
+  const message = `no image for platform ${formatPlatform(want)} in index (available: ${available})`
+  throw new ImgvetError('not-found', message, where)
 }
 
 /** Resolve the top and pick manifests by platform; nothing but manifests is fetched. */
-export async function selectPlatforms(source: ImageSource, choice: PlatformChoice, top?: Resolved): Promise<PlatformSelection> {
+export async function selectPlatforms(
+  source: ImageSource,
+  choice: PlatformChoice,
+  top?: Resolved,
+): Promise<PlatformSelection> {
   const resolved = top ?? (await resolveTop(source))
   if (resolved.kind === 'image') return {top: resolved, chosen: [{...resolved.descriptor, digest: resolved.raw.digest}]}
   const where = `${source.name}@${resolved.raw.digest}`
@@ -82,21 +95,29 @@ export async function selectPlatforms(source: ImageSource, choice: PlatformChoic
  * The manifest an index entry names (or one already fetched for it), checked against the entry; it must be an image
  * manifest (nested indexes are not followed).
  */
-export async function fetchChildManifest(source: ImageSource, entry: Descriptor, fetched?: RawManifest): Promise<{manifest: ImageManifest; raw: RawManifest}> {
+export async function fetchChildManifest(
+  source: ImageSource,
+  entry: Descriptor,
+  fetched?: RawManifest,
+): Promise<{manifest: ImageManifest; raw: RawManifest}> {
   const raw = fetched ?? (await source.fetchManifest(entry))
   const where = `${source.name}@${entry.digest}`
   if (raw.digest !== entry.digest || raw.bytes.length !== entry.size) {
-    throw new ImgvetError('integrity', `index entry says ${entry.digest} (${entry.size} bytes), manifest is ${raw.digest} (${raw.bytes.length} bytes)`, where)
+    const message = `index entry says ${entry.digest} (${entry.size} bytes), manifest is ${raw.digest} (${raw.bytes.length} bytes)`
+    throw new ImgvetError('integrity', message, where)
   }
   const parsed = parseManifest(raw, where)
-  if (parsed.kind !== 'image') throw new ImgvetError('unsupported', 'index entry is itself an index; nested indexes are not supported', where)
+  if (parsed.kind !== 'image') {
+    throw new ImgvetError('unsupported', 'index entry is itself an index; nested indexes are not supported', where)
+  }
   return {manifest: parsed.manifest, raw}
 }
 
 /** One platform image of an index, by its entry. */
 export async function loadIndexChild(source: ImageSource, model: IndexModel, entry: Descriptor): Promise<Image> {
   const {manifest, raw} = await fetchChildManifest(source, entry)
-  const image = await imageFromManifest(source, manifest, raw, {digest: model.digest, index: model.index, raw: model.raw})
+  const from = {digest: model.digest, index: model.index, raw: model.raw}
+  const image = await imageFromManifest(source, manifest, raw, from)
   // The index entry is what a runtime selects by, so it names the platform; the config may omit the variant.
   if (entry.platform) image.platform = entry.platform
   return image
@@ -106,14 +127,20 @@ export async function loadIndexChild(source: ImageSource, model: IndexModel, ent
  * The one way every command goes from a source to the images it checks: resolve the top, and for an index select
  * platforms (every runnable one unless narrowed), then read each image's manifest and config. Layers stay lazy.
  */
-export async function resolveImage(source: ImageSource, choice: PlatformChoice = {}, top?: Resolved): Promise<ResolvedImage> {
+export async function resolveImage(
+  source: ImageSource,
+  choice: PlatformChoice = {},
+  top?: Resolved,
+): Promise<ResolvedImage> {
   const sel = await selectPlatforms(source, choice, top)
   if (!sel.index) {
     if (sel.top.kind !== 'image') throw new Error('unreachable: a top without an index is an image')
     const image = await imageFromManifest(source, sel.top.manifest, sel.top.raw)
     // A config without os/architecture says nothing to contradict the request with.
     if (choice.platform && image.platform && !platformMatches(choice.platform, image.platform)) {
-      throw new ImgvetError('usage', `--platform ${formatPlatform(choice.platform)} does not match the image, which is ${formatPlatform(image.platform)} (not an index)`, source.name)
+      const message = `--platform ${formatPlatform(choice.platform)} does not match the image, which is `
+        + `${formatPlatform(image.platform)} (not an index)`
+      throw new ImgvetError('usage', message, source.name)
     }
     return {images: [image]}
   }

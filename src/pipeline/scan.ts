@@ -9,6 +9,7 @@ import {resolveImage, type IndexModel} from '../image/resolve.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {walkImage, type WalkResult, type WalkStats} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
+import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
 import {availableParallelism} from 'node:os'
 import type {Layer} from '../image/image.js'
 import {summarise, type PlatformEntry, type Report} from '../report/types.js'
@@ -73,7 +74,10 @@ export function indexPlatform(image: Image): string | undefined {
  * Resolve the source and scan every platform image it selects, one after another: a layer two platforms share is
  * walked for the first and served from the layer cache for the next. Findings of an index child carry its platform.
  */
-export async function scanSource(source: ImageSource, opts: ScanOptions & {onProgress?: (done: number, total: number) => void}): Promise<SourceScan> {
+export async function scanSource(
+  source: ImageSource,
+  opts: ScanOptions & {onProgress?: (done: number, total: number) => void},
+): Promise<SourceScan> {
   const {index, images} = await resolveImage(source, {platform: opts.platform})
   const total = images.reduce((n, i) => n + i.layers.length, 0)
   let done = 0
@@ -102,7 +106,11 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   }
 }
 
-export function scanReport(s: SourceScan, findings: Finding[] = s.results.flatMap((r) => r.findings), suppressed?: Finding[]): Report {
+export function scanReport(
+  s: SourceScan,
+  findings: Finding[] = s.results.flatMap((r) => r.findings),
+  suppressed?: Finding[],
+): Report {
   return {
     kind: 'scan',
     tool: {name: 'imgvet', version: VERSION},
@@ -111,31 +119,37 @@ export function scanReport(s: SourceScan, findings: Finding[] = s.results.flatMa
     suppressed,
     summary: summarise(findings),
     stats: sumStats(s.results.map((r) => reportStats(r.walk.stats))),
-    ...(s.index ? {platforms: s.results.map((r) => platformEntry(r.image, findings)), skipped: skippedEntries(s.index)} : {}),
+    ...(s.index
+      ? {platforms: s.results.map((r) => platformEntry(r.image, findings)), skipped: skippedEntries(s.index)}
+      : {}),
   }
 }
 
 /** What a report says it checked: the image, or the index with the platforms checked in it. */
 export function reportImage(reference: string, index: IndexModel | undefined, images: readonly Image[]): Report['image'] {
   const labels = images.map((i) => formatPlatform(i.platform))
-  if (!index) return {reference: images[0]?.name ?? reference, digest: images[0]?.digest ?? '', platform: labels[0] ?? 'unknown'}
+  const [one] = images
+  if (!index) return {reference: one?.name ?? reference, digest: one?.digest ?? '', platform: labels[0] ?? 'unknown'}
   return {reference, digest: index.digest, platform: labels.join(', '), platforms: labels}
 }
 
-export function platformEntry(image: Image, findings: readonly Finding[], judged?: {verdict: 'pass' | 'fail'; reasons: Array<{id: string; message: string}>}): PlatformEntry {
+export function platformEntry(image: Image, findings: readonly Finding[], judged?: Pick<PlatformEntry, 'verdict' | 'reasons'>): PlatformEntry {
   const platform = formatPlatform(image.platform)
   return {platform, digest: image.digest, ...judged, summary: summarise(findings.filter((f) => f.platform === platform))}
 }
 
 export function skippedEntries(index: IndexModel): NonNullable<Report['skipped']> {
-  return index.skipped.map((x) => ({digest: x.descriptor.digest, platform: formatPlatform(x.descriptor.platform), why: x.why}))
+  return index.skipped.map((x) => ({
+    digest: x.descriptor.digest, platform: formatPlatform(x.descriptor.platform), why: x.why,
+  }))
 }
 
 /** One figure per report over the platforms checked; a layer served from the cache counts as such. */
 export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Report['stats'] {
   const [first, ...rest] = list
   if (!first || rest.length === 0) return first
-  const sum = (k: 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles') => list.reduce((n, s) => n + (s[k] ?? 0), 0)
+  type Figure = 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles'
+  const sum = (k: Figure) => list.reduce((n, s) => n + (s[k] ?? 0), 0)
   return {
     layers: sum('layers'),
     files: sum('files'),
@@ -143,7 +157,7 @@ export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Rep
     seconds: sum('seconds'),
     layersFromCache: sum('layersFromCache'),
     partialTextFiles: sum('partialTextFiles'),
-    partialTextExamples: list.flatMap((s) => s.partialTextExamples ?? []).slice(0, 5),
+    partialTextExamples: list.flatMap((s) => s.partialTextExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
     maxTextBytes: first.maxTextBytes,
   }
 }

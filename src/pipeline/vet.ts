@@ -10,7 +10,9 @@ import {scopeName} from '../policy/match.js'
 import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
 import {summarise, type Report} from '../report/types.js'
-import {indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, type ScanResult} from './scan.js'
+import {
+  indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, type ScanResult,
+} from './scan.js'
 
 /** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
 export interface SupplyChainOutcome {
@@ -54,8 +56,8 @@ export function policyReference(source: ImageSource, as?: string): Reference {
 }
 
 /**
- * pull (streamed) → supply chain → walk → config checks → policy, for every platform the source selects (one after
- * another, so layers they share come from the cache). Nothing is written to disk but the cache.
+ * pull (streamed) → supply chain → walk → config checks → policy, for every platform the source selects (one
+ * after another, so layers they share come from the cache). Nothing is written to disk but the cache.
  */
 export async function vetSource(source: ImageSource, ref: Reference, opts: VetOptions): Promise<VetResult> {
   const {index, images} = await resolveImage(source, {platform: opts.platform})
@@ -65,8 +67,11 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
   const platforms: VetResult['platforms'] = []
   for (const image of images) {
     const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
-    const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, total)})
-    platforms.push({image, ...judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})})
+    const scan = await scanLoadedImage(image, {
+      cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, total),
+    })
+    const judged = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})
+    platforms.push({image, ...judged})
   }
   const [first] = platforms
   if (!first) throw new Error('unreachable: resolveImage selects at least one image')
@@ -94,7 +99,8 @@ export function mergeVerdicts(list: readonly Verdict[], labels: readonly string[
 function indexReport(reference: string, index: IndexModel, platforms: VetResult['platforms'], verdict: Verdict): Report {
   const labels = platforms.map((p) => formatPlatform(p.image.platform))
   const skipped = skippedEntries(index)
-  const checked = `checked ${labels.length} platform${labels.length === 1 ? '' : 's'} of index ${index.digest}: ${labels.join(', ')}`
+  const n = labels.length
+  const checked = `checked ${n} platform${n === 1 ? '' : 's'} of index ${index.digest}: ${labels.join(', ')}`
   const skippedNote = skipped.length ? `; skipped ${skipped.map((x) => `${x.platform} (${x.why})`).join(', ')}` : ''
   const notes = [...new Set(platforms.flatMap((p) => p.report.notes ?? []))]
   return {
@@ -109,7 +115,9 @@ function indexReport(reference: string, index: IndexModel, platforms: VetResult[
     notes: [`${checked}${skippedNote}`, ...notes],
     summary: summarise(verdict.findings),
     stats: sumStats(platforms.flatMap((p) => (p.report.stats ? [p.report.stats] : []))),
-    platforms: platforms.map((p) => platformEntry(p.image, verdict.findings, {verdict: p.verdict.pass ? 'pass' : 'fail', reasons: p.report.reasons ?? []})),
+    platforms: platforms.map((p) => platformEntry(p.image, verdict.findings, {
+      verdict: p.verdict.pass ? 'pass' : 'fail', reasons: p.report.reasons ?? [],
+    })),
     skipped,
   }
 }

@@ -21,6 +21,7 @@ export function artifactUri(r: Report, f: Finding): string {
 export function renderSarif(r: Report): string {
   const {ruleIds, rules} = sarifRules(r.findings)
   return sarifLog(r.tool.version, rules, {
+    // An index is one category whatever platforms were checked, so narrowing with --platform does not move alerts.
     automationDetails: {id: `imgvet/${r.image.reference.replace(/@.*$/, '')}/${r.image.platforms ? 'index' : r.image.platform}/`},
     results: r.findings.map((f) => sarifResult(f, ruleIds, {
       message: `${f.platform ? `${f.platform}: ` : ''}${f.title}${f.path ? ` in ${f.path}` : ''}${f.removedIn ? ` (deleted in layer ${f.removedIn.index}, still in layer ${f.layer?.index})` : ''}: ${f.evidence}`,

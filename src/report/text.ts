@@ -63,7 +63,8 @@ export function platformLines(r: Report): string[] {
   const out = [`Platforms checked: ${r.platforms.length}`]
   for (const p of r.platforms) {
     const n = Object.values(p.summary.bySeverity).reduce((a, b) => a + b, 0)
-    out.push(`  ${p.verdict ? `${p.verdict.toUpperCase()}  ` : ''}${p.platform.padEnd(width)}  ${p.digest}  ${n} finding${n === 1 ? '' : 's'}`)
+    const verdict = p.verdict ? `${p.verdict.toUpperCase()}  ` : ''
+    out.push(`  ${verdict}${p.platform.padEnd(width)}  ${p.digest}  ${n} finding${n === 1 ? '' : 's'}`)
   }
   for (const x of r.skipped ?? []) out.push(`  skipped ${x.platform} ${x.digest} (${x.why})`)
   return out
@@ -82,7 +83,8 @@ export function renderScanText(r: Report, o: TextOptions): string {
   const order = new Map((r.platforms ?? []).map((p, i) => [p.platform, i]))
   const groups = new Map<string, {rank: [number, number]; list: Finding[]}>()
   for (const f of r.findings) {
-    const key = `${f.platform ? `${f.platform}: ` : ''}${f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'}`
+    const place = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
+    const key = `${f.platform ? `${f.platform}: ` : ''}${place}`
     const g = groups.get(key) ?? {rank: [order.get(f.platform ?? '') ?? 0, f.layer ? f.layer.index : -1], list: []}
     g.list.push(f)
     groups.set(key, g)

@@ -21,8 +21,9 @@ export interface FileTree {
  * The name policy scopes match a local image by: `oci/<dir>` (or `docker-archive/<file>`) with its tag, unless the
  * user says what it stands for (`--as`).
  */
-export function localScopeReference(registry: 'oci' | 'docker-archive', path: string, tag: string | undefined): Reference {
-  const name = basename(path).toLowerCase().replace(/\.(tar|oci)$/, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'image'
+export function localScopeReference(registry: 'oci' | 'docker-archive', path: string, tag?: string): Reference {
+  const name = basename(path).toLowerCase().replace(/\.(tar|oci)$/, '')
+    .replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'image'
   return {registry, repository: name, tag: tag ?? 'latest'}
 }
 
