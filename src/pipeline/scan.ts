@@ -1,7 +1,9 @@
 import type {FileCheck} from '../checks/check.js'
 import {detectConfigSecrets} from '../checks/config-secrets.js'
 import {FILE_CHECKS} from '../checks/index.js'
-import type {LayerCache} from '../cache/layer-cache.js'
+import {LayerCache} from '../cache/layer-cache.js'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
 import {fingerprint, redact, withPlatform, type Finding} from '../findings/finding.js'
 import type {Image} from '../image/image.js'
 import {formatPlatform} from '../image/manifest.js'
@@ -10,7 +12,7 @@ import type {ImageSource, Platform} from '../image/types.js'
 import {walkImage, type WalkResult, type WalkStats} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
 import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
-import {availableParallelism} from 'node:os'
+import {availableParallelism, tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
 import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
@@ -82,15 +84,35 @@ export async function scanSource(
   const total = images.reduce((n, i) => n + i.layers.length, 0)
   let done = 0
   const results: ScanResult[] = []
-  for (const image of images) {
-    const r = await scanLoadedImage(image, {...opts, onLayer: (l, c) => {
-      opts.onLayer?.(l, c)
-      opts.onProgress?.(++done, total)
-    }})
-    const platform = indexPlatform(image)
-    results.push(platform ? {...r, findings: r.findings.map((f) => withPlatform(f, platform))} : r)
-  }
+  await withRunCache(opts.cache, images, async (cache) => {
+    for (const image of images) {
+      const r = await scanLoadedImage(image, {...opts, cache, onLayer: (l, c) => {
+        opts.onLayer?.(l, c)
+        opts.onProgress?.(++done, total)
+      }})
+      const platform = indexPlatform(image)
+      results.push(platform ? {...r, findings: r.findings.map((f) => withPlatform(f, platform))} : r)
+    }
+  })
   return {reference: source.name, index, results}
+}
+
+/**
+ * Without a layer cache (--no-cache), platforms of one index still share their base layers: a cache private to this
+ * run, removed after it, walks each shared layer once without reading or writing the user's cache.
+ */
+export async function withRunCache<T>(
+  cache: LayerCache | null | undefined,
+  images: readonly Image[],
+  fn: (cache: LayerCache | null | undefined) => Promise<T>,
+): Promise<T> {
+  if (cache || images.length < 2) return fn(cache)
+  const dir = mkdtempSync(join(tmpdir(), 'imgvet-run-cache-'))
+  try {
+    return await fn(new LayerCache(dir))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'platform'>): Promise<ScanResult> {

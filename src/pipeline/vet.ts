@@ -11,7 +11,8 @@ import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
 import {summarise, type Report} from '../report/types.js'
 import {
-  indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, type ScanResult,
+  indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, withRunCache,
+  type ScanResult,
 } from './scan.js'
 
 /** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
@@ -65,14 +66,16 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
   const total = images.reduce((n, i) => n + i.layers.length, 0)
   let done = 0
   const platforms: VetResult['platforms'] = []
-  for (const image of images) {
-    const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
-    const scan = await scanLoadedImage(image, {
-      cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, total),
-    })
-    const judged = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})
-    platforms.push({image, ...judged})
-  }
+  await withRunCache(opts.cache, images, async (cache) => {
+    for (const image of images) {
+      const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
+      const scan = await scanLoadedImage(image, {
+        cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, total),
+      })
+      const judged = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})
+      platforms.push({image, ...judged})
+    }
+  })
   const [first] = platforms
   if (!first) throw new Error('unreachable: resolveImage selects at least one image')
   if (!index) return {...first, platforms}

@@ -159,6 +159,10 @@ test.serial('scan of the index: every platform, findings carry it, the shared ba
   // (empty at start) cache the second time.
   t.is(j.stats.layers, 3)
   t.is(j.stats.layersFromCache, 1)
+  // --no-cache leaves the user's cache alone but still walks the shared layer once.
+  const cold = parseJson<ScanJson>(await imgvet(t, ['scan', ref, '--format', 'json', '--no-cache']))
+  t.is(cold.stats.layersFromCache, 1)
+  t.deepEqual(cold.findings.map((f) => f.fingerprint).sort(), j.findings.map((f) => f.fingerprint).sort())
 })
 
 test.serial('SARIF, GitLab and JUnit place the key in the arm64 platform', async (t) => {
