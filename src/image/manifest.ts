@@ -124,9 +124,12 @@ export function parsePlatform(s: string): Platform {
 
 export function formatPlatform(p: Platform | undefined): string {
   if (!p) return 'unknown'
-  // The label comes from the image and lands in terminals and file names: no control characters or spaces.
-  const label = `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
-  return label.replace(/[^\x21-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return printable(`${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`)
+}
+
+/** A short name from the image (platform, media type) for terminals and file names: no control characters or spaces. */
+export function printable(s: string): string {
+  return s.replace(/[^\x21-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 // containerd's normalisation: arm64 is v8 unless said otherwise; amd64 has no meaningful variant here.

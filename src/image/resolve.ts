@@ -1,6 +1,6 @@
 import {ImgvetError} from '../errors.js'
 import {imageFromManifest, resolveTop, type Image, type Resolved} from './image.js'
-import {formatPlatform, isAttestationManifest, parseManifest, platformMatches} from './manifest.js'
+import {formatPlatform, isAttestationManifest, parseManifest, platformMatches, printable} from './manifest.js'
 import {
   IMAGE_MANIFEST_TYPES,
   type Descriptor,
@@ -49,7 +49,7 @@ export interface ResolvedImage {
 
 function skipReason(d: Descriptor): string | null {
   if (isAttestationManifest(d)) return 'attestation manifest'
-  if (!IMAGE_MANIFEST_TYPES.has(d.mediaType)) return `not an image manifest (${d.mediaType})`
+  if (!IMAGE_MANIFEST_TYPES.has(d.mediaType)) return `not an image manifest (${printable(d.mediaType)})`
   if (d.platform?.os === 'unknown' && d.platform.architecture === 'unknown') return 'platform unknown/unknown'
   return null
 }

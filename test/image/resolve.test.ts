@@ -25,12 +25,14 @@ test('the index model keeps platform images and says why every other entry is sk
     // Unmarked unknown/unknown (an attestation whose annotation was lost) is still not an image to run.
     {mediaType: OCI_MANIFEST, digest: d(4), size: 10, platform: {os: 'unknown', architecture: 'unknown'}},
     {mediaType: OCI_INDEX, digest: d(5), size: 10, platform: {os: 'linux', architecture: 's390x'}},
+    {mediaType: 'application/x\x1b[2Jwipe', digest: d(6), size: 10},
   ])
   t.deepEqual(m.platforms.map((x) => formatPlatform(x.platform)), ['linux/amd64', 'linux/arm64/v8'])
   t.deepEqual(m.skipped.map((x) => [x.descriptor.digest, x.why]), [
     [d(3), 'attestation manifest'],
     [d(4), 'platform unknown/unknown'],
     [d(5), `not an image manifest (${OCI_INDEX})`],
+    [d(6), 'not an image manifest (application/x\\x1b[2Jwipe)'],
   ])
   // arm64 means v8 unless said otherwise (containerd's normalisation); a skipped entry is never chosen.
   t.is(choosePlatform(m, {os: 'linux', architecture: 'arm64'}, 'test').digest, d(2))
