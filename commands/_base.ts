@@ -7,6 +7,8 @@ import {GITLAB_SCHEMA_DEFAULT} from '../src/report/gitlab.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
+import {parsePlatform} from '../src/image/manifest.js'
+import type {PlatformChoice} from '../src/image/resolve.js'
 
 /**
  * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
@@ -60,8 +62,19 @@ export abstract class BaseCommand extends Command {
     return {schemaVersion, commit: process.env.CI_COMMIT_SHA || undefined}
   }
 
+  /** No default: vet and scan check every platform of an index unless narrowed, inspect and pull take linux/amd64. */
   static platformFlag = {
-    platform: Flags.string({description: 'Platform to select from an index, os/arch[/variant].', default: 'linux/amd64'}),
+    platform: Flags.string({
+      description: 'Platform os/arch[/variant]: narrows an index to that image; a single-platform image must match it.',
+    }),
+  }
+
+  /** --platform as a choice: named (narrow an index, must match a single image), or the command's fallback. */
+  protected platformChoice(flags: {platform?: string}, fallback?: string): PlatformChoice {
+    return {
+      platform: flags.platform ? parsePlatform(flags.platform) : undefined,
+      fallback: fallback ? parsePlatform(fallback) : undefined,
+    }
   }
 
   static signerFlags = {

@@ -41,7 +41,8 @@ export default class Pull extends BaseCommand {
     try {
       const source = await openSource(t, registries)
       const result = await pullToLayout(source, flags.output, {
-        platform: parsePlatform(flags.platform),
+        platform: parsePlatform(flags.platform ?? 'linux/amd64'),
+        platformNamed: flags.platform !== undefined,
         allPlatforms: flags['all-platforms'],
         tag,
         onProgress: (d, n) => bar.update(d, n),

@@ -3,7 +3,6 @@ import {BaseCommand} from '../_base.js'
 import {checkCompose} from '../../src/compose/check.js'
 import {registryVetter} from '../../src/compose/images.js'
 import {COMPOSE_FORMATS, renderCompose, type ComposeFormat} from '../../src/compose/report.js'
-import {parsePlatform} from '../../src/image/manifest.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {Registries} from '../../src/registry/client.js'
 import {useColor} from '../../src/report/text.js'
@@ -57,7 +56,7 @@ export default class ComposeCheck extends BaseCommand {
         registries &&
         registryVetter(registries, {
           policy,
-          platform: parsePlatform(flags.platform),
+          platform: this.platformChoice(flags).platform,
           signers: this.signerOverrides(flags),
           cache,
           maxLayerBytes,

@@ -10,7 +10,8 @@ import type {SupplyChainOverrides} from '../signatures/supply-chain.js'
 
 export interface ImageVetOptions {
   policy: Policy
-  platform: Platform
+  /** Unset: every platform of an index, as `vet` checks them. */
+  platform?: Platform
   signers?: SupplyChainOverrides
   cache?: LayerCache | null
   maxLayerBytes?: number
@@ -22,7 +23,7 @@ export interface ImageVetOptions {
  * policy under that name, signatures checked as `vet` checks them. One layer cache serves every service.
  */
 export function registryVetter(registries: Registries, opts: ImageVetOptions): (ref: string) => Promise<VetResult> {
-  const supplyChain = registrySupplyChainStage(registries, opts.platform, opts.signers ?? {})
+  const supplyChain = registrySupplyChainStage(registries, opts.platform ?? {os: 'linux', architecture: 'amd64'}, opts.signers ?? {})
   return async (name) => {
     const ref = parseReference(name)
     const source = await openSource({kind: 'registry', ref}, registries)

@@ -33,7 +33,9 @@ export function occurrenceReference(host: string, o: Occurrence, digest: string)
 export async function judge(host: string, image: Image, scan: ScanResult, o: Occurrence, opts: {policy: Policy; now: Date; supplyChain?: SupplyChainStage}): Promise<ImageResult> {
   const ref: Reference = {registry: host, repository: o.repository, ...(o.tags[0] ? {tag: o.tags[0]} : {}), digest: o.topDigest}
   const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
-  const {verdict} = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now: opts.now})
+  // An index child's findings carry its platform (and fingerprint) as in `vet` of the index.
+  const platform = o.indexDigest ? (o.platform ?? formatPlatform(image.platform)) : undefined
+  const {verdict} = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now: opts.now, platform})
   const result: ImageResult = {
     reference: occurrenceReference(host, o, image.digest),
     repository: o.repository,

@@ -1,9 +1,8 @@
 import {randomBytes} from 'node:crypto'
 import type {LayerCache} from '../cache/layer-cache.js'
 import {mapLimit} from '../concurrency.js'
-import {ImgvetError} from '../errors.js'
 import {imageFromManifest} from '../image/image.js'
-import {parseManifest} from '../image/manifest.js'
+import {fetchChildManifest} from '../image/resolve.js'
 import {scanLoadedImage} from '../pipeline/scan.js'
 import {DEFAULT_MAX_TEXT_BYTES} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
@@ -191,13 +190,8 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
   if (!first) return
   const client = o.registries.get(o.host)
   const source = new RegistrySource(client, {registry: o.host, repository: first.repository, digest})
-  const raw = inv.manifests.get(digest) ?? (await client.getManifest(first.repository, digest))
-  if (raw.bytes.length !== first.descriptor.size) {
-    throw new ImgvetError('integrity', `size mismatch: index says ${first.descriptor.size} bytes, manifest has ${raw.bytes.length}`, source.name)
-  }
-  const parsed = parseManifest(raw, source.name)
-  if (parsed.kind !== 'image') throw new ImgvetError('unsupported', 'index entry is itself an index', source.name)
-  const image = await imageFromManifest(source, parsed.manifest, raw)
+  const {manifest, raw} = await fetchChildManifest(source, first.descriptor, inv.manifests.get(digest))
+  const image = await imageFromManifest(source, manifest, raw)
   const claim = await inflight.claim(image.layers)
   let scan
   try {

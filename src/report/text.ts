@@ -20,7 +20,7 @@ export function severityLabel(s: Severity, o: TextOptions): string {
 }
 
 function where(f: Finding): string {
-  const parts: string[] = []
+  const parts: string[] = f.platform ? [e(f.platform)] : []
   if (f.path) parts.push(`${e(f.path)}${f.line ? `:${f.line}` : ''}`)
   if (f.layer && f.removedIn) {
     parts.push(`deleted in layer ${f.removedIn.index} but still extractable from layer ${f.layer.index} (${f.layer.digest.slice(0, 19)})`)
@@ -57,6 +57,20 @@ export function partialTextLines(r: Report): string[] {
   return [`${n} text file${one ? '' : 's'} larger than ${cap} ${one ? 'was' : 'were'} scanned only in ${one ? 'its' : 'their'} first ${cap} (--max-text-size raises the cap): ${listed.join(', ')}${more}`]
 }
 
+/** An index: the platforms checked (each with its verdict in `vet`) and the entries that were not images. */
+export function platformLines(r: Report): string[] {
+  if (!r.platforms) return []
+  const width = Math.max(...r.platforms.map((p) => p.platform.length))
+  const out = [`Platforms checked: ${r.platforms.length}`]
+  for (const p of r.platforms) {
+    const n = Object.values(p.summary.bySeverity).reduce((a, b) => a + b, 0)
+    const verdict = p.verdict ? `${p.verdict.toUpperCase()}  ` : ''
+    out.push(`  ${verdict}${p.platform.padEnd(width)}  ${p.digest}  ${n} finding${n === 1 ? '' : 's'}`)
+  }
+  for (const x of r.skipped ?? []) out.push(`  skipped ${x.platform} ${x.digest} (${x.why})`)
+  return out
+}
+
 export function bySeverity(a: Finding, b: Finding): number {
   return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity)
 }
@@ -65,18 +79,21 @@ export function bySeverity(a: Finding, b: Finding): number {
 export function renderScanText(r: Report, o: TextOptions): string {
   const out = [`Image: ${e(r.image.reference)}`, `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`]
   if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
-  out.push(...partialTextLines(r), ...summaryTable(r), '')
-  const groups = new Map<string, Finding[]>()
+  out.push(...platformLines(r), ...partialTextLines(r), ...summaryTable(r), '')
+  // Grouped by platform (an index), then config before layers in layer order.
+  const order = new Map((r.platforms ?? []).map((p, i) => [p.platform, i]))
+  const groups = new Map<string, {rank: [number, number]; list: Finding[]}>()
   for (const f of r.findings) {
-    const key = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
-    const g = groups.get(key) ?? []
-    g.push(f)
+    const place = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
+    const key = `${f.platform ? `${f.platform}: ` : ''}${place}`
+    const g = groups.get(key) ?? {rank: [order.get(f.platform ?? '') ?? 0, f.layer ? f.layer.index : -1], list: []}
+    g.list.push(f)
     groups.set(key, g)
   }
-  const keys = [...groups.keys()].sort((a, b) => (a === 'Image config' ? -1 : b === 'Image config' ? 1 : Number(a.split(' ')[1]) - Number(b.split(' ')[1])))
-  for (const k of keys) {
+  const keys = [...groups.entries()].sort(([, a], [, b]) => a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1])
+  for (const [k, g] of keys) {
     out.push(k)
-    for (const f of (groups.get(k) ?? []).sort(bySeverity)) out.push(...findingLines(f, o))
+    for (const f of g.list.sort(bySeverity)) out.push(...findingLines(f, o))
     out.push('')
   }
   if (r.findings.length === 0) out.push('No findings.')
@@ -100,7 +117,7 @@ export function reasonLines(r: Report): string[] {
   const out: string[] = []
   if (r.reasons?.length) {
     out.push('', 'Why it fails:')
-    for (const x of r.reasons) out.push(`  - [${x.id}] ${e(x.message)}`)
+    for (const x of r.reasons) out.push(`  - [${x.id}] ${x.platform ? `${e(x.platform)}: ` : ''}${e(x.message)}`)
   }
   for (const n of r.notes ?? []) out.push(`Note: ${e(n)}`)
   out.push('')
@@ -131,8 +148,8 @@ export function suppressedLines(r: Report, where: (f: Finding) => string): strin
 
 /** `vet`: the verdict first, then findings grouped by the seed rule they break. */
 export function renderVetText(r: Report, o: TextOptions): string {
-  const out = [verdictHeadline(r, o), `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`, policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
+  const out = [verdictHeadline(r, o), `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`, ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
-  out.push(...suppressedLines(r, (f) => f.path ?? ''))
+  out.push(...suppressedLines(r, (f) => `${f.platform ? `${f.platform} ` : ''}${f.path ?? ''}`))
   return `${out.join('\n')}\n`
 }

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {ImgvetError} from '../errors.js'
-import {formatPlatform, selectPlatform} from '../image/manifest.js'
-import {resolveTop} from '../image/image.js'
+import {formatPlatform} from '../image/manifest.js'
+import {selectPlatforms} from '../image/resolve.js'
 import type {ImageIndex, Platform} from '../image/types.js'
 import type {Checked} from '../policy/evaluate.js'
 import type {ProvenanceRequirements, ScopeRequirements} from '../policy/types.js'
@@ -161,18 +161,13 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
     if (input.resolved.index) targets.push({digest: input.resolved.index.digest, role: 'index'})
     targets.push({digest: imageDigest, role: 'manifest'})
   } else {
-    const source = new RegistrySource(client, ref)
-    const top = await resolveTop(source)
-    if (top.kind === 'index') {
-      index = top.index
-      indexDigest = top.raw.digest
-      const chosen = selectPlatform(top.index, input.platform, `${source.name}@${top.raw.digest}`)
-      imageDigest = chosen.digest
-      targets.push({digest: top.raw.digest, role: 'index'}, {digest: chosen.digest, role: 'manifest'})
-    } else {
-      imageDigest = top.raw.digest
-      targets.push({digest: imageDigest, role: 'manifest'})
-    }
+    // Signatures usually name the index the user referenced; the platform image's own ones count too.
+    const sel = await selectPlatforms(new RegistrySource(client, ref), {fallback: input.platform})
+    imageDigest = sel.chosen[0]?.digest ?? sel.top.raw.digest
+    index = sel.index?.index
+    indexDigest = sel.index?.digest
+    if (indexDigest) targets.push({digest: indexDigest, role: 'index'})
+    targets.push({digest: imageDigest, role: 'manifest'})
   }
   const signatureRepository = o.signatureRepository ?? req?.signatures?.repository ?? ref.repository
   const collected = await collectSupplyChain({
