@@ -21,7 +21,7 @@ const AMD = 'linux/amd64'
 const KEY_PATH = '/home/app/.ssh/id_rsa'
 
 interface PlatformJson {platform: string; digest: string; verdict?: 'pass' | 'fail'; reasons?: Array<{id: string; message: string}>}
-type IndexVetJson = VetJson & {
+type IndexVetJson = Omit<VetJson, 'reasons'> & {
   image: VetJson['image'] & {platforms?: string[]}
   platforms?: PlatformJson[]
   skipped?: Array<{digest: string; platform: string; why: string}>
