@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {EXIT} from '../src/errors.js'
+import {EXIT, ImgvetError} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {parsePlatform} from '../src/image/manifest.js'
@@ -11,6 +11,7 @@ import {progressBar} from '../src/report/progress.js'
 import {render, type Format} from '../src/report/render.js'
 import {useColor} from '../src/report/text.js'
 import {registrySupplyChainStage} from '../src/signatures/stage.js'
+import {signerFlagsGiven} from '../src/signatures/supply-chain.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
@@ -41,6 +42,10 @@ export default class Vet extends BaseCommand {
       const source = await openSource(t, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
+      // A signer flag means "must be signed by this signer"; a layout or archive has nowhere to carry that signature.
+      if (t.kind !== 'registry' && signerFlagsGiven(overrides)) {
+        throw new ImgvetError('usage', `signer flags need an image in a registry; ${t.kind}: sources carry no signatures to verify`, args.ref)
+      }
       const platform = parsePlatform(flags.platform)
       // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").
       const supplyChain = t.kind === 'registry' ? registrySupplyChainStage(registries, platform, overrides) : undefined

@@ -1,6 +1,6 @@
 import type {Finding} from '../findings/finding.js'
 import type {ProvenanceRecord, SignatureRecord} from './records.js'
-import type {SupplyChainSummary} from './supply-chain.js'
+import type {SupplyChainSummary} from './records.js'
 
 /**
  * Text for `imgvet verify`: the verdict first, then every signature found with its kind, digest, who signed it
