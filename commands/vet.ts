@@ -44,7 +44,8 @@ export default class Vet extends BaseCommand {
       const overrides = this.signerOverrides(flags)
       // A signer flag means "must be signed by this signer"; a layout or archive has nowhere to carry that signature.
       if (t.kind !== 'registry' && signerFlagsGiven(overrides)) {
-        throw new ImgvetError('usage', `signer flags need an image in a registry; ${t.kind}: sources carry no signatures to verify`, args.ref)
+        const why = `signer flags need an image in a registry; ${t.kind}: sources carry no signatures to verify`
+        throw new ImgvetError('usage', why, args.ref)
       }
       const platform = parsePlatform(flags.platform)
       // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").

@@ -54,7 +54,13 @@ function judgedAs(host: string, o: Occurrence): Reference {
 }
 
 /** The stage's view of what signs this occurrence beyond its tag list (see RegistrySupplyChainStage.material). */
-export async function supplyMaterial(host: string, o: Occurrence, digest: string, policy: Policy, stage: RegistrySupplyChainStage | undefined): Promise<string[]> {
+export async function supplyMaterial(
+  host: string,
+  o: Occurrence,
+  digest: string,
+  policy: Policy,
+  stage: RegistrySupplyChainStage | undefined,
+): Promise<string[]> {
   if (!stage) return []
   const ref = judgedAs(host, o)
   return stage.material(ref, requirementsFor(policy, ref), o.indexDigest ? [digest, o.indexDigest] : [digest])

@@ -17,7 +17,8 @@ import {checksVersion, judge, occurrenceReference, policyHash, signersHash, supp
 import {InflightLayers} from './inflight.js'
 import {StateLock} from './lock.js'
 import {formatShard, type Selection} from './shard.js'
-import {imageKey, Journal, readJournal, reuseKeyOf, sameReuseKey, type JournalRecord, type RecordedRun, type ReuseKey} from './state.js'
+import {imageKey, Journal, readJournal, reuseKeyOf, sameReuseKey} from './state.js'
+import type {JournalRecord, RecordedRun, ReuseKey} from './state.js'
 import type {ImageResult, RunReport, ScanError} from './types.js'
 
 export const DEFAULT_REUSE_DAYS = 7
@@ -133,7 +134,9 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
       }
       counters.reused++
       const {occ, digest, earlier} = c
-      const r: ImageResult = {...earlier, tags: occ.tags, reference: occurrenceReference(o.host, occ, digest), reused: true, ...(occ.indexDigest ? {indexDigest: occ.indexDigest} : {})}
+      const reference = occurrenceReference(o.host, occ, digest)
+      const index = occ.indexDigest ? {indexDigest: occ.indexDigest} : {}
+      const r: ImageResult = {...earlier, tags: occ.tags, reference, reused: true, ...index}
       reusedNow.push(r)
       results.push(r)
       o.onImage?.(r)
@@ -242,7 +245,8 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
  * Close the run and compact the journal to it. Repositories that failed this run keep their previous images, so a
  * transient registry error does not make every image in them "new" tomorrow.
  */
-function finishJournal(journal: Journal, run: Extract<JournalRecord, {t: 'run'}>, results: ImageResult[], errors: ScanError[], baseline: RecordedRun | null, key: ReuseKey, finished: string): void {
+function finishJournal(journal: Journal, run: Extract<JournalRecord, {t: 'run'}>, results: ImageResult[],
+  errors: ScanError[], baseline: RecordedRun | null, key: ReuseKey, finished: string): void {
   const failedRepos = new Set(errors.map((e) => e.repository))
   const have = new Set(results.map((r) => imageKey(r.repository, r.digest)))
   const carried = baseline

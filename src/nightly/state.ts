@@ -28,7 +28,8 @@ export interface ReuseKey {
 }
 
 export function sameReuseKey(a: ReuseKey, b: ReuseKey): boolean {
-  return a.policyHash === b.policyHash && a.checksVersion === b.checksVersion && a.signers !== undefined && a.signers === b.signers
+  return a.policyHash === b.policyHash && a.checksVersion === b.checksVersion
+    && a.signers !== undefined && a.signers === b.signers
 }
 
 export interface RecordedRun extends ReuseKey {
@@ -60,7 +61,8 @@ export function defaultStatePath(host: string, shard: string | null): string {
 /** Only the three fields, and only strings: a journal is read back from disk and may hold anything. */
 export function reuseKeyOf(r: Partial<ReuseKey>): ReuseKey {
   const str = (v: unknown) => (typeof v === 'string' ? v : '')
-  return {policyHash: str(r.policyHash), checksVersion: str(r.checksVersion), ...(typeof r.signers === 'string' ? {signers: r.signers} : {})}
+  const signers = typeof r.signers === 'string' ? {signers: r.signers} : {}
+  return {policyHash: str(r.policyHash), checksVersion: str(r.checksVersion), ...signers}
 }
 
 function parseRecord(line: string): JournalRecord | null {
@@ -92,7 +94,8 @@ export function readJournal(file: string): JournalState {
     const r = parseRecord(line)
     if (!r) continue
     if (r.t === 'run') {
-      const run: RecordedRun = {id: r.id, started: r.started, registry: r.registry, ...reuseKeyOf(r), finished: null, images: new Map()}
+      const run: RecordedRun = {id: r.id, started: r.started, registry: r.registry, ...reuseKeyOf(r), finished: null,
+        images: new Map()}
       runs.set(r.id, run)
       order.push(run)
     } else if (r.t === 'image') {

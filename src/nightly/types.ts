@@ -23,7 +23,7 @@ export interface ImageResult {
   reused?: boolean
   /** The cosign/referrer tags present when it was judged; reuse requires the same set. */
   supplyTags?: string[]
-  /** Referrers listed by the API and signature tags in another repository when it was judged; reuse requires the same. */
+  /** Referrers the API listed and signature tags in another repository when it was judged; reuse requires the same. */
   supplyMaterial?: string[]
 }
 

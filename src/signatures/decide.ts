@@ -1,7 +1,9 @@
 import {matchPattern} from '../policy/match.js'
 import type {ProvenanceRequirements} from '../policy/types.js'
 import type {Reference} from '../reference/reference.js'
-import type {OfficialDecision, ProvenanceOutcome, ProvenanceRecord, RecordFailureCode, SignatureOutcome, SignatureRecord} from './records.js'
+import type {
+  OfficialDecision, ProvenanceOutcome, ProvenanceRecord, RecordFailureCode, SignatureOutcome, SignatureRecord,
+} from './records.js'
 
 /**
  * Pure decisions on what was collected, kept apart from the registry so they can be tested on data (a Docker
@@ -75,7 +77,8 @@ export function decideSignatures(records: readonly SignatureRecord[]): Signature
  * we cannot check is not one of them.
  */
 const TAMPERING: ReadonlySet<RecordFailureCode> = new Set<RecordFailureCode>([
-  'signature-invalid', 'digest-mismatch', 'subject-mismatch', 'tlog-invalid', 'cert-invalid', 'bad-bundle', 'bad-payload', 'payload-type',
+  'signature-invalid', 'digest-mismatch', 'subject-mismatch', 'tlog-invalid', 'cert-invalid',
+  'bad-bundle', 'bad-payload', 'payload-type',
 ])
 
 export function isTamperingSignal(r: Pick<SignatureRecord, 'verified' | 'failure'>): boolean {
@@ -90,8 +93,12 @@ export function signatureReason(s: SignatureOutcome, looked: readonly string[]):
       return `no signature found (looked at ${looked.join('; ')})`
     case 'identity-mismatch':
     case 'invalid':
-      return `no signature verified: ${s.failures.map((f) => `${f.kind} ${f.digest || f.location}: ${f.failure?.code ?? '?'}: ${f.failure?.message ?? ''}`).join(' | ')}`
+      return `no signature verified: ${s.failures.map(failureLine).join(' | ')}`
   }
+}
+
+function failureLine(f: SignatureRecord): string {
+  return `${f.kind} ${f.digest || f.location}: ${f.failure?.code ?? '?'}: ${f.failure?.message ?? ''}`
 }
 
 export function provenanceReason(p: ProvenanceOutcome): string {

@@ -24,18 +24,23 @@ export function supplyChainFindings(s: SupplyChainSummary): Finding[] {
   const byFlags = req.signersFromFlags ? ' (required by the signer flags)' : ''
   const expected = req.signers.length > 0 ? `expected ${req.signers.join(' or ')}${byFlags}` : 'no signer configured'
   if (sig.status === 'missing' && req.signatures) {
-    add('signature.missing', requiredSeverity, 'signature', 'Image is not signed', `${signatureReason(sig, s.looked)}; ${expected}`)
+    const evidence = `${signatureReason(sig, s.looked)}; ${expected}`
+    add('signature.missing', requiredSeverity, 'signature', 'Image is not signed', evidence)
   } else if ((sig.status === 'identity-mismatch' || sig.status === 'invalid') && req.signers.length > 0) {
     const tampered = sig.failures.some(isTamperingSignal)
     const severity: Severity = req.signatures ? requiredSeverity : tampered ? 'high' : 'low'
     const evidence = `${signatureReason(sig, s.looked)}; ${expected}`
-    if (sig.status === 'identity-mismatch') add('signature.identity-mismatch', severity, 'signature', 'Image is signed by someone else', evidence)
-    else add('signature.invalid', severity, 'signature', 'Image signature does not verify', evidence)
+    if (sig.status === 'identity-mismatch') {
+      add('signature.identity-mismatch', severity, 'signature', 'Image is signed by someone else', evidence)
+    } else {
+      add('signature.invalid', severity, 'signature', 'Image signature does not verify', evidence)
+    }
   }
   const unchecked = s.signatures.filter((r) => UNCHECKED_KINDS.has(r.kind) && r.failure?.code === 'not-checked')
   if (unchecked.length > 0) {
+    const where = unchecked.map((r) => r.location).join('; ')
     add('signature.unverified', 'info', 'signature', 'Image carries signatures, not verified',
-      `${unchecked.length} signature(s) at ${unchecked.map((r) => r.location).join('; ')}; no key or certificate identity given to verify them against (--key, --certificate-identity)`)
+      `${unchecked.length} signature(s) at ${where}; no key or certificate identity to verify them against`)
   }
   // Verified or rejected Notation signatures are judged above like cosign's; this is only for the ones nobody could check.
   for (const n of s.signatures.filter((r) => r.kind === 'notation' && !r.verified && r.failure?.code === 'unsupported')) {

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {TrustedRoot} from '@sigstore/protobuf-specs'
 import {canonicalJson, sha256Hex} from '../canonical.js'
-import type {Policy} from '../policy/types.js'
+import type {Policy, SignatureRequirements} from '../policy/types.js'
 import {signerFlagsGiven, type SupplyChainOverrides} from './supply-chain.js'
 import type {TrustRoot} from './trust-root.js'
 
@@ -20,15 +20,24 @@ async function contentHash(path: string): Promise<string> {
   }
 }
 
-const hashes = async (paths: readonly string[] | undefined): Promise<string[]> => (await Promise.all((paths ?? []).map(contentHash))).sort()
+async function hashes(paths: readonly string[] | undefined): Promise<string[]> {
+  return (await Promise.all((paths ?? []).map(contentHash))).sort()
+}
 
 /** Whom one scope (or the flags) trusts, by content: the signer set resolveSigners and resolveNotation build. */
-async function signerSet(keys: readonly string[] | undefined, identities: readonly object[], notation?: {trustStore?: string[]; identities?: string[]}): Promise<unknown> {
+async function signerSet(keys: readonly string[] | undefined, identities: readonly object[], notation?: NotationFiles) {
   return {
     keys: await hashes(keys),
     identities: identities.map((i) => canonicalJson(i)).sort(),
-    notation: notation ? {trustStore: await hashes(notation.trustStore), identities: [...(notation.identities ?? [])].sort()} : null,
+    notation: notation
+      ? {trustStore: await hashes(notation.trustStore), identities: [...(notation.identities ?? [])].sort()}
+      : null,
   }
+}
+
+interface NotationFiles {
+  trustStore?: string[]
+  identities?: string[]
 }
 
 /**
@@ -37,15 +46,18 @@ async function signerSet(keys: readonly string[] | undefined, identities: readon
  * contents of its key and trust-store files, the trusted root it verifies against, and the flags that loosen or move
  * the check. A recorded verdict is reused only under the same fingerprint.
  */
-export async function signerFingerprint(policy: Policy, o: SupplyChainOverrides, trustRoot: TrustRoot): Promise<string> {
+export async function signerFingerprint(policy: Policy, o: SupplyChainOverrides, root: TrustRoot): Promise<string> {
+  const flagNotation = o.notationTrustStore || o.notationIdentities
+    ? {trustStore: o.notationTrustStore, identities: o.notationIdentities}
+    : undefined
+  const scope = (s: SignatureRequirements | undefined) => signerSet(s?.keys, s?.identities ?? [], s?.notation)
   const signers = signerFlagsGiven(o)
-    ? {flags: await signerSet(o.keys, o.identity ? [o.identity] : [],
-      o.notationTrustStore || o.notationIdentities ? {trustStore: o.notationTrustStore, identities: o.notationIdentities} : undefined)}
-    : {scopes: await Promise.all(policy.scopes.map((s) => signerSet(s.signatures?.keys, s.signatures?.identities ?? [], s.signatures?.notation)))}
+    ? {flags: await signerSet(o.keys, o.identity ? [o.identity] : [], flagNotation)}
+    : {scopes: await Promise.all(policy.scopes.map((s) => scope(s.signatures)))}
   return sha256Hex(canonicalJson({
     v: SIGNER_CONFIG_VERSION,
     signers,
-    trustRoot: sha256Hex(canonicalJson(TrustedRoot.toJSON(trustRoot.root))),
+    trustRoot: sha256Hex(canonicalJson(TrustedRoot.toJSON(root.root))),
     allowMissingTlog: Boolean(o.allowMissingTlog),
     signatureRepository: o.signatureRepository ?? null,
   })).slice(0, 16)

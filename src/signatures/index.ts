@@ -92,7 +92,16 @@ export {loadTrustRoot, loadTrustRootFile, loadPublicGoodTrustRoot, parseTrustRoo
 export {verifyBundleFiles, resolveArtifact, type VerifyBundleFiles} from './verify-files.js'
 export {verifyCosignAttestation, DSSE_LAYER_MEDIA_TYPE, type CosignAttestationLayer, type CosignAttestationOptions, type CosignAttestationResult} from './attestation.js'
 export {collectSupplyChain, BUNDLE_ARTIFACT_PREFIX, NOTATION_ARTIFACT_TYPE, COSIGN_SIGN_PREDICATE, type Collected, type CollectOptions} from './collect.js'
-export {decideOfficial, decideProvenance, decideSignatures, isDockerLibraryBuilder, isTamperingSignal, provenanceReason, signatureReason, DOCKER_LIBRARY_BUILDER} from './decide.js'
+export {
+  decideOfficial,
+  decideProvenance,
+  decideSignatures,
+  isDockerLibraryBuilder,
+  isTamperingSignal,
+  provenanceReason,
+  signatureReason,
+  DOCKER_LIBRARY_BUILDER,
+} from './decide.js'
 export {supplyChainFindings} from './findings.js'
 export {
   keyLabel,

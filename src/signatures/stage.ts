@@ -25,7 +25,11 @@ export type RegistrySupplyChainStage = SupplyChainStage & {
  * The signature-and-provenance stage of `vet`, `rebuild` and `registry scan` for images in a registry: each image is
  * checked under the reference it is judged as, for the platform it was selected for. The trust root is loaded once.
  */
-export function registrySupplyChainStage(registries: Registries, fallbackPlatform: Platform, overrides: SupplyChainOverrides = {}): RegistrySupplyChainStage {
+export function registrySupplyChainStage(
+  registries: Registries,
+  fallbackPlatform: Platform,
+  overrides: SupplyChainOverrides = {},
+): RegistrySupplyChainStage {
   let trustRoot: Promise<TrustRoot> | undefined
   const root = () => (trustRoot ??= loadTrustRoot(overrides.trustedRoot))
   const stage: SupplyChainStage = async (image, requirements, ref) => {
@@ -35,7 +39,9 @@ export function registrySupplyChainStage(registries: Registries, fallbackPlatfor
     const resolved = image.index
       ? {imageDigest: image.digest, index: {digest: image.index.digest, index: image.index.index}}
       : !ref.digest || ref.digest === image.digest ? {imageDigest: image.digest} : undefined
-    const r = await checkSupplyChain({reference: ref, registries, platform, requirements, overrides, trustRoot: await root(), resolved})
+    const trustRoot = await root()
+    const input = {reference: ref, registries, platform, requirements, overrides, trustRoot, resolved}
+    const r = await checkSupplyChain(input)
     const notes = r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain (${formatPlatform(platform)}): ${x}`)
     return {findings: r.findings, checked: r.checked, notes}
   }
@@ -48,7 +54,7 @@ export function registrySupplyChainStage(registries: Registries, fallbackPlatfor
     if (listed === null) noReferrersApi.add(ref.registry)
     return (listed ?? []).map((d) => `referrer ${repository} ${subject} ${d.digest}`)
   }
-  const material = async (ref: Reference, requirements: ScopeRequirements, subjects: readonly string[]): Promise<string[]> => {
+  const material = async (ref: Reference, requirements: ScopeRequirements, subjects: readonly string[]) => {
     const client = registries.get(ref.registry)
     const sigRepo = overrides.signatureRepository ?? requirements.signatures?.repository ?? ref.repository
     const out: string[] = []

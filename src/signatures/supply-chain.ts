@@ -15,7 +15,8 @@ import {supplyChainFindings} from './findings.js'
 import {compileIdentityPolicy, type IdentityPolicy} from './identity.js'
 import {parsePublicKeyPem} from './keys.js'
 import {loadTrustStore, parseTrustedIdentities, type NotationTrust} from './notation.js'
-import {identityLabel, keyLabel, type EffectiveRequirements, type NamedSigner, type SupplyChainSummary, type Target} from './records.js'
+import {identityLabel, keyLabel} from './records.js'
+import type {EffectiveRequirements, NamedSigner, SupplyChainSummary, Target} from './records.js'
 import {loadTrustRoot, type TrustRoot} from './trust-root.js'
 
 /** What the command line says; every field set here wins over the policy scope's. */

@@ -16,7 +16,8 @@ function files(dir: string): string[] {
 }
 
 function runtimeImports(file: string): string[] {
-  const js = ts.transpileModule(readFileSync(file, 'utf8'), {compilerOptions: {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022}}).outputText
+  const compilerOptions = {module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022}
+  const js = ts.transpileModule(readFileSync(file, 'utf8'), {compilerOptions}).outputText
   return [...js.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|^\s*import\s+['"](\.[^'"]+)['"]/gm)]
     .map((m) => resolve(dirname(file), (m[1] ?? m[2] ?? '').replace(/\.js$/, '.ts')))
 }

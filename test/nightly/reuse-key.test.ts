@@ -9,7 +9,8 @@ import {parsePolicy} from '../../src/policy/load.js'
 import {Registries} from '../../src/registry/client.js'
 import {registrySupplyChainStage} from '../../src/signatures/stage.js'
 import type {SupplyChainOverrides} from '../../src/signatures/supply-chain.js'
-import {artifactManifest, blob, buildValidImage, startHostileRegistry, type TestArtifact, type TestImage} from '../support/hostile-registry.js'
+import {artifactManifest, blob, buildValidImage, startHostileRegistry} from '../support/hostile-registry.js'
+import type {TestArtifact, TestImage} from '../support/hostile-registry.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
 import {BUNDLE_TYPE, statementFor} from '../verify/support.js'
@@ -44,15 +45,17 @@ test('policy hash: moving the file, comments, key order and the name do not coun
   t.not(base.file, moved.file)
   t.not(base.scopes[0]?.line, moved.scopes[0]?.line)
   t.is(policyHash(moved), policyHash(base))
-  const renamed = policyAt('renamed', POLICY.map((l) => l.replace('name: gate', 'name: renamed')).map((l) => (l === '    failOn: high' ? '    failOn: high # why' : l)))
+  const renamed = policyAt('renamed', POLICY.map((l) => l.replace('name: gate', 'name: renamed').replace('failOn: high', 'failOn: high # why')))
   t.is(policyHash(renamed), policyHash(base))
   const reordered = policyAt('reordered', [...POLICY.filter((l) => l !== '    failOn: high' && l !== ''), '    failOn: high', ''])
-  t.true(Object.keys(reordered.scopes[0] ?? {}).indexOf('failOn') > Object.keys(reordered.scopes[0] ?? {}).indexOf('allow'), 'keys in another order')
+  const keys = Object.keys(reordered.scopes[0] ?? {})
+  t.true(keys.indexOf('failOn') > keys.indexOf('allow'), 'keys in another order')
   t.is(policyHash(reordered), policyHash(base))
-  t.not(policyHash(policyAt('stricter', POLICY.map((l) => l.replace('failOn: high', 'failOn: medium')))), policyHash(base))
-  t.not(policyHash(policyAt('optional', POLICY.map((l) => l.replace('required: true', 'required: false')))), policyHash(base))
-  t.not(policyHash(policyAt('allow', POLICY.map((l) => l.replace('/usr/share/doc/**', '/usr/share/**')))), policyHash(base))
-  t.not(policyHash(policyAt('scope', POLICY.map((l) => l.replace('registry.test/**', 'registry.test/team/**')))), policyHash(base))
+  const changed = (sub: string, from: string, to: string) => policyHash(policyAt(sub, POLICY.map((l) => l.replace(from, to))))
+  t.not(changed('stricter', 'failOn: high', 'failOn: medium'), policyHash(base))
+  t.not(changed('optional', 'required: true', 'required: false'), policyHash(base))
+  t.not(changed('allow', '/usr/share/doc/**', '/usr/share/**'), policyHash(base))
+  t.not(changed('scope', 'registry.test/**', 'registry.test/team/**'), policyHash(base))
 })
 
 test('signer fingerprint: key contents count, their path does not; flags replace the policy signers', async (t) => {
@@ -72,11 +75,13 @@ test('signer fingerprint: key contents count, their path does not; flags replace
   // Flags replace the scopes' signers, so rotating the policy's key file changes nothing while --key is given.
   t.is(await fingerprint(rotated, {keys: [flagA]}), withA)
   const identity = {subject: h.WORKFLOW, issuer: h.GH_ISSUER}
-  t.not(await fingerprint(base, {identity}), await fingerprint(base, {identity: {...identity, subject: `${h.WORKFLOW}x`}}))
+  const otherSubject = {...identity, subject: `${h.WORKFLOW}x`}
+  t.not(await fingerprint(base, {identity}), await fingerprint(base, {identity: otherSubject}))
   t.not(await fingerprint(base, {keys: [flagA], allowMissingTlog: true}), withA)
   t.not(await fingerprint(base, {keys: [flagA], signatureRepository: 'sigs/elsewhere'}), withA)
-  t.not(await fingerprint(base, {notationTrustStore: [flagA], notationIdentities: ['x509.subject: C=US, ST=WA, O=Acme, CN=A']}),
-    await fingerprint(base, {notationTrustStore: [flagB], notationIdentities: ['x509.subject: C=US, ST=WA, O=Acme, CN=A']}))
+  const notationIdentities = ['x509.subject: C=US, ST=WA, O=Acme, CN=A']
+  t.not(await fingerprint(base, {notationTrustStore: [flagA], notationIdentities}),
+    await fingerprint(base, {notationTrustStore: [flagB], notationIdentities}))
 })
 
 test('signer fingerprint: the trusted root counts by content', async (t) => {
@@ -104,17 +109,22 @@ test('registry scan: a signature attached through the referrers API makes the re
   writeFileSync(rootFile, JSON.stringify(s.rootJson))
   const img = await buildValidImage({'hello.txt': 'reuse through the referrers API\n'})
   const bundle = await h.dsseBundle(s, signer, statementFor(img.manifestDigest, 'https://sigstore.dev/cosign/sign/v1', {}))
-  const referrer: TestArtifact = artifactManifest({artifactType: BUNDLE_TYPE, subject: img, layers: [blob(BUNDLE_TYPE, Buffer.from(JSON.stringify(bundle)))]})
-  const policy = parsePolicy(['version: 1', 'scopes:', '  - match: "**"', '    failOn: high', '    signatures:', '      required: true',
-    '      identities:', `        - {issuer: "${h.GH_ISSUER}", subject: "${h.WORKFLOW}"}`, ''].join('\n'), join(dir, 'api.yaml'))
+  const layers = [blob(BUNDLE_TYPE, Buffer.from(JSON.stringify(bundle)))]
+  const referrer: TestArtifact = artifactManifest({artifactType: BUNDLE_TYPE, subject: img, layers})
+  const policy = parsePolicy(['version: 1', 'scopes:', '  - match: "**"', '    failOn: high', '    signatures:',
+    '      required: true', '      identities:', `        - {issuer: "${h.GH_ISSUER}", subject: "${h.WORKFLOW}"}`, ''].join('\n'),
+  join(dir, 'api.yaml'))
   const state = join(dir, 'api.jsonl')
   const scanWith = async (image: TestImage, artifacts: TestArtifact[]) => {
-    const reg = await startHostileRegistry({images: {'app/api': image}, artifacts: {'app/api': artifacts}, referrersApi: {}})
+    const reg = await startHostileRegistry({images: {'app/api': image}, artifacts: {'app/api': artifacts},
+      referrersApi: {}})
     const regs = new Registries({})
     try {
-      const report = await scanRegistry(reg.host, policy, dir, {state, registries: regs, supplyChain: registrySupplyChainStage(regs, {os: 'linux', architecture: 'amd64'}, {trustedRoot: rootFile})})
+      const supplyChain = registrySupplyChainStage(regs, {os: 'linux', architecture: 'amd64'}, {trustedRoot: rootFile})
+      const report = await scanRegistry(reg.host, policy, dir, {state, registries: regs, supplyChain})
       const r = report.images[0]
-      return {verdict: r?.verdict, reused: r?.reused === true, ids: r?.reasons.map((x) => x.id), errors: report.errors, referrerRequests: reg.requests.filter((q) => q.url.includes('/referrers/')).length}
+      const referrerRequests = reg.requests.filter((q) => q.url.includes('/referrers/')).length
+      return {verdict: r?.verdict, reused: r?.reused === true, ids: r?.reasons.map((x) => x.id), errors: report.errors, referrerRequests}
     } finally {
       regs.close()
       await reg.stop()

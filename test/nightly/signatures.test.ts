@@ -133,7 +133,8 @@ test.serial('one state file: a verdict is reused only under the same signer conf
   const go = async (policyDir: string, ...extra: string[]) => {
     const r = await scan('--state', state, '--repository', 'team/reuse', '--policy', join(policyDir, 'policy.yaml'), ...extra)
     const image = r.report?.images.find((i) => i.reference.includes('/team/reuse:'))
-    return {code: r.code, verdict: image?.verdict, reused: image?.reused === true, ids: image?.reasons.map((x) => x.id) ?? [], stderr: r.stderr}
+    const ids = image?.reasons.map((x) => x.id) ?? []
+    return {code: r.code, verdict: image?.verdict, reused: image?.reused === true, ids, stderr: r.stderr}
   }
   const first = await go(own)
   t.like(first, {verdict: 'pass', reused: false}, first.stderr)

@@ -209,7 +209,8 @@ test('tampered payload, signature for another digest, certificate outside validi
   t.is(r3.summary.signatures[0]?.failure?.code, 'cert-expired')
   t.deepEqual(ids(r3.findings), ['signature.invalid'])
   // An expired certificate is not tampering: reported, and left to a scope that requires signatures.
-  const r4 = await checkSupplyChain({reference: ref('app/bad', img3.digest), registries, platform: {os: 'linux', architecture: 'amd64'}, requirements: {signatures: {required: false, identities: [identity]}}, trustRoot: old.trustRoot})
+  const r4 = await checkSupplyChain({reference: ref('app/bad', img3.digest), registries, platform: {os: 'linux', architecture: 'amd64'},
+    requirements: {signatures: {required: false, identities: [identity]}}, trustRoot: old.trustRoot})
   t.deepEqual(r4.findings.map((f) => [f.id, f.severity]), [['signature.invalid', 'low']])
 })
 

@@ -36,8 +36,10 @@ test.before(async () => {
   const keyless = await h.keylessSigner(s)
   writeFileSync(root, JSON.stringify(s.rootJson))
   writeFileSync(keyFile, h.publicPem(keyed))
-  writeFileSync(noRequirement, 'version: 1\nname: lax\nscopes:\n  - match: "**"\n    failOn: high\n    signatures: {required: false}\n')
-  writeFileSync(trustsKey, 'version: 1\nname: trusts-key\nscopes:\n  - match: "**"\n    failOn: high\n    signatures: {required: false, keys: [cosign.pub]}\n')
+  const policy = (name: string, signatures: string) =>
+    `version: 1\nname: ${name}\nscopes:\n  - match: "**"\n    failOn: high\n    signatures: ${signatures}\n`
+  writeFileSync(noRequirement, policy('lax', '{required: false}'))
+  writeFileSync(trustsKey, policy('trusts-key', '{required: false, keys: [cosign.pub]}'))
   img.unsigned = await a.push.image('app/unsigned', 'v1', 'vet-unsigned')
   img.signed = await a.push.image('app/signed', 'v1', 'vet-signed')
   await a.sig('app/signed', img.signed.digest, [await h.cosignLayer(s, keyed, h.cosignPayload(img.signed.digest))])
@@ -45,7 +47,8 @@ test.before(async () => {
   img.copied = await a.push.image('app/copied', 'v1', 'vet-copied')
   await a.sig('app/copied', img.copied.digest, [await h.cosignLayer(s, keyed, h.cosignPayload(img.signed.digest))])
   img.copiedKeyless = await a.push.image('app/copied-keyless', 'v1', 'vet-copied-keyless')
-  await a.sig('app/copied-keyless', img.copiedKeyless.digest, [await h.cosignLayer(s, keyless, h.cosignPayload(img.signed.digest))])
+  const keylessCopy = await h.cosignLayer(s, keyless, h.cosignPayload(img.signed.digest))
+  await a.sig('app/copied-keyless', img.copiedKeyless.digest, [keylessCopy])
   const ca = rootCa(dir, '/C=US/ST=WA/O=Acme/CN=Acme Root')
   const leaf = issue(dir, ca, '/C=US/ST=WA/O=Acme/CN=Release')
   notationCa = ca.certFile
@@ -54,10 +57,15 @@ test.before(async () => {
   await ensureBuilt()
 })
 
-interface VetJson {verdict: string; reasons: Array<{id: string; message: string}>; findings: Array<{id: string; severity: string; evidence: string}>}
+interface VetJson {
+  verdict: string
+  reasons: Array<{id: string; message: string}>
+  findings: Array<{id: string; severity: string; evidence: string}>
+}
 
 async function vet(repo: string, ...args: string[]) {
-  const r = await run('node', [BIN, 'vet', `${reg.host}/${repo}:v1`, '--format', 'json', '--cache-dir', join(dir, 'cache'), '--trusted-root', root, ...args], {cwd: ROOT, allowFail: true})
+  const common = ['--format', 'json', '--cache-dir', join(dir, 'cache'), '--trusted-root', root]
+  const r = await run('node', [BIN, 'vet', `${reg.host}/${repo}:v1`, ...common, ...args], {cwd: ROOT, allowFail: true})
   let json: VetJson | undefined
   try {
     json = JSON.parse(r.stdout) as VetJson
@@ -91,7 +99,8 @@ test('vet --key on an image signed with that key passes; without signer flags it
   const plain = await vet('app/signed', '--policy', noRequirement)
   t.is(plain.code, 0, plain.stderr)
   t.deepEqual(plain.sig, [['signature.unverified', 'info']])
-  t.true(plain.json?.findings.find((f) => f.id === 'signature.unverified')?.evidence.includes(`${img.signed?.digest.replace(':', '-')}.sig`))
+  const unverified = plain.json?.findings.find((f) => f.id === 'signature.unverified')
+  t.true(unverified?.evidence.includes(`${img.signed?.digest.replace(':', '-')}.sig`), unverified?.evidence)
   const bare = await vet('app/unsigned', '--policy', noRequirement)
   t.is(bare.code, 0)
   t.deepEqual(bare.sig, [], 'an unsigned image under a policy that asks nothing: nothing to report')
@@ -130,7 +139,8 @@ test('--notation-trust-store/--notation-identity: unsigned fails; a Notation sig
 })
 
 test('signer flags on a local layout are bad input, not a silent pass', async (t) => {
-  const r = await run('node', [BIN, 'vet', `oci:${join(ROOT, 'examples/clean')}`, '--key', keyFile, '--no-cache'], {cwd: ROOT, allowFail: true})
+  const layout = `oci:${join(ROOT, 'examples/clean')}`
+  const r = await run('node', [BIN, 'vet', layout, '--key', keyFile, '--no-cache'], {cwd: ROOT, allowFail: true})
   t.is(r.code, 2, r.stdout)
   t.regex(r.stderr, /^imgvet: usage: signer flags need an image in a registry/)
   t.is(r.stderr.trim().split('\n').length, 1)
