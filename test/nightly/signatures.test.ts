@@ -170,3 +170,21 @@ test.serial('one state file: a verdict is reused only under the same signer conf
   t.like(referred, {verdict: 'pass', reused: false}, 'a new referrer did not make the recorded verdict stale')
   t.like(await go(moved), {verdict: 'pass', reused: true})
 })
+
+// With --signature-repository the signatures live in another repository, whose tags the image's tag list never shows.
+test.serial('a signature pushed to the --signature-repository makes the recorded verdict stale', async (t) => {
+  const img = await artifacts.push.image('team/alt', 'v1', 'nightly-alt')
+  const state = join(dir, 'alt.jsonl')
+  const go = async () => {
+    const r = await scan('--state', state, '--repository', 'team/alt', '--signature-repository', 'sigs/alt')
+    const image = r.report?.images.find((i) => i.reference.includes('/team/alt:'))
+    return {verdict: image?.verdict, reused: image?.reused === true, ids: image?.reasons.map((x) => x.id)}
+  }
+  const first = await go()
+  t.like(first, {verdict: 'fail', reused: false})
+  t.deepEqual(first.ids, ['signature.missing'])
+  t.like(await go(), {verdict: 'fail', reused: true})
+  await artifacts.sig('sigs/alt', img.digest, [await trustedLayer(img.digest)])
+  t.like(await go(), {verdict: 'pass', reused: false}, 'a signature in the signature repository did not make the verdict stale')
+  t.like(await go(), {verdict: 'pass', reused: true})
+})
