@@ -77,8 +77,9 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** Any of these means "must be signed by this signer" (as `cosign verify`), whatever the policy scope says. */
   static signerFlags = {
-    key: Flags.string({description: 'PEM public key of the signer (repeatable).', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
+    key: Flags.string({description: 'PEM public key of the signer (repeatable); the image must carry a signature it verifies.', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
     'certificate-identity': Flags.string({description: 'Expected certificate SAN, exact.', exclusive: ['certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
     'certificate-identity-regexp': Flags.string({description: 'Expected certificate SAN, regular expression matched against the whole SAN.', helpGroup: 'SIGNATURES'}),
     'certificate-oidc-issuer': Flags.string({description: 'Expected OIDC issuer, exact.', exclusive: ['certificate-oidc-issuer-regexp'], helpGroup: 'SIGNATURES'}),

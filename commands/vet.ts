@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {EXIT} from '../src/errors.js'
+import {EXIT, ImgvetError} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
@@ -9,6 +9,7 @@ import {progressBar} from '../src/report/progress.js'
 import {render, type Format} from '../src/report/render.js'
 import {useColor} from '../src/report/text.js'
 import {registrySupplyChainStage} from '../src/signatures/stage.js'
+import {signerFlagsGiven} from '../src/signatures/supply-chain.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
@@ -40,6 +41,11 @@ export default class Vet extends BaseCommand {
       const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
+      // A signer flag means "must be signed by this signer"; a layout or archive has nowhere to carry that signature.
+      if (!source.supplyChain && signerFlagsGiven(overrides)) {
+        const why = `signer flags need an image in a registry; a local source carries no signatures to verify`
+        throw new ImgvetError('usage', why, args.ref)
+      }
       const {platform} = this.platformChoice(flags)
       // A source without supply-chain material (a local layout) is judged without it ("not checked").
       const fallback = platform ?? {os: 'linux', architecture: 'amd64'}

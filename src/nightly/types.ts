@@ -23,6 +23,8 @@ export interface ImageResult {
   reused?: boolean
   /** The cosign/referrer tags present when it was judged; reuse requires the same set. */
   supplyTags?: string[]
+  /** Referrers the API listed and signature tags in another repository when it was judged; reuse requires the same. */
+  supplyMaterial?: string[]
 }
 
 /** Something that could not be scanned: a whole repository, one tag, or one image. */

@@ -1,6 +1,6 @@
 import type {Finding} from '../findings/finding.js'
 import type {ProvenanceRecord, SignatureRecord} from './records.js'
-import type {SupplyChainSummary} from './supply-chain.js'
+import type {SupplyChainSummary} from './records.js'
 import {escapeControl} from '../report/escape.js'
 
 /**
