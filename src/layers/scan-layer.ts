@@ -8,6 +8,7 @@ import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
 import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
+import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
@@ -178,6 +179,13 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()
+  const archives = new ArchiveExpander(opts.checks, {
+    inspect: (c, e, content, truncated) => {
+      const sight: SightingSink = (k) => scan.keySightings.push({...k, path: e.path})
+      for (const d of runCheck(c, e, content, truncated, sight)) scan.findings.push(toLayerFinding(d, e.path))
+    },
+    note: (e, d) => scan.findings.push(toLayerFinding(d, e.path)),
+  }, opts.maxTextBytes)
 
   parser.on('entry', (header, stream, next) => {
     const handle = async () => {
@@ -227,13 +235,15 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
           max = Math.max(max, c.maxBytes ?? 1024 * 1024)
         }
       }
+      const archiveBytes = archives.readBound(entry)
+      max = Math.max(max, archiveBytes)
       if (max === 0 || entry.size === 0) {
         stream.resume()
         if (wanting.length === 0) return
       }
       const cap = opts.maxTextBytes ?? 0
       const windowed = wanting.some((c) => c.windowed)
-      if (windowed && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
+      if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
         if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
         return
       }
@@ -248,6 +258,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
       }
       if (cut) notePartial(scan, entry)
+      await archives.expand(entry, buf, truncated)
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })
