@@ -22,7 +22,7 @@ export function sniffArchive(buf: Buffer): ArchiveFormat | undefined {
   if (buf.length >= 22 && buf.readUInt32LE(0) === 0x06054b50) return 'zip'
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip'
   // v7 tars have no magic; a ustar one says so at 257, and its checksum must agree.
-  if (buf.length >= 512 && buf.toString('latin1', 257, 262) === 'ustar' && tarChecksumOk(buf, 0)) return 'tar'
+  if (buf.length >= 512 && buf[257] === 0x75 && buf.toString('latin1', 257, 262) === 'ustar' && tarChecksumOk(buf, 0)) return 'tar'
   return undefined
 }
 
@@ -174,6 +174,24 @@ function localHeaders(buf: Buffer, maxEntries: number): ZipEntry[] {
   return out
 }
 
+/** One zip member; a class rather than closures: a jar lists thousands, and most are never read. */
+class ZipMember implements Member {
+  readonly mode: number
+  constructor(private readonly buf: Buffer, private readonly e: ZipEntry, readonly name: string, readonly size: number) {
+    this.mode = e.mode || 0o644
+  }
+
+  async read(cap: number): Promise<{buf: Buffer; truncated: boolean; inflated: number}> {
+    const {buf, e} = this
+    const data = e.local + 30 + buf.readUInt16LE(e.local + 26) + buf.readUInt16LE(e.local + 28)
+    const stored = buf.subarray(Math.min(data, buf.length), Math.min(data + e.csize, buf.length))
+    const cut = data + e.csize > buf.length
+    if (e.method === 0) return {buf: stored.subarray(0, cap), truncated: cut || stored.length > cap, inflated: 0}
+    const r = await inflateCapped(stored, cap, 'raw')
+    return {...r, truncated: r.truncated || cut, inflated: r.buf.length}
+  }
+}
+
 export function zipMembers(buf: Buffer, maxEntries: number): {members: Member[]; complete: boolean} {
   const cd = centralDirectory(buf, maxEntries)
   const entries = cd ?? localHeaders(buf, maxEntries)
@@ -182,17 +200,7 @@ export function zipMembers(buf: Buffer, maxEntries: number): {members: Member[];
     // Directories, encrypted members and methods other than store/deflate (bzip2, LZMA, zstd) are not read.
     if (e.name.endsWith('/') || e.flags & 0x01 || (e.method !== 0 && e.method !== 8)) continue
     if (e.local + 30 > buf.length || buf.readUInt32LE(e.local) !== 0x04034b50) continue
-    const data = e.local + 30 + buf.readUInt16LE(e.local + 26) + buf.readUInt16LE(e.local + 28)
-    const stored = buf.subarray(Math.min(data, buf.length), Math.min(data + e.csize, buf.length))
-    const cut = data + e.csize > buf.length
-    members.push({
-      name: e.name, size: e.usize, mode: e.mode || 0o644,
-      read: async (cap) => {
-        if (e.method === 0) return {buf: stored.subarray(0, cap), truncated: cut || stored.length > cap, inflated: 0}
-        const r = await inflateCapped(stored, cap, 'raw')
-        return {...r, truncated: r.truncated || cut, inflated: r.buf.length}
-      },
-    })
+    members.push(new ZipMember(buf, e, e.name, e.usize))
   }
   return {members, complete: cd !== undefined && entries.length < maxEntries}
 }

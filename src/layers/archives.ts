@@ -43,6 +43,8 @@ export function isArchiveName(path: string): boolean {
  * and `!` percent-encoded (so `!/` only ever separates archive levels), bounded in length.
  */
 export function memberPath(name: string): string {
+  // Most names (`org/example/App$1.class`) need nothing done: a jar lists thousands of them.
+  if (PLAIN_NAME.test(name) && !name.includes('//') && !/(?:^|\/)\.\.?(?:\/|$)/.test(name)) return name
   const parts: string[] = []
   for (const p of name.replace(/\\/g, '/').split('/')) {
     if (p === '' || p === '.') continue
@@ -53,6 +55,8 @@ export function memberPath(name: string): string {
   const escaped = parts.join('/').replace(/[\x00-\x1f\x7f-\x9f%!\u2028\u2029]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)
   return escaped.length > 1024 ? `${escaped.slice(0, 1024)}…` : escaped
 }
+
+const PLAIN_NAME = /^[\w$+@=,~-][\w$+@=,~.\-/ ]*$/
 
 export interface ArchiveSink {
   /** Run one check over one member; the walk turns its detections into findings for `entry.path`. */
@@ -128,10 +132,11 @@ export class ArchiveExpander {
       const name = memberPath(m.name)
       if (!name || seen.has(name)) continue
       seen.add(name)
-      const entry: WalkEntry = {...archive, path: `${archive.path}!/${name}`, type: 'file', mode: m.mode, size: m.size}
-      delete entry.linkname
+      const {uid, gid, layer} = archive
+      const entry: WalkEntry = {path: `${archive.path}!/${name}`, type: 'file', mode: m.mode, uid, gid, size: m.size, layer}
       // Header-only checks judge filesystem metadata (modes, owners, links) that a member does not have on the image.
-      const wanting = this.checks.filter((c) => c.wants(entry) === 'content')
+      const wanting: FileCheck[] = []
+      for (const c of this.checks) if (c.wants(entry) === 'content') wanting.push(c)
       const nested = isArchiveName(name)
       if (nested && depth >= this.limits.maxDepth) {
         this.partial(entry, `archives nested deeper than ${this.limits.maxDepth} levels are not opened`)

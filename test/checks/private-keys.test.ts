@@ -3,6 +3,7 @@ import {generateKeyPairSync} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {detectInText} from '../../src/checks/secrets/index.js'
+import {ENCODED_KEY_NEEDLES, ENCODED_SEARCH_NEEDLES} from '../../src/checks/secrets/hidden-keys.js'
 import {highEntropy} from '../support/fake-secrets.js'
 import {sh, tmp} from './secret-fixtures.js'
 
@@ -187,4 +188,9 @@ test('OpenSSH private keys given as bare base64, as in CI variables; public keys
   } finally {
     d.done()
   }
+})
+
+test('each prefilter needle of the encoded key forms stands for one search needle', (t) => {
+  t.is(ENCODED_KEY_NEEDLES.length, ENCODED_SEARCH_NEEDLES.length)
+  for (const [i, n] of ENCODED_KEY_NEEDLES.entries()) t.true(ENCODED_SEARCH_NEEDLES[i]?.includes(n), n)
 })

@@ -37,6 +37,8 @@ export function utf16Order(buf: Buffer): 'le' | 'be' | undefined {
   let oddNul = 0
   let printable = 0
   for (let i = 0; i < n; i += 2) {
+    // Most binaries show it in the first bytes: give up as soon as a tenth of what was seen is unprintable.
+    if (i >= 64 && i - 2 * printable > i / 10) return undefined
     const a = buf[i] ?? 0
     const b = buf[i + 1] ?? 0
     if (a === 0) evenNul++
@@ -109,9 +111,11 @@ function armouredSpans(buf: Buffer): TextPart[] {
  */
 export function textParts(buf: Buffer, first: boolean, isBinary: (b: Buffer) => boolean): TextPart[] {
   if (!first) return [{text: buf.toString('utf8'), lineBase: 0}]
+  const bom = buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+  // Text without a BOM has no NUL, so the NUL-pattern sniff only ever runs on what looks binary.
+  if (!bom && !isBinary(buf)) return [{text: buf.toString('utf8'), lineBase: 0}]
   const order = utf16Order(buf)
   if (order) return [{text: decodeUtf16(buf, order), lineBase: 0}]
-  if (!isBinary(buf)) return [{text: buf.toString('utf8'), lineBase: 0}]
   return armouredSpans(buf)
 }
 

@@ -25,7 +25,16 @@ const PEM_PLAIN = '-----BEGIN '
 const PEM_B64 = [...aligned(PEM_PLAIN), ...aligned(Buffer.from(PEM_PLAIN).toString('base64').slice(0, 14))]
 const OPENSSH_B64 = 'b3BlbnNzaC1rZXktdjE'
 
-export const ENCODED_KEY_NEEDLES: readonly string[] = [...PEM_B64.map((p) => p.needle), OPENSSH_B64]
+/**
+ * The walk's prefilter needles: a substring of each search needle above, cut so it starts with a character other
+ * needles already start with. The prefilter is one alternation regex, and a needle with a new first character
+ * (`L`, `b`) made it three times slower on ordinary text (measured: 7 us -> 21 us per 6 KiB).
+ */
+export const ENCODED_KEY_NEEDLES: readonly string[] = [
+  'S0tLS1CRUdJTi', 'S0tQkVHSU4g', 'S0tLUJFR0lOI', 'TFMwdExTMUNSVWRKVG', 'TMHRMUzFDUlVkSlRp', 'TFMxQ1JVZEpUa', 'nNzaC1rZXktdjE',
+]
+/** Search needles, for the test that each prefilter needle stands for one. */
+export const ENCODED_SEARCH_NEEDLES: readonly string[] = [...PEM_B64.map((p) => p.needle), OPENSSH_B64]
 
 /** A base64-encoded key file is a few KiB; a run longer than this is cut (the key sits at its start). */
 const MAX_RUN = 64 * 1024
