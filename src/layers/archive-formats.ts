@@ -161,12 +161,14 @@ function localHeaders(buf: Buffer, maxEntries: number): ZipEntry[] {
       // Sizes follow the data: only deflate says where it ends (the inflater stops at the final block).
       if (method !== 8) break
       try {
-        csize = (inflateRawSync(buf.subarray(data), {info: true, finishFlush: constants.Z_SYNC_FLUSH}) as unknown as {engine: {bytesWritten: number}}).engine.bytesWritten
+        const r = inflateRawSync(buf.subarray(data), {info: true, finishFlush: constants.Z_SYNC_FLUSH})
+        csize = (r as unknown as {engine: {bytesWritten: number}}).engine.bytesWritten
       } catch {
         break
       }
     }
-    out.push({name: flags & 0x800 ? raw.toString('utf8') : raw.toString('latin1'), flags, method, csize, usize: buf.readUInt32LE(p + 22), local: p, mode: 0})
+    const name = flags & 0x800 ? raw.toString('utf8') : raw.toString('latin1')
+    out.push({name, flags, method, csize, usize: buf.readUInt32LE(p + 22), local: p, mode: 0})
     let next = data + csize
     if (flags & 0x08) next = buf.indexOf(Buffer.from('PK\x03\x04', 'latin1'), next)
     p = next
@@ -258,7 +260,8 @@ export function tarMembers(buf: Buffer, maxEntries: number): {members: Member[];
     if (type === '0' || type === '\0' || type === '7') {
       const body = buf.subarray(Math.min(data, buf.length), Math.min(data + size, buf.length))
       const cut = data + size > buf.length
-      members.push({name, size, mode, read: async (cap) => ({buf: body.subarray(0, cap), truncated: cut || body.length > cap, inflated: 0})})
+      const read = async (cap: number) => ({buf: body.subarray(0, cap), truncated: cut || body.length > cap, inflated: 0})
+      members.push({name, size, mode, read})
     }
     p = next
   }

@@ -52,7 +52,8 @@ export function memberPath(name: string): string {
     else parts.push(p)
   }
   // eslint-disable-next-line no-control-regex
-  const escaped = parts.join('/').replace(/[\x00-\x1f\x7f-\x9f%!\u2028\u2029]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`)
+  const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`
+  const escaped = parts.join('/').replace(/[\x00-\x1f\x7f-\x9f%!\u2028\u2029]/g, hex)
   return escaped.length > 1024 ? `${escaped.slice(0, 1024)}…` : escaped
 }
 
@@ -94,7 +95,9 @@ export class ArchiveExpander {
     if (!named && truncated) return
     const sniffed = sniffArchive(buf)
     // Unnamed gzip is mostly a cache (npm's cacache, pip's) of packages installed elsewhere in the image.
-    const format = named ? sniffed ?? (ZIP_NAME.test(entry.path) && hasZipEnd(buf) ? 'zip' : undefined) : sniffed === 'gzip' ? undefined : sniffed
+    const format = named
+      ? sniffed ?? (ZIP_NAME.test(entry.path) && hasZipEnd(buf) ? 'zip' : undefined)
+      : sniffed === 'gzip' ? undefined : sniffed
     if (!format) return
     if (truncated) this.partial(entry, `only its first ${mib(buf.length)} were searched`)
     if (format === 'gzip') {
@@ -117,7 +120,8 @@ export class ArchiveExpander {
     this.budget -= n
     if (this.budget <= 0 && !this.budgetNoted) {
       this.budgetNoted = true
-      this.partial(entry, `the layer's budget of ${mib(this.limits.layerBudget)} of archive content was used up here; later archive members were not searched`)
+      const budget = mib(this.limits.layerBudget)
+      this.partial(entry, `the layer's budget of ${budget} of archive content was used up here; later archive members were not searched`)
     }
   }
 
@@ -154,7 +158,8 @@ export class ArchiveExpander {
       this.spend(entry, r.inflated)
       for (const c of wanting) {
         const limit = limitOf(c)
-        this.sink.inspect(c, entry, r.buf.length > limit ? r.buf.subarray(0, limit) : r.buf, r.truncated || r.buf.length > limit)
+        const view = r.buf.length > limit ? r.buf.subarray(0, limit) : r.buf
+        this.sink.inspect(c, entry, view, r.truncated || r.buf.length > limit)
       }
       // The budget ran out inside this read (and was noted): nothing more of this layer's archives can be read.
       if (this.budget <= 0) return

@@ -76,7 +76,8 @@ function keySpans(buf: Buffer): Array<[number, number]> {
     const nl = buf.indexOf(10, at)
     return nl === -1 || nl > at + 200 ? Math.min(buf.length, at + 64) : nl + 1
   }
-  for (let at = buf.indexOf('PRIVATE KEY', 0, 'latin1'); at !== -1 && spans.length < MAX_PARTS; at = buf.indexOf('PRIVATE KEY', at + 1, 'latin1')) {
+  const next = (needle: string, from: number) => buf.indexOf(needle, from, 'latin1')
+  for (let at = next('PRIVATE KEY', 0); at !== -1 && spans.length < MAX_PARTS; at = next('PRIVATE KEY', at + 1)) {
     const lo = Math.max(0, at - 64)
     const pem = buf.lastIndexOf('-----BEGIN ', at, 'latin1')
     const ssh2 = buf.lastIndexOf('---- BEGIN ', at, 'latin1')
@@ -87,7 +88,8 @@ function keySpans(buf: Buffer): Array<[number, number]> {
     spans.push([begin, lineEnd(end)])
     at = end
   }
-  for (let at = buf.indexOf('PuTTY-User-Key-File-', 0, 'latin1'); at !== -1 && spans.length < MAX_PARTS; at = buf.indexOf('PuTTY-User-Key-File-', at + 1, 'latin1')) {
+  const PUTTY = 'PuTTY-User-Key-File-'
+  for (let at = next(PUTTY, 0); at !== -1 && spans.length < MAX_PARTS; at = next(PUTTY, at + 1)) {
     const mac = buf.indexOf('Private-', buf.indexOf('Private-Lines:', at, 'latin1') + 1, 'latin1')
     if (mac === -1 || mac > at + BLOCK_SPAN) continue
     spans.push([at, lineEnd(mac)])
@@ -120,7 +122,11 @@ export function textParts(buf: Buffer, first: boolean, isBinary: (b: Buffer) => 
 }
 
 /** Run `detect` over each part, moving lines (of detections and key sightings) to the file's own. */
-export function detectInParts(parts: readonly TextPart[], sight: SightingSink | undefined, detect: (text: string, sight?: SightingSink) => Detection[]): Detection[] {
+export function detectInParts(
+  parts: readonly TextPart[],
+  sight: SightingSink | undefined,
+  detect: (text: string, sight?: SightingSink) => Detection[],
+): Detection[] {
   return parts.flatMap(({text, lineBase}) => {
     if (lineBase === 0) return detect(text, sight)
     const moved = sight && ((k: Omit<KeySighting, 'path'>) => sight(k.line === undefined ? k : {...k, line: k.line + lineBase}))

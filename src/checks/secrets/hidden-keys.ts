@@ -81,7 +81,12 @@ function decodeRun(text: string, start: number, end: number): {raw: string; byte
 }
 
 /** `armoured` finds the PEM blocks in decoded text (passed in: private-keys.ts imports this module). */
-export function findEncodedKeys(text: string, known: readonly KeyBlock[], armoured: (t: string) => KeyBlock[], depth = 0): KeyBlock[] {
+export function findEncodedKeys(
+  text: string,
+  known: readonly KeyBlock[],
+  armoured: (t: string) => KeyBlock[],
+  depth = 0,
+): KeyBlock[] {
   const out: KeyBlock[] = []
   const covered = (at: number) => known.some((b) => at >= b.start && at < b.end) || out.some((b) => at >= b.start && at < b.end)
   let decodes = 0
@@ -109,7 +114,10 @@ export function findEncodedKeys(text: string, known: readonly KeyBlock[], armour
     const {raw, bytes} = decodeRun(text, at, end)
     const s = opensshShape(bytes)
     if (s.shape === 'bad' || raw.length < 60) continue
-    const b: KeyBlock = {kind: 'openssh', encrypted: s.encrypted ?? false, pem: raw, start: at, end, body: raw, shape: s.shape, via: 'bare base64 OpenSSH key'}
+    const b: KeyBlock = {
+      kind: 'openssh', encrypted: s.encrypted ?? false, pem: raw, start: at, end, body: raw, shape: s.shape,
+      via: 'bare base64 OpenSSH key',
+    }
     if (s.why) b.why = s.why
     out.push(b)
   }

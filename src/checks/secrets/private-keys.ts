@@ -45,7 +45,11 @@ const KIND: Record<string, string> = {
  * A closing quote, an operator (+ . & || << ..) or a comma, maybe one identifier (vbCrLf, os.EOL), line breaks, and
  * the next literal's opening quote: the seam between two string literals that together spell a PEM block.
  */
-const LITERAL_SEAM = /["'`]\s*(?:(?:\+|\.\.?|&|,|\|\||<<)\s*(?:[A-Za-z_][\w.]*(?:\(\))?\s*(?:\+|\.|&|\|\|)\s*)?(?:_\s*)?)?(?:[bBrRuUfF]{1,2}|@|\$)?["'`]/g
+const LITERAL_SEAM = new RegExp(
+  '["\'`]\\s*(?:(?:\\+|\\.\\.?|&|,|\\|\\||<<)\\s*(?:[A-Za-z_][\\w.]*(?:\\(\\))?\\s*(?:\\+|\\.|&|\\|\\|)\\s*)?(?:_\\s*)?)?' +
+    '(?:[bBrRuUfF]{1,2}|@|\\$)?["\'`]',
+  'g',
+)
 const HEADER_LINE = /^[A-Za-z][A-Za-z-]*: /
 const INLINE_HEADER = /\b(?:Proc-Type|DEK-Info):\s*\S+/g
 
@@ -147,7 +151,8 @@ const PUTTY_SPAN = 16 * 1024
  */
 function detectPutty(text: string, lines: LineIndex): Hit[] {
   const out: Hit[] = []
-  for (let at = text.indexOf('PuTTY-User-Key-File-'); at !== -1 && out.length < 32; at = text.indexOf('PuTTY-User-Key-File-', at + 1)) {
+  const HEAD = 'PuTTY-User-Key-File-'
+  for (let at = text.indexOf(HEAD); at !== -1 && out.length < 32; at = text.indexOf(HEAD, at + 1)) {
     const raw = text.slice(at, at + PUTTY_SPAN)
     const s = raw.includes('\\n') ? raw.replace(/\\+r/g, '').replace(/\\+n/g, '\n') : raw
     PUTTY_HEAD.lastIndex = 0
