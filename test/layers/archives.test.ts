@@ -1,4 +1,5 @@
 import test from 'ava'
+import {generateKeyPairSync, randomBytes} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -8,6 +9,8 @@ import {FILE_CHECKS} from '../../src/checks/index.js'
 import {zipMembers} from '../../src/layers/archive-formats.js'
 import {ARCHIVE_LIMITS, memberPath} from '../../src/layers/archives.js'
 import {walkImage} from '../../src/layers/walk.js'
+import {LayerWorkerPool} from '../../src/layers/worker-pool.js'
+import {scanLoadedImage} from '../../src/pipeline/scan.js'
 import {sh} from '../checks/secret-fixtures.js'
 import {githubToken, highEntropy} from '../support/fake-secrets.js'
 import {imageOf, makeTar} from './helpers.js'
@@ -223,4 +226,29 @@ test('archive members are part of the cached layer result and follow their archi
   t.is(inJar?.removedIn?.index, 1, 'deleted with its jar')
   t.truthy(inTgz)
   t.is(inTgz?.removedIn, null)
+})
+
+test('worker threads open archives the same way: members, key sightings and fingerprints match the in-thread walk', async (t) => {
+  const key = generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey.export({type: 'pkcs8', format: 'pem'}).toString()
+  const jar = zipOf([
+    {name: 'BOOT-INF/classes/application.properties', data: Buffer.from(`github.token=${githubToken()}\n`)},
+    {name: 'BOOT-INF/classes/tls/server.key', data: Buffer.from(key)},
+    // Random bytes keep the layer above the 1 MiB that sends it to a worker.
+    {name: 'BOOT-INF/lib/native.so', data: randomBytes(2 * MiB), store: true},
+  ])
+  const {image} = await imageOf([{tar: await tarOf({'app/app.jar': jar})}])
+  t.true((image.layers[0]?.descriptor.size ?? 0) >= MiB)
+  const pool = new LayerWorkerPool(1)
+  try {
+    const viaWorker = await scanLoadedImage(image, {pool})
+    const inThread = await scanLoadedImage(image, {pool: null})
+    t.deepEqual(viaWorker.findings, inThread.findings)
+    t.deepEqual(summary(viaWorker.findings.filter((f) => f.path?.includes('!/'))), [
+      'private-key.pkcs8 /app/app.jar!/BOOT-INF/classes/tls/server.key:1',
+      'secret.github-token /app/app.jar!/BOOT-INF/classes/application.properties:1',
+    ])
+    t.deepEqual(viaWorker.walk.scans[0]?.keySightings.map((k) => k.path), ['/app/app.jar!/BOOT-INF/classes/tls/server.key'])
+  } finally {
+    await pool.close()
+  }
 })
