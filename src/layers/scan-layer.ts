@@ -9,6 +9,7 @@ import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
 import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
+import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
@@ -167,6 +168,13 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const escaped = (path: string, what: string, raw: string) => {
     if (++escapes <= MAX_ESCAPE_FINDINGS) scan.findings.push(pathEscapeFinding(path, what, raw))
   }
+  const archives = new ArchiveExpander(opts.checks, {
+    inspect: (c, e, content, truncated) => {
+      const sight: SightingSink = (k) => scan.keySightings.push({...k, path: e.path})
+      for (const d of runCheck(c, e, content, truncated, sight)) scan.findings.push(toLayerFinding(d, e.path))
+    },
+    note: (e, d) => scan.findings.push(toLayerFinding(d, e.path)),
+  }, opts.maxTextBytes)
 
   parser.on('entry', (header, stream, next) => {
     const handle = async () => {
@@ -236,13 +244,15 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
           max = Math.max(max, c.maxBytes ?? 1024 * 1024)
         }
       }
+      const archiveBytes = archives.readBound(entry)
+      max = Math.max(max, archiveBytes)
       if (max === 0 || entry.size === 0) {
         stream.resume()
         if (wanting.length === 0) return
       }
       const cap = opts.maxTextBytes ?? 0
       const windowed = wanting.some((c) => c.windowed)
-      if (windowed && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
+      if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
         if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
         return
       }
@@ -257,6 +267,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
       }
       if (cut) notePartial(scan, entry)
+      await archives.expand(entry, buf, truncated)
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })

@@ -6,6 +6,7 @@ import {CLOUD_NEEDLES, detectAws, detectAzure, detectGcp} from './cloud.js'
 import {credentialFileKind, detectCredentialFile} from './credential-files.js'
 import {detectGeneric, detectUrlCredentials, SECRET_NAME} from './generic.js'
 import {certSighting, keySighting, type SightingSink} from './key-pairs.js'
+import {detectInParts, textParts} from './decode.js'
 import {detectBinary} from './keystores.js'
 import {applyNoise} from './noise.js'
 import {detectPrivateKeys, findKeyBlocks, KEY_NEEDLES} from './private-keys.js'
@@ -114,15 +115,15 @@ function wanted(entry: WalkEntry, max: number): boolean {
 
 const textCheck: FileCheck = {
   id: 'secrets.text',
-  version: 1,
+  version: 2,
   maxBytes: TEXT_MAX_BYTES,
   windowed: true,
   // Binary is judged on the first window only: a later window of a text file may hold a stray NUL.
   moreWindows: (_entry, first) => !isBinary(first),
   wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
   inspect(entry, content, _truncated, sight, window) {
-    if (!content || (!window?.index && isBinary(content))) return []
-    return detectInText(content.toString('utf8'), entry.path, sight)
+    if (!content) return []
+    return detectInParts(textParts(content, !window?.index, isBinary), sight, (text, s) => detectInText(text, entry.path, s))
   },
 }
 
@@ -130,7 +131,7 @@ const KEYSTORE_EXT = /\.(p12|pfx|jks|jceks|keystore|ks|truststore|der|cer|crt|ce
 
 const binaryCheck: FileCheck = {
   id: 'secrets.keystores',
-  version: 1,
+  version: 2,
   maxBytes: BINARY_MAX_BYTES,
   wants: (entry) => (entry.size >= 32 && (wanted(entry, BINARY_MAX_BYTES) || (entry.type === 'file' && KEYSTORE_EXT.test(entry.path))) ? 'content' : false),
   inspect(entry, content, truncated, sight) {
