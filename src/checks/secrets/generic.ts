@@ -129,6 +129,9 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
   return {name, value: m[0], valueStart: i, quoted: false, byComma}
 }
 
+const SPELLS_NAME =
+  /Pass(?:wd|[Ww]ord|phrase)|PASS(?:WD|WORD)|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
+
 interface Verdict {
   severity: Severity
   note?: string
@@ -143,8 +146,9 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
   if (kind === 'source' && !a.quoted && !insideString(text, a.valueStart)) return undefined
   const cls = classifyValue(a.value, named.words)
   if (!cls) return undefined
-  // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`: a value that spells its own name is a sample.
-  if (/pass(wd|word|phrase)|secret|token|api_?key/i.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}
+  // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`, `my_secret_1`: a value that spells its name as a word of
+  // its own is a sample (`thisismypassword` is one run of letters someone typed as a password, and stays one).
+  if (SPELLS_NAME.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}
   if (cls === 'random') {
     if (a.byComma && named.strength === 'weak') return undefined
     if (named.strength === 'weak' && a.value.length < 16) return {severity: 'low', note: 'short value under a generic name'}
