@@ -28,7 +28,7 @@ test('generic: placeholders, low entropy, references and non-secret names are no
 /** [id, severity] of what the generic family reports for one file. */
 function seen(path: string, text: string): string[] {
   return detectInText(text, path)
-    .filter((d) => /^secret\.(generic-assignment|url-credentials|netrc-entry)$/.test(d.id))
+    .filter((d) => /^secret\.(generic-assignment|url-credentials|netrc-entry|http-auth)$/.test(d.id))
     .map((d) => `${d.id.replace('secret.', '')}:${d.severity}`)
 }
 
@@ -160,4 +160,25 @@ test('netrc entries are found in any file, on one line or several', (t) => {
   t.deepEqual(seen('/srv/app/setup.txt', 'machine h login u password ${NETRC_PASSWORD}\n'), [])
   // A real .netrc is the credential-file rule's, reported once.
   t.deepEqual(detectInText(`machine h login u password ${p}\n`, '/root/.netrc').map((d) => d.id), ['credential-file.netrc'])
+})
+
+test('HTTP credentials: Authorization headers and curl -u, templates left out', (t) => {
+  const tok = highEntropy(32)
+  const basic = Buffer.from(`deploy:${highEntropy(20)}`).toString('base64')
+  t.deepEqual(seen('/srv/app/check.sh', `curl -H "Authorization: Bearer ${tok}" https://api.internal/v1\n`), ['http-auth:medium'])
+  t.deepEqual(seen('/srv/app/check.sh', `curl -H 'Authorization: Basic ${basic}' http://h/\n`), ['http-auth:medium'])
+  t.deepEqual(seen('/srv/app/check.sh', `curl -u deploy:${tok} https://h/\n`), ['http-auth:medium'])
+  t.deepEqual(seen('/srv/app/check.sh', "curl --user kevin:'pRf7vG2h1L8nQkW9' -X PATCH\n"), ['http-auth:medium'])
+  t.deepEqual(seen('/srv/app/check.sh', `curl -u "${tok}:" https://api.example.com\n`), ['http-auth:medium'])
+  for (const line of ['curl -H "Authorization: Bearer $API_KEY" https://h', 'curl -H "Authorization: Bearer <token>"',
+    'curl -H "Authorization: Token **********"', 'curl -H "Authorization: Bearer $(gcloud auth print-access-token)"',
+    'curl -u "${USER}:${PASS}" https://h', 'curl -u "$1:$2" "$3"', "curl -i -u 'test:test'", 'curl -u username:password',
+    'curl --user "{{ .Values.user }}:{{ .Values.pass }}"', 'useradd -u 1000:1000 app', 'docker run -u app:Xk29fj3Lq8Zp2mNv x']) {
+    t.deepEqual(seen('/srv/app/check.sh', `${line}\n`), [], line)
+  }
+})
+
+test('generic: typed samples (runs of the alphabet or digits) are kept at info', (t) => {
+  t.deepEqual(seen('/srv/app/app.ini', 'SNYK_TOKEN = "12345678-ABCD-ABCD-ABCD-1234567890AB"\n'), ['generic-assignment:info'])
+  t.deepEqual(seen('/srv/app/app.ini', 'SUMO_ACCESS_KEY: AbCdEFG123\n'), ['generic-assignment:info'])
 })

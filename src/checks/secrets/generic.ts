@@ -2,6 +2,7 @@ import type {Severity} from '../../findings/finding.js'
 import {redact} from '../../findings/finding.js'
 import {docStructure, fileKind, refineKind, type FileKind} from './file-kind.js'
 import {nameStrength} from './names.js'
+import {detectHttpAuth} from './http-auth.js'
 import {detectNetrc} from './netrc.js'
 import {hit, type Hit, type LineIndex} from './util.js'
 import {classifyValue} from './values.js'
@@ -9,8 +10,13 @@ import {classifyValue} from './values.js'
 export {detectUrlCredentials} from './url-credentials.js'
 export {detectNetrc} from './netrc.js'
 
-/** The names the generic rule looks at; one case-insensitive test gates the whole text rule set. */
-export const SECRET_NAME = /pass(?:wd|word|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential/i
+/**
+ * The names the generic rule looks at; one case-insensitive test gates the whole text rule set. The ENV and
+ * Dockerfile checks test names with it too: `Authorization` and `*_AUTH` name secrets there as well, and the
+ * curl flags cannot occur in a name.
+ */
+export const SECRET_NAME =
+  /pass(?:wd|word|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|[_-]auth\b|(?:^|\s)(?:-u|--user)[ \t=]/i
 
 /**
  * Names that contain a secret word but name something public or not secret. The generic rule decides by the words
@@ -149,6 +155,7 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
   // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`, `my_secret_1`: a value that spells its name as a word of
   // its own is a sample (`thisismypassword` is one run of letters someone typed as a password, and stays one).
   if (SPELLS_NAME.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}
+  if (cls === 'sample') return {severity: 'info', note: 'runs of the alphabet or digits: a sample'}
   if (cls === 'random') {
     if (a.byComma && named.strength === 'weak') return undefined
     if (named.strength === 'weak' && a.value.length < 16) return {severity: 'low', note: 'short value under a generic name'}
@@ -161,10 +168,17 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
   return {severity: 'low', note: 'low-entropy literal password'}
 }
 
+/** The generic family: `key = value` assignments, netrc entries and HTTP credentials, in any file. */
 export function detectGeneric(text: string, lines: LineIndex, path: string): Hit[] {
   const out: Hit[] = []
   if (SECRET_NAME.test(text) || /auth|creds|key/i.test(text)) out.push(...detectAssignments(text, lines, path))
-  if (text.includes('machine') || text.includes('default')) out.push(...detectNetrc(text, lines, path))
+  const more = [
+    ...(text.includes('machine') || text.includes('default') ? detectNetrc(text, lines, path) : []),
+    ...detectHttpAuth(text, lines),
+  ]
+  if (more.length === 0) return out
+  const doc = docStructure(text, path, refineKind(fileKind(path), text))
+  for (const h of more) out.push(doc ? {...h, severity: 'info', note: `${doc} (by structure)`} : h)
   return out
 }
 

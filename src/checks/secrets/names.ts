@@ -17,7 +17,7 @@ const TOKEN_NOT_SECRET = new Set([
   'open', 'close', 'paren', 'brace', 'bracket', 'template', 'literal', 'keyword', 'operator', 'identifier', 'punctuator',
   'punctuation', 'comment', 'whitespace', 'newline', 'unique', 'nonce', 'cursor', 'continue', 'retry', 'max',
   'min', 'num', 'count', 'tokens', 'delimiter', 'separator', 'invalid', 'unexpected', 'expected', 'lifecycle', 'rendering',
-  'fencing', 'cache', 'progress', 'stop', 'abort', 'wait', 'lock', 'lease', 'version', 'etag',
+  'fencing', 'cache', 'progress', 'stop', 'abort', 'wait', 'lock', 'lease', 'version', 'etag', 'authenticity',
 ])
 
 /** Qualifiers that make a bare `key` a secret one (`api_key`, `signing_key`); a `key` alone is a map key or a field. */

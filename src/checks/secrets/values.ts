@@ -2,9 +2,9 @@ import {isPlaceholder, looksLikeIdentifier, looksLikeWords, shannon} from './uti
 
 /**
  * What an assigned literal is: key material (`random`), a human-chosen word (`word`: `thisismypassword`,
- * `hunter22`), or nothing worth reporting (undefined: placeholders, references, paths, code, dates, versions).
+ * `hunter22`), a typed sample (`12345678-ABCD-…`), or nothing worth reporting (undefined: placeholders, references, paths, code, dates, versions).
  */
-export type ValueClass = 'random' | 'word'
+export type ValueClass = 'random' | 'word' | 'sample'
 
 /** References to a secret kept elsewhere: template engines, shells, secret managers, Jasypt, ARNs. */
 const REFERENCE =
@@ -47,14 +47,36 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   // `CompositePrivateKey`, `asn1js.OctetString`, `aes-256-cbc`, `K8S_CRED`: names of things, not values; a single
   // lowercase word (`rootpasswd`) is left to be judged as a human-chosen password.
   const shaped = /[._:]|[a-z][A-Z]/.test(v)
-  if ((shaped && looksLikeIdentifier(v)) || looksLikeWords(v) || /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(v)) return undefined
+  if ((shaped && looksLikeIdentifier(v) && !randomHumps(v)) || looksLikeWords(v) || /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(v)) return undefined
   // Calls and member access (`config.get(…)`, `os.environ["X"]`, `New-Object …`) are code.
   if (/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*\s*[([]/.test(v) || /^New-[A-Z]/.test(v)) return undefined
+  // Kept, at info: test suites of other scanners use such values as stand-ins for real tokens.
+  if (sequential(v.replace(/[^A-Za-z0-9]/g, ''))) return 'sample'
   if (isRandom(v)) return 'random'
   // A word only counts when it could be a chosen password: long enough, or with a digit or a symbol. `files`,
   // `compat`, `elevated-privileges` are settings.
   if (/^[a-z]+([-_][a-z]+)+$/.test(v) || (v.length < 8 && /^[A-Za-z]+$/.test(v))) return undefined
   return 'word'
+}
+
+/**
+ * `gDsiEzuvydqtqVqIovck`: random letters flip case every few characters and leave one- and two-letter humps, where
+ * `ServerCancellationToken` has none.
+ */
+function randomHumps(v: string): boolean {
+  const humps = v.split(/(?<=[a-z])(?=[A-Z])|[._:]/).filter((h) => h.length > 0 && h.length <= 2)
+  return v.length >= 16 && humps.length >= 2
+}
+
+/** `AbCdEF123`, `0123456789abcdef`, `qwertyuiop`: runs of the alphabet or the keyboard, typed as a sample. */
+function sequential(v: string): boolean {
+  const s = v.toLowerCase()
+  let runs = 0
+  for (let i = 1; i < s.length; i++) {
+    const d = s.charCodeAt(i) - s.charCodeAt(i - 1)
+    if (d === 1 || 'qwertyuiopasdfghjklzxcvbnm'.includes(s.slice(i - 1, i + 1))) runs++
+  }
+  return runs >= (s.length - 1) * 0.6
 }
 
 /** Key material: long and high-entropy, or shorter with three character classes (`P@ssw0rd$1`, `h0pk1ns~21s`). */
