@@ -24,6 +24,8 @@ interface UriHit {
   start: number
   end: number
   host: string
+  /** The password came as a `password=` parameter (JDBC, query string), not in the authority. */
+  param?: string
 }
 
 /**
@@ -59,7 +61,8 @@ function uriCredentials(text: string): UriHit[] {
       const start = idx + 3 + (m.index ?? 0) + m[0].length - pass.length
       if (seen.has(start)) continue
       seen.add(start)
-      out.push({scheme, user, pass, start, end: start + pass.length, host: /^[A-Za-z0-9.-]*/.exec(rest)?.[0] ?? ''})
+      const host = /^[A-Za-z0-9.-]*/.exec(rest)?.[0] ?? ''
+      out.push({scheme, user, pass, start, end: start + pass.length, host, param: m[1] ?? 'password'})
     }
   }
   return out
@@ -90,10 +93,11 @@ export function detectUrlCredentials(text: string, lines: LineIndex, path: strin
     if (doc === null) doc = docStructure(text, path, fileKind(path))
     if (doc) note = note ? `${note}; ${doc}` : `${doc} (by structure)`
     const shown = tokenInUser ? `${redact(user)}:${pass}` : `${user}:${redact(pass)}`
+    const evidence = u.param ? `${u.scheme}://${u.host || '…'}…${u.param}=${redact(pass)}` : `${u.scheme}://${shown}@${u.host || '…'}`
     out.push(hit(lines, {
       id: 'secret.url-credentials', severity: note ? 'info' : 'medium', note, category: 'secret',
       title: 'Credentials embedded in a URL', secret, start: u.start, end: u.end, priority: 8,
-      evidence: `${u.scheme}://${shown}@${u.host || '…'}`,
+      evidence,
     }))
   }
   return out
