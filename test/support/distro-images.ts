@@ -12,6 +12,14 @@ import {removeDir, testTmpRoot} from './tmp.js'
 
 const SUITE = 'bookworm'
 
+/**
+ * Builds run at low CPU priority: they take minutes, and the e2e tests running beside them in the same ava run have
+ * 30-second CLI timeouts.
+ */
+function low(cmd: string, args: readonly string[], opts?: Parameters<typeof run>[2]): ReturnType<typeof run> {
+  return run('nice', ['-n', '15', cmd, ...args], opts)
+}
+
 /** The Debian mirror apt on this machine uses (deb822 `URIs:` or a one-line `deb` entry), security archives aside. */
 export function debianMirror(): string {
   if (process.env['IMGVET_DEBIAN_MIRROR']) return process.env['IMGVET_DEBIAN_MIRROR']
@@ -44,13 +52,13 @@ function cacheDir(name: string, parts: readonly string[]): string {
 
 async function pack(rootfs: string, layout: string): Promise<void> {
   removeDir(layout)
-  await run('umoci', ['init', '--layout', layout])
-  await run('umoci', ['new', '--image', `${layout}:latest`])
+  await low('umoci', ['init', '--layout', layout])
+  await low('umoci', ['new', '--image', `${layout}:latest`])
   const tar = `${layout}.tar`
   // Package lists are left out as `rm -rf /var/lib/apt/lists/*` in a Dockerfile does; the rootfs keeps them, so
   // images built on top of it need no second `apt-get update`.
-  await run('tar', ['--numeric-owner', '--exclude=./var/lib/apt/lists/*', '-C', rootfs, '-cf', tar, '.'])
-  await run('umoci', ['raw', 'add-layer', '--image', `${layout}:latest`, tar])
+  await low('tar', ['--numeric-owner', '--exclude=./var/lib/apt/lists/*', '-C', rootfs, '-cf', tar, '.'])
+  await low('umoci', ['raw', 'add-layer', '--image', `${layout}:latest`, tar])
   removeDir(tar)
 }
 
@@ -84,8 +92,8 @@ function once(key: string, build: () => Promise<DistroImage>): Promise<DistroIma
 export function debianMinbase(): Promise<DistroImage> {
   const mirror = debianMirror()
   return once('minbase', () => cached('minbase', [SUITE, mirror, 'minbase'], async (rootfs) => {
-    await run('debootstrap', ['--variant=minbase', SUITE, rootfs, mirror])
-    await run('chroot', [rootfs, 'apt-get', 'clean'])
+    await low('debootstrap', ['--variant=minbase', SUITE, rootfs, mirror])
+    await low('chroot', [rootfs, 'apt-get', 'clean'])
   }))
 }
 
@@ -95,12 +103,12 @@ export function debianWith(packages: readonly string[]): Promise<DistroImage> {
   const key = `debian+${[...packages].sort().join(',')}`
   return once(key, () => cached('debian', [SUITE, mirror, 'minbase', ...[...packages].sort()], async (rootfs) => {
     const base = await debianMinbase()
-    await run('cp', ['-a', base.rootfs, rootfs])
+    await low('cp', ['-a', base.rootfs, rootfs])
     const env = {...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C'}
     // No fsync per file: the rootfs is thrown away with the run, and dpkg's syncs made the install 5x slower here.
-    await run('chroot', [rootfs, 'apt-get', 'install', '-y', '--no-install-recommends',
+    await low('chroot', [rootfs, 'apt-get', 'install', '-y', '--no-install-recommends',
       '-o', 'Dpkg::Options::=--force-unsafe-io', ...packages], {env})
-    await run('chroot', [rootfs, 'apt-get', 'clean'])
+    await low('chroot', [rootfs, 'apt-get', 'clean'])
   }))
 }
 
@@ -111,7 +119,7 @@ export function busybox(): Promise<DistroImage> {
   return once('busybox', () => cached('busybox', [version], async (rootfs) => {
     for (const d of ['bin', 'etc', 'root', 'tmp', 'var/spool/mail', 'home']) mkdirSync(join(rootfs, d), {recursive: true})
     copyFileSync(bin, join(rootfs, 'bin/busybox'))
-    await run('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin'])
+    await low('chroot', [rootfs, '/bin/busybox', '--install', '-s', '/bin'])
     writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n' +
       'nobody:x:65534:65534:nobody:/home:/bin/false\nwww-data:x:33:33:www-data:/var/www:/bin/false\n')
     writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\ndaemon:x:1:\nnogroup:x:65534:\nwww-data:x:33:\n')
