@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # command (or dpkg package for files that are not commands) -> Debian package
 declare -A tools=(
   [docker-registry]=docker-registry [skopeo]=skopeo [buildah]=buildah [umoci]=umoci [openssl]=openssl
-  [htpasswd]=apache2-utils [chromium]=chromium [zstd]=zstd [docker-compose]=docker-compose
+  [htpasswd]=apache2-utils [chromium]=chromium [zstd]=zstd [docker-compose]=docker-compose [debootstrap]=debootstrap
 )
 missing=()
 for cmd in "${!tools[@]}"; do

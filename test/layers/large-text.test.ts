@@ -107,9 +107,10 @@ test('the last window before the cap keeps findings on its unfinished last line 
 
 test('an assignment cut by the end of a window is reported once, with its whole value, not a cut-off part', async (t) => {
   const value = highEntropy(40)
-  const line = `db_password=${value}`
+  // Quoted: the file is JavaScript, where a bare right-hand side is an expression, not a value.
+  const line = `db_password="${value}"`
   // The value starts 20 bytes before the first window ends: that window holds only half of it.
-  const at = MiB - 20 - 'db_password='.length
+  const at = MiB - 20 - 'db_password="'.length
   const content = filler(3 * MiB)
   content.write(`\n${line}\n`, at - 1, 'latin1')
   const {image} = await imageWith(content)

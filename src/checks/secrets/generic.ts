@@ -1,99 +1,211 @@
+import type {Severity} from '../../findings/finding.js'
 import {redact} from '../../findings/finding.js'
-import {hit, isPlaceholder, looksRandom, type Hit, type LineIndex} from './util.js'
+import {docStructure, fileKind, refineKind, type FileKind} from './file-kind.js'
+import {nameStrength} from './names.js'
+import {detectHttpAuth} from './http-auth.js'
+import {detectNetrc} from './netrc.js'
+import {hit, type Hit, type LineIndex} from './util.js'
+import {classifyValue} from './values.js'
 
-/** The names the generic rule looks at; one case-insensitive test gates the costly assignment regex. */
-export const SECRET_NAME = /pass(?:wd|word|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential/i
+export {detectUrlCredentials} from './url-credentials.js'
+export {detectNetrc} from './netrc.js'
 
 /**
- * `key = value`, `key: value`, `"key": "value"`, `KEY=value`, `key := value`, `key => value`; the name must hold one
- * of the secret words, the value is quoted or runs to whitespace, `,` or `;`.
+ * The names the generic rule looks at; one case-insensitive test gates the whole text rule set. The ENV and
+ * Dockerfile checks test names with it too: `Authorization` and `*_AUTH` name secrets there as well, and the
+ * curl flags cannot occur in a name.
  */
-const ASSIGNMENT =
-  /(?<![A-Za-z0-9_])([A-Za-z0-9_.-]{0,40}?(?:pass(?:wd|word|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]{0,40}?)["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:(["'`])([^"'`\r\n]{1,300})\2|([^\s"'`,;]{1,300}))/gi
+export const SECRET_NAME =
+  /pass(?:wd|word|phrase)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|[_-]auth\b|(?:^|\s)(?:-u|--user)[ \t=]/i
+
+/**
+ * Names that contain a secret word but name something public or not secret. The generic rule decides by the words
+ * of a name (names.ts); this list stays for the ENV and Dockerfile checks, which judge names alone.
+ */
+export const NOT_SECRET_NAMES =
+  /(?:^|_|\b)(?:public|pub|publishable)[_-]?key|token[_-]?(?:url|uri|endpoint|type|ttl|expir\w*|lifetime|length|file|path|name|header|prefix)$|(?:password|secret|token)[_-]?(?:file|path|dir|policy|length|min|max|hash|field|prompt|label|regex|pattern|hint|reset\w*|url|uri|name|key_name|id|env|ref|version)$|^(?:no|skip|use|has|require|allow|enable|is|show|check|ask)[_-]|_version$|length$|(?:encryption|algorithm|method|type|mode|format|scheme|strategy|provider|store|manager|source|kind|class|handler|callback|field|column|cache|modifiers?|keyword|operator)$/i
+
+/** Where a secret word may sit in a name; the name around it is read by hand, which is cheaper than one big regex. */
+const KEYWORD = /pass|pwd|secret|token|key|credential|creds|auth/gi
+const NAME_CHAR = /[A-Za-z0-9_.-]/
 
 /** Names another rule owns: a value of the wrong shape under them is not a secret (an encrypted blob, a KMS ref). */
 const OWNED_NAMES = /aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key/i
 
-/** Names that contain a secret word but name something public or not secret. */
-export const NOT_SECRET_NAMES =
-  /(?:^|_|\b)(?:public|pub|publishable)[_-]?key|token[_-]?(?:url|uri|endpoint|type|ttl|expir\w*|lifetime|length|file|path|name|header|prefix)$|(?:password|secret|token)[_-]?(?:file|path|dir|policy|length|min|max|hash|field|prompt|label|regex|pattern|hint|reset\w*|url|uri|name|key_name|id|env|ref|version)$|^(?:no|skip|use|has|require|allow|enable|is|show|check|ask)[_-]|_version$|length$|(?:encryption|algorithm|method|type|mode|format|scheme|strategy|provider|store|manager|source|kind|class|handler|callback|field|column|cache|modifiers?|keyword|operator)$/i
+interface Assignment {
+  name: string
+  value: string
+  valueStart: number
+  quoted: boolean
+  /** The separator was a comma between two quoted strings: `getenv("API_TOKEN", "…")`. */
+  byComma: boolean
+}
 
-export function detectGeneric(text: string, lines: LineIndex): Hit[] {
-  if (!SECRET_NAME.test(text)) return []
-  const out: Hit[] = []
-  ASSIGNMENT.lastIndex = 0
-  for (const m of text.matchAll(ASSIGNMENT)) {
-    const name = m[1] ?? ''
-    const value = m[3] ?? m[4] ?? ''
-    if (OWNED_NAMES.test(name) || NOT_SECRET_NAMES.test(name)) continue
-    // `CompositePrivateKey = CompositePrivateKey_1`: a value that repeats its own name is code.
-    if (!looksRandom(value) || value.toLowerCase().includes(name.toLowerCase().replace(/^.*\./, ''))) continue
-    const start = m.index + m[0].lastIndexOf(value)
-    out.push(hit(lines, {
-      id: 'secret.generic-assignment', severity: 'medium', category: 'secret', title: 'Secret-like value assigned to a secret name',
-      secret: value, start, end: start + value.length, priority: 30, evidence: `${name}=${redact(value)}`,
-    }))
+function lineStart(text: string, at: number): number {
+  return text.lastIndexOf('\n', at - 1) + 1
+}
+
+/** Whether `at` sits inside a string quoted with `q` on its line (`"Server=x;Password=abc"` in C#). */
+function insideString(text: string, at: number, q = '"'): boolean {
+  let n = 0
+  for (let i = lineStart(text, at); i < at; i++) {
+    if (text[i] === '\\') i++
+    else if (text[i] === q) n++
   }
+  return n % 2 === 1
+}
+
+/** Whether `at` sits inside a Python triple-quoted string: a docstring or an EXAMPLES block (ansible modules). */
+function insideTripleQuoted(text: string, at: number): boolean {
+  let n = 0
+  const re = /"""|\'\'\'/g
+  for (let m = re.exec(text); m && m.index < at; m = re.exec(text)) n++
+  return n % 2 === 1
+}
+
+function readQuoted(text: string, at: number): {value: string; end: number} | undefined {
+  const q = text[at]
+  for (let i = at + 1; i < text.length && i - at < 402; i++) {
+    const c = text[i]
+    if (c === '\\') i++
+    else if (c === '\n') return undefined
+    else if (c === q) return {value: text.slice(at + 1, i), end: i + 1}
+  }
+  return undefined
+}
+
+/** The `name op value` around one keyword hit, or undefined when the keyword is not in an assigned name. */
+function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind): Assignment | undefined {
+  let s = kwStart
+  while (s > 0 && kwStart - s < 80 && NAME_CHAR.test(text[s - 1] ?? '')) s--
+  // `//user:password@host`: inside a URL's authority; the URL rule reads those (a Ruby `:symbol` is a name).
+  if (text[s - 1] === '/' || (text[s - 1] === ':' && /[\w.-]/.test(text[s - 2] ?? ''))) return undefined
+  let e = kwEnd
+  while (e < text.length && e - kwEnd < 80 && NAME_CHAR.test(text[e] ?? '')) e++
+  const name = text.slice(s, e).replace(/^[$@.-]+|[.-]+$/g, '')
+  let i = e
+  const before = text[s - 1]
+  const nameQuoted = before === '"' || before === "'"
+  if (nameQuoted && text[i] === before) i++
+  if (text[i] === ']' || (text[i] === "'" || text[i] === '"') && text[i + 1] === ']') i += text[i] === ']' ? 1 : 2
+  while (text[i] === ' ' || text[i] === '\t') i++
+  let byComma = false
+  // XML: <add key="Password" value="…"/>, <password>…</password>
+  const xmlAttr = nameQuoted && /\s(?:key|name)\s*=\s*$/.test(text.slice(Math.max(0, s - 12), s - 1))
+  if (xmlAttr) {
+    const m = /^\s*value\s*=\s*(?=["'])/.exec(text.slice(i, i + 40))
+    if (!m) return undefined
+    i += m[0].length
+  } else if (before === '<' && text[i] === '>') {
+    const close = text.indexOf('<', i + 1)
+    if (close < 0 || close - i > 400) return undefined
+    return {name, value: text.slice(i + 1, close), valueStart: i + 1, quoted: true, byComma: false}
+  } else {
+    const op = /^(?::=|=>|=(?![=~>])|:(?![:=])|,)/.exec(text.slice(i, i + 2))?.[0]
+    if (!op || text[i - 1] === '=' || text[i - 1] === '!' || text[i - 1] === '<') return undefined
+    if (op === ',' && !nameQuoted) return undefined
+    byComma = op === ','
+    i += op.length
+    const spaced = text[i] === ' ' || text[i] === '\t'
+    while (text[i] === ' ' || text[i] === '\t') i++
+    // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`.
+    if (op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '')) return undefined
+  }
+  // Python's r"…", b'…' prefixes.
+  if (kind === 'source' && /[rbuRBU]/.test(text[i] ?? '') && /["']/.test(text[i + 1] ?? '')) i++
+  const c = text[i]
+  if (c === '"' || c === "'" || c === '`') {
+    // `"Unexpected token =",Dup…`: the name sits in a string, and the quote after it closes that string.
+    if (kind === 'source' && insideString(text, s, c)) return undefined
+    const q = readQuoted(text, i)
+    if (!q) return undefined
+    // `"abc" + x`, `"%s" % pw`, `"{}".format(…)`: the literal is only a part of the value.
+    if (kind === 'source' && /^\s*(\+|%|\.\s*(format|replace|join|concat)\b)/.test(text.slice(q.end, q.end + 12))) return undefined
+    return {name, value: q.value, valueStart: i + 1, quoted: true, byComma}
+  }
+  if (byComma) return undefined
+  const m = /^[^\s,;"'`)\]}<>]{1,400}/.exec(text.slice(i, i + 401))
+  if (!m) return undefined
+  // `passwd: elevated-privileges 2755 root/shadow`: more words after a bare value make a table or prose line; only
+  // command lines put several values on one line.
+  if (kind !== 'shell' && kind !== 'source') {
+    const after = text.slice(i + m[0].length, i + m[0].length + 200)
+    if (!/^[ \t]*([,;)\]}"'`#]|\/\/|\r?\n|$)/.test(after)) return undefined
+  }
+  return {name, value: m[0], valueStart: i, quoted: false, byComma}
+}
+
+const SPELLS_NAME =
+  /Pass(?:wd|[Ww]ord|phrase)|PASS(?:WD|WORD)|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
+
+interface Verdict {
+  severity: Severity
+  note?: string
+}
+
+function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined {
+  if (OWNED_NAMES.test(a.name)) return undefined
+  const named = nameStrength(a.name)
+  if (!named) return undefined
+  // In code a bare right-hand side is an expression (`credential = New-Object …`, `token = config.get(…)`),
+  // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
+  if (kind === 'source' && !a.quoted && !insideString(text, a.valueStart)) return undefined
+  const cls = classifyValue(a.value, named.words)
+  if (!cls) return undefined
+  // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`, `my_secret_1`: a value that spells its name as a word of
+  // its own is a sample (`thisismypassword` is one run of letters someone typed as a password, and stays one).
+  if (SPELLS_NAME.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}
+  if (cls === 'sample') return {severity: 'info', note: 'runs of the alphabet or digits: a sample'}
+  if (cls === 'random') {
+    if (a.byComma && named.strength === 'weak') return undefined
+    if (named.strength === 'weak' && a.value.length < 16) return {severity: 'low', note: 'short value under a generic name'}
+    return {severity: 'medium'}
+  }
+  // A human-chosen password is still a password in a config file, a script or a .env; in code it is as often a
+  // label, a test value or an argument name, and only key-like literals are reported there (so too in text of
+  // unknown kind, and in image ENV, where config-secrets.ts judges words by its own rule).
+  if (named.strength !== 'password' || a.byComma || !(kind === 'config' || kind === 'env' || kind === 'shell')) return undefined
+  return {severity: 'low', note: 'low-entropy literal password'}
+}
+
+/** The generic family: `key = value` assignments, netrc entries and HTTP credentials, in any file. */
+export function detectGeneric(text: string, lines: LineIndex, path: string): Hit[] {
+  const out: Hit[] = []
+  if (SECRET_NAME.test(text) || /auth|creds|key/i.test(text)) out.push(...detectAssignments(text, lines, path))
+  const more = [
+    ...(text.includes('machine') || text.includes('default') ? detectNetrc(text, lines, path) : []),
+    ...detectHttpAuth(text, lines),
+  ]
+  if (more.length === 0) return out
+  const doc = docStructure(text, path, refineKind(fileKind(path), text))
+  for (const h of more) out.push(doc ? {...h, severity: 'info', note: `${doc} (by structure)`} : h)
   return out
 }
 
-/** scheme://user:password@host, including passwords that contain '@' (the last '@' before the host wins). */
-const URL_CREDS = /\b([a-z][a-z0-9+.-]{1,20}):\/\/([^\s:/?#@'"`<>[\](){}]{1,128}):([^\s/?#'"`<>]{1,256})@(?=[A-Za-z0-9[_-])/gi
-
-const AUTHORITY = /[^\s/?#]{0,390}/y
-
-/**
- * The regex only around a `://` whose authority holds both ':' and '@': logs and JSON carry URLs on every line and
- * almost none with credentials, and the regex, tried at every word boundary, cost more than the rest of the rules.
- */
-function* urlCredentialMatches(text: string): Generator<RegExpMatchArray & {index: number}> {
-  const seen = new Set<number>()
-  for (let idx = text.indexOf('://'); idx >= 0; idx = text.indexOf('://', idx + 3)) {
-    AUTHORITY.lastIndex = idx + 3
-    const authority = AUTHORITY.exec(text)?.[0] ?? ''
-    if (!authority.includes('@') || !authority.includes(':')) continue
-    const from = Math.max(0, idx - 21)
-    const window = text.slice(from, idx + 3 + authority.length + 2)
-    for (const m of window.matchAll(URL_CREDS)) {
-      const at = from + m.index
-      if (seen.has(at)) continue
-      seen.add(at)
-      m.index = at
-      yield m as RegExpMatchArray & {index: number}
-    }
-  }
-}
-
-export function detectUrlCredentials(text: string, lines: LineIndex): Hit[] {
-  if (!text.includes('://')) return []
+function detectAssignments(text: string, lines: LineIndex, path: string): Hit[] {
+  const kind = refineKind(fileKind(path), text)
+  let doc: string | null | undefined = null
   const out: Hit[] = []
-  for (const m of urlCredentialMatches(text)) {
-    const user = m[2] ?? ''
-    const pass = m[3] ?? ''
-    // `https://<token>:x-oauth-basic@github.com`: GitHub's form where the user part is the secret.
-    const host = /^[A-Za-z0-9.-]*/.exec(text.slice(m.index + m[0].length, m.index + m[0].length + 260))?.[0] ?? ''
-    // `https://<token>:x-oauth-basic@github.com`: GitHub's form where the user part is the secret.
-    const tokenInUser = /^x-oauth-basic$/i.test(pass)
-    const secret = tokenInUser ? user : pass
-    const template = /^\$|\$\{|\{\{|^\{|^<|^%[A-Z_]+%$/i.test(pass) || /^\$|\{/.test(user)
-    // RFC 2606/6761 names are documentation by definition: reported at info, whatever the password looks like.
-    const docHost = /(^|\.)(example\.(com|org|net)|example|test|invalid|localhost\.example)$/i.test(host)
-    let note: string | undefined
-    if (tokenInUser) {
-      if (secret.length < 20) continue
-    } else if (docHost) {
-      if (template || pass.length < 3) continue
-      note = `documentation host ${host} (RFC 2606)`
-    } else {
-      if (template || pass.length < 6 || pass === user || isPlaceholder(pass) || /^(.)\1+$/.test(pass)) continue
-      if (isPlaceholder(user) && pass.length < 10) continue
-    }
-    const start = m.index
+  let nameEnd = -1
+  const re = new RegExp(KEYWORD)
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m.index < nameEnd) continue
+    const a = assignmentAt(text, m.index, m.index + m[0].length, kind)
+    if (!a) continue
+    nameEnd = a.valueStart
+    const v = judge(a, kind, text)
+    if (!v) continue
+    if (doc === null) doc = docStructure(text, path, kind)
+    const inDoc = doc ?? (kind === 'source' && /\.pyi?$/.test(path) && insideTripleQuoted(text, a.valueStart)
+      ? 'a docstring or EXAMPLES block' : undefined)
+    const note = inDoc ? `${inDoc} (by structure): sample values, not a deployed secret` : v.note
     out.push(hit(lines, {
-      id: 'secret.url-credentials', severity: note ? 'info' : 'medium', note, category: 'secret', title: 'Credentials embedded in a URL',
-      secret, start, end: start + m[0].length, priority: 8,
-      evidence: `${m[1]}://${tokenInUser ? redact(user) : user}:${tokenInUser ? pass : redact(pass)}@…`,
+      id: 'secret.generic-assignment', severity: inDoc ? 'info' : v.severity, note, category: 'secret',
+      title: 'Secret-like value assigned to a secret name', secret: a.value, start: a.valueStart,
+      end: a.valueStart + a.value.length, priority: 30, evidence: `${a.name}=${redact(a.value)}`,
     }))
+    nameEnd = a.valueStart + a.value.length
+    re.lastIndex = Math.max(re.lastIndex, nameEnd)
   }
   return out
 }

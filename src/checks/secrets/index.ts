@@ -97,7 +97,7 @@ export function detectInText(text: string, path: string, sight?: SightingSink): 
   if (CLOUD_NEEDLES.some((n) => present.has(n))) {
     hits.push(...detectAws(text, lines), ...detectGcp(text, lines), ...detectAzure(text, lines))
   }
-  hits.push(...detectUrlCredentials(text, lines), ...detectGeneric(text, lines))
+  hits.push(...detectUrlCredentials(text, lines, path), ...detectGeneric(text, lines, path))
   return stripHits(resolveOverlaps(hits)).map((d) => applyNoise(d, path))
 }
 

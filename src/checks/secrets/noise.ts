@@ -1,4 +1,13 @@
 import type {Detection} from '../check.js'
+import {fileKind} from './file-kind.js'
+
+/*
+ * Why downgrades live here, after every detector: they depend on where a value sits or what it is known to be, not
+ * on how it was found, so one place applies them to every rule alike. Path-based reasons (fixture and docs folders)
+ * and documented example values are judged here; reasons that need the text's structure (an OpenAPI document,
+ * botocore's examples-1.json, a docstring) are judged by the detectors that read the text (generic.ts,
+ * url-credentials.ts). The finding always stays, at info with its reason, so an allowlist is never needed for it.
+ */
 
 /**
  * Values published in vendors' documentation. Packages ship them in docstrings, READMEs and tests (boto3, awscli,
@@ -62,6 +71,11 @@ export function applyNoise<T extends Detection>(d: T, path: string): T {
   if (ex) return {...d, severity: 'info', note: joinNote(d.note, `documented example value: ${ex}`)}
   const fx = fixtureReason(path)
   if (fx) return {...d, severity: 'info', note: joinNote(d.note, fx)}
+  // A CA certificate pasted into a program's source (ansible's dummy macOS cacert) is in no trust store: nothing
+  // trusts it until code installs it, and a key next to it is reported by the key rules.
+  if (d.id === 'cert.private-ca' && fileKind(path) === 'source') {
+    return {...d, severity: 'info', note: joinNote(d.note, 'embedded in program source, not in a trust store')}
+  }
   return d
 }
 
