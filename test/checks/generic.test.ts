@@ -142,6 +142,9 @@ test('URL credentials: every common scheme, localhost and example hosts included
     t.deepEqual(seen('/srv/app/app.conf', `url = "${url}"\n`), ['url-credentials:medium'], url)
   }
   t.deepEqual(seen('/srv/app/app.conf', 'DATABASE_URL=postgresql://user:s3cr3tpw@localhost/app\n'), ['url-credentials:medium'])
+  // The issue's own example: a weak word is still the password the database gets.
+  t.deepEqual(seen('/srv/app/app.conf', 'DATABASE_URL=postgresql://user:secret@localhost\n'), ['url-credentials:medium'])
+  t.deepEqual(seen('/srv/app/app.conf', 'url = mysql://root:admin@db/x\n'), ['url-credentials:medium'])
   // Templates stay out; placeholder words and user-equals-password stay visible at info.
   for (const url of ['postgres://u:${PASS}@db/x', 'mysql://u:{{ pass }}@db/x', 'postgres://$(PGUSER):$(PGPASSWORD)@db/x',
     'https://{USER}:{PASS}@h', 'mongodb://u:<password>@h', 'redis://u:****@h']) {

@@ -76,6 +76,11 @@ const BY_DESIGN: Record<string, {ids: RegExp; why: string}> = {
   'secretlint-rule-gcp/ok.secure-privatekey-p12': {ids: /^keystore\.pkcs12$/, why: 'any PKCS#12 in an image is reported (medium) even with a strong password'},
   'secretlint-rule-gcp/ok.invalid-p12-no-mac': {ids: /^keystore\.pkcs12$/, why: 'a valid PKCS#12 without MAC is still a keystore'},
   'secretlint-rule-gcp/ok.invalid-p12-huge-iter': {ids: /^keystore\.pkcs12$/, why: 'still a keystore; only the default-password probe is skipped'},
+  // The file itself says its URLs 'should be properly handled by database-connection-string rule instead'.
+  'secretlint-rule-basicauth/ok.database-urls-not-detected': {
+    ids: /^secret\.url-credentials$/,
+    why: 'a negative of the basic-auth rule only: a database password in a URL is the connection-string rule\'s positive',
+  },
 }
 
 function scan(c: Case): Detection[] {

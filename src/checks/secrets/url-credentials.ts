@@ -74,6 +74,14 @@ function uriCredentials(text: string): UriHit[] {
  * credential every container gets. Templates stay out; a password that is a placeholder word or repeats the user
  * (`user:password@`, `postgres:postgres@`) is kept at info, a default rather than a secret.
  */
+/**
+ * Placeholder words that, as a URL's password, are what a service really gets: `postgresql://app:secret@localhost`
+ * in an image is a credential that ships (the issue's own example), weak as it is. Doc words such as `password`,
+ * `changeme` and templates stay info.
+ */
+const WEAK_BUT_REAL = new Set(['secret', 'admin', 'root', 'test', 'testing', 'default', 'mysecret', 'supersecret',
+  'secret123', 'password123', 'qwerty', 'letmein', '123456', '12345678', 'foobar', 'hidden', 'token'])
+
 export function detectUrlCredentials(text: string, lines: LineIndex, path: string): Hit[] {
   if (!text.includes('://')) return []
   const out: Hit[] = []
@@ -87,7 +95,7 @@ export function detectUrlCredentials(text: string, lines: LineIndex, path: strin
     let note: string | undefined
     if (tokenInUser) {
       if (secret.length < 20) continue
-    } else if (isPlaceholder(pass) || pass === user || /^(.)\1+$/.test(pass) || pass.length < 4) {
+    } else if ((isPlaceholder(pass) && !WEAK_BUT_REAL.has(pass.toLowerCase())) || pass === user || /^(.)\1+$/.test(pass) || pass.length < 4) {
       note = 'placeholder or default password'
     }
     if (doc === null) doc = docStructure(text, path, fileKind(path))
