@@ -134,7 +134,9 @@ test.serial('an interrupted run resumes and scans only what is left', async (t) 
   }})
   t.true(first.run.interrupted)
   t.is(exitCodeFor(first), 3)
-  t.is(firstDone.length, 3)
+  // The digest in flight finishes: if it is shared by two repositories both are recorded, so 3 or 4 (the order of
+  // digests follows the concurrent tag listing), never all of them.
+  t.true(firstDone.length >= 3 && firstDone.length <= 4, String(firstDone.length))
   const secondDone: string[] = []
   const second = await h.scan({state, cacheDir, resume: true, onImage: (i) => secondDone.push(`${i.repository}@${i.digest}`)})
   t.true(second.run.resumed)
