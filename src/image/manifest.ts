@@ -1,4 +1,5 @@
 import {ImgvetError} from '../errors.js'
+import {isObject} from '../json.js'
 import {parseDigest} from './digest.js'
 import {
   INDEX_TYPES,
@@ -14,10 +15,6 @@ import {
 } from './types.js'
 
 export type ParsedManifest = {kind: 'index'; index: ImageIndex} | {kind: 'image'; manifest: ImageManifest}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function bad(message: string, where: string): never {
   throw new ImgvetError('bad-manifest', message, where)

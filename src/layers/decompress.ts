@@ -15,7 +15,8 @@ export function sniffCompression(head: Buffer): Compression {
 
 /**
  * zstd for Node 20 (node:zlib has it only from 22.15). Measured in bench/ (zstd section): the zstd CLI decodes a
- * text layer at ~1100 MiB/s, the native zstd-napi addon ~980 MiB/s, pure-JS fzstd ~220 MiB/s. So the CLI is used
+ * text layer at ~700-1600 MiB/s, the native zstd-napi addon ~980 MiB/s, pure-JS fzstd ~500-980 MiB/s (README,
+ * Performance). So the CLI is used
  * when the machine has it (a pipe to a child process, nothing on disk), and fzstd otherwise: no native module to
  * build, no binary to download.
  */

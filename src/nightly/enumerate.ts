@@ -41,11 +41,6 @@ export function toScanError(e: unknown, at: Omit<ScanError, 'reason' | 'code'>):
 }
 
 /**
- * Catalog → tags → manifests. Each tag costs one manifest GET; an index's platform manifests are known from the
- * index itself, so an unchanged image is recognised without fetching anything else. Failures are recorded per
- * repository or tag and never stop the rest.
- */
-/**
  * cosign's `sha256-<hex>.sig/.att/.sbom` tags and the OCI referrers fallback `sha256-<hex>` hold signatures and
  * attestations of other manifests, not images to run: they are checked with the image they name, never as images.
  */
@@ -86,6 +81,11 @@ async function signatureDigests(client: RegistryClient, repository: string, supp
   return out
 }
 
+/**
+ * Catalog → tags → manifests. Each tag costs one manifest GET; an index's platform manifests are known from the
+ * index itself, so an unchanged image is recognised without fetching anything else. Failures are recorded per
+ * repository or tag and never stop the rest.
+ */
 export async function enumerate(client: RegistryClient, selection: Selection, opts: {concurrency: number; signal?: AbortSignal; pageSize?: number}): Promise<Inventory> {
   const inv: Inventory = {byDigest: new Map(), repositories: [], manifests: new Map(), errors: []}
   for await (const repo of client.catalog(opts.pageSize)) {

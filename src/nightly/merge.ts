@@ -1,9 +1,6 @@
 import {EXIT, ImgvetError} from '../errors.js'
+import {isObject} from '../json.js'
 import type {Changes, RunReport} from './types.js'
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 /** Check the shape a merge relies on; a file that is not a registry scan report is bad input, not a crash. */
 export function parseRunReport(text: string, where: string): RunReport {

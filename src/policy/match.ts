@@ -23,17 +23,6 @@ export function matchPattern(pattern: string, value: string): boolean {
   return picomatch.isMatch(value, pattern, {dot: true})
 }
 
-/**
- * Whether a certificate identity satisfies a policy identity. The regex is anchored here because sigstore-js
- * matches SANs unanchored, which would let `.*@example.com` accept `me@example.com.evil.org`.
- */
-export function identityMatches(want: Identity, issuer: string, subject: string): boolean {
-  if (want.issuer !== issuer) return false
-  if (want.subject !== undefined) return want.subject === subject
-  if (want.subjectRegExp !== undefined) return new RegExp(`^(?:${want.subjectRegExp})$`, 'u').test(subject)
-  return false
-}
-
 export function toReference(ref: string | Reference): Reference {
   return typeof ref === 'string' ? parseReference(ref) : ref
 }

@@ -9,7 +9,7 @@ export interface Identity {
   issuer: string
   /** Exact certificate SAN. Exactly one of subject / subjectRegExp is set. */
   subject?: string
-  /** Matched anchored by identityMatches (match.ts): sigstore-js matches SANs unanchored, which lets `me@x.com.evil` pass. */
+  /** Matched anchored (signatures/identity.ts): sigstore-js matches SANs unanchored, which lets `me@x.com.evil` pass. */
   subjectRegExp?: string
 }
 

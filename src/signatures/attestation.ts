@@ -5,7 +5,8 @@ import {asVerifyResult, checkLoggedSigner, keyWithoutTlog, readSet, readSignerAn
 import {fail, parseSha256Digest, sha256Hex, type Verified, type VerifyResult} from './failure.js'
 import {compileIdentityPolicy} from './identity.js'
 import {checkSubject, parseDsseEnvelope, parseStatement, type Statement} from './intoto.js'
-import {dig, type TrustRoot} from './trust-root.js'
+import {dig} from '../json.js'
+import type {TrustRoot} from './trust-root.js'
 
 /** Media type of the layers of a cosign `sha256-<hex>.att` manifest. */
 export const DSSE_LAYER_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json'

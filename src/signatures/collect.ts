@@ -11,7 +11,7 @@ import {isSigFailure} from './failure.js'
 import {checkSubject, INTOTO_PAYLOAD_TYPE, parseDsseEnvelope, parseStatement, summarizeProvenance, type Statement} from './intoto.js'
 import {tryEach, type NamedSigner, type ProvenanceRecord, type SignatureRecord, type Target} from './records.js'
 import {NOTATION_COSE_MEDIA_TYPE, NOTATION_JWS_MEDIA_TYPE, verifyNotation, type NotationTrust} from './notation.js'
-import {dig} from './trust-root.js'
+import {dig} from '../json.js'
 import type {TrustRoot} from './trust-root.js'
 
 export const BUNDLE_ARTIFACT_PREFIX = 'application/vnd.dev.sigstore.bundle'

@@ -4,7 +4,7 @@ import type {SignerPolicy} from './bundle.js'
 import {fail, isSigFailure, SigFailure, type NotVerified} from './failure.js'
 import type {CompiledIdentityPolicy} from './identity.js'
 import {sameKey} from './keys.js'
-import {dig} from './trust-root.js'
+import {dig} from '../json.js'
 
 /*
  * The steps cosign's layer formats share, whether the layer is a simple-signing signature (`.sig`) or a DSSE

@@ -4,7 +4,8 @@ import {verifyParsedBundle, parseBundle, type SignerPolicy} from './bundle.js'
 import {asVerifyResult, checkLoggedSigner, keyWithoutTlog, readSet, readSignerAnnotations, setVerificationMaterial, verifiesWithKey, type SetEntry} from './cosign-layer.js'
 import {fail, sha256Hex, type Verified, type VerifyResult} from './failure.js'
 import {compileIdentityPolicy} from './identity.js'
-import {dig, isObject, type TrustRoot} from './trust-root.js'
+import {dig, isObject} from '../json.js'
+import type {TrustRoot} from './trust-root.js'
 
 export {ANN_BUNDLE, ANN_CERTIFICATE} from './cosign-layer.js'
 

@@ -1,5 +1,5 @@
 import {fail, sha256Hex} from './failure.js'
-import {dig, isObject} from './trust-root.js'
+import {dig, isObject} from '../json.js'
 
 export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
 const STATEMENT_TYPES = new Set(['https://in-toto.io/Statement/v0.1', 'https://in-toto.io/Statement/v1'])

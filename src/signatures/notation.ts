@@ -1,4 +1,5 @@
 import {createHash, verify as cryptoVerify, constants, X509Certificate, type KeyObject} from 'node:crypto'
+import {isObject} from '../json.js'
 import {readFile} from 'node:fs/promises'
 import {X509Certificate as Asn1Cert} from '@sigstore/core'
 import {ImgvetError} from '../errors.js'
@@ -49,7 +50,6 @@ interface Envelope {payload: string; protected: string; signature: Buffer; x5c: 
 interface Protected {alg: string; signingTime: Date; expiry?: Date}
 
 const B64URL = /^[A-Za-z0-9_-]+$/
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Only the flattened JWS JSON serialization, with nothing beside its four members. */
 export function parseEnvelope(bytes: Buffer): Envelope {
@@ -59,14 +59,14 @@ export function parseEnvelope(bytes: Buffer): Envelope {
   } catch {
     fail('bad-bundle', 'JWS envelope is not JSON')
   }
-  if (!isObj(j)) fail('bad-bundle', 'JWS envelope is not an object')
+  if (!isObject(j)) fail('bad-bundle', 'JWS envelope is not an object')
   const extra = Object.keys(j).filter((k) => !['payload', 'protected', 'header', 'signature'].includes(k))
   if (extra.length) fail('bad-bundle', `JWS envelope has unsupported members ${extra.join(', ')} (only flattened JSON serialization)`)
   const {payload, protected: prot, header, signature} = j
   for (const [k, v] of [['payload', payload], ['protected', prot], ['signature', signature]] as const) {
     if (typeof v !== 'string' || !B64URL.test(v)) fail('bad-bundle', `JWS ${k} is not base64url`)
   }
-  const x5c = isObj(header) ? header.x5c : undefined
+  const x5c = isObject(header) ? header.x5c : undefined
   if (!Array.isArray(x5c) || x5c.length === 0) fail('bad-bundle', 'JWS header.x5c (the certificate chain) is missing')
   const certs = x5c.map((c, i) => {
     try {
@@ -93,7 +93,7 @@ export function parseProtected(b64: string): Protected {
   } catch {
     fail('bad-bundle', 'JWS protected header is not JSON')
   }
-  if (!isObj(h)) fail('bad-bundle', 'JWS protected header is not an object')
+  if (!isObject(h)) fail('bad-bundle', 'JWS protected header is not an object')
   if (typeof h.alg !== 'string' || !ALGS[h.alg]) fail('unsupported', `signature algorithm ${String(h.alg)} is not one of ${Object.keys(ALGS).join(', ')}`)
   if (h.cty !== NOTATION_PAYLOAD_TYPE) fail('payload-type', `content type ${String(h.cty)}, expected ${NOTATION_PAYLOAD_TYPE}`)
   const crit = h.crit
@@ -137,8 +137,8 @@ export function checkPayload(b64: string, imageDigest: string): void {
   } catch {
     fail('bad-payload', 'JWS payload is not JSON')
   }
-  const t = isObj(p) ? p.targetArtifact : undefined
-  if (!isObj(t) || typeof t.digest !== 'string' || typeof t.mediaType !== 'string' || typeof t.size !== 'number') {
+  const t = isObject(p) ? p.targetArtifact : undefined
+  if (!isObject(t) || typeof t.digest !== 'string' || typeof t.mediaType !== 'string' || typeof t.size !== 'number') {
     fail('bad-payload', 'JWS payload has no targetArtifact {mediaType, digest, size}')
   }
   if (t.digest !== imageDigest) fail('digest-mismatch', `signature is for ${t.digest}, not ${imageDigest}`)

@@ -1,4 +1,5 @@
 import {readFile} from 'node:fs/promises'
+import {dig, isObject} from '../json.js'
 import {createRequire} from 'node:module'
 import {TrustedRoot} from '@sigstore/protobuf-specs'
 import {toTrustMaterial, type TrustMaterial} from '@sigstore/verify'
@@ -105,15 +106,3 @@ function validTime(v: unknown): boolean {
   return typeof v === 'string' && !Number.isNaN(Date.parse(v))
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-export function dig(v: unknown, path: readonly string[]): unknown {
-  let cur = v
-  for (const k of path) {
-    if (!isObject(cur)) return undefined
-    cur = cur[k]
-  }
-  return cur
-}

@@ -50,7 +50,7 @@ function errors(v: ValidateFunction): string {
   return JSON.stringify(v.errors?.slice(0, 5) ?? [])
 }
 
-/** What GitHub code scanning needs on top of the schema (REFERENCE.md, "What CI systems accept"). */
+/** What GitHub code scanning needs on top of the schema (GitHub's "SARIF support for code scanning"). */
 function assertGithub(t: {true: (v: boolean, m?: string) => void; is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp, m?: string) => void}, log: SarifLog): void {
   t.is(log.version, '2.1.0')
   t.regex(log.$schema, /sarif-2\.1\.0/)

@@ -1,5 +1,6 @@
 import test from 'ava'
-import {explainScopes, globMatches, identityMatches, matchPattern, selectScope} from '../../src/policy/match.js'
+import {explainScopes, globMatches, matchPattern, selectScope} from '../../src/policy/match.js'
+import {compileIdentityPolicy} from '../../src/signatures/identity.js'
 import {parsePolicy} from '../../src/policy/load.js'
 
 const policy = parsePolicy(
@@ -63,10 +64,11 @@ test('builder patterns: /regex/ is anchored, anything else is a glob', (t) => {
 })
 
 test('identity regexes are anchored so a suffix cannot smuggle a match', (t) => {
-  const id = {issuer: 'https://accounts.google.com', subjectRegExp: '.*@example\\.com'}
-  t.true(identityMatches(id, 'https://accounts.google.com', 'me@example.com'))
-  t.false(identityMatches(id, 'https://accounts.google.com', 'me@example.com.evil.org'))
-  t.false(identityMatches(id, 'https://other', 'me@example.com'))
-  t.true(identityMatches({issuer: 'i', subject: 's'}, 'i', 's'))
-  t.false(identityMatches({issuer: 'i', subject: 's'}, 'i', 's2'))
+  const id = compileIdentityPolicy({issuer: 'https://accounts.google.com', subjectRegExp: '.*@example\\.com'})
+  t.true(id.subject('me@example.com'))
+  t.false(id.subject('me@example.com.evil.org'))
+  t.false(id.issuer('https://other'))
+  const exact = compileIdentityPolicy({issuer: 'i', subject: 's'})
+  t.true(exact.subject('s') && exact.issuer('i'))
+  t.false(exact.subject('s2'))
 })
