@@ -46,6 +46,8 @@ export interface Finding {
   fingerprint: string
   /** Why the severity was lowered or the finding suppressed (example value, test fixture, allowlist). */
   note?: string
+  /** When the credential or certificate stops being valid (ISO 8601), as read from it; see judgeTime(). */
+  expires?: string
 }
 
 export function severityRank(s: Severity): number {

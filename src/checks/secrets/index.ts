@@ -1,15 +1,12 @@
-import type {X509Certificate} from 'node:crypto'
 import type {Detection, FileCheck} from '../check.js'
 import type {WalkEntry} from '../../layers/entry.js'
-import {detectCertificates, type CertInfo} from './certificates.js'
-import {CLOUD_NEEDLES, detectAws, detectAzure, detectGcp} from './cloud.js'
-import {credentialFileKind, detectCredentialFile} from './credential-files.js'
-import {detectGeneric, detectUrlCredentials, SECRET_NAME} from './generic.js'
-import {certSighting, keySighting, type SightingSink} from './key-pairs.js'
+import {composedVersion, wantsText, type DetectContext, type Detector} from './detector.js'
+import {DETECTORS} from './detectors/index.js'
+import {credentialFileKind} from './credential-files.js'
 import {detectBinary} from './keystores.js'
 import {applyNoise} from './noise.js'
-import {detectPrivateKeys, findKeyBlocks, KEY_NEEDLES} from './private-keys.js'
-import {detectTokens, TOKEN_NEEDLES} from './tokens.js'
+import {findKeyBlocks, KEY_NEEDLES, type KeyBlock} from './private-keys.js'
+import type {SightingSink} from './key-pairs.js'
 import {LineIndex, resolveOverlaps, stripHits, type Hit} from './util.js'
 
 /**
@@ -22,7 +19,8 @@ export const TEXT_MAX_BYTES = 1024 * 1024
 export const BINARY_MAX_BYTES = 1024 * 1024
 const SNIFF_BYTES = 8 * 1024
 
-const CHEAP_NEEDLES: readonly string[] = [...new Set([...TOKEN_NEEDLES, ...KEY_NEEDLES, ...CLOUD_NEEDLES, 'CERTIFICATE-----', '://'])]
+/** The prefilter: every needle of every registered detector. */
+const CHEAP_NEEDLES: readonly string[] = [...new Set(DETECTORS.flatMap((d) => d.needles))]
 
 // Longest first, so at any position the longest needle wins; the shorter needles it contains are added back below.
 const NEEDLE_RE = new RegExp([...CHEAP_NEEDLES].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
@@ -69,34 +67,20 @@ export function isBinary(buf: Buffer): boolean {
 }
 
 /**
- * Every text rule over one file's (or one ENV value's) text. Pure: the path only names the file, for
- * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw.
+ * Every registered detector over one file's (or one ENV value's) text. Pure: the path only names the file, for
+ * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw. Facts
+ * that change with time stay facts (`expires`); judgeTime() turns them into severities when a report is made.
  */
-export function detectInText(text: string, path: string, sight?: SightingSink): Detection[] {
-  const credKind = credentialFileKind(path)
+export function detectInText(text: string, path: string, sight?: SightingSink, detectors: readonly Detector[] = DETECTORS): Detection[] {
   const present = needlesIn(text)
-  if (!credKind && present.size === 0 && !SECRET_NAME.test(text)) return []
-  const lines = new LineIndex(text)
-  const hits: Hit[] = []
-  if (credKind) hits.push(...detectCredentialFile(text, path, lines))
-  const keys = KEY_NEEDLES.some((n) => present.has(n)) ? findKeyBlocks(text) : []
-  hits.push(...detectPrivateKeys(text, lines, keys))
-  if (sight) {
-    for (const k of keys) {
-      const s = k.key && !k.encrypted ? keySighting(k.key, lines.lineOf(k.start)) : undefined
-      if (s) sight(s)
-    }
+  const run = detectors.filter((d) => wantsText(d, text, path, present))
+  if (run.length === 0) return []
+  let keys: KeyBlock[] | undefined
+  const ctx: DetectContext = {
+    lines: new LineIndex(text), path, present, sight,
+    keys: () => (keys ??= KEY_NEEDLES.some((n) => present.has(n)) ? findKeyBlocks(text) : []),
   }
-  const onLeaf = sight && ((cert: X509Certificate, info: CertInfo, line: number, paired: boolean) => {
-    const s = certSighting(cert, info, line, paired)
-    if (s) sight(s)
-  })
-  if (present.has('CERTIFICATE-----')) hits.push(...detectCertificates(text, path, lines, keys, onLeaf))
-  hits.push(...detectTokens(text, lines, present))
-  if (CLOUD_NEEDLES.some((n) => present.has(n))) {
-    hits.push(...detectAws(text, lines), ...detectGcp(text, lines), ...detectAzure(text, lines))
-  }
-  hits.push(...detectUrlCredentials(text, lines), ...detectGeneric(text, lines))
+  const hits: Hit[] = run.flatMap((d) => d.detect(text, ctx))
   return stripHits(resolveOverlaps(hits)).map((d) => applyNoise(d, path))
 }
 
@@ -112,9 +96,13 @@ function wanted(entry: WalkEntry, max: number): boolean {
   return entry.size > 0 && max > 0
 }
 
+/** Bump for a change here (window handling, noise, overlaps); a detector's own change bumps the detector. */
+const TEXT_CHECK_VERSION = 1
+
 const textCheck: FileCheck = {
   id: 'secrets.text',
-  version: 1,
+  // Every detector's id and version are in it, so the layer cache key changes when any detector does.
+  version: composedVersion(TEXT_CHECK_VERSION, DETECTORS),
   maxBytes: TEXT_MAX_BYTES,
   windowed: true,
   // Binary is judged on the first window only: a later window of a text file may hold a stray NUL.

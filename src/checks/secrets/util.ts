@@ -45,6 +45,7 @@ export interface HitSpec {
   end: number
   evidence?: string
   note?: string
+  expires?: string
   priority?: number
 }
 
@@ -63,6 +64,7 @@ export function hit(lines: LineIndex, s: HitSpec): Hit {
   }
   if (s.evidence !== undefined) h.evidence = s.evidence
   if (s.note !== undefined) h.note = s.note
+  if (s.expires !== undefined) h.expires = s.expires
   return h
 }
 

@@ -1,9 +1,8 @@
-import {redact} from '../../findings/finding.js'
-import {hit, isPlaceholder, shannon, type Hit, type LineIndex} from './util.js'
+import {redact} from '../../../findings/finding.js'
+import type {Detector} from '../detector.js'
+import {hit, isPlaceholder, shannon, type Hit, type LineIndex} from '../util.js'
 
-export const CLOUD_NEEDLES: readonly string[] = [
-  'AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T', 'ccess_key', 'ccessKey', 'CCESS_KEY', 'service_account', 'AccountKey=', 'sig=',
-]
+const NEEDLES: readonly string[] = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T', 'ccess_key', 'ccessKey', 'CCESS_KEY']
 
 const AWS_ID = /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])/g
 const AWS_SECRET_NEAR = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g
@@ -87,61 +86,7 @@ function dedupeSame(hits: Hit[]): Hit[] {
   })
 }
 
-/** A service-account key file: `"type": "service_account"` plus a real `private_key` (not `...` or DUMMY). */
-export function detectGcp(text: string, lines: LineIndex): Hit[] {
-  if (!/"type"\s*:\s*"service_account"/.test(text)) return []
-  const m = /"private_key"\s*:\s*"(-----BEGIN [A-Z ]*PRIVATE KEY-----[^"]*)"/.exec(text)
-  if (!m?.[1]) return []
-  const body = m[1].replace(/-{3,}[A-Z ]+-{3,}/g, '').replace(/\\n|\s/g, '')
-  if (!/^[A-Za-z0-9+/=]{60,}$/.test(body)) return []
-  const email = /"client_email"\s*:\s*"([^"]+)"/.exec(text)?.[1]
-  const start = m.index
-  return [hit(lines, {
-    id: 'secret.gcp-service-account', severity: 'critical', category: 'secret', title: 'GCP service account key',
-    secret: m[1], start, end: start + m[0].length, priority: 1,
-    evidence: `service account ${email ?? '(no client_email)'}, private key ${redact(body)}`,
-  })]
-}
-
-const AZURE_CONN = /AccountKey=([A-Za-z0-9+/]{40,}={0,2})/g
-const AZURE_SIG = /(?<=[?&])sig=([A-Za-z0-9%+/=]{20,})/g
-
-export function detectAzure(text: string, lines: LineIndex): Hit[] {
-  const out: Hit[] = []
-  if (text.includes('AccountKey=')) {
-    for (const m of text.matchAll(AZURE_CONN)) {
-      const key = m[1] ?? ''
-      const name = /AccountName=([A-Za-z0-9]+)/.exec(text.slice(Math.max(0, m.index - 300), m.index + 300))?.[1]
-      out.push(hit(lines, {
-        id: 'secret.azure-storage-key', severity: 'critical', category: 'secret', title: 'Azure storage account key',
-        secret: key, start: m.index + 'AccountKey='.length, end: m.index + m[0].length, priority: 3,
-        evidence: `account ${name ?? '(unknown)'}, AccountKey=${redact(key)}`,
-      }))
-    }
-  }
-  if (text.includes('sig=')) {
-    for (const m of text.matchAll(AZURE_SIG)) {
-      // The whole query string around sig=: a SAS also carries an expiry (se=) and a version (sv=).
-      let lo = m.index
-      while (lo > 0 && !/[\s"'<>`]/.test(text[lo - 1] ?? ' ')) lo--
-      let hi = m.index + m[0].length
-      while (hi < text.length && !/[\s"'<>`]/.test(text[hi] ?? ' ')) hi++
-      const query = text.slice(lo, hi)
-      if (!/[?&]se=|^se=/.test(query) || !/[?&]sv=|^sv=|[?&]sp=/.test(query)) continue
-      const sig = m[1] ?? ''
-      out.push(hit(lines, {
-        id: 'secret.azure-sas-token', severity: 'high', category: 'secret', title: 'Azure shared access signature',
-        secret: sig, start: lo, end: hi, priority: 3, evidence: `sig=${redact(tryDecode(sig))}`,
-      }))
-    }
-  }
-  return out
-}
-
-function tryDecode(s: string): string {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
+export const awsDetector: Detector = {
+  id: 'aws', version: 1, needles: NEEDLES,
+  detect: (text, ctx) => detectAws(text, ctx.lines),
 }
