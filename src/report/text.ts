@@ -1,4 +1,5 @@
-import {SEVERITIES, type Finding, type Severity} from '../findings/finding.js'
+import {atLeast, SEVERITIES, type Finding, type Severity} from '../findings/finding.js'
+import {ruleInfo} from '../findings/rules.js'
 import {formatBytes} from './progress.js'
 import {SEED_RULE_TITLES, type Report} from './types.js'
 
@@ -33,6 +34,7 @@ function findingLines(f: Finding, o: TextOptions): string[] {
   if (w) lines.push(`           ${w}`)
   if (f.evidence) lines.push(`           evidence: ${f.evidence}`)
   if (f.note) lines.push(`           note: ${f.note}`)
+  if (atLeast(f.severity, 'medium')) lines.push(`           fix: ${ruleInfo(f.id, f).remedy}`)
   return lines
 }
 

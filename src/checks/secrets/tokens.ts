@@ -26,30 +26,98 @@ export interface TokenRule {
   check?: (token: string, text: string, index: number) => Verdict
   /** Lower wins an overlap; a provider rule beats the JWT and generic rules that saw the same bytes. */
   priority?: number
+  /**
+   * Run the regex only in a window around each occurrence of a needle (`back` characters before it, `fwd` from
+   * it): for needles common in ordinary text, where trying the regex at every position would cost the walk.
+   */
+  around?: {back: number; fwd: number}
 }
 
 /** Token boundaries: a token never starts or ends inside a longer word of its own alphabet. */
 export const B = '(?<![A-Za-z0-9_-])'
 export const E = '(?![A-Za-z0-9_-])'
 
-/** A token whose variable part is a mask (XXXX, 0000) is a template, still worth an info line. */
+/**
+ * A token whose variable part is a mask (XXXX, 0000) or a keyboard run (`abcdefghij`, `123456789`) is a template,
+ * still worth an info line.
+ */
 export function maskedCheck(token: string): Verdict {
   const tail = token.replace(/^[a-z]+[-_]/i, '')
-  if (/X{6,}|x{6,}|0{8,}|\*{4,}/.test(tail) || isPlaceholder(tail)) return {severity: 'info', note: 'masked or template value'}
+  if (/X{6,}|x{6,}|0{8,}|\*{4,}/.test(tail) || isPlaceholder(tail) || longestRun(tail) >= 8) {
+    return {severity: 'info', note: 'masked or template value'}
+  }
   return {}
 }
 
-/** A value with too little variety to be random key material (`aaaaaaaa…`, `12345678…`). */
+/** The longest run of consecutive characters (`abcd`, `4567`): random material almost never has one of 8. */
+export function longestRun(s: string): number {
+  let best = 1
+  let run = 1
+  for (let i = 1; i < s.length; i++) {
+    run = s.charCodeAt(i) === s.charCodeAt(i - 1) + 1 ? run + 1 : 1
+    if (run > best) best = run
+  }
+  return best
+}
+
+/** A value with too little variety to be random key material (`aaaaaaaa…`, `12312312…`). */
 export function lowVariety(s: string, min = 10): boolean {
   return new Set(s).size < min
+}
+
+/** Drops a token whose part after its prefix (`sgp_`, `dapi`, `tk-us-`) has too little variety; masks are info. */
+export function varied(min: number): (token: string) => Verdict {
+  return (token) => (lowVariety(token.replace(/^(?:[a-z0-9]+[-_.])+/i, ''), min) ? {keep: false} : maskedCheck(token))
+}
+
+/**
+ * A value assigned to a name that holds one of `names`: `SNYK_TOKEN = "…"`, `"snyk": "…"`, `snyk_key: …`,
+ * `SONAR.LOGIN ?= …`. Group 1 is the value. For providers whose keys have no prefix of their own, the name is
+ * the only context that makes a UUID or a run of hex a credential.
+ */
+export function namedValue(names: string, value: string): RegExp {
+  // Bounded name parts, starting at a word's start: unbounded ones backtrack quadratically on long identifiers.
+  return new RegExp(`(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}?(?:${names})[A-Za-z0-9_.-]{0,40}?["']?[ \\t]*(?::{1,3}=|\\?=|=>|=|:)[ \\t]*["'\`]?(${value})(?![A-Za-z0-9_-])`, 'gi')
+}
+
+/** The needles of a name: the prefilter is case-sensitive, names are written in every case. */
+export function nameNeedles(...names: string[]): string[] {
+  return names.flatMap((n) => [n.toLowerCase(), n.toUpperCase(), n[0]?.toUpperCase() + n.slice(1).toLowerCase()])
+}
+
+export const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+
+/** The rule's matches: over the whole text, or only in windows around its needles. */
+function* matches(rule: TokenRule, text: string): Generator<RegExpExecArray> {
+  if (!rule.around) {
+    rule.re.lastIndex = 0
+    yield* text.matchAll(rule.re)
+    return
+  }
+  const {back, fwd} = rule.around
+  const seen = new Set<number>()
+  for (const needle of rule.needles) {
+    for (let p = text.indexOf(needle); p >= 0; p = text.indexOf(needle, p + 1)) {
+      const from = Math.max(0, p - back)
+      const window = text.slice(from, p + fwd)
+      rule.re.lastIndex = 0
+      for (const m of window.matchAll(rule.re)) {
+        // A match that touches the window's edge may be cut short there; the text decides, not the window.
+        if ((m.index === 0 && from > 0) || (m.index + m[0].length === window.length && p + fwd < text.length)) continue
+        m.index += from
+        if (seen.has(m.index)) continue
+        seen.add(m.index)
+        yield m
+      }
+    }
+  }
 }
 
 export function runRules(rules: readonly TokenRule[], text: string, lines: LineIndex, present: ReadonlySet<string>): Hit[] {
   const out: Hit[] = []
   for (const rule of rules) {
     if (!rule.needles.some((n) => present.has(n))) continue
-    rule.re.lastIndex = 0
-    for (const m of text.matchAll(rule.re)) {
+    for (const m of matches(rule, text)) {
       const token = m[1] ?? m[0]
       const start = m.index + (m[1] === undefined ? 0 : m[0].indexOf(token))
       const v = rule.check?.(token, text, start) ?? {}

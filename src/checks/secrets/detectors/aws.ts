@@ -1,5 +1,6 @@
 import {redact} from '../../../findings/finding.js'
 import type {Detector} from '../detector.js'
+import {B, maskedCheck, runRules, type TokenRule} from '../tokens.js'
 import {hit, isPlaceholder, shannon, type Hit, type LineIndex} from '../util.js'
 
 const NEEDLES: readonly string[] = ['AKIA', 'ASIA', 'ABIA', 'ACCA', 'A3T', 'ccess_key', 'ccessKey', 'CCESS_KEY']
@@ -9,7 +10,8 @@ const AWS_SECRET_NEAR = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g
 /** A secret access key assigned by name: the name makes a single 40-char value enough. */
 const AWS_SECRET_NAMED =
   /(?:aws_?)?secret_?access_?key|aws_?secret_?key|secretAccessKey|AWS_SECRET_ACCESS_KEY|SecretAccessKey/gi
-const NAMED_VALUE = /^["']?\s*(?::=|=>|=|:)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/
+// `=`, `:`, `:=`, `=>`, JSON and YAML quoting, and a CLI flag's space (`--aws-secret-access-key …`).
+const NAMED_VALUE = /^["']?\s*(?::=|=>|=|:|[ \t])\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/
 
 /** How far from an access key id a secret key is looked for (credentials files, ENV blocks, JSON objects). */
 const PAIR_WINDOW = 600
@@ -52,16 +54,16 @@ export function detectAws(text: string, lines: LineIndex): Hit[] {
         secret: secret.value, start: m.index, end: m.index + id.length,
         evidence: `access key id ${redact(id)}, secret key ${redact(secret.value)}`, priority: 2,
       }))
-      // The secret's own bytes are covered by this finding too.
-      out.push(hit(lines, {
+      // The secret's own bytes belong to this finding too: claimed, so no other rule reports them, but not repeated.
+      out.push({...hit(lines, {
         id: 'secret.aws-access-key', severity: 'critical', category: 'secret', title: 'AWS access key pair',
         secret: secret.value, start: secret.start, end: secret.start + 40, priority: 3,
-        evidence: `access key id ${redact(id)}, secret key ${redact(secret.value)}`,
-      }))
+      }), shadow: true})
       continue
     }
+    const masked = /X{6,}/.test(id) || new Set(id.slice(4)).size < 4
     out.push(hit(lines, {
-      id: 'secret.aws-access-key-id', severity: 'medium', category: 'secret',
+      id: 'secret.aws-access-key-id', severity: masked ? 'info' : 'medium', category: 'secret', note: masked ? 'masked or template value' : undefined,
       title: 'AWS access key id (no secret key found next to it)', secret: id, start: m.index, end: m.index + id.length,
       priority: 4,
     }))
@@ -86,7 +88,20 @@ function dedupeSame(hits: Hit[]): Hit[] {
   })
 }
 
+/** Amazon Bedrock API keys: `ABSK` + base64 of "BedrockAPIKey-…", and presigned short-term keys. */
+const BEDROCK: TokenRule[] = [
+  {
+    id: 'secret.aws-bedrock-key', title: 'Amazon Bedrock API key', severity: 'high', needles: ['ABSKQmVkcm9ja0FQSUtleS'],
+    re: new RegExp(`${B}ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{100,}={0,2}(?![A-Za-z0-9+/=])`, 'g'),
+    check: (t) => (t.length > 200 ? {keep: false} : maskedCheck(t)),
+  },
+  {
+    id: 'secret.aws-bedrock-key', title: 'Amazon Bedrock API key (short-term)', severity: 'high', needles: ['bedrock-api-key-'],
+    re: new RegExp(`${B}bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%]{60,}`, 'g'),
+  },
+]
+
 export const awsDetector: Detector = {
-  id: 'aws', version: 1, needles: NEEDLES,
-  detect: (text, ctx) => detectAws(text, ctx.lines),
+  id: 'aws', version: 2, needles: [...NEEDLES, 'ABSKQmVkcm9ja0FQSUtleS', 'bedrock-api-key-'],
+  detect: (text, ctx) => [...detectAws(text, ctx.lines), ...runRules(BEDROCK, text, ctx.lines, ctx.present)],
 }

@@ -1,6 +1,25 @@
 import {redact} from '../../../findings/finding.js'
 import type {Detector} from '../detector.js'
+import {maskedCheck, runRules, type TokenRule} from '../tokens.js'
 import {hit, type Hit, type LineIndex} from '../util.js'
+
+const RULES: TokenRule[] = [
+  {
+    id: 'secret.azure-app-config', title: 'Azure App Configuration connection string', severity: 'high', needles: ['.azconfig.io'],
+    re: /Endpoint=https:\/\/[A-Za-z0-9-]+\.azconfig\.io;Id=[^;\s"']{2,80};Secret=([A-Za-z0-9+/]{40,}={0,2})/g,
+  },
+  {
+    // Entra ID client secrets: three characters, a digit, "Q~", then 31-34 more (Microsoft's documented shape).
+    id: 'secret.azure-ad-client-secret', title: 'Azure AD (Entra ID) client secret', severity: 'high', needles: ['Q~'],
+    re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])/g,
+    check: (t) => (/~~/.test(t) ? {keep: false} : maskedCheck(t)),
+  },
+  {
+    // A storage key is 64 random bytes: 88 base64 characters ending in "==", under a name that says so.
+    id: 'secret.azure-storage-key', title: 'Azure storage account key', severity: 'critical', needles: ['ccountKey', 'ccount_key', 'CCOUNT_KEY'],
+    re: /(?:storage|account)[_-]?key["']?\s*(?::=|=>|=|:)\s*["']?([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])/gi,
+  },
+]
 
 const AZURE_CONN = /AccountKey=([A-Za-z0-9+/]{40,}={0,2})/g
 const AZURE_SIG = /(?<=[?&])sig=([A-Za-z0-9%+/=]{20,})/g
@@ -46,6 +65,6 @@ function tryDecode(s: string): string {
 }
 
 export const azureDetector: Detector = {
-  id: 'azure', version: 1, needles: ['AccountKey=', 'sig='],
-  detect: (text, ctx) => detectAzure(text, ctx.lines),
+  id: 'azure', version: 2, needles: ['AccountKey=', 'sig=', ...new Set(RULES.flatMap((r) => r.needles))],
+  detect: (text, ctx) => [...detectAzure(text, ctx.lines), ...runRules(RULES, text, ctx.lines, ctx.present)],
 }

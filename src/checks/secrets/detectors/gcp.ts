@@ -1,12 +1,13 @@
 import {redact} from '../../../findings/finding.js'
 import type {Detector} from '../detector.js'
-import {B, E, runRules, type TokenRule} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, runRules, type TokenRule} from '../tokens.js'
 import {hit, type Hit, type LineIndex} from '../util.js'
 
 const RULES: TokenRule[] = [
   {
     id: 'secret.google-api-key', title: 'Google API key', severity: 'medium', needles: ['AIza'],
     re: new RegExp(`${B}AIza[0-9A-Za-z_-]{35}${E}`, 'g'),
+    check: (t) => (lowVariety(t.slice(4), 10) ? {keep: false} : maskedCheck(t)),
   },
 ]
 
@@ -28,6 +29,6 @@ export function detectGcp(text: string, lines: LineIndex): Hit[] {
 
 
 export const gcpDetector: Detector = {
-  id: 'gcp', version: 1, needles: ['AIza', 'service_account'],
+  id: 'gcp', version: 2, needles: ['AIza', 'service_account'],
   detect: (text, ctx) => [...runRules(RULES, text, ctx.lines, ctx.present), ...(ctx.present.has('service_account') ? detectGcp(text, ctx.lines) : [])],
 }

@@ -1,8 +1,10 @@
 import type {Verdict} from '../tokens.js'
 import {validBase62Checksum} from '../checksum.js'
-import {B, E, ruleDetector} from '../tokens.js'
+import {B, E, maskedCheck, ruleDetector} from '../tokens.js'
 
 function githubCheck(token: string): Verdict {
+  const masked = maskedCheck(token)
+  if (masked.severity) return masked
   if (/^gh[pousr]_[A-Za-z0-9]{36}$/.test(token)) {
     return validBase62Checksum(token, 4)
       ? {}
@@ -11,7 +13,7 @@ function githubCheck(token: string): Verdict {
   return {}
 }
 
-export const githubDetector = ruleDetector('github', 1, [
+export const githubDetector = ruleDetector('github', 2, [
   {
     id: 'secret.github-token', title: 'GitHub token', severity: 'high',
     needles: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
