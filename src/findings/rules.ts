@@ -15,20 +15,28 @@ export interface RuleInfo {
 }
 
 const LAYERS = 'a later deletion does not remove it from the image, whose earlier layer still holds it'
-const SECRET_FIX = `Remove it from every layer (${LAYERS}), revoke or rotate it at its issuer, and give it to the container at run time (a mounted secret or a deploy-time variable).`
-const KEY_FIX = `Remove the key from every layer (${LAYERS}), replace it and reissue any certificate for it, and mount key material at run time.`
-const FILE_FIX = `Build with a secret mount (RUN --mount=type=secret) so the file never lands in a layer (${LAYERS}), and rotate the credential.`
+const SECRET_FIX = `Remove it from every layer (${LAYERS}), revoke or rotate it at its issuer, and give it to the ` +
+  'container at run time (a mounted secret or a deploy-time variable).'
+const KEY_FIX = `Remove the key from every layer (${LAYERS}), replace it and reissue any certificate for it, ` +
+  'and mount key material at run time.'
+const FILE_FIX = `Build with a secret mount (RUN --mount=type=secret) so the file never lands in a layer (${LAYERS}), ` +
+  'and rotate the credential.'
 const SECRET_HELP = 'Anyone who can pull the image can read this credential and use it as its owner.'
 const DAEMON_FIX = 'Reach the Docker daemon only over TLS with client verification (tlsverify, port 2376), or not at all.'
-const NOT_CHECKED_FIX = 'Verify signatures and provenance (a registry source, without --no-signatures); a check that did not run is never a pass.'
+const NOT_CHECKED_FIX = 'Verify signatures and provenance (a registry source, without --no-signatures); ' +
+  'a check that did not run is never a pass.'
 
 type Row = [id: string, title: string, severity: Severity, help?: string]
 
 function secrets(rows: Row[], category: Category = 'secret', remedy = SECRET_FIX): RuleInfo[] {
-  return rows.map(([id, title, severity, help]) => ({id, title, severity, category, rule: 'no-credentials', remedy, help: help ?? SECRET_HELP}))
+  return rows.map(([id, title, severity, help]) => ({
+    id, title, severity, category, rule: 'no-credentials', remedy, help: help ?? SECRET_HELP,
+  }))
 }
 
-function rules(rule: SeedRule, category: Category, rows: Array<[id: string, title: string, severity: Severity, remedy: string, help: string]>): RuleInfo[] {
+type FullRow = [id: string, title: string, severity: Severity, remedy: string, help: string]
+
+function rules(rule: SeedRule, category: Category, rows: FullRow[]): RuleInfo[] {
   return rows.map(([id, title, severity, remedy, help]) => ({id, title, severity, category, rule, remedy, help}))
 }
 

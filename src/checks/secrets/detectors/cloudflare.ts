@@ -1,4 +1,4 @@
-import {B, E, lowVariety, maskedCheck, nameNeedles, namedValue, ruleDetector} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector} from '../tokens.js'
 
 /** Cloudflare's three kinds: API tokens and global keys have no prefix, so their name gives them away. */
 export const cloudflareDetector = ruleDetector('cloudflare', 1, [
@@ -13,11 +13,11 @@ export const cloudflareDetector = ruleDetector('cloudflare', 1, [
   },
   {
     id: 'secret.cloudflare-global-key', title: 'Cloudflare global API key', severity: 'critical', needles: nameNeedles('cloudflare', 'cf_api'),
-    re: namedValue('cloudflare|cf_api', '[a-f0-9]{37}'), check: (t) => (lowVariety(t, 8) ? {keep: false} : {}),
+    re: namedValue('cloudflare|cf_api', '[a-f0-9]{37}'), around: NAMED, check: (t) => (lowVariety(t, 8) ? {keep: false} : {}),
   },
   {
     id: 'secret.cloudflare-api-token', title: 'Cloudflare API token', severity: 'high', needles: nameNeedles('cloudflare', 'cf_api'),
-    re: namedValue('cloudflare|cf_api', '[A-Za-z0-9_-]{40}'),
+    re: namedValue('cloudflare|cf_api', '[A-Za-z0-9_-]{40}'), around: NAMED,
     check: (t) => (lowVariety(t, 10) || !/[0-9]/.test(t) || !/[A-Z]/.test(t) ? {keep: false} : {}),
   },
 ])

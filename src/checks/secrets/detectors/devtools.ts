@@ -1,4 +1,4 @@
-import {B, E, lowVariety, maskedCheck, nameNeedles, namedValue, ruleDetector, UUID, varied} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector, UUID, varied} from '../tokens.js'
 
 /** Issue trackers, CI/CD, code hosting and infrastructure-as-code services. */
 export const devtoolsDetector = ruleDetector('devtools', 1, [
@@ -17,7 +17,7 @@ export const devtoolsDetector = ruleDetector('devtools', 1, [
   },
   {
     id: 'secret.atlassian-token', title: 'Atlassian API token', severity: 'high', needles: nameNeedles('jira', 'confluence', 'atlassian'),
-    re: namedValue('(?:jira|confluence|atlassian)[_.-]?(?:api[_.-]?)?token', '[A-Za-z0-9]{24}'), check: varied(10),
+    re: namedValue('(?:jira|confluence|atlassian)[_.-]?(?:api[_.-]?)?token', '[A-Za-z0-9]{24}'), around: NAMED, check: varied(10),
   },
   {
     id: 'secret.bitbucket-token', title: 'Bitbucket access token', severity: 'high', needles: ['ATBB', 'ATCT'],
@@ -53,7 +53,7 @@ export const devtoolsDetector = ruleDetector('devtools', 1, [
   },
   {
     id: 'secret.sourcegraph-token', title: 'Sourcegraph access token', severity: 'high', needles: nameNeedles('sourcegraph'),
-    re: namedValue('sourcegraph', '[a-fA-F0-9]{40}'), check: varied(12),
+    re: namedValue('sourcegraph', '[a-fA-F0-9]{40}'), around: NAMED, check: varied(12),
   },
   {
     id: 'secret.sonar-token', title: 'SonarQube / SonarCloud token', severity: 'high', needles: ['squ_', 'sqp_', 'sqa_', ...nameNeedles('sonar')],
@@ -62,7 +62,7 @@ export const devtoolsDetector = ruleDetector('devtools', 1, [
   },
   {
     id: 'secret.snyk-token', title: 'Snyk API token', severity: 'high', needles: nameNeedles('snyk'),
-    re: namedValue('snyk[_.-]?(?:api[_.-]?|oauth[_.-]?)?(?:token|key)', UUID),
+    re: namedValue('snyk[_.-]?(?:api[_.-]?|oauth[_.-]?)?(?:token|key)', UUID), around: NAMED,
   },
   {
     id: 'secret.octopus-key', title: 'Octopus Deploy API key', severity: 'high', needles: ['API-'],

@@ -1,4 +1,4 @@
-import {B, E, lowVariety, maskedCheck, nameNeedles, namedValue, ruleDetector, UUID, varied} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector, UUID, varied} from '../tokens.js'
 
 /** Platforms that run code and the identity services in front of them. */
 export const hostingDetector = ruleDetector('hosting', 1, [
@@ -8,11 +8,11 @@ export const hostingDetector = ruleDetector('hosting', 1, [
   },
   {
     id: 'secret.heroku-key', title: 'Heroku API key', severity: 'high', needles: nameNeedles('heroku'),
-    re: namedValue('heroku', UUID),
+    re: namedValue('heroku', UUID), around: NAMED,
   },
   {
     id: 'secret.hubspot-key', title: 'HubSpot API key', severity: 'high', needles: nameNeedles('hubspot', 'hapikey'),
-    re: namedValue('hubspot|hapikey', UUID),
+    re: namedValue('hubspot|hapikey', UUID), around: NAMED,
   },
   {
     id: 'secret.digitalocean-token', title: 'DigitalOcean token', severity: 'high', needles: ['dop_v1_', 'doo_v1_', 'dor_v1_'],
@@ -33,7 +33,7 @@ export const hostingDetector = ruleDetector('hosting', 1, [
   },
   {
     id: 'secret.okta-token', title: 'Okta API token', severity: 'high', needles: nameNeedles('okta'),
-    re: namedValue('okta', '00[A-Za-z0-9_=-]{40}'), check: (t) => (lowVariety(t.slice(2), 12) ? {keep: false} : {}),
+    re: namedValue('okta', '00[A-Za-z0-9_=-]{40}'), around: NAMED, check: (t) => (lowVariety(t.slice(2), 12) ? {keep: false} : {}),
   },
   {
     id: 'secret.intra42-secret', title: '42 Intra client secret', severity: 'high', needles: ['s-s4t2'],
@@ -55,6 +55,6 @@ export const hostingDetector = ruleDetector('hosting', 1, [
   },
   {
     id: 'secret.facebook-token', title: 'Facebook app secret', severity: 'high', needles: nameNeedles('facebook'),
-    re: namedValue('facebook[_.-]?(?:app[_.-]?|client[_.-]?)?(?:secret|access[_.-]?token)', '[a-f0-9]{32}'), check: varied(8),
+    re: namedValue('facebook[_.-]?(?:app[_.-]?|client[_.-]?)?(?:secret|access[_.-]?token)', '[a-f0-9]{32}'), around: NAMED, check: varied(8),
   },
 ])

@@ -1,4 +1,4 @@
-import {B, E, lowVariety, maskedCheck, nameNeedles, namedValue, ruleDetector, type Verdict} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector, type Verdict} from '../tokens.js'
 
 /** How base64 of a number starting 1-9 begins: the first two characters of every Discord bot token. */
 const SNOWFLAKE_B64 = ['MT', 'Mj', 'Mz', 'ND', 'NT', 'Nj', 'Nz', 'OD', 'OT']
@@ -21,7 +21,7 @@ export const messagingDetector = ruleDetector('messaging', 2, [
   },
   {
     id: 'secret.twilio-key', title: 'Twilio auth token', severity: 'high', needles: nameNeedles('twilio'),
-    re: namedValue('twilio[_.-]?(?:auth[_.-]?)?(?:token|secret)', '[0-9a-f]{32}'),
+    re: namedValue('twilio[_.-]?(?:auth[_.-]?)?(?:token|secret)', '[0-9a-f]{32}'), around: NAMED,
   },
   {
     id: 'secret.mailgun-key', title: 'Mailgun API key', severity: 'high', needles: ['key-'],

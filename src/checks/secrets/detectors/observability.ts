@@ -1,4 +1,4 @@
-import {B, E, lowVariety, maskedCheck, nameNeedles, namedValue, ruleDetector, type Verdict} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector, type Verdict} from '../tokens.js'
 
 /** A legacy Grafana API key is base64 of `{"k":"…","n":"…","id":…}`. */
 function grafanaLegacyCheck(token: string): Verdict {
@@ -13,7 +13,7 @@ function grafanaLegacyCheck(token: string): Verdict {
 export const observabilityDetector = ruleDetector('observability', 1, [
   {
     id: 'secret.datadog-key', title: 'Datadog API or application key', severity: 'high', needles: nameNeedles('datadog', 'dd_api', 'dd_app'),
-    re: namedValue('datadog|dd[_-]?(?:api|app(?:lication)?)[_-]?key', '[0-9a-f]{32}|[0-9a-f]{40}'),
+    re: namedValue('datadog|dd[_-]?(?:api|app(?:lication)?)[_-]?key', '[0-9a-f]{32}|[0-9a-f]{40}'), around: NAMED,
     check: (t) => (lowVariety(t, 8) ? {keep: false} : {}),
   },
   {
@@ -41,7 +41,7 @@ export const observabilityDetector = ruleDetector('observability', 1, [
   },
   {
     id: 'secret.sumologic-key', title: 'Sumo Logic access key', severity: 'high', needles: nameNeedles('sumo'),
-    re: namedValue('sumo(?:logic)?[_.-]?access[_.-]?(?:id|key)', 'su[A-Za-z0-9]{12}|[A-Za-z0-9]{64}'),
+    re: namedValue('sumo(?:logic)?[_.-]?access[_.-]?(?:id|key)', 'su[A-Za-z0-9]{12}|[A-Za-z0-9]{64}'), around: NAMED,
     check: (t) => (lowVariety(t, 8) || !/\d/.test(t) ? {keep: false} : {}),
   },
 ])
