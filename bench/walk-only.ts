@@ -3,7 +3,7 @@
 // Usage: node --import=tsx bench/walk-only.ts REF none|all
 import {FILE_CHECKS} from '../src/checks/index.js'
 import {openSource} from '../src/image/open.js'
-import {loadImage} from '../src/image/image.js'
+import {loadImage} from '../src/image/resolve.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {walkImage} from '../src/layers/walk.js'
 import {Registries} from '../src/registry/client.js'

@@ -1,11 +1,14 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
+import {escapeControl} from '../src/report/escape.js'
 import {LayerCache} from '../src/cache/layer-cache.js'
 import {GITLAB_SCHEMA_DEFAULT} from '../src/report/gitlab.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
+import {parsePlatform} from '../src/image/manifest.js'
+import type {PlatformChoice} from '../src/image/resolve.js'
 
 /**
  * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
@@ -59,12 +62,24 @@ export abstract class BaseCommand extends Command {
     return {schemaVersion, commit: process.env.CI_COMMIT_SHA || undefined}
   }
 
+  /** No default: vet and scan check every platform of an index unless narrowed, inspect and pull take linux/amd64. */
   static platformFlag = {
-    platform: Flags.string({description: 'Platform to select from an index, os/arch[/variant].', default: 'linux/amd64'}),
+    platform: Flags.string({
+      description: 'Platform os/arch[/variant]: narrows an index to that image; a single-platform image must match it.',
+    }),
   }
 
+  /** --platform as a choice: named (narrow an index, must match a single image), or the command's fallback. */
+  protected platformChoice(flags: {platform?: string}, fallback?: string): PlatformChoice {
+    return {
+      platform: flags.platform ? parsePlatform(flags.platform) : undefined,
+      fallback: fallback ? parsePlatform(fallback) : undefined,
+    }
+  }
+
+  /** Any of these means "must be signed by this signer" (as `cosign verify`), whatever the policy scope says. */
   static signerFlags = {
-    key: Flags.string({description: 'PEM public key of the signer (repeatable).', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
+    key: Flags.string({description: 'PEM public key of the signer (repeatable); the image must carry a signature it verifies.', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
     'certificate-identity': Flags.string({description: 'Expected certificate SAN, exact.', exclusive: ['certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
     'certificate-identity-regexp': Flags.string({description: 'Expected certificate SAN, regular expression matched against the whole SAN.', helpGroup: 'SIGNATURES'}),
     'certificate-oidc-issuer': Flags.string({description: 'Expected OIDC issuer, exact.', exclusive: ['certificate-oidc-issuer-regexp'], helpGroup: 'SIGNATURES'}),
@@ -109,7 +124,7 @@ export abstract class BaseCommand extends Command {
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
       timeoutMs: ((flags.timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS / 1000) * 1000,
-      log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${m}\n`) : undefined,
+      log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
@@ -146,12 +161,12 @@ export abstract class BaseCommand extends Command {
         process.exitCode = oclifExit
         return
       }
-      process.stderr.write(`imgvet: usage: ${firstParagraph(err.message)} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
+      process.stderr.write(`imgvet: usage: ${escapeControl(firstParagraph(err.message))} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
       if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = oclifExit === 1 ? EXIT.policyFailed : EXIT.badInput
       return
     }
-    process.stderr.write(`imgvet: internal error: ${err.message.split('\n')[0]} (run with --debug for details)\n`)
+    process.stderr.write(`imgvet: internal error: ${escapeControl(err.message.split('\n')[0] ?? '')} (run with --debug for details)\n`)
     if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
     process.exitCode = EXIT.couldNotComplete
   }

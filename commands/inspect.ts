@@ -3,7 +3,6 @@ import {BaseCommand} from './_base.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {inspectImage} from '../src/image/inspect.js'
-import {parsePlatform} from '../src/image/manifest.js'
 import {renderInspectText} from '../src/report/inspect.js'
 
 export default class Inspect extends BaseCommand {
@@ -22,7 +21,7 @@ export default class Inspect extends BaseCommand {
     const registries = new Registries(await this.registryOptions(flags))
     try {
       const source = await openSource(args.ref, registries)
-      const result = await inspectImage(source, parsePlatform(flags.platform))
+      const result = await inspectImage(source, this.platformChoice(flags, 'linux/amd64'))
       await this.emit(flags.format === 'json' ? JSON.stringify(result, null, 2) : renderInspectText(result), flags.output)
     } finally {
       registries.close()

@@ -62,7 +62,7 @@ export default class Rebuild extends BaseCommand {
         policy,
         force: flags.force,
         registries,
-        platform: parsePlatform(flags.platform),
+        platform: parsePlatform(flags.platform ?? 'linux/amd64'),
         insecure: flags['plain-http'] || flags['tls-verify'] === false,
         builder: flags.builder as 'docker-buildx' | 'buildctl' | 'buildah' | undefined,
         workDir: flags['work-dir'],

@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags, type Interfaces} from '@oclif/core'
 import {BaseCommand} from './_base.js'
 import {EXIT, ImgvetError} from '../src/errors.js'
 import {parsePlatform} from '../src/image/manifest.js'
@@ -6,6 +6,7 @@ import {loadPolicy} from '../src/policy/load.js'
 import {scopeName, selectScope} from '../src/policy/match.js'
 import {Registries} from '../src/registry/client.js'
 import {parseTransport} from '../src/reference/transport.js'
+import {openSource} from '../src/image/open.js'
 import {formatReference} from '../src/reference/reference.js'
 import {checkSupplyChain} from '../src/signatures/supply-chain.js'
 import {renderVerifyText} from '../src/signatures/render.js'
@@ -30,8 +31,22 @@ export default class Verify extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Verify)
-    const t = parseTransport(args.ref)
-    if (t.kind !== 'registry') throw new ImgvetError('usage', `verify needs an image in a registry; ${t.kind}: sources carry no cosign tags or referrers`, args.ref)
+    const registries = new Registries(await this.registryOptions(flags))
+    try {
+      await this.verify(args.ref, flags, registries)
+    } finally {
+      registries.close()
+    }
+  }
+
+  private async verify(input: string, flags: Interfaces.InferredFlags<typeof Verify.flags>, registries: Registries): Promise<void> {
+    const source = await openSource(input, registries)
+    const at = source.supplyChain
+    if (!at) {
+      const kind = parseTransport(input).kind
+      throw new ImgvetError('usage', `verify needs an image in a registry; ${kind}: sources carry no cosign tags or referrers`, input)
+    }
+    const t = {ref: at.reference}
     const overrides = this.signerOverrides(flags)
     if (!flags.policy && !overrides.identity && !overrides.keys?.length && !overrides.notationTrustStore?.length && !overrides.notationIdentities?.length) {
       throw new ImgvetError('usage', 'nothing to verify against: give --key, --certificate-identity with --certificate-oidc-issuer, --notation-trust-store with --notation-identity, or --policy')
@@ -49,16 +64,12 @@ export default class Verify extends BaseCommand {
       }
       requirements = scope
     }
-    const registries = new Registries(await this.registryOptions(flags))
-    try {
-      const result = await checkSupplyChain({reference: t.ref, registries, platform: parsePlatform(flags.platform), requirements, overrides})
-      const text = flags.format === 'json'
-        ? JSON.stringify({...result.summary, findings: result.findings}, null, 2)
-        : renderVerifyText(result.summary, result.findings)
-      await this.emit(text, flags.output)
-      process.exitCode = result.summary.verified ? EXIT.ok : EXIT.policyFailed
-    } finally {
-      registries.close()
-    }
+    const platform = parsePlatform(flags.platform ?? 'linux/amd64')
+    const result = await checkSupplyChain({reference: t.ref, registries, platform, requirements, overrides})
+    const text = flags.format === 'json'
+      ? JSON.stringify({...result.summary, findings: result.findings}, null, 2)
+      : renderVerifyText(result.summary, result.findings)
+    await this.emit(text, flags.output)
+    process.exitCode = result.summary.verified ? EXIT.ok : EXIT.policyFailed
   }
 }

@@ -1,20 +1,21 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {EXIT} from '../src/errors.js'
+import {EXIT, ImgvetError} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
-import {parsePlatform} from '../src/image/manifest.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
 import {loadPolicy} from '../src/policy/load.js'
-import {parseTransport} from '../src/reference/transport.js'
 import {progressBar} from '../src/report/progress.js'
 import {render, type Format} from '../src/report/render.js'
 import {useColor} from '../src/report/text.js'
 import {registrySupplyChainStage} from '../src/signatures/stage.js'
+import {signerFlagsGiven} from '../src/signatures/supply-chain.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
-  static description = 'Exit codes: 0 the image passes the policy, 1 it fails, 2 bad input or policy, 3 could not complete.'
+  static description = 'An index is checked on every platform (attestation manifests skipped) unless --platform '
+    + 'narrows it; it passes only if every platform passes. '
+    + 'Exit codes: 0 the image passes the policy, 1 it fails, 2 bad input or policy, 3 could not complete.'
   static examples = [
     '<%= config.bin %> vet oci:examples/vulnerable',
     '<%= config.bin %> vet registry.example.com/team/app@sha256:... --policy release-gate --format sarif -o vet.sarif',
@@ -37,14 +38,19 @@ export default class Vet extends BaseCommand {
     const bar = progressBar('scanning', process.stderr, 'items')
     try {
       const policy = await loadPolicy(flags.policy)
-      const t = parseTransport(args.ref)
-      const source = await openSource(t, registries)
+      const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
-      const platform = parsePlatform(flags.platform)
-      // Only a registry carries cosign tags and referrers; local layouts are judged without them ("not checked").
-      const supplyChain = t.kind === 'registry' ? registrySupplyChainStage(registries, platform, overrides) : undefined
-      const {report} = await vetSource(source, policyReference(t, flags.as), {
+      // A signer flag means "must be signed by this signer"; a layout or archive has nowhere to carry that signature.
+      if (!source.supplyChain && signerFlagsGiven(overrides)) {
+        const why = `signer flags need an image in a registry; a local source carries no signatures to verify`
+        throw new ImgvetError('usage', why, args.ref)
+      }
+      const {platform} = this.platformChoice(flags)
+      // A source without supply-chain material (a local layout) is judged without it ("not checked").
+      const fallback = platform ?? {os: 'linux', architecture: 'amd64'}
+      const supplyChain = source.supplyChain ? registrySupplyChainStage(registries, fallback, overrides) : undefined
+      const {report} = await vetSource(source, policyReference(source, flags.as), {
         policy,
         platform,
         supplyChain,

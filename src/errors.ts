@@ -1,3 +1,5 @@
+import {escapeControl} from './report/escape.js'
+
 /**
  * Every failure the user can act on is an ImgvetError: a closed set of codes, each mapped to one exit code, so the
  * CLI never has to guess whether "could not scan" means "passed". Anything else reaching the top is a bug.
@@ -22,6 +24,9 @@ export type ErrorCode =
   | 'tool-missing'
   | 'tool-failed'
   | 'build-failed'
+  // a set of inputs that must make a whole does not (missing or repeated shards; shards of different runs)
+  | 'incomplete'
+  | 'inconsistent'
   // another run holds the state this one needs (retry later)
   | 'busy'
 
@@ -45,9 +50,12 @@ export class ImgvetError extends Error {
     return BAD_INPUT.has(this.code) ? EXIT.badInput : EXIT.couldNotComplete
   }
 
-  /** The one line a user sees: `code: message (where)`. */
+  /**
+   * The one line a user sees: `code: message (where)`. Messages quote registry bodies, tags and file names, so
+   * control characters are escaped: a newline cannot forge a second line nor an escape sequence rewrite the screen.
+   */
   oneLine(): string {
-    return `${this.code}: ${this.message}${this.where ? ` (${this.where})` : ''}`
+    return escapeControl(`${this.code}: ${this.message}${this.where ? ` (${this.where})` : ''}`)
   }
 }
 

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # command (or dpkg package for files that are not commands) -> Debian package
 declare -A tools=(
   [docker-registry]=docker-registry [skopeo]=skopeo [buildah]=buildah [umoci]=umoci [openssl]=openssl
-  [htpasswd]=apache2-utils [chromium]=chromium [zstd]=zstd
+  [htpasswd]=apache2-utils [chromium]=chromium [zstd]=zstd [docker-compose]=docker-compose
 )
 missing=()
 for cmd in "${!tools[@]}"; do
@@ -32,6 +32,8 @@ fi
 
 [ -d node_modules ] || npm ci
 npm run build
+# Tests and bench are type-checked too (the build covers src/ and commands/ only).
+npm run typecheck
 export IMGVET_BUILT=1
 
 export IMGVET_TEST_TMP

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../_base.js'
 import {ImgvetError} from '../../src/errors.js'
+import {escapeControl} from '../../src/report/escape.js'
 import {exitCodeFor} from '../../src/nightly/merge.js'
 import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/render.js'
 import {DEFAULT_REUSE_DAYS, runRegistryScan} from '../../src/nightly/run.js'
@@ -76,7 +77,7 @@ export default class RegistryScan extends BaseCommand {
       await this.emit(renderRegistryReport(report, flags.format as RegistryFormat), flags.output)
       const failing = report.images.filter((i) => i.verdict === 'fail').length
       process.stderr.write(`imgvet: ${report.images.length} images (${report.stats.imagesReused} unchanged), ${failing} failing, ${report.errors.length} could not be scanned; ${report.stats.layersScanned} layers scanned, ${report.stats.layersFromCache} from cache\n`)
-      for (const e of report.errors) process.stderr.write(`imgvet: could not scan ${e.repository}${e.tag ? `:${e.tag}` : ''}${e.platform ? ` (${e.platform})` : ''}: ${e.reason}\n`)
+      for (const e of report.errors) process.stderr.write(`${escapeControl(`imgvet: could not scan ${e.repository}${e.tag ? `:${e.tag}` : ''}${e.platform ? ` (${e.platform})` : ''}: ${e.reason}`)}\n`)
       if (report.run.interrupted) process.stderr.write(`imgvet: run interrupted; continue it with --resume (state ${statePath})\n`)
       process.exitCode = exitCodeFor(report)
     } finally {

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../_base.js'
 import {ImgvetError, EXIT} from '../../src/errors.js'
+import {escapeControl} from '../../src/report/escape.js'
 import {verifyBundleFiles, type IdentityPolicy} from '../../src/signatures/index.js'
 
 export default class SigstoreVerifyBundle extends BaseCommand {
@@ -49,12 +50,12 @@ export default class SigstoreVerifyBundle extends BaseCommand {
       trustedRoot: flags['trusted-root'],
     })
     if (!result.ok) {
-      process.stderr.write(`imgvet: not verified: ${result.code}: ${result.message}\n`)
+      process.stderr.write(`imgvet: not verified: ${result.code}: ${escapeControl(result.message)}\n`)
       process.exitCode = EXIT.policyFailed
       return
     }
     const who = result.signer.kind === 'keyless' ? `${result.signer.identity ?? '?'} (issuer ${result.signer.issuer ?? '?'})` : 'the given key'
     const log = result.tlog.map((t) => `log index ${t.logIndex}`).join(', ')
-    await this.emit(`Verified OK: signed by ${who}${log ? `; ${log}` : ''}`)
+    await this.emit(`Verified OK: signed by ${escapeControl(who)}${log ? `; ${log}` : ''}`)
   }
 }

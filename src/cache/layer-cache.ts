@@ -7,7 +7,7 @@ import type {FileCheck} from '../checks/check.js'
 import type {LayerScan} from '../layers/scan-layer.js'
 
 /** Bump when a cached LayerScan would differ for the same layer: its shape, or how evidence is rendered. */
-export const LAYER_RESULT_SCHEMA = 4
+export const LAYER_RESULT_SCHEMA = 5
 const DEFAULT_MAX_ENTRIES = 20_000
 
 export function defaultCacheDir(): string {
@@ -16,18 +16,34 @@ export function defaultCacheDir(): string {
 }
 
 /**
- * Everything that can change a layer's result goes into the key: the uncompressed content (diffID), the result
- * schema, every check's id and version, and the walk options. A changed rule therefore invalidates exactly the
- * layers it must, and a stale result can never be served.
+ * What a result is looked up by: the layer as this tool verified it, and everything that can change its result.
+ * The content is named by the pair (compressed digest, diffID), never by the diffID alone: the diffID is the
+ * config's claim, and an entry is only ever written after a scan hashed that very blob and its decompressed bytes
+ * and found both as claimed. So a config that borrows a clean layer's diffID misses and is scanned (and fails);
+ * the same content behind another compression is scanned once more, which is the price of checking it. Then come
+ * the result schema, every check's id and version, and the walk options, so a changed rule invalidates exactly the
+ * layers it must. A known gap: checks that read the clock (JWT exp, certificate notAfter) keep the judgement of
+ * the day they ran.
  */
-export function layerCacheKey(diffId: string, checks: readonly FileCheck[], walkOptions: Record<string, unknown>): string {
+export function layerCacheKey(
+  layer: VerifiedPair,
+  checks: readonly FileCheck[],
+  walkOptions: Record<string, unknown>,
+): string {
   const material = JSON.stringify({
     schema: LAYER_RESULT_SCHEMA,
-    diffId,
+    digest: layer.digest,
+    diffId: layer.diffId,
     checks: checks.map((c) => [c.id, c.version]).sort(),
     walkOptions,
   })
   return createHash('sha256').update(material).digest('hex')
+}
+
+/** A layer's compressed digest (from the verified manifest) and diffID, as one scan checked them together. */
+export interface VerifiedPair {
+  digest: string
+  diffId: string
 }
 
 /** Per-layer results on disk, gzipped JSON, written atomically, pruned oldest-first past a bound. */

@@ -1,3 +1,4 @@
+import {escapeControl as e} from '../report/escape.js'
 import {render, type Format} from '../report/render.js'
 import {renderSarif} from '../report/sarif.js'
 import {policyLine, reasonLines, ruleSections, severityLabel, summaryTable, suppressedLines, verdictHeadline} from '../report/text.js'
@@ -8,8 +9,8 @@ export function renderDockerfileText(r: Report, color = false): string {
   const o = {color}
   const out = [verdictHeadline(r, o), policyLine(r), ...summaryTable(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => {
-    const lines = [`  ${severityLabel(f.severity, o)} ${f.id}  ${f.title}`, `           ${f.path ?? ''}:${f.line ?? ''}`, `           ${f.evidence}`]
-    if (f.note) lines.push(`           note: ${f.note}`)
+    const lines = [`  ${severityLabel(f.severity, o)} ${f.id}  ${e(f.title)}`, `           ${e(f.path ?? '')}:${f.line ?? ''}`, `           ${e(f.evidence)}`]
+    if (f.note) lines.push(`           note: ${e(f.note)}`)
     return lines
   }))
   if (r.findings.length === 0) out.push('No findings.')

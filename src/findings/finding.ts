@@ -46,6 +46,10 @@ export interface Finding {
   fingerprint: string
   /** Why the severity was lowered or the finding suppressed (example value, test fixture, allowlist). */
   note?: string
+  /** The compose service (`compose check`) the finding belongs to, its image's findings included. */
+  service?: string
+  /** The platform of an index the finding was made in (`linux/arm64/v8`); absent for a single-platform image. */
+  platform?: string
   /** When the credential or certificate stops being valid (ISO 8601), as read from it; see judgeTime(). */
   expires?: string
 }
@@ -65,6 +69,16 @@ export function atLeast(s: Severity, threshold: Severity): boolean {
  */
 export function fingerprint(id: string, path: string | null, secret: string): string {
   return createHash('sha256').update(`${id}\0${path ?? ''}\0${secret}`).digest('hex').slice(0, 32)
+}
+
+/**
+ * The finding as made in one platform of an index. The platform joins the fingerprint, so the same key in two
+ * platforms is two alerts (fixing one does not close the other); single-platform fingerprints stay as they were.
+ */
+export function withPlatform(f: Finding, platform: string): Finding {
+  if (f.platform === platform) return f
+  const fp = createHash('sha256').update(`${f.fingerprint}\0platform\0${platform}`).digest('hex').slice(0, 32)
+  return {...f, platform, fingerprint: fp}
 }
 
 /** Redact a secret for display: a short prefix that identifies the kind, the rest masked, and the length. */

@@ -1,7 +1,7 @@
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
-import {readBounded} from '../registry/http.js'
-import {isFilesystemLayer, parseConfig, parseManifest, selectPlatform} from './manifest.js'
+import {readBounded} from './bounded.js'
+import {isFilesystemLayer, parseConfig, parseManifest} from './manifest.js'
 import type {Descriptor, ImageConfig, ImageIndex, ImageManifest, ImageSource, Platform, RawManifest} from './types.js'
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -46,26 +46,6 @@ export async function resolveTop(source: ImageSource): Promise<Resolved> {
 export async function readBlob(source: ImageSource, desc: Descriptor, limit: number): Promise<Buffer> {
   if (desc.size > limit) throw new ImgvetError('too-large', `blob of ${desc.size} bytes exceeds ${limit}`, `${source.name}@${desc.digest}`)
   return readBounded(await source.openBlob(desc), limit, `${source.name}@${desc.digest}`)
-}
-
-/** Load one image (selecting a platform from an index): manifest and config now, layers lazily. */
-export async function loadImage(source: ImageSource, platform: Platform, top?: Resolved): Promise<Image> {
-  const resolved = top ?? (await resolveTop(source))
-  let manifest: ImageManifest
-  let rawManifest: RawManifest
-  let index: Image['index']
-  if (resolved.kind === 'index') {
-    const chosen = selectPlatform(resolved.index, platform, `${source.name}@${resolved.raw.digest}`)
-    rawManifest = await source.fetchManifest(chosen)
-    const parsed = parseManifest(rawManifest, `${source.name}@${chosen.digest}`)
-    if (parsed.kind !== 'image') throw new ImgvetError('bad-manifest', 'index entry for the platform is itself an index', `${source.name}@${chosen.digest}`)
-    manifest = parsed.manifest
-    index = {digest: resolved.raw.digest, index: resolved.index, raw: resolved.raw}
-  } else {
-    manifest = resolved.manifest
-    rawManifest = resolved.raw
-  }
-  return imageFromManifest(source, manifest, rawManifest, index)
 }
 
 export async function imageFromManifest(source: ImageSource, manifest: ImageManifest, rawManifest: RawManifest, index?: Image['index']): Promise<Image> {

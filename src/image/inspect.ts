@@ -1,9 +1,8 @@
-import type {RegistryClient} from '../registry/client.js'
 import {discoverSupplyChain, type SupplyChain} from '../registry/referrers.js'
-import {RegistrySource} from '../registry/source.js'
-import {loadImage, resolveTop, type Image} from './image.js'
+import type {Image} from './image.js'
 import {formatPlatform, isAttestationManifest} from './manifest.js'
-import type {Descriptor, ImageSource, Platform} from './types.js'
+import {resolveImage, type PlatformChoice} from './resolve.js'
+import type {Descriptor, ImageSource} from './types.js'
 
 export interface InspectResult {
   reference: string
@@ -50,29 +49,32 @@ function summarise(image: Image): InspectResult['image'] {
 }
 
 /** Everything `inspect` shows: no layer is downloaded, only manifests, the config and supply-chain lookups. */
-export async function inspectImage(source: ImageSource, platform: Platform): Promise<InspectResult> {
-  const top = await resolveTop(source)
-  const image = await loadImage(source, platform, top)
+export async function inspectImage(source: ImageSource, choice: PlatformChoice): Promise<InspectResult> {
+  const {index, images} = await resolveImage(source, choice)
+  const image = images[0]
+  if (!image) throw new Error('unreachable: inspect selects one image')
   let supplyChain: SupplyChain | null = null
-  if (source instanceof RegistrySource) {
-    const client: RegistryClient = source.client
-    const indexDigest = top.kind === 'index' ? top.raw.digest : undefined
-    supplyChain = await discoverSupplyChain(client, source.ref.repository, image.digest, {index: top.kind === 'index' ? top.index : undefined})
-    if (indexDigest) {
+  const at = source.supplyChain
+  if (at) {
+    supplyChain = await discoverSupplyChain(at.client, at.reference.repository, image.digest, {index: index?.index})
+    if (index) {
       // cosign signs what the user referenced: for a multi-arch image that is usually the index.
-      const forIndex = await discoverSupplyChain(client, source.ref.repository, indexDigest)
+      const forIndex = await discoverSupplyChain(at.client, at.reference.repository, index.digest)
       supplyChain.cosignSignatures ??= forIndex.cosignSignatures
       supplyChain.cosignAttestations ??= forIndex.cosignAttestations
       supplyChain.referrers.push(...forIndex.referrers)
     }
   }
-  const platforms = top.kind === 'index'
-    ? top.index.manifests.map((d: Descriptor) => ({platform: formatPlatform(d.platform), digest: d.digest, mediaType: d.mediaType, attestation: isAttestationManifest(d)}))
+  const top = index ? index.raw : image.rawManifest
+  const platforms = index
+    ? index.index.manifests.map((d: Descriptor) => ({
+      platform: formatPlatform(d.platform), digest: d.digest, mediaType: d.mediaType, attestation: isAttestationManifest(d),
+    }))
     : undefined
   return {
     reference: source.name,
-    digest: top.raw.digest,
-    mediaType: top.raw.mediaType,
+    digest: top.digest,
+    mediaType: top.mediaType,
     index: platforms ? {platforms} : undefined,
     image: summarise(image),
     supplyChain,

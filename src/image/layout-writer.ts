@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {createWriteStream, existsSync, statSync} from 'node:fs'
+import {createWriteStream, existsSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
@@ -7,16 +7,69 @@ import {asImgvetError, ImgvetError} from '../errors.js'
 import {parseDigest} from './digest.js'
 import type {Descriptor, ImageSource} from './types.js'
 
+/** Partial data lives here, outside blobs/: umoci gc and skopeo treat every file under blobs/ as a blob. */
+export const INGEST_DIR = '.imgvet-tmp'
+// What older versions left beside the blob they were writing.
+const LEGACY_TMP = /^[0-9a-f]{64}\.tmp-[0-9a-f]{8}$/
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /**
- * Writes an OCI image layout that skopeo and umoci read. A blob lands under a temporary name and is renamed only
- * after the verifying stream accepted every byte, so an interrupted or corrupt pull never leaves a wrong blob.
+ * Writes an OCI image layout that skopeo and umoci read. A blob is written in this process's own ingest directory
+ * (same filesystem, so the rename is atomic) and moved into blobs/ only after the verifying stream accepted every
+ * byte, so an interrupted or corrupt pull never leaves a wrong or partial blob in the layout.
  */
 export class LayoutWriter {
-  constructor(readonly dir: string) {}
+  /** `<layout>/.imgvet-tmp/<pid>-<random>`: named by pid so the next pull can tell a dead run's leftovers. */
+  readonly ingest: string
+
+  constructor(readonly dir: string) {
+    this.ingest = join(dir, INGEST_DIR, `${process.pid}-${randomBytes(4).toString('hex')}`)
+  }
 
   async init(): Promise<void> {
     await mkdir(join(this.dir, 'blobs', 'sha256'), {recursive: true})
+    this.sweep()
+    await mkdir(this.ingest, {recursive: true})
     await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({imageLayoutVersion: '1.0.0'}))
+  }
+
+  /** Remove what interrupted runs left: ingest dirs of processes that are gone, and old in-blobs temp files. */
+  private sweep(): void {
+    const root = join(this.dir, INGEST_DIR)
+    if (existsSync(root)) {
+      for (const name of readdirSync(root)) {
+        const pid = Number(/^(\d+)-/.exec(name)?.[1])
+        if (!(pid > 0) || !alive(pid)) rmSync(join(root, name), {recursive: true, force: true})
+      }
+    }
+    const sha = join(this.dir, 'blobs', 'sha256')
+    for (const name of readdirSync(sha)) if (LEGACY_TMP.test(name)) rmSync(join(sha, name), {force: true})
+  }
+
+  /**
+   * Drop this run's partial data. Synchronous so a signal handler can call it right before exiting; the ingest
+   * root goes too when no other run is using it.
+   */
+  discardSync(): void {
+    rmSync(this.ingest, {recursive: true, force: true})
+    const root = join(this.dir, INGEST_DIR)
+    try {
+      if (readdirSync(root).length === 0) rmSync(root, {recursive: true, force: true})
+    } catch {
+      // already gone
+    }
+  }
+
+  private tmpFile(): string {
+    return join(this.ingest, randomBytes(8).toString('hex'))
   }
 
   private path(digest: string): string {
@@ -32,7 +85,7 @@ export class LayoutWriter {
   async writeBytes(digest: string, bytes: Buffer): Promise<void> {
     const final = this.path(digest)
     await mkdir(join(final, '..'), {recursive: true})
-    const tmp = `${final}.tmp-${randomBytes(4).toString('hex')}`
+    const tmp = this.tmpFile()
     await writeFile(tmp, bytes)
     await rename(tmp, final)
   }
@@ -42,7 +95,7 @@ export class LayoutWriter {
     if (this.has(desc)) return false
     const final = this.path(desc.digest)
     await mkdir(join(final, '..'), {recursive: true})
-    const tmp = `${final}.tmp-${randomBytes(4).toString('hex')}`
+    const tmp = this.tmpFile()
     try {
       const stream = await source.openBlob(desc)
       if (onBytes) stream.on('data', (c: Buffer) => onBytes(c.length))
@@ -72,6 +125,9 @@ export class LayoutWriter {
     if (ref) entry.annotations = {'org.opencontainers.image.ref.name': ref}
     index.manifests = index.manifests.filter((m) => (ref ? m.annotations?.['org.opencontainers.image.ref.name'] !== ref : m.digest !== desc.digest))
     index.manifests.push(entry)
-    await writeFile(file, `${JSON.stringify(index, null, 2)}\n`)
+    // Renamed into place: a pull stopped mid-write must not leave a truncated index.json.
+    const tmp = this.tmpFile()
+    await writeFile(tmp, `${JSON.stringify(index, null, 2)}\n`)
+    await rename(tmp, file)
   }
 }

@@ -124,7 +124,12 @@ export function parsePlatform(s: string): Platform {
 
 export function formatPlatform(p: Platform | undefined): string {
   if (!p) return 'unknown'
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`
+  return printable(`${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`)
+}
+
+/** A short name from the image (platform, media type) for terminals and file names: no control characters or spaces. */
+export function printable(s: string): string {
+  return s.replace(/[^\x21-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
 }
 
 // containerd's normalisation: arm64 is v8 unless said otherwise; amd64 has no meaningful variant here.
@@ -134,17 +139,13 @@ function variantMatches(want: Platform, have: Platform): boolean {
   return hv === want.variant
 }
 
-export function isAttestationManifest(d: Descriptor): boolean {
-  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
+/** Does an image of platform `have` answer a request for `want` (os, architecture, and the variant if asked)? */
+export function platformMatches(want: Platform, have: Platform): boolean {
+  return have.os === want.os && have.architecture === want.architecture && variantMatches(want, have)
 }
 
-/** Pick the image for a platform from an index; attestation manifests (unknown/unknown) are never candidates. */
-export function selectPlatform(index: ImageIndex, want: Platform, where: string): Descriptor {
-  const candidates = index.manifests.filter((d) => !isAttestationManifest(d) && IMAGE_MANIFEST_TYPES.has(d.mediaType))
-  const match = candidates.find((d) => d.platform && d.platform.os === want.os && d.platform.architecture === want.architecture && variantMatches(want, d.platform))
-  if (match) return match
-  const available = candidates.map((d) => formatPlatform(d.platform)).join(', ') || 'none'
-  throw new ImgvetError('not-found', `no image for platform ${formatPlatform(want)} in index (available: ${available})`, where)
+export function isAttestationManifest(d: Descriptor): boolean {
+  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
 }
 
 export const COMPRESSIBLE_LAYER_TYPES: ReadonlySet<string> = new Set([

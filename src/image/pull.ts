@@ -1,8 +1,8 @@
 import {mapLimit} from '../concurrency.js'
 import {ImgvetError} from '../errors.js'
-import {loadImage, resolveTop} from './image.js'
 import {LayoutWriter} from './layout-writer.js'
-import {parseManifest} from './manifest.js'
+import {resolveTop} from './image.js'
+import {fetchChildManifest, indexModel, resolveImage} from './resolve.js'
 import {dockerIndexToOci, dockerManifestToOci, needsOciConversion} from './convert.js'
 import type {Descriptor, ImageSource, Platform} from './types.js'
 
@@ -20,43 +20,63 @@ export interface PullResult {
 }
 
 export interface PullOptions {
+  /** Which image of an index (ignored with allPlatforms). */
   platform: Platform
+  /** The user named the platform: a single-platform image must then match it. */
+  platformNamed?: boolean
   allPlatforms?: boolean
   tag?: string
   concurrency?: number
   onProgress?: (done: number, total: number) => void
+  /** Aborting drops the partial data at once (synchronously, so a signal handler may exit right after). */
+  signal?: AbortSignal
 }
 
 /** Copy an image (or a whole index) into an OCI layout, every blob verified before it is kept. */
 export async function pullToLayout(source: ImageSource, dir: string, opts: PullOptions): Promise<PullResult> {
-  const started = Date.now()
   const writer = new LayoutWriter(dir)
   await writer.init()
-  const top = await resolveTop(source)
+  const discard = () => writer.discardSync()
+  opts.signal?.addEventListener('abort', discard, {once: true})
+  try {
+    return await copyInto(source, writer, opts)
+  } finally {
+    opts.signal?.removeEventListener('abort', discard)
+    writer.discardSync()
+  }
+}
+
+async function copyInto(source: ImageSource, writer: LayoutWriter, opts: PullOptions): Promise<PullResult> {
+  const started = Date.now()
   const manifests: Array<{digest: string; bytes: Buffer}> = []
   const blobs = new Map<string, Descriptor>()
   let rootDesc: Descriptor
   let sourceDigest: string
   // skopeo (containers/image) only reads OCI media types from a layout: Docker manifests are converted as it does.
+  const top = await resolveTop(source)
   if (top.kind === 'index' && opts.allPlatforms) {
+    const model = indexModel(top.raw, top.index)
     const replaced = new Map<string, Descriptor>()
-    for (const d of top.index.manifests) {
-      const raw = await source.fetchManifest(d)
-      const parsed = parseManifest(raw, `${source.name}@${d.digest}`)
-      if (parsed.kind !== 'image') throw new ImgvetError('unsupported', 'nested indexes are not supported', `${source.name}@${d.digest}`)
+    // Every entry is copied, attestation manifests included: the layout keeps the index's digest and meaning.
+    for (const d of model.index.manifests) {
+      const {manifest, raw} = await fetchChildManifest(source, d)
       if (needsOciConversion(raw.mediaType)) {
-        const conv = dockerManifestToOci(parsed.manifest)
+        const conv = dockerManifestToOci(manifest)
         manifests.push(conv)
         replaced.set(d.digest, {...d, mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: conv.digest, size: conv.bytes.length})
       } else manifests.push({digest: raw.digest, bytes: raw.bytes})
-      for (const b of [parsed.manifest.config, ...parsed.manifest.layers]) blobs.set(b.digest, b)
+      for (const b of [manifest.config, ...manifest.layers]) blobs.set(b.digest, b)
     }
-    const root = needsOciConversion(top.raw.mediaType) ? dockerIndexToOci(top.index, replaced) : {digest: top.raw.digest, bytes: top.raw.bytes}
+    const root = needsOciConversion(model.raw.mediaType)
+      ? dockerIndexToOci(model.index, replaced)
+      : {digest: model.digest, bytes: model.raw.bytes}
     manifests.push(root)
-    sourceDigest = top.raw.digest
+    sourceDigest = model.digest
     rootDesc = {mediaType: 'application/vnd.oci.image.index.v1+json', digest: root.digest, size: root.bytes.length}
   } else {
-    const image = await loadImage(source, opts.platform, top)
+    const choice = opts.platformNamed ? {platform: opts.platform} : {fallback: opts.platform}
+    const [image] = (await resolveImage(source, choice, top)).images
+    if (!image) throw new Error('unreachable: a platform choice for pull selects one image')
     const written = needsOciConversion(image.rawManifest.mediaType) ? dockerManifestToOci(image.manifest) : {digest: image.digest, bytes: image.rawManifest.bytes}
     manifests.push(written)
     for (const b of [image.manifest.config, ...image.manifest.layers]) blobs.set(b.digest, b)

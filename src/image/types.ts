@@ -1,4 +1,6 @@
 import type {Readable} from 'node:stream'
+import type {Reference} from '../reference/reference.js'
+import type {RegistryClient} from '../registry/client.js'
 
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -123,4 +125,16 @@ export interface ImageSource {
   openBlob(desc: Descriptor): Promise<Readable>
   /** Release sockets and file handles. */
   close?(): Promise<void>
+  /**
+   * Where this source's images keep signatures and attestations (cosign tags, referrers), if they have any: only a
+   * registry does. Callers ask this instead of guessing from the kind of source.
+   */
+  readonly supplyChain?: SupplyChainLocation
+  /** The name policy scopes match a local image by (`oci/<dir>:<tag>`); a registry's is its reference. */
+  readonly scopeReference?: Reference
+}
+
+export interface SupplyChainLocation {
+  client: RegistryClient
+  reference: Reference
 }

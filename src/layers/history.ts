@@ -22,6 +22,21 @@ function parentOf(path: string): string {
 }
 
 /**
+ * The layer file a finding's path belongs to: an archive member (`/app/x.jar!/a.properties`) lives and dies with
+ * its archive. A real path may contain `!/` too (a directory named `x!`): the layer's own entries say which it is.
+ */
+function archiveFileOf(scans: readonly LayerScan[]): (layer: number, path: string) => string {
+  const real = new Map<number, Set<string>>()
+  return (i, path) => {
+    const k = path.indexOf('!/')
+    if (k === -1) return path
+    let paths = real.get(i)
+    if (!paths) real.set(i, (paths = new Set((scans[i]?.entries ?? []).map((e) => e[0]))))
+    return paths.has(path) ? path : path.slice(0, k)
+  }
+}
+
+/**
  * Replay the layers' records in order to get the final filesystem and, for every finding, the layer that later
  * deleted (whiteout) or replaced its file. Whiteouts apply before the same layer's own entries, opaque first, as
  * the OCI spec says, whatever their order in the tar.
@@ -29,9 +44,10 @@ function parentOf(path: string): string {
 export function mergeLayers(scans: readonly LayerScan[]): Merged {
   const live = new Map<string, Live>()
   const watched = new Map<string, number | null>()
+  const fileOf = archiveFileOf(scans)
   for (const [i, s] of scans.entries()) {
-    for (const f of s.findings) watched.set(`${i}\0${f.path}`, null)
-    for (const k of s.keySightings ?? []) watched.set(`${i}\0${k.path}`, null)
+    for (const f of s.findings) watched.set(`${i}\0${fileOf(i, f.path)}`, null)
+    for (const k of s.keySightings ?? []) watched.set(`${i}\0${fileOf(i, k.path)}`, null)
   }
   const refOf = (i: number): LayerRef => ({index: i, digest: scans[i]?.digest ?? ''})
 
@@ -95,7 +111,7 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
 
   // Findings and key sightings are placed alike: the layer that holds the file, and the later one that deleted it.
   const placed = (i: number, path: string) => {
-    const by = watched.get(`${i}\0${path}`)
+    const by = watched.get(`${i}\0${fileOf(i, path)}`)
     return {layer: refOf(i), removedIn: by === null || by === undefined ? null : refOf(by)}
   }
   const findings: Finding[] = scans.flatMap((s, i) => s.findings.map((f) => ({...f, ...placed(i, f.path)})))

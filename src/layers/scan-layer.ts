@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 import {Writable} from 'node:stream'
+import {finished} from 'node:stream/promises'
 import {extract, type Header} from 'tar-stream'
 import type {ContentWindow, Detection, FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
@@ -8,8 +9,10 @@ import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
 import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
+import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
+import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
 
 /** A detection tied to its file, secret already turned into fingerprint + redacted evidence: safe to cache. */
@@ -63,24 +66,6 @@ function entryType(t: Header['type']): EntryType {
     default:
       return 'other'
   }
-}
-
-/**
- * Tar names are relative (`etc/passwd`, `./etc/passwd`). An absolute name or one that climbs out with `..` is
- * something no builder writes: treat the layer as hostile rather than guess what the author meant.
- */
-export function normaliseEntryPath(name: string, where: string): string {
-  if (name.includes('\0')) throw new ImgvetError('hostile-layer', 'tar entry name contains NUL', where)
-  if (name.startsWith('/')) throw new ImgvetError('hostile-layer', `tar entry has an absolute path "${name.slice(0, 200)}"`, where)
-  const parts: string[] = []
-  for (const p of name.split('/')) {
-    if (p === '' || p === '.') continue
-    if (p === '..') {
-      if (parts.length === 0) throw new ImgvetError('hostile-layer', `tar entry escapes the root "${name.slice(0, 200)}"`, where)
-      parts.pop()
-    } else parts.push(p)
-  }
-  return `/${parts.join('/')}`
 }
 
 /** A check that throws is a bug in imgvet, not a property of the image: never report it as a hostile layer. */
@@ -179,10 +164,28 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()
+  // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
+  let escapes = 0
+  const escaped = (path: string, what: string, raw: string) => {
+    if (++escapes <= MAX_ESCAPE_FINDINGS) scan.findings.push(pathEscapeFinding(path, what, raw))
+  }
+  const archives = new ArchiveExpander(opts.checks, {
+    inspect: (c, e, content, truncated) => {
+      const sight: SightingSink = (k) => scan.keySightings.push({...k, path: e.path})
+      for (const d of runCheck(c, e, content, truncated, sight)) scan.findings.push(toLayerFinding(d, e.path))
+    },
+    note: (e, d) => scan.findings.push(toLayerFinding(d, e.path)),
+  }, opts.maxTextBytes)
 
   parser.on('entry', (header, stream, next) => {
     const handle = async () => {
-      const path = normaliseEntryPath(header.name, where)
+      const placed = placeEntryName(header.name)
+      if ('unsafe' in placed) {
+        escaped(shownName(header.name), `name ${placed.unsafe}:`, header.name)
+        stream.resume()
+        return
+      }
+      const path = placed.path
       const base = posix.basename(path)
       if (base.startsWith('.wh.')) {
         const dir = posix.dirname(path)
@@ -201,7 +204,21 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         size: header.size ?? 0,
         layer: ref,
       }
-      if (header.linkname) entry.linkname = type === 'hardlink' ? normaliseEntryPath(header.linkname, where) : header.linkname
+      if (header.linkname && type === 'hardlink') {
+        const target = placeEntryName(header.linkname)
+        if ('unsafe' in target) {
+          // No path inside the root to record it under: reported, left out of the view.
+          escaped(path, `hardlink target ${target.unsafe}:`, header.linkname)
+          stream.resume()
+          return
+        }
+        entry.linkname = target.path
+      } else if (header.linkname) {
+        if (type === 'symlink' && symlinkEscapes(path, header.linkname)) {
+          escaped(path, 'symlink target climbs above the root:', header.linkname)
+        }
+        entry.linkname = header.linkname
+      }
       if (header.mtime) entry.mtime = header.mtime
       const sight: SightingSink = (k) => scan.keySightings.push({...k, path})
       const rec: EntryRecord = [path, type, entry.mode, entry.uid, entry.gid, entry.size]
@@ -228,13 +245,15 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
           max = Math.max(max, c.maxBytes ?? 1024 * 1024)
         }
       }
+      const archiveBytes = archives.readBound(entry)
+      max = Math.max(max, archiveBytes)
       if (max === 0 || entry.size === 0) {
         stream.resume()
         if (wanting.length === 0) return
       }
       const cap = opts.maxTextBytes ?? 0
       const windowed = wanting.some((c) => c.windowed)
-      if (windowed && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
+      if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
         if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
         return
       }
@@ -249,6 +268,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
       }
       if (cut) notePartial(scan, entry)
+      await archives.expand(entry, buf, truncated)
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })
@@ -284,6 +304,13 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
     tar.pipe(hasher)
   })
 
+  if (escapes > MAX_ESCAPE_FINDINGS) {
+    const more = escapes - MAX_ESCAPE_FINDINGS
+    scan.findings.push(pathEscapeFinding('/', `${more} more entries escape the root (not listed one by one)`))
+  }
+  // The result stands for (compressed digest, diffID) only once the verifying stream has checked its last byte too.
+  compressed.resume()
+  await finished(compressed)
   if (layer.diffId) {
     const actual = `sha256:${diffHash.digest('hex')}`
     if (layer.diffId.startsWith('sha256:') && actual !== layer.diffId) {

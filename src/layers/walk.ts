@@ -64,12 +64,13 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       scans[layer.index] = emptyScan(layer)
       return
     }
-    // Only a verified diffID identifies the content; without one the layer is always scanned.
-    const key = layer.diffId && opts.cache ? layerCacheKey(layer.diffId, opts.checks, {maxLayerBytes, maxTextBytes}) : null
+    // The config's diffID is a claim; the key pairs it with the manifest's digest, and only a scan that checked both
+    // writes an entry (see layerCacheKey). A diffID scanLayer cannot check (not sha256, absent) is never cached.
+    const pair = layer.diffId?.startsWith('sha256:') ? {digest: layer.descriptor.digest, diffId: layer.diffId} : null
+    const key = pair && opts.cache ? layerCacheKey(pair, opts.checks, {maxLayerBytes, maxTextBytes}) : null
     const cached = key && opts.cache ? opts.cache.get(key) : null
     if (cached) {
-      // The same content can sit behind another compressed digest: report this image's.
-      scans[layer.index] = {...cached, digest: layer.descriptor.digest}
+      scans[layer.index] = cached
       fromCache++
       opts.onLayer?.(layer, true)
       return

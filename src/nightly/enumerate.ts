@@ -1,7 +1,8 @@
 import {mapLimit} from '../concurrency.js'
 import {asImgvetError} from '../errors.js'
-import {formatPlatform, isAttestationManifest, parseManifest, type ParsedManifest} from '../image/manifest.js'
-import {IMAGE_MANIFEST_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
+import {formatPlatform, parseManifest, type ParsedManifest} from '../image/manifest.js'
+import {indexModel} from '../image/resolve.js'
+import type {Descriptor, RawManifest} from '../image/types.js'
 import type {RegistryClient} from '../registry/client.js'
 import {cosignTag} from '../registry/referrers.js'
 import type {Selection} from './shard.js'
@@ -142,9 +143,8 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
         add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null, supplyTags: supplyFor(raw.digest)})
         continue
       }
-      // Every platform of the index; BuildKit attestation manifests (unknown/unknown) are not images.
-      for (const d of p.index.manifests) {
-        if (isAttestationManifest(d) || !IMAGE_MANIFEST_TYPES.has(d.mediaType)) continue
+      // Every platform of the index, as vet selects them: attestation manifests (unknown/unknown) are not images.
+      for (const d of indexModel(raw, p.index).platforms) {
         add({repository, tags: topTags, topDigest, descriptor: d, indexDigest: topDigest, platform: d.platform ? formatPlatform(d.platform) : null, supplyTags: supplyFor(d.digest, topDigest)})
       }
     }

@@ -6,6 +6,11 @@ import type {Layer} from '../image/image.js'
  * another image already claimed; once those are done the cache has them. Claims are taken synchronously, so an
  * image only ever waits for images that claimed before it: no cycles, no deadlock.
  */
+/** The unit the layer cache stores: a blob and its diffID, checked together (a diffID alone is only a claim). */
+function unit(l: Layer): string | null {
+  return l.diffId ? `${l.descriptor.digest} ${l.diffId}` : null
+}
+
 export class InflightLayers {
   private readonly inflight = new Map<string, Promise<void>>()
 
@@ -13,8 +18,9 @@ export class InflightLayers {
     const mine = new Map<string, () => void>()
     const waits: Promise<void>[] = []
     for (const l of layers) {
-      if (!l.diffId || mine.has(l.diffId)) continue
-      const other = this.inflight.get(l.diffId)
+      const key = unit(l)
+      if (!key || mine.has(key)) continue
+      const other = this.inflight.get(key)
       if (other) {
         waits.push(other)
         continue
@@ -23,28 +29,31 @@ export class InflightLayers {
       const p = new Promise<void>((resolve) => {
         release = resolve
       })
-      this.inflight.set(l.diffId, p)
-      mine.set(l.diffId, release)
+      this.inflight.set(key, p)
+      mine.set(key, release)
     }
     await Promise.all(waits)
-    const done = (diffId: string) => {
-      const release = mine.get(diffId)
-      if (!release) return
-      mine.delete(diffId)
-      this.inflight.delete(diffId)
-      release()
+    const release = (key: string) => {
+      const r = mine.get(key)
+      if (!r) return
+      mine.delete(key)
+      this.inflight.delete(key)
+      r()
     }
     return {
-      done,
+      done: (layer: Layer) => {
+        const key = unit(layer)
+        if (key) release(key)
+      },
       // On failure too: waiters then find no cache entry and scan the layer themselves.
       finish: () => {
-        for (const id of [...mine.keys()]) done(id)
+        for (const key of [...mine.keys()]) release(key)
       },
     }
   }
 }
 
 export interface Claim {
-  done(diffId: string): void
+  done(layer: Layer): void
   finish(): void
 }

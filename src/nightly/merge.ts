@@ -29,13 +29,70 @@ export function parseRunReport(text: string, where: string): RunReport {
   return json as unknown as RunReport
 }
 
+export interface ShardInput {
+  file: string
+  report: RunReport
+}
+
+/** The shards a report covers: `i/N`, a merged partial report's `i/N,j/N`, and a whole run's implied `0/1`. */
+function shardsOf(r: RunReport, file: string): Array<{index: number; count: number}> {
+  if (!r.run.shard) return [{index: 0, count: 1}]
+  return r.run.shard.split(',').map((s) => {
+    const m = /^(\d{1,4})\/(\d{1,4})$/.exec(s)
+    const index = Number(m?.[1])
+    const count = Number(m?.[2])
+    if (!m || !(index < count)) throw new ImgvetError('bad-input', `run.shard is not i/N: ${s}`, file)
+    return {index, count}
+  })
+}
+
+/**
+ * A lost CI artifact must not become a green night: refuse (exit 3) unless the reports are exactly the N shards
+ * of one registry judged by one policy. `allowPartial` accepts missing and repeated shards (the merge then says
+ * which are missing); reports of different registries, policies or shard counts never make one report.
+ * Returns the missing shards.
+ */
+export function checkShardSet(inputs: readonly ShardInput[], allowPartial = false): string[] {
+  if (!inputs.length) throw new ImgvetError('usage', 'nothing to merge')
+  const differ = (what: string, items: ReadonlyArray<{key: string; file: string}>) => {
+    const seen = new Map<string, string>()
+    for (const {key, file} of items) if (!seen.has(key)) seen.set(key, file)
+    if (seen.size < 2) return
+    throw new ImgvetError('inconsistent', `shards of different ${what}: ${[...seen].map(([k, f]) => `${k} (${f})`).join(', ')}`)
+  }
+  differ('registries', inputs.map(({file, report}) => ({key: report.run.registry, file})))
+  if (inputs.length > 1) {
+    const old = inputs.find((i) => typeof i.report.run.policyHash !== 'string')
+    if (old) throw new ImgvetError('inconsistent', 'no run.policyHash (written by an older imgvet): rerun that shard', old.file)
+    differ('policies', inputs.map(({file, report}) => ({key: `${report.run.policy} ${report.run.policyHash}`, file})))
+  }
+  const shards = inputs.flatMap(({file, report}) => shardsOf(report, file).map((s) => ({...s, file})))
+  differ('N', shards.map((s) => ({key: `N=${s.count}`, file: s.file})))
+  const count = shards[0]?.count ?? 1
+  const byIndex = new Map<number, string[]>()
+  for (const s of shards) byIndex.set(s.index, [...(byIndex.get(s.index) ?? []), s.file])
+  const repeated = [...byIndex].find(([, files]) => files.length > 1)
+  if (repeated && !allowPartial) {
+    const [index, files] = repeated
+    throw new ImgvetError('incomplete', `shard ${index}/${count} given twice (${files.join(', ')}): give each shard once`)
+  }
+  const missing = Array.from({length: count}, (_, i) => i).filter((i) => !byIndex.has(i)).map((i) => `${i}/${count}`)
+  if (missing.length && !allowPartial) {
+    const have = [...byIndex.keys()].sort((a, b) => a - b).map((i) => `${i}/${count}`).join(', ')
+    const them = missing.length > 1 ? 'them' : 'it'
+    throw new ImgvetError('incomplete',
+      `missing shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (have ${have}): rerun ${them} or pass --allow-partial`)
+  }
+  return missing
+}
+
 /**
  * Join shard reports into the report one unsharded run would have written. Images, errors and changes are
  * disjoint across shards (a repository lives in exactly one), duplicates are dropped anyway so merging a file
  * twice is harmless. Unique layers are recounted from the images; scan counters add up; `seconds` is the longest
  * shard's, the wall time of jobs run in parallel.
  */
-export function mergeReports(reports: RunReport[]): RunReport {
+export function mergeReports(reports: RunReport[], missingShards: readonly string[] = []): RunReport {
   const first = reports[0]
   if (!first) throw new ImgvetError('usage', 'nothing to merge')
   const registries = new Set(reports.map((r) => r.run.registry))
@@ -54,9 +111,9 @@ export function mergeReports(reports: RunReport[]): RunReport {
     uniq(reports.flatMap((r) => r.changes[k]), (c) => `${c.repository}@${c.digest}|${c.platform}`).sort((a, b) => a.repository.localeCompare(b.repository) || a.platform.localeCompare(b.platform) || a.digest.localeCompare(b.digest))
   const sinces = reports.map((r) => r.changes.since).filter((s): s is string => typeof s === 'string').sort()
   const changes: Changes = {since: sinces[0] ?? null, newFindings: fc('newFindings'), fixedFindings: fc('fixedFindings'), newImages: ic('newImages'), removedImages: ic('removedImages')}
-  const shards = [...new Set(reports.map((r) => r.run.shard).filter((s): s is string => Boolean(s)))].sort()
+  const shards = [...new Set(reports.flatMap((r) => r.run.shard?.split(',') ?? []))].sort()
   const counts = new Set(shards.map((s) => s.split('/')[1]))
-  const complete = counts.size === 1 && shards.length === Number([...counts][0])
+  const complete = missingShards.length === 0 && counts.size === 1 && shards.length === Number([...counts][0])
   const sum = (k: 'layersScanned' | 'layersFromCache' | 'imagesReused' | 'bytesDownloaded') => reports.reduce((n, r) => n + (Number(r.stats[k]) || 0), 0)
   return {
     run: {
@@ -68,6 +125,8 @@ export function mergeReports(reports: RunReport[]): RunReport {
       shard: complete || shards.length === 0 ? null : shards.join(','),
       resumed: reports.some((r) => r.run.resumed),
       interrupted: reports.some((r) => r.run.interrupted),
+      ...(first.run.policyHash ? {policyHash: first.run.policyHash} : {}),
+      ...(missingShards.length ? {partial: true, missingShards: [...missingShards]} : {}),
     },
     images,
     errors,

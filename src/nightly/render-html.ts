@@ -96,7 +96,7 @@ export function renderRegistryHtml(r: RunReport): string {
 <title>imgvet registry scan: ${esc(r.run.registry)}</title><style>${CSS}</style></head>
 <body>
 <h1>imgvet registry scan: ${esc(r.run.registry)}</h1>
-<p>Policy <b>${esc(r.run.policy)}</b>${r.run.shard ? `, shard ${esc(r.run.shard)}` : ''}; ${esc(r.run.started)} to ${esc(r.run.finished)}${r.run.interrupted ? ' <b class="fail">(interrupted: resume with --resume)</b>' : ''}.
+<p>Policy <b>${esc(r.run.policy)}</b>${r.run.shard ? `, shard ${esc(r.run.shard)}` : ''}; ${esc(r.run.started)} to ${esc(r.run.finished)}${r.run.interrupted ? ' <b class="fail">(interrupted: resume with --resume)</b>' : ''}${r.run.partial ? ` <b class="fail" id="partial">(partial: shards ${esc((r.run.missingShards ?? []).join(', '))} missing, not the whole registry)</b>` : ''}.
 ${r.stats.images} images, ${r.stats.uniqueLayers} unique layers (${r.stats.layersScanned} scanned, ${r.stats.layersFromCache} from cache, ${r.stats.imagesReused} images unchanged since last run), ${r.stats.bytesDownloaded} bytes downloaded in ${r.stats.seconds.toFixed(1)} s.</p>
 <div class="cards">${card('count-images', 'images', r.images.length)}${card('count-pass', 'pass', r.images.length - failing)}${card('count-fail', 'fail', failing)}${card('count-errors', 'could not scan', r.errors.length)}${card('count-findings', 'findings', findings.length)}${card('count-new', 'new since last run', r.changes.newFindings.length)}</div>
 <h2>Findings by severity</h2><div class="grid">${sevTable}${barChart(bySeverity)}</div>

@@ -35,6 +35,7 @@ export function renderRegistrySarif(r: RunReport): string {
     })),
     properties: {
       registry: r.run.registry,
+      ...(r.run.partial ? {partial: true, missingShards: r.run.missingShards ?? []} : {}),
       images: r.images.length,
       failing: r.images.filter((i) => i.verdict === 'fail').length,
       errors: r.errors.map((e) => `${e.repository}${e.tag ? `:${e.tag}` : ''}: ${e.reason}`),

@@ -1,23 +1,23 @@
 import {randomBytes} from 'node:crypto'
 import type {LayerCache} from '../cache/layer-cache.js'
 import {mapLimit} from '../concurrency.js'
-import {ImgvetError} from '../errors.js'
 import {imageFromManifest} from '../image/image.js'
-import {parseManifest} from '../image/manifest.js'
+import {fetchChildManifest} from '../image/resolve.js'
 import {scanLoadedImage} from '../pipeline/scan.js'
 import {DEFAULT_MAX_TEXT_BYTES} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
-import type {SupplyChainStage} from '../pipeline/vet.js'
 import type {Policy} from '../policy/types.js'
 import type {Registries} from '../registry/client.js'
 import {RegistrySource} from '../registry/source.js'
+import type {RegistrySupplyChainStage} from '../signatures/stage.js'
 import {computeChanges} from './diff.js'
 import {enumerate, toScanError, type Inventory, type Occurrence} from './enumerate.js'
-import {checksVersion, judge, occurrenceReference, policyHash} from './evaluate.js'
+import {checksVersion, judge, occurrenceReference, policyHash, signersHash, supplyMaterial} from './evaluate.js'
 import {InflightLayers} from './inflight.js'
 import {StateLock} from './lock.js'
 import {formatShard, type Selection} from './shard.js'
-import {imageKey, Journal, readJournal, type JournalRecord, type RecordedRun} from './state.js'
+import {imageKey, Journal, readJournal, reuseKeyOf, sameReuseKey} from './state.js'
+import type {JournalRecord, RecordedRun, ReuseKey} from './state.js'
 import type {ImageResult, RunReport, ScanError} from './types.js'
 
 export const DEFAULT_REUSE_DAYS = 7
@@ -45,7 +45,8 @@ export interface RegistryScanOptions {
   /** Aborting stops starting new images; finished ones are already recorded, so --resume picks up the rest. */
   signal?: AbortSignal
   onImage?: (r: ImageResult) => void
-  supplyChain?: SupplyChainStage
+  /** Absent: signatures are not checked (--no-signatures), and a policy requiring them fails as not checked. */
+  supplyChain?: RegistrySupplyChainStage
   pageSize?: number
 }
 
@@ -73,19 +74,20 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
   // nothing, so journals written before the cap existed stay valid.
   const textCap = o.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
   const cv = textCap === DEFAULT_MAX_TEXT_BYTES ? checksVersion() : `${checksVersion()}+text${textCap}`
+  const key: ReuseKey = {policyHash: ph, checksVersion: cv, signers: await signersHash(o.policy, o.supplyChain)}
   const state = o.statePath ? readJournal(o.statePath) : {lastComplete: null, incomplete: null}
   const journal = o.statePath ? new Journal(o.statePath) : null
   const resumed = Boolean(o.resume && state.incomplete && state.incomplete.registry === o.host)
   const runRecord: Extract<JournalRecord, {t: 'run'}> = resumed && state.incomplete
-    ? {t: 'run', id: state.incomplete.id, started: state.incomplete.started, registry: o.host, policyHash: ph, checksVersion: cv}
-    : {t: 'run', id: randomBytes(8).toString('hex'), started: clock().toISOString(), registry: o.host, policyHash: ph, checksVersion: cv}
+    ? {t: 'run', id: state.incomplete.id, started: state.incomplete.started, registry: o.host, ...key}
+    : {t: 'run', id: randomBytes(8).toString('hex'), started: clock().toISOString(), registry: o.host, ...key}
   if (!resumed) journal?.append(runRecord)
 
   const results: ImageResult[] = []
   const errors: ScanError[] = []
   const counters: Counters = {layersScanned: 0, layersFromCache: 0, reused: 0}
   const record = (r: ImageResult) => {
-    journal?.append({t: 'image', run: runRecord.id, policyHash: ph, checksVersion: cv, result: r})
+    journal?.append({t: 'image', run: runRecord.id, ...key, result: r})
     results.push(r)
     o.onImage?.(r)
   }
@@ -98,39 +100,53 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
     const done = resumed ? state.incomplete : null
     const prior = [state.lastComplete, resumed ? null : state.incomplete].filter((r): r is RecordedRun => r !== null)
     const maxAge = o.reuseMaxAgeMs ?? DEFAULT_REUSE_DAYS * 86_400_000
-    const work: Array<[string, Occurrence[]]> = []
-    const reusedNow: ImageResult[] = []
+    const work = new Map<string, Occurrence[]>()
+    const rejudge = (digest: string, occ: Occurrence) => work.set(digest, [...(work.get(digest) ?? []), occ])
+    const candidates: Array<{digest: string; occ: Occurrence; earlier: ImageResult}> = []
     for (const [digest, occurrences] of inv.byDigest) {
-      const pending: Occurrence[] = []
       for (const occ of occurrences) {
-        const key = imageKey(occ.repository, digest)
-        const finished = done?.images.get(key)
-        if (finished && finished.policyHash === ph && finished.checksVersion === cv) {
+        const k = imageKey(occ.repository, digest)
+        const finished = done?.images.get(k)
+        if (finished && sameReuseKey(finished, key)) {
           // Recorded by the interrupted run itself: already in the journal under this run.
           results.push(finished.result)
           continue
         }
-        const earlier = reusable(prior, key, ph, cv, clock().getTime() - maxAge)
+        const earlier = reusable(prior, k, key, clock().getTime() - maxAge)
         // A signature or attestation that appeared (or vanished) since changes the verdict: judge again.
-        if (earlier && sameTags(earlier.supplyTags ?? [], occ.supplyTags)) {
-          counters.reused++
-          const r: ImageResult = {...earlier, tags: occ.tags, reference: occurrenceReference(o.host, occ, digest), reused: true, ...(occ.indexDigest ? {indexDigest: occ.indexDigest} : {})}
-          reusedNow.push(r)
-          results.push(r)
-          o.onImage?.(r)
-          continue
-        }
-        pending.push(occ)
+        if (earlier && sameTags(earlier.supplyTags ?? [], occ.supplyTags)) candidates.push({digest, occ, earlier})
+        else rejudge(digest, occ)
       }
-      if (pending.length) work.push([digest, pending])
+    }
+    // Referrers pushed through the API carry no tag: ask for them before trusting a recorded verdict. Anything that
+    // cannot be asked is judged again, and the stage then reports what it finds.
+    const reusedNow: ImageResult[] = []
+    const unchanged = new Set<(typeof candidates)[number]>()
+    await mapLimit(candidates, Math.max(4, (o.concurrency ?? 2) * 2), async (c) => {
+      const now = await supplyMaterial(o.host, c.occ, c.digest, o.policy, o.supplyChain).catch(() => null)
+      if (now && sameTags(c.earlier.supplyMaterial ?? [], now)) unchanged.add(c)
+    }, o.signal)
+    for (const c of candidates) {
+      if (!unchanged.has(c)) {
+        rejudge(c.digest, c.occ)
+        continue
+      }
+      counters.reused++
+      const {occ, digest, earlier} = c
+      const reference = occurrenceReference(o.host, occ, digest)
+      const index = occ.indexDigest ? {indexDigest: occ.indexDigest} : {}
+      const r: ImageResult = {...earlier, tags: occ.tags, reference, reused: true, ...index}
+      reusedNow.push(r)
+      results.push(r)
+      o.onImage?.(r)
     }
     // Reused verdicts are journalled in one write: losing them to a crash costs nothing, the baseline still has them.
-    journal?.appendMany(reusedNow.map((result) => ({t: 'image', run: runRecord.id, policyHash: ph, checksVersion: cv, result})))
+    journal?.appendMany(reusedNow.map((result) => ({t: 'image', run: runRecord.id, ...key, result})))
     const inflight = new InflightLayers()
     // One set of scanning threads for the whole run, not one per image.
     workers = new LayerWorkerPool(Math.max(1, o.concurrency ?? 2))
     const threads = workers
-    await mapLimit(work, o.concurrency ?? 2, async ([digest, pending]) => {
+    await mapLimit([...work], o.concurrency ?? 2, async ([digest, pending]) => {
       try {
         await scanOne(o, inv, digest, pending, inflight, counters, clock, record, threads)
       } catch (e) {
@@ -144,7 +160,7 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
   const interrupted = Boolean(o.signal?.aborted)
   const finished = clock().toISOString()
   const baseline = state.lastComplete
-  if (journal && !interrupted) finishJournal(journal, runRecord, results, errors, baseline, ph, cv, finished)
+  if (journal && !interrupted) finishJournal(journal, runRecord, results, errors, baseline, key, finished)
   results.sort((a, b) => a.repository.localeCompare(b.repository) || (a.tags[0] ?? '').localeCompare(b.tags[0] ?? '') || a.platform.localeCompare(b.platform) || a.digest.localeCompare(b.digest))
   errors.sort((a, b) => a.repository.localeCompare(b.repository) || (a.tag ?? '').localeCompare(b.tag ?? '') || (a.digest ?? '').localeCompare(b.digest ?? ''))
   const changes = computeChanges(
@@ -153,7 +169,7 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
     errors,
   )
   return {
-    run: {started: runRecord.started, finished, registry: o.host, policy: o.policy.name, shard: formatShard(o.selection.shard), resumed, interrupted},
+    run: {started: runRecord.started, finished, registry: o.host, policy: o.policy.name, shard: formatShard(o.selection.shard), resumed, interrupted, policyHash: ph},
     images: results,
     errors,
     changes,
@@ -173,11 +189,11 @@ function sameTags(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().every((t, i) => t === [...b].sort()[i])
 }
 
-function reusable(prior: RecordedRun[], key: string, ph: string, cv: string, notBefore: number): ImageResult | null {
+function reusable(prior: RecordedRun[], k: string, key: ReuseKey, notBefore: number): ImageResult | null {
   let best: ImageResult | null = null
   for (const run of prior) {
-    const hit = run.images.get(key)
-    if (!hit || hit.policyHash !== ph || hit.checksVersion !== cv) continue
+    const hit = run.images.get(k)
+    if (!hit || !sameReuseKey(hit, key)) continue
     const at = Date.parse(hit.result.evaluatedAt)
     if (!(at >= notBefore)) continue
     if (!best || at > Date.parse(best.evaluatedAt)) best = hit.result
@@ -191,13 +207,8 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
   if (!first) return
   const client = o.registries.get(o.host)
   const source = new RegistrySource(client, {registry: o.host, repository: first.repository, digest})
-  const raw = inv.manifests.get(digest) ?? (await client.getManifest(first.repository, digest))
-  if (raw.bytes.length !== first.descriptor.size) {
-    throw new ImgvetError('integrity', `size mismatch: index says ${first.descriptor.size} bytes, manifest has ${raw.bytes.length}`, source.name)
-  }
-  const parsed = parseManifest(raw, source.name)
-  if (parsed.kind !== 'image') throw new ImgvetError('unsupported', 'index entry is itself an index', source.name)
-  const image = await imageFromManifest(source, parsed.manifest, raw)
+  const {manifest, raw} = await fetchChildManifest(source, first.descriptor, inv.manifests.get(digest))
+  const image = await imageFromManifest(source, manifest, raw)
   const claim = await inflight.claim(image.layers)
   let scan
   try {
@@ -206,9 +217,7 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
       cache: o.cache,
       maxLayerBytes: o.maxLayerBytes,
       maxTextBytes: o.maxTextBytes,
-      onLayer: (l) => {
-        if (l.diffId) claim.done(l.diffId)
-      },
+      onLayer: (l) => claim.done(l),
     })
   } finally {
     claim.finish()
@@ -216,14 +225,20 @@ async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, p
   counters.layersScanned += scan.walk.stats.layersScanned
   counters.layersFromCache += scan.walk.stats.layersFromCache
   const now = clock()
-  for (const occ of pending) record(await judge(o.host, image, scan, occ, {policy: o.policy, now, supplyChain: o.supplyChain}))
+  for (const occ of pending) {
+    // Asked before judging: a referrer pushed in between makes the record stale, never a verdict that missed it fresh.
+    const material = await supplyMaterial(o.host, occ, digest, o.policy, o.supplyChain)
+    const r = await judge(o.host, image, scan, occ, {policy: o.policy, now, supplyChain: o.supplyChain})
+    record(material.length ? {...r, supplyMaterial: material} : r)
+  }
 }
 
 /**
  * Close the run and compact the journal to it. Repositories that failed this run keep their previous images, so a
  * transient registry error does not make every image in them "new" tomorrow.
  */
-function finishJournal(journal: Journal, run: Extract<JournalRecord, {t: 'run'}>, results: ImageResult[], errors: ScanError[], baseline: RecordedRun | null, ph: string, cv: string, finished: string): void {
+function finishJournal(journal: Journal, run: Extract<JournalRecord, {t: 'run'}>, results: ImageResult[],
+  errors: ScanError[], baseline: RecordedRun | null, key: ReuseKey, finished: string): void {
   const failedRepos = new Set(errors.map((e) => e.repository))
   const have = new Set(results.map((r) => imageKey(r.repository, r.digest)))
   const carried = baseline
@@ -231,8 +246,8 @@ function finishJournal(journal: Journal, run: Extract<JournalRecord, {t: 'run'}>
     : []
   journal.compact([
     run,
-    ...results.map((result): JournalRecord => ({t: 'image', run: run.id, policyHash: ph, checksVersion: cv, result})),
-    ...carried.map((i): JournalRecord => ({t: 'image', run: run.id, policyHash: i.policyHash, checksVersion: i.checksVersion, result: i.result})),
+    ...results.map((result): JournalRecord => ({t: 'image', run: run.id, ...key, result})),
+    ...carried.map((i): JournalRecord => ({t: 'image', run: run.id, ...reuseKeyOf(i), result: i.result})),
     {t: 'end', run: run.id, finished},
   ])
 }

@@ -13,19 +13,32 @@ import type {ImageResult} from './types.js'
  * queries. When a run completes the file is compacted to that run alone, so it stays the size of one run.
  */
 export type JournalRecord =
-  | {t: 'run'; id: string; started: string; registry: string; policyHash: string; checksVersion: string}
-  | {t: 'image'; run: string; policyHash: string; checksVersion: string; result: ImageResult}
+  | {t: 'run'; id: string; started: string; registry: string} & ReuseKey
+  | {t: 'image'; run: string; result: ImageResult} & ReuseKey
   | {t: 'end'; run: string; finished: string}
 
-export interface RecordedRun {
+/**
+ * What besides the image decided a recorded verdict: the policy's meaning, imgvet's checks and options, and the
+ * signer configuration (absent in journals written before it was recorded, so those verdicts are never reused).
+ */
+export interface ReuseKey {
+  policyHash: string
+  checksVersion: string
+  signers?: string
+}
+
+export function sameReuseKey(a: ReuseKey, b: ReuseKey): boolean {
+  return a.policyHash === b.policyHash && a.checksVersion === b.checksVersion
+    && a.signers !== undefined && a.signers === b.signers
+}
+
+export interface RecordedRun extends ReuseKey {
   id: string
   started: string
   registry: string
-  policyHash: string
-  checksVersion: string
   finished: string | null
   /** Keyed by imageKey(repository, digest). */
-  images: Map<string, {policyHash: string; checksVersion: string; result: ImageResult}>
+  images: Map<string, ReuseKey & {result: ImageResult}>
 }
 
 export interface JournalState {
@@ -43,6 +56,13 @@ export function defaultStatePath(host: string, shard: string | null): string {
   const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state')
   const safe = host.replace(/[^A-Za-z0-9._-]/g, '_')
   return join(base, 'imgvet', `${safe}${shard ? `.shard-${shard.replace('/', '-of-')}` : ''}.jsonl`)
+}
+
+/** Only the three fields, and only strings: a journal is read back from disk and may hold anything. */
+export function reuseKeyOf(r: Partial<ReuseKey>): ReuseKey {
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  const signers = typeof r.signers === 'string' ? {signers: r.signers} : {}
+  return {policyHash: str(r.policyHash), checksVersion: str(r.checksVersion), ...signers}
 }
 
 function parseRecord(line: string): JournalRecord | null {
@@ -74,11 +94,12 @@ export function readJournal(file: string): JournalState {
     const r = parseRecord(line)
     if (!r) continue
     if (r.t === 'run') {
-      const run: RecordedRun = {id: r.id, started: r.started, registry: r.registry, policyHash: r.policyHash, checksVersion: r.checksVersion, finished: null, images: new Map()}
+      const run: RecordedRun = {id: r.id, started: r.started, registry: r.registry, ...reuseKeyOf(r), finished: null,
+        images: new Map()}
       runs.set(r.id, run)
       order.push(run)
     } else if (r.t === 'image') {
-      runs.get(r.run)?.images.set(imageKey(r.result.repository, r.result.digest), {policyHash: r.policyHash, checksVersion: r.checksVersion, result: r.result})
+      runs.get(r.run)?.images.set(imageKey(r.result.repository, r.result.digest), {...reuseKeyOf(r), result: r.result})
     } else {
       const run = runs.get(r.run)
       if (run) run.finished = r.finished

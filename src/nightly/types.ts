@@ -23,6 +23,8 @@ export interface ImageResult {
   reused?: boolean
   /** The cosign/referrer tags present when it was judged; reuse requires the same set. */
   supplyTags?: string[]
+  /** Referrers the API listed and signature tags in another repository when it was judged; reuse requires the same. */
+  supplyMaterial?: string[]
 }
 
 /** Something that could not be scanned: a whole repository, one tag, or one image. */
@@ -76,7 +78,20 @@ export interface RunStats {
 }
 
 export interface RunReport {
-  run: {started: string; finished: string; registry: string; policy: string; shard: string | null; resumed: boolean; interrupted: boolean}
+  run: {
+    started: string
+    finished: string
+    registry: string
+    policy: string
+    shard: string | null
+    resumed: boolean
+    interrupted: boolean
+    /** What the verdicts were judged by (policyHash), so a merge can refuse shards judged by different policies. */
+    policyHash?: string
+    /** A merge that lacks shards (`registry merge --allow-partial`): the registry was not wholly scanned. */
+    partial?: boolean
+    missingShards?: string[]
+  }
   images: ImageResult[]
   errors: ScanError[]
   changes: Changes

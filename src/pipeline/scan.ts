@@ -2,21 +2,26 @@ import type {FileCheck} from '../checks/check.js'
 import {detectConfigSecrets} from '../checks/config-secrets.js'
 import {FILE_CHECKS} from '../checks/index.js'
 import {judgeTime} from '../findings/time.js'
-import type {LayerCache} from '../cache/layer-cache.js'
-import {fingerprint, redact, type Finding} from '../findings/finding.js'
-import {loadImage, type Image} from '../image/image.js'
+import {LayerCache} from '../cache/layer-cache.js'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
+import {fingerprint, redact, withPlatform, type Finding} from '../findings/finding.js'
+import type {Image} from '../image/image.js'
 import {formatPlatform} from '../image/manifest.js'
+import {resolveImage, type IndexModel} from '../image/resolve.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {walkImage, type WalkResult, type WalkStats} from '../layers/walk.js'
 import {LayerWorkerPool} from '../layers/worker-pool.js'
-import {availableParallelism} from 'node:os'
+import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
+import {availableParallelism, tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
-import {summarise, type Report} from '../report/types.js'
+import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
 export const VERSION = '0.1.0'
 
 export interface ScanOptions {
-  platform: Platform
+  /** Narrow an index to this platform (a single-platform image must match it); absent: every platform. */
+  platform?: Platform
   checks?: readonly FileCheck[]
   cache?: LayerCache | null
   maxLayerBytes?: number
@@ -26,6 +31,14 @@ export interface ScanOptions {
   /** Share one pool across images (registry scan); otherwise each scan starts and stops its own. */
   pool?: LayerWorkerPool | null
   onLayer?: (layer: Layer, fromCache: boolean) => void
+}
+
+/** What `scan` of a source found: one result per platform image checked (one for a single-platform image). */
+export interface SourceScan {
+  reference: string
+  /** Set when the source names an index: which platforms it offers and which entries were skipped. */
+  index?: IndexModel
+  results: ScanResult[]
 }
 
 export interface ScanResult {
@@ -56,10 +69,52 @@ export function configSecretFindings(image: Image): Finding[] {
   })
 }
 
-/** Load the image, walk every layer once, add config secrets. */
-export async function scanSource(source: ImageSource, opts: ScanOptions): Promise<ScanResult> {
-  const image = await loadImage(source, opts.platform)
-  return scanLoadedImage(image, opts)
+/** The platform label findings of an index child carry; none for a single-platform image. */
+export function indexPlatform(image: Image): string | undefined {
+  return image.index ? formatPlatform(image.platform) : undefined
+}
+
+/**
+ * Resolve the source and scan every platform image it selects, one after another: a layer two platforms share is
+ * walked for the first and served from the layer cache for the next. Findings of an index child carry its platform.
+ */
+export async function scanSource(
+  source: ImageSource,
+  opts: ScanOptions & {onProgress?: (done: number, total: number) => void},
+): Promise<SourceScan> {
+  const {index, images} = await resolveImage(source, {platform: opts.platform})
+  const total = images.reduce((n, i) => n + i.layers.length, 0)
+  let done = 0
+  const results: ScanResult[] = []
+  await withRunCache(opts.cache, images, async (cache) => {
+    for (const image of images) {
+      const r = await scanLoadedImage(image, {...opts, cache, onLayer: (l, c) => {
+        opts.onLayer?.(l, c)
+        opts.onProgress?.(++done, total)
+      }})
+      const platform = indexPlatform(image)
+      results.push(platform ? {...r, findings: r.findings.map((f) => withPlatform(f, platform))} : r)
+    }
+  })
+  return {reference: source.name, index, results}
+}
+
+/**
+ * Without a layer cache (--no-cache), platforms of one index still share their base layers: a cache private to this
+ * run, removed after it, walks each shared layer once without reading or writing the user's cache.
+ */
+export async function withRunCache<T>(
+  cache: LayerCache | null | undefined,
+  images: readonly Image[],
+  fn: (cache: LayerCache | null | undefined) => Promise<T>,
+): Promise<T> {
+  if (cache || images.length < 2) return fn(cache)
+  const dir = mkdtempSync(join(tmpdir(), 'imgvet-run-cache-'))
+  try {
+    return await fn(new LayerCache(dir))
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'platform'>): Promise<ScanResult> {
@@ -77,15 +132,59 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   }
 }
 
-export function scanReport(r: ScanResult, findings: Finding[] = r.findings, suppressed?: Finding[]): Report {
+export function scanReport(
+  s: SourceScan,
+  findings: Finding[] = s.results.flatMap((r) => r.findings),
+  suppressed?: Finding[],
+): Report {
   return {
     kind: 'scan',
     tool: {name: 'imgvet', version: VERSION},
-    image: {reference: r.image.name, digest: r.image.digest, platform: formatPlatform(r.image.platform)},
+    image: reportImage(s.reference, s.index, s.results.map((r) => r.image)),
     findings,
     suppressed,
     summary: summarise(findings),
-    stats: reportStats(r.walk.stats),
+    stats: sumStats(s.results.map((r) => reportStats(r.walk.stats))),
+    ...(s.index
+      ? {platforms: s.results.map((r) => platformEntry(r.image, findings)), skipped: skippedEntries(s.index)}
+      : {}),
+  }
+}
+
+/** What a report says it checked: the image, or the index with the platforms checked in it. */
+export function reportImage(reference: string, index: IndexModel | undefined, images: readonly Image[]): Report['image'] {
+  const labels = images.map((i) => formatPlatform(i.platform))
+  const [one] = images
+  if (!index) return {reference: one?.name ?? reference, digest: one?.digest ?? '', platform: labels[0] ?? 'unknown'}
+  return {reference, digest: index.digest, platform: labels.join(', '), platforms: labels}
+}
+
+export function platformEntry(image: Image, findings: readonly Finding[], judged?: Pick<PlatformEntry, 'verdict' | 'reasons'>): PlatformEntry {
+  const platform = formatPlatform(image.platform)
+  return {platform, digest: image.digest, ...judged, summary: summarise(findings.filter((f) => f.platform === platform))}
+}
+
+export function skippedEntries(index: IndexModel): NonNullable<Report['skipped']> {
+  return index.skipped.map((x) => ({
+    digest: x.descriptor.digest, platform: formatPlatform(x.descriptor.platform), why: x.why,
+  }))
+}
+
+/** One figure per report over the platforms checked; a layer served from the cache counts as such. */
+export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Report['stats'] {
+  const [first, ...rest] = list
+  if (!first || rest.length === 0) return first
+  type Figure = 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles'
+  const sum = (k: Figure) => list.reduce((n, s) => n + (s[k] ?? 0), 0)
+  return {
+    layers: sum('layers'),
+    files: sum('files'),
+    bytes: sum('bytes'),
+    seconds: sum('seconds'),
+    layersFromCache: sum('layersFromCache'),
+    partialTextFiles: sum('partialTextFiles'),
+    partialTextExamples: list.flatMap((s) => s.partialTextExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
+    maxTextBytes: first.maxTextBytes,
   }
 }
 

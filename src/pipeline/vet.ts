@@ -1,18 +1,19 @@
-import {basename} from 'node:path'
 import {runImageChecks} from '../checks/index.js'
 import type {LayerCache} from '../cache/layer-cache.js'
-import type {Finding} from '../findings/finding.js'
+import {withPlatform, type Finding} from '../findings/finding.js'
 import type {Image} from '../image/image.js'
-import {loadImage} from '../image/image.js'
 import {formatPlatform} from '../image/manifest.js'
+import {resolveImage, type IndexModel} from '../image/resolve.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {evaluate, requirementsFor, type Checked} from '../policy/evaluate.js'
 import {scopeName} from '../policy/match.js'
 import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
-import type {Transport} from '../reference/transport.js'
 import {summarise, type Report} from '../report/types.js'
-import {reportStats, scanLoadedImage, VERSION, type ScanResult} from './scan.js'
+import {
+  indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, withRunCache,
+  type ScanResult,
+} from './scan.js'
 
 /** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
 export interface SupplyChainOutcome {
@@ -25,7 +26,8 @@ export type SupplyChainStage = (image: Image, requirements: ScopeRequirements, r
 
 export interface VetOptions {
   policy: Policy
-  platform: Platform
+  /** Narrow an index to this platform (a single-platform image must match it); absent: every platform. */
+  platform?: Platform
   cache?: LayerCache | null
   maxLayerBytes?: number
   maxTextBytes?: number
@@ -36,30 +38,97 @@ export interface VetOptions {
 }
 
 export interface VetResult {
+  /** The image checked; for an index, its first platform (each one is in `platforms`). */
   image: Image
+  /** The overall verdict: for an index it passes only if every platform checked passes. */
   verdict: Verdict
   report: Report
+  index?: IndexModel
+  platforms: Array<{image: Image; verdict: Verdict; report: Report}>
 }
 
 /**
  * The name policy scopes are matched against. Registry images use their reference; a local layout or archive is
  * `oci/<name>` unless the caller says what it stands for (`--as`), e.g. the registry it is about to be pushed to.
  */
-export function policyReference(t: Transport, as?: string): Reference {
+export function policyReference(source: ImageSource, as?: string): Reference {
   if (as) return parseReference(as)
-  if (t.kind === 'registry') return t.ref
-  const name = basename(t.path).toLowerCase().replace(/\.(tar|oci)$/, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'image'
-  return {registry: t.kind === 'docker-archive' ? 'docker-archive' : 'oci', repository: name, tag: t.tag ?? 'latest'}
+  return source.supplyChain?.reference ?? source.scopeReference ?? {registry: 'oci', repository: 'image', tag: 'latest'}
 }
 
-/** pull (streamed) → supply chain → walk → config checks → policy. Nothing is written to disk but the cache. */
+/**
+ * pull (streamed) → supply chain → walk → config checks → policy, for every platform the source selects (one
+ * after another, so layers they share come from the cache). Nothing is written to disk but the cache.
+ */
 export async function vetSource(source: ImageSource, ref: Reference, opts: VetOptions): Promise<VetResult> {
-  const image = await loadImage(source, opts.platform)
+  const {index, images} = await resolveImage(source, {platform: opts.platform})
   const now = opts.now ?? new Date()
-  const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
+  const total = images.reduce((n, i) => n + i.layers.length, 0)
   let done = 0
-  const scan = await scanLoadedImage(image, {cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, image.layers.length)})
-  return {image, ...judgeScanned(image, scan, ref, {policy: opts.policy, supply, now})}
+  const platforms: VetResult['platforms'] = []
+  await withRunCache(opts.cache, images, async (cache) => {
+    for (const image of images) {
+      const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
+      const scan = await scanLoadedImage(image, {
+        cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, total),
+      })
+      const judged = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})
+      platforms.push({image, ...judged})
+    }
+  })
+  const [first] = platforms
+  if (!first) throw new Error('unreachable: resolveImage selects at least one image')
+  if (!index) return {...first, platforms}
+  const verdict = mergeVerdicts(platforms.map((p) => p.verdict), platforms.map((p) => formatPlatform(p.image.platform)))
+  return {image: first.image, verdict, report: indexReport(source.name, index, platforms, verdict), index, platforms}
+}
+
+/** An index's verdict: every platform's findings and reasons (each reason names its platform); fails if any fails. */
+export function mergeVerdicts(list: readonly Verdict[], labels: readonly string[]): Verdict {
+  const [first] = list
+  if (!first) throw new Error('unreachable: no verdicts to merge')
+  const findings = list.flatMap((v) => v.findings)
+  return {
+    policy: first.policy,
+    reference: first.reference,
+    pass: list.every((v) => v.pass),
+    findings,
+    suppressed: list.flatMap((v) => v.suppressed),
+    summary: {...summarise(findings), failing: list.reduce((n, v) => n + v.summary.failing, 0)},
+    reasons: list.flatMap((v, i) => v.reasons.map((r) => ({...r, message: `${labels[i]}: ${r.message}`}))),
+  }
+}
+
+function indexReport(reference: string, index: IndexModel, platforms: VetResult['platforms'], verdict: Verdict): Report {
+  const labels = platforms.map((p) => formatPlatform(p.image.platform))
+  const skipped = skippedEntries(index)
+  const n = labels.length
+  const checked = `checked ${n} platform${n === 1 ? '' : 's'} of index ${index.digest}: ${labels.join(', ')}`
+  const skippedNote = skipped.length ? `; skipped ${skipped.map((x) => `${x.platform} (${x.why})`).join(', ')}` : ''
+  const notes = [...new Set(platforms.flatMap((p) => p.report.notes ?? []))]
+  return {
+    kind: 'vet',
+    tool: {name: 'imgvet', version: VERSION},
+    image: reportImage(reference, index, platforms.map((p) => p.image)),
+    policy: first(platforms).report.policy,
+    verdict: verdict.pass ? 'pass' : 'fail',
+    reasons: platforms.flatMap((p, i) => (p.report.reasons ?? []).map((r) => ({...r, platform: labels[i]}))),
+    findings: verdict.findings,
+    suppressed: verdict.suppressed,
+    notes: [`${checked}${skippedNote}`, ...notes],
+    summary: summarise(verdict.findings),
+    stats: sumStats(platforms.flatMap((p) => (p.report.stats ? [p.report.stats] : []))),
+    platforms: platforms.map((p) => platformEntry(p.image, verdict.findings, {
+      verdict: p.verdict.pass ? 'pass' : 'fail', reasons: p.report.reasons ?? [],
+    })),
+    skipped,
+  }
+}
+
+function first<T>(list: readonly T[]): T {
+  const [x] = list
+  if (x === undefined) throw new Error('unreachable: empty list')
+  return x
 }
 
 /** Signatures and provenance as the policy's scope for `ref` asks; without a stage (a local source) none are checked. */
@@ -73,6 +142,8 @@ export interface JudgeOptions {
   /** What checkSupplyChain found for this image and reference. */
   supply: SupplyChainOutcome
   now: Date
+  /** The platform label when the image was selected from an index: every finding carries it. */
+  platform?: string
 }
 
 /**
@@ -83,11 +154,14 @@ export function judgeScanned(image: Image, scan: ScanResult, ref: Reference, opt
   const {supply, now} = opts
   const requirements = requirementsFor(opts.policy, ref)
   const configFindings = runImageChecks({config: image.config, view: scan.walk.view, requirements, now, annotations: image.manifest.annotations})
+  const all = [...supply.findings, ...scan.findings, ...configFindings]
+  const platform = opts.platform
   const verdict = evaluate({
     policy: opts.policy,
     // Scope is chosen by name; the digest tells a gate the reference was pinned.
     reference: ref,
-    findings: [...supply.findings, ...scan.findings, ...configFindings],
+    // Tagged before the allowlist: the fingerprint a report shows is the one an allow entry must name.
+    findings: platform ? all.map((f) => withPlatform(f, platform)) : all,
     checked: supply.checked,
     now,
   })

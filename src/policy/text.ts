@@ -1,10 +1,11 @@
 import type {Explanation} from './match.js'
 import type {PolicyIssue} from './types.js'
+import {escapeControl} from '../report/escape.js'
 
 /** Plain-text forms for the policy commands; JSON output is the objects themselves. */
 
 export function formatIssue(i: PolicyIssue): string {
-  return `${i.file}:${i.line}: ${i.key}: ${i.message}`
+  return escapeControl(`${i.file}:${i.line}: ${i.key}: ${i.message}`)
 }
 
 export function formatExplanation(e: Explanation): string {
@@ -19,5 +20,5 @@ export function formatExplanation(e: Explanation): string {
   }
   lines.push('')
   lines.push(e.selected === null ? `no scope applies: the verdict for ${e.name} fails` : `scope ${e.selected} applies`)
-  return lines.join('\n')
+  return lines.map(escapeControl).join('\n')
 }

@@ -1,6 +1,7 @@
 import type {Image} from '../image/image.js'
 import type {ImageConfig} from '../image/types.js'
 import type {FileInfo} from './filemap.js'
+import {escapeControl} from '../report/escape.js'
 
 export type ChangeKind = 'type' | 'content' | 'size' | 'mode' | 'owner' | 'link'
 
@@ -189,5 +190,6 @@ export function renderCompareText(c: CompareResult): string {
     if (c.timestampOnly.count) out.push(`  ${c.timestampOnly.count} path(s) differ only in mtime, e.g. ${c.timestampOnly.sample.slice(0, 5).map((s) => s.path).join(', ')}`)
     for (const x of c.buildTime) out.push(`  ${x.field}: upstream ${x.upstream}, rebuilt ${x.rebuilt}`)
   }
-  return `${out.join('\n')}\n`
+  // Paths and config values of two images: each line escaped, so a file name cannot forge or erase lines.
+  return `${out.map(escapeControl).join('\n')}\n`
 }

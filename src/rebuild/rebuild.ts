@@ -4,7 +4,7 @@ import {join, resolve} from 'node:path'
 import {checkDockerfile, type DockerfileCheckResult} from '../dockerfile/check.js'
 import {externalBases} from '../dockerfile/rules/base.js'
 import {fingerprint, type Finding, type Severity} from '../findings/finding.js'
-import {loadImage} from '../image/image.js'
+import {loadImage} from '../image/resolve.js'
 import {openSource} from '../image/open.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {isFailing} from '../policy/evaluate.js'
@@ -163,11 +163,12 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     })
     const t = partial.build.transport
     builtSource = await openSource(t, o.registries)
-    const pushedRef = t.kind === 'registry' ? t.ref : undefined
+    const pushedRef = builtSource.supplyChain?.reference
     // A pushed image is judged as what it now is; a local layout as the tag it was built for.
     const supplyChain: SupplyChainStage | undefined = pushedRef ? registrySupplyChainStage(o.registries, o.platform) : undefined
-    partial.vet = await vetSource(builtSource, pushedRef ?? policyReference(t, formatReference(targetRef)), {
-      policy: o.policy, platform: o.platform, cache: null, maxLayerBytes: o.maxLayerBytes, supplyChain, now: o.now,
+    // The build is for this host's platform (platform: undefined above), so it is vetted as built.
+    partial.vet = await vetSource(builtSource, pushedRef ?? policyReference(builtSource, formatReference(targetRef)), {
+      policy: o.policy, cache: null, maxLayerBytes: o.maxLayerBytes, supplyChain, now: o.now,
     })
     // The temporary layout is gone after the run; name the local build by the tag it was built as.
     if (!pushedRef) partial.vet.report.image.reference = `${formatReference(targetRef)} (local build, not pushed)`

@@ -1,6 +1,7 @@
 import {renderDockerfileText} from '../dockerfile/report.js'
 import {formatTransport} from '../reference/transport.js'
 
+import {escapeControl as e} from '../report/escape.js'
 import {renderSarif} from '../report/sarif.js'
 import {renderVetText} from '../report/text.js'
 import {renderCompareText} from './compare.js'
@@ -25,8 +26,8 @@ export function rebuildJson(r: RebuildResult): unknown {
 
 function rebuildText(r: RebuildResult, color: boolean): string {
   const out: string[] = []
-  out.push(`${r.pass ? 'PASS' : 'FAIL'}  rebuild ${r.report.image.reference}`)
-  if (r.refused) out.push(`Not built: ${r.refused}`)
+  out.push(`${r.pass ? 'PASS' : 'FAIL'}  rebuild ${e(r.report.image.reference)}`)
+  if (r.refused) out.push(`Not built: ${e(r.refused)}`)
   if (r.builders.length) {
     out.push('Builders:')
     for (const b of r.builders) out.push(`  ${b.name.padEnd(14)} ${b.usable ? 'usable' : b.found ? 'found, not usable' : 'not found'}  (${b.detail})`)
@@ -36,8 +37,8 @@ function rebuildText(r: RebuildResult, color: boolean): string {
   if (r.bases.length) {
     out.push('', '== Base images')
     for (const b of r.bases) {
-      out.push(`  ${b.reference}: ${b.checked ? 'signatures and provenance checked' : 'signatures not checked'}${b.failing.length ? `, fails (${b.failing.map((f) => f.id).join(', ')})` : ''}`)
-      for (const f of b.findings) out.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.id}  ${f.evidence}`)
+      out.push(`  ${e(b.reference)}: ${b.checked ? 'signatures and provenance checked' : 'signatures not checked'}${b.failing.length ? `, fails (${b.failing.map((f) => f.id).join(', ')})` : ''}`)
+      for (const f of b.findings) out.push(`    ${f.severity.toUpperCase().padEnd(8)} ${f.id}  ${e(f.evidence)}`)
     }
   }
   if (r.vet) out.push('', '== Vet of the rebuilt image', renderVetText(r.vet.report, {color}).trimEnd())

@@ -171,23 +171,4 @@ async function requestOnce(url: string, req: HttpRequest): Promise<HttpResponse>
   return {status: res.status, headers: res.headers, url, body}
 }
 
-/** Read a body up to `limit` bytes; more is an error, so a hostile 64 MiB manifest is never held in memory. */
-export async function readBounded(body: Readable | null, limit: number, where: string): Promise<Buffer> {
-  if (!body) return Buffer.alloc(0)
-  const chunks: Buffer[] = []
-  let total = 0
-  try {
-    for await (const chunk of body) {
-      total += (chunk as Buffer).length
-      if (total > limit) {
-        body.destroy()
-        throw new ImgvetError('too-large', `response larger than ${limit} bytes`, where)
-      }
-      chunks.push(chunk as Buffer)
-    }
-  } catch (e) {
-    if (e instanceof ImgvetError) throw e
-    throw new ImgvetError('network', `reading response failed: ${(e as Error).message}`, where, {cause: e})
-  }
-  return Buffer.concat(chunks)
-}
+export {readBounded} from '../image/bounded.js'

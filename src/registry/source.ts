@@ -1,16 +1,18 @@
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
-import type {Descriptor, ImageSource, RawManifest} from '../image/types.js'
+import type {Descriptor, ImageSource, RawManifest, SupplyChainLocation} from '../image/types.js'
 import {formatReference, type Reference} from '../reference/reference.js'
 import type {RegistryClient} from './client.js'
 
 /** A repository in a registry, as an ImageSource. Manifests fetched while resolving are kept, not fetched twice. */
 export class RegistrySource implements ImageSource {
   readonly name: string
+  readonly supplyChain: SupplyChainLocation
   private readonly seen = new Map<string, RawManifest>()
 
   constructor(readonly client: RegistryClient, readonly ref: Reference) {
     this.name = formatReference(ref)
+    this.supplyChain = {client, reference: ref}
   }
 
   async resolve(): Promise<Descriptor> {

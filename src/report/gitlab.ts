@@ -52,7 +52,7 @@ export function renderGitlab(r: Report, opts: GitlabOptions = {}): string {
       id: stableId(f),
       name: f.title,
       description: [
-        `${f.title}${f.path ? ` in ${f.path}` : ' in the image config'}`,
+        `${f.platform ? `${f.platform}: ` : ''}${f.title}${f.path ? ` in ${f.path}` : ' in the image config'}`,
         f.layer ? ` (layer ${f.layer.index}, ${f.layer.digest})` : '',
         f.removedIn ? `; deleted in layer ${f.removedIn.index} but still extractable from layer ${f.layer?.index}` : '',
         `: ${f.evidence}`,

@@ -1,4 +1,5 @@
 import type {InspectResult} from '../image/inspect.js'
+import {escapeControl} from './escape.js'
 import {formatBytes} from './progress.js'
 
 function short(d: string): string {
@@ -40,5 +41,6 @@ export function renderInspectText(r: InspectResult): string {
     for (const d of sc.referrers) out.push(`    ${d.artifactType ?? d.mediaType} ${short(d.digest)}`)
     out.push(`  BuildKit attestations: ${sc.buildkitAttestations.length || 'none'}`)
   }
-  return `${out.join('\n')}\n`
+  // Labels, env names, history and platforms come from the image: escaped line by line (no colours here).
+  return `${out.map(escapeControl).join('\n')}\n`
 }

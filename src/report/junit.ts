@@ -15,10 +15,19 @@ export function renderJunit(r: Report): string {
   let failures = 0
   const suite = esc(r.image.reference)
   const verdictFailed = r.verdict === 'fail'
-  cases.push(`    <testcase classname="${suite}" name="verdict${r.policy ? ` (${esc(r.policy.name)})` : ''}">${verdictFailed ? `<failure message="${esc((r.reasons ?? []).map((x) => x.message).join('; ').slice(0, 2000))}" type="policy"/>` : ''}</testcase>`)
+  const failure = (reasons: ReadonlyArray<{message: string; platform?: string}>) =>
+    `<failure message="${esc(reasons.map((x) => `${x.platform ? `${x.platform}: ` : ''}${x.message}`).join('; ').slice(0, 2000))}" type="policy"/>`
+  const verdictName = `verdict${r.policy ? ` (${esc(r.policy.name)})` : ''}`
+  cases.push(`    <testcase classname="${suite}" name="${verdictName}">${verdictFailed ? failure(r.reasons ?? []) : ''}</testcase>`)
   if (verdictFailed) failures++
+  // An index: one verdict case per platform, so a dashboard shows which platform failed.
+  for (const p of r.kind === 'vet' ? r.platforms ?? [] : []) {
+    const failed = p.verdict === 'fail'
+    if (failed) failures++
+    cases.push(`    <testcase classname="${suite}" name="verdict ${esc(p.platform)}">${failed ? failure(p.reasons ?? []) : ''}</testcase>`)
+  }
   for (const f of r.findings) {
-    const name = `${f.id} ${f.path ?? ''}${f.line ? `:${f.line}` : ''}`.trim()
+    const name = `${f.platform ? `[${f.platform}] ` : ''}${f.id} ${f.path ?? ''}${f.line ? `:${f.line}` : ''}`.trim()
     const fails = r.kind === 'vet' ? failing.has(f.id) : f.severity === 'critical' || f.severity === 'high'
     if (fails) failures++
     const body = fails

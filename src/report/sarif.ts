@@ -14,15 +14,18 @@ export function artifactUri(r: Report, f: Finding): string {
   // instead cut `host:port/team/app` down to `host`, and every image of such a registry shared one location.
   const repo = r.image.reference.replace(/@.*$/, '').replace(/:[^/]*$/, '').replace(/[^A-Za-z0-9._/-]/g, '_')
   const inImage = f.path ? f.path.replace(/^\/+/, '') : 'image-config'
-  return `${repo}/${inImage}`.replace(/:/g, '_')
+  // One platform of an index is its own location: the same file in two platforms is two places to fix.
+  const platform = f.platform ? `${f.platform.replace(/[^A-Za-z0-9._-]/g, '_')}/` : ''
+  return `${repo}/${platform}${inImage}`.replace(/:/g, '_')
 }
 
 export function renderSarif(r: Report): string {
   const {ruleIds, rules} = sarifRules(r.findings)
   return sarifLog(r.tool.version, rules, {
-    automationDetails: {id: `imgvet/${r.image.reference.replace(/@.*$/, '')}/${r.image.platform}/`},
+    // An index is one category whatever platforms were checked, so narrowing with --platform does not move alerts.
+    automationDetails: {id: `imgvet/${r.image.reference.replace(/@.*$/, '')}/${r.image.platforms ? 'index' : r.image.platform}/`},
     results: r.findings.map((f) => sarifResult(f, ruleIds, {
-      message: `${f.title}${f.path ? ` in ${f.path}` : ''}${f.removedIn ? ` (deleted in layer ${f.removedIn.index}, still in layer ${f.layer?.index})` : ''}: ${f.evidence}`,
+      message: `${f.platform ? `${f.platform}: ` : ''}${f.title}${f.path ? ` in ${f.path}` : ''}${f.removedIn ? ` (deleted in layer ${f.removedIn.index}, still in layer ${f.layer?.index})` : ''}: ${f.evidence}`,
       uri: artifactUri(r, f),
       fingerprint: f.fingerprint,
       properties: {
@@ -30,7 +33,8 @@ export function renderSarif(r: Report): string {
         category: f.category,
         layer: f.layer,
         removedIn: f.removedIn,
-        imageDigest: r.image.digest,
+        imageDigest: r.platforms?.find((p) => p.platform === f.platform)?.digest ?? r.image.digest,
+        ...(f.platform ? {platform: f.platform, indexDigest: r.image.digest} : {}),
       },
     })),
     properties: r.verdict ? {verdict: r.verdict, policy: r.policy} : undefined,
@@ -77,7 +81,10 @@ export function sarifResult(f: Finding, ruleIds: readonly string[], parts: Sarif
           artifactLocation: {uri: parts.uri},
           ...(f.line ? {region: {startLine: f.line}} : {}),
         },
-        logicalLocations: f.layer ? [{name: `layer ${f.layer.index}`, fullyQualifiedName: f.layer.digest, kind: 'module'}] : [],
+        logicalLocations: [
+          ...(f.platform ? [{name: f.platform, kind: 'platform'}] : []),
+          ...(f.layer ? [{name: `layer ${f.layer.index}`, fullyQualifiedName: f.layer.digest, kind: 'module'}] : []),
+        ],
       },
     ],
     partialFingerprints: {primaryLocationLineHash: parts.fingerprint},

@@ -1,5 +1,6 @@
 import {atLeast, SEVERITIES, type Finding, type Severity} from '../findings/finding.js'
 import {ruleInfo} from '../findings/rules.js'
+import {escapeControl as e} from './escape.js'
 import {formatBytes} from './progress.js'
 import {SEED_RULE_TITLES, type Report} from './types.js'
 
@@ -20,8 +21,8 @@ export function severityLabel(s: Severity, o: TextOptions): string {
 }
 
 function where(f: Finding): string {
-  const parts: string[] = []
-  if (f.path) parts.push(`${f.path}${f.line ? `:${f.line}` : ''}`)
+  const parts: string[] = f.platform ? [e(f.platform)] : []
+  if (f.path) parts.push(`${e(f.path)}${f.line ? `:${f.line}` : ''}`)
   if (f.layer && f.removedIn) {
     parts.push(`deleted in layer ${f.removedIn.index} but still extractable from layer ${f.layer.index} (${f.layer.digest.slice(0, 19)})`)
   } else if (f.layer) parts.push(`layer ${f.layer.index}`)
@@ -29,11 +30,11 @@ function where(f: Finding): string {
 }
 
 function findingLines(f: Finding, o: TextOptions): string[] {
-  const lines = [`  ${severityLabel(f.severity, o)} ${f.id}  ${f.title}`]
+  const lines = [`  ${severityLabel(f.severity, o)} ${f.id}  ${e(f.title)}`]
   const w = where(f)
   if (w) lines.push(`           ${w}`)
-  if (f.evidence) lines.push(`           evidence: ${f.evidence}`)
-  if (f.note) lines.push(`           note: ${f.note}`)
+  if (f.evidence) lines.push(`           evidence: ${e(f.evidence)}`)
+  if (f.note) lines.push(`           note: ${e(f.note)}`)
   if (atLeast(f.severity, 'medium')) lines.push(`           fix: ${ruleInfo(f.id, f).remedy}`)
   return lines
 }
@@ -52,10 +53,24 @@ export function partialTextLines(r: Report): string[] {
   const n = r.stats?.partialTextFiles ?? 0
   if (!r.stats || n === 0) return []
   const cap = mib(r.stats.maxTextBytes ?? 1024 ** 2)
-  const listed = (r.stats.partialTextExamples ?? []).map((f) => `${f.path} (${formatBytes(f.size)})`)
+  const listed = (r.stats.partialTextExamples ?? []).map((f) => `${e(f.path)} (${formatBytes(f.size)})`)
   const more = n > listed.length ? `, and ${n - listed.length} more` : ''
   const one = n === 1
   return [`${n} text file${one ? '' : 's'} larger than ${cap} ${one ? 'was' : 'were'} scanned only in ${one ? 'its' : 'their'} first ${cap} (--max-text-size raises the cap): ${listed.join(', ')}${more}`]
+}
+
+/** An index: the platforms checked (each with its verdict in `vet`) and the entries that were not images. */
+export function platformLines(r: Report): string[] {
+  if (!r.platforms) return []
+  const width = Math.max(...r.platforms.map((p) => p.platform.length))
+  const out = [`Platforms checked: ${r.platforms.length}`]
+  for (const p of r.platforms) {
+    const n = Object.values(p.summary.bySeverity).reduce((a, b) => a + b, 0)
+    const verdict = p.verdict ? `${p.verdict.toUpperCase()}  ` : ''
+    out.push(`  ${verdict}${p.platform.padEnd(width)}  ${p.digest}  ${n} finding${n === 1 ? '' : 's'}`)
+  }
+  for (const x of r.skipped ?? []) out.push(`  skipped ${x.platform} ${x.digest} (${x.why})`)
+  return out
 }
 
 export function bySeverity(a: Finding, b: Finding): number {
@@ -64,20 +79,23 @@ export function bySeverity(a: Finding, b: Finding): number {
 
 /** `scan`: grouped by layer, so "what is in layer N" reads top to bottom; config findings first. */
 export function renderScanText(r: Report, o: TextOptions): string {
-  const out = [`Image: ${r.image.reference}`, `Digest: ${r.image.digest} (${r.image.platform})`]
+  const out = [`Image: ${e(r.image.reference)}`, `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`]
   if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
-  out.push(...partialTextLines(r), ...summaryTable(r), '')
-  const groups = new Map<string, Finding[]>()
+  out.push(...platformLines(r), ...partialTextLines(r), ...summaryTable(r), '')
+  // Grouped by platform (an index), then config before layers in layer order.
+  const order = new Map((r.platforms ?? []).map((p, i) => [p.platform, i]))
+  const groups = new Map<string, {rank: [number, number]; list: Finding[]}>()
   for (const f of r.findings) {
-    const key = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
-    const g = groups.get(key) ?? []
-    g.push(f)
+    const place = f.layer ? `Layer ${f.layer.index} ${f.layer.digest}` : 'Image config'
+    const key = `${f.platform ? `${f.platform}: ` : ''}${place}`
+    const g = groups.get(key) ?? {rank: [order.get(f.platform ?? '') ?? 0, f.layer ? f.layer.index : -1], list: []}
+    g.list.push(f)
     groups.set(key, g)
   }
-  const keys = [...groups.keys()].sort((a, b) => (a === 'Image config' ? -1 : b === 'Image config' ? 1 : Number(a.split(' ')[1]) - Number(b.split(' ')[1])))
-  for (const k of keys) {
+  const keys = [...groups.entries()].sort(([, a], [, b]) => a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1])
+  for (const [k, g] of keys) {
     out.push(k)
-    for (const f of (groups.get(k) ?? []).sort(bySeverity)) out.push(...findingLines(f, o))
+    for (const f of g.list.sort(bySeverity)) out.push(...findingLines(f, o))
     out.push('')
   }
   if (r.findings.length === 0) out.push('No findings.')
@@ -89,11 +107,11 @@ export function verdictHeadline(r: Report, o: TextOptions): string {
   const pass = r.verdict === 'pass'
   const verdict = pass ? 'PASS' : 'FAIL'
   const head = o.color ? `${pass ? '\x1b[1;32m' : '\x1b[1;31m'}${verdict}\x1b[0m` : verdict
-  return `${head}  ${r.image.reference}`
+  return `${head}  ${e(r.image.reference)}`
 }
 
 export function policyLine(r: Report): string {
-  return `Policy: ${r.policy?.name ?? '-'}${r.policy?.scope ? ` (scope ${r.policy.scope})` : ''}`
+  return `Policy: ${e(r.policy?.name ?? '-')}${r.policy?.scope ? ` (scope ${e(r.policy.scope)})` : ''}`
 }
 
 /** Why the verdict is FAIL and what could not be checked, then a blank line. */
@@ -101,9 +119,9 @@ export function reasonLines(r: Report): string[] {
   const out: string[] = []
   if (r.reasons?.length) {
     out.push('', 'Why it fails:')
-    for (const x of r.reasons) out.push(`  - [${x.id}] ${x.message}`)
+    for (const x of r.reasons) out.push(`  - [${x.id}] ${x.platform ? `${e(x.platform)}: ` : ''}${e(x.message)}`)
   }
-  for (const n of r.notes ?? []) out.push(`Note: ${n}`)
+  for (const n of r.notes ?? []) out.push(`Note: ${e(n)}`)
   out.push('')
   return out
 }
@@ -127,13 +145,13 @@ export function ruleSections(findings: readonly Finding[], lines: (f: Finding) =
 
 export function suppressedLines(r: Report, where: (f: Finding) => string): string[] {
   if (!r.suppressed?.length) return []
-  return [`Suppressed by the policy's allowlist: ${r.suppressed.length}`, ...r.suppressed.map((f) => `  ${f.id} ${where(f)} (${f.note ?? ''})`)]
+  return [`Suppressed by the policy's allowlist: ${r.suppressed.length}`, ...r.suppressed.map((f) => `  ${f.id} ${e(where(f))} (${e(f.note ?? '')})`)]
 }
 
 /** `vet`: the verdict first, then findings grouped by the seed rule they break. */
 export function renderVetText(r: Report, o: TextOptions): string {
-  const out = [verdictHeadline(r, o), `Digest: ${r.image.digest} (${r.image.platform})`, policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
+  const out = [verdictHeadline(r, o), `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`, ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
-  out.push(...suppressedLines(r, (f) => f.path ?? ''))
+  out.push(...suppressedLines(r, (f) => `${f.platform ? `${f.platform} ` : ''}${f.path ?? ''}`))
   return `${out.join('\n')}\n`
 }

@@ -7,12 +7,17 @@ import type {Category, Finding, Severity} from '../findings/finding.js'
 export interface Report {
   kind: 'scan' | 'vet'
   tool: {name: 'imgvet'; version: string}
-  image: {reference: string; digest: string; platform: string}
+  /** For an index: its digest, and `platform` lists the platforms checked (also as `platforms`). */
+  image: {reference: string; digest: string; platform: string; platforms?: string[]}
   findings: Finding[]
   suppressed?: Finding[]
   policy?: {name: string; scope: string | null}
   verdict?: 'pass' | 'fail'
-  reasons?: Array<{id: string; message: string}>
+  reasons?: Array<{id: string; message: string; platform?: string}>
+  /** An index: one entry per platform checked (each with its own verdict in `vet`), the overall one above. */
+  platforms?: PlatformEntry[]
+  /** Index entries that are not images to run (attestation manifests, unknown/unknown), so not checked. */
+  skipped?: Array<{digest: string; platform: string; why: string}>
   /** Checks that could not run (e.g. signatures not checked), with why. */
   notes?: string[]
   summary: {bySeverity: Record<Severity, number>; byCategory: Partial<Record<Category, number>>}
@@ -27,6 +32,14 @@ export interface Report {
     partialTextExamples?: Array<{path: string; size: number; layer: number}>
     maxTextBytes?: number
   }
+}
+
+export interface PlatformEntry {
+  platform: string
+  digest: string
+  verdict?: 'pass' | 'fail'
+  reasons?: Array<{id: string; message: string}>
+  summary: Report['summary']
 }
 
 export function summarise(findings: readonly Finding[]): Report['summary'] {

@@ -1,7 +1,9 @@
 import {matchPattern} from '../policy/match.js'
 import type {ProvenanceRequirements} from '../policy/types.js'
 import type {Reference} from '../reference/reference.js'
-import type {ProvenanceRecord, SignatureRecord} from './records.js'
+import type {
+  OfficialDecision, ProvenanceOutcome, ProvenanceRecord, RecordFailureCode, SignatureOutcome, SignatureRecord,
+} from './records.js'
 
 /**
  * Pure decisions on what was collected, kept apart from the registry so they can be tested on data (a Docker
@@ -9,13 +11,6 @@ import type {ProvenanceRecord, SignatureRecord} from './records.js'
  */
 
 export const DOCKER_LIBRARY_BUILDER = 'https://github.com/docker-library'
-
-export interface OfficialDecision {
-  official: boolean
-  /** One sentence: why it is (not) official. Never says "signed": DOI carry no publisher signature today. */
-  reason: string
-  builderId?: string
-}
 
 /** `https://github.com/docker-library` itself or anything under it, but not `https://github.com/docker-library-evil`. */
 export function isDockerLibraryBuilder(id: string | undefined): boolean {
@@ -42,13 +37,6 @@ export function decideOfficial(ref: Pick<Reference, 'registry' | 'repository'>, 
   return {official: false, reason: `${name} provenance names builder ${found}, not ${DOCKER_LIBRARY_BUILDER}`}
 }
 
-export type ProvenanceOutcome =
-  | {status: 'satisfied'; record: ProvenanceRecord}
-  | {status: 'unsigned'; record: ProvenanceRecord}
-  | {status: 'missing'}
-  | {status: 'builder-mismatch'; found: string[]; expected: string[]}
-  | {status: 'source-mismatch'; found: string[]; expected: string[]}
-
 function matchesAny(patterns: readonly string[] | undefined, value: string | undefined): boolean {
   if (!patterns || patterns.length === 0) return true
   return value !== undefined && patterns.some((p) => matchPattern(p, value))
@@ -72,12 +60,6 @@ export function decideProvenance(req: Pick<ProvenanceRequirements, 'builderIds' 
   return {status: 'source-mismatch', found: uniq(builders.map((r) => r.summary.sourceRepo ?? '(none)')), expected: req.sourceRepositories ?? []}
 }
 
-export type SignatureOutcome =
-  | {status: 'verified'; records: SignatureRecord[]}
-  | {status: 'missing'}
-  | {status: 'identity-mismatch'; failures: SignatureRecord[]}
-  | {status: 'invalid'; failures: SignatureRecord[]}
-
 /** Signatures count when they sign the image (legacy or bundle); attestations prove provenance, not approval. */
 export function decideSignatures(records: readonly SignatureRecord[]): SignatureOutcome {
   const sigs = records.filter((r) => r.kind === 'cosign-legacy' || r.kind === 'bundle' || r.kind === 'notation')
@@ -86,6 +68,51 @@ export function decideSignatures(records: readonly SignatureRecord[]): Signature
   if (sigs.length === 0) return {status: 'missing'}
   const who = sigs.filter((r) => r.failure?.code === 'identity-mismatch' || r.failure?.code === 'issuer-mismatch')
   return who.length > 0 ? {status: 'identity-mismatch', failures: sigs} : {status: 'invalid', failures: sigs}
+}
+
+/**
+ * Failures that say the material was forged, altered or taken from another image, rather than made by someone we do
+ * not trust: a signature that does not verify, a payload or subject naming another digest, a log entry or chain
+ * that does not hold, material that does not parse. Another identity, an unlogged or expired signature, or a kind
+ * we cannot check is not one of them.
+ */
+const TAMPERING: ReadonlySet<RecordFailureCode> = new Set<RecordFailureCode>([
+  'signature-invalid', 'digest-mismatch', 'subject-mismatch', 'tlog-invalid', 'cert-invalid',
+  'bad-bundle', 'bad-payload', 'payload-type',
+])
+
+export function isTamperingSignal(r: Pick<SignatureRecord, 'verified' | 'failure'>): boolean {
+  return !r.verified && r.failure !== undefined && TAMPERING.has(r.failure.code)
+}
+
+export function signatureReason(s: SignatureOutcome, looked: readonly string[]): string {
+  switch (s.status) {
+    case 'verified':
+      return 'signature verified'
+    case 'missing':
+      return `no signature found (looked at ${looked.join('; ')})`
+    case 'identity-mismatch':
+    case 'invalid':
+      return `no signature verified: ${s.failures.map(failureLine).join(' | ')}`
+  }
+}
+
+function failureLine(f: SignatureRecord): string {
+  return `${f.kind} ${f.digest || f.location}: ${f.failure?.code ?? '?'}: ${f.failure?.message ?? ''}`
+}
+
+export function provenanceReason(p: ProvenanceOutcome): string {
+  switch (p.status) {
+    case 'satisfied':
+    case 'unsigned':
+      return `provenance from ${p.record.summary.builderId ?? '(no builder id)'}`
+    case 'missing':
+      return 'no SLSA provenance found (no verified .att or bundle attestation, no BuildKit provenance in the index)'
+    case 'builder-mismatch':
+      return `provenance builder ${p.found.join(', ')} does not match ${p.expected.join(', ')}`
+    case 'source-mismatch':
+      return `provenance source ${p.found.join(', ')} does not match ${p.expected.join(', ')}`
+  }
 }
 
 function uniq(xs: string[]): string[] {

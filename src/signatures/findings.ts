@@ -1,9 +1,15 @@
 import {fingerprint, type Category, type Finding, type Severity} from '../findings/finding.js'
-import {provenanceReason, signatureReason, type SupplyChainSummary} from './supply-chain.js'
+import {isTamperingSignal, provenanceReason, signatureReason} from './decide.js'
+import type {SignatureRecord, SupplyChainSummary} from './records.js'
+
+/** Signatures (not attestations) present that nobody was asked to check. */
+const UNCHECKED_KINDS: ReadonlySet<SignatureRecord['kind']> = new Set(['cosign-legacy', 'bundle'])
 
 /**
  * Findings from a supply-chain check. Severity follows the requirement: what a scope requires and is missing is
- * high (fails at the default failOn); the same observation without a requirement is low or info, reported only.
+ * high (fails at the default failOn); what a signer flag asks for is critical (no failOn lets it through); the same
+ * observation without a requirement is low or info, reported only. A signature that is there and was forged,
+ * altered or copied from another image is high whatever is required: it is a tampering signal, not a preference.
  * Fingerprints key on the repository, not the digest, so an allowlist entry survives a rebuild.
  */
 export function supplyChainFindings(s: SupplyChainSummary): Finding[] {
@@ -13,14 +19,28 @@ export function supplyChainFindings(s: SupplyChainSummary): Finding[] {
     out.push({id, severity, category, title, rule: 'trust-external', path: null, layer: null, removedIn: null, evidence, fingerprint: fingerprint(id, null, subject)})
 
   const sig = s.outcomes.signatures
-  const sigSeverity: Severity = s.requirements.signatures ? 'high' : 'low'
-  const expected = s.requirements.signers.length > 0 ? `expected ${s.requirements.signers.join(' or ')}` : 'no signer configured'
-  if (sig.status === 'missing' && s.requirements.signatures) {
-    add('signature.missing', 'high', 'signature', 'Image is not signed', `${signatureReason(sig, s.looked)}; ${expected}`)
-  } else if (sig.status === 'identity-mismatch' && s.requirements.signers.length > 0) {
-    add('signature.identity-mismatch', sigSeverity, 'signature', 'Image is signed by someone else', `${signatureReason(sig, s.looked)}; ${expected}`)
-  } else if (sig.status === 'invalid' && s.requirements.signers.length > 0) {
-    add('signature.invalid', sigSeverity, 'signature', 'Image signature does not verify', `${signatureReason(sig, s.looked)}; ${expected}`)
+  const req = s.requirements
+  const requiredSeverity: Severity = req.signersFromFlags ? 'critical' : 'high'
+  const byFlags = req.signersFromFlags ? ' (required by the signer flags)' : ''
+  const expected = req.signers.length > 0 ? `expected ${req.signers.join(' or ')}${byFlags}` : 'no signer configured'
+  if (sig.status === 'missing' && req.signatures) {
+    const evidence = `${signatureReason(sig, s.looked)}; ${expected}`
+    add('signature.missing', requiredSeverity, 'signature', 'Image is not signed', evidence)
+  } else if ((sig.status === 'identity-mismatch' || sig.status === 'invalid') && req.signers.length > 0) {
+    const tampered = sig.failures.some(isTamperingSignal)
+    const severity: Severity = req.signatures ? requiredSeverity : tampered ? 'high' : 'low'
+    const evidence = `${signatureReason(sig, s.looked)}; ${expected}`
+    if (sig.status === 'identity-mismatch') {
+      add('signature.identity-mismatch', severity, 'signature', 'Image is signed by someone else', evidence)
+    } else {
+      add('signature.invalid', severity, 'signature', 'Image signature does not verify', evidence)
+    }
+  }
+  const unchecked = s.signatures.filter((r) => UNCHECKED_KINDS.has(r.kind) && r.failure?.code === 'not-checked')
+  if (unchecked.length > 0) {
+    const where = unchecked.map((r) => r.location).join('; ')
+    add('signature.unverified', 'info', 'signature', 'Image carries signatures, not verified',
+      `${unchecked.length} signature(s) at ${where}; no key or certificate identity to verify them against`)
   }
   // Verified or rejected Notation signatures are judged above like cosign's; this is only for the ones nobody could check.
   for (const n of s.signatures.filter((r) => r.kind === 'notation' && !r.verified && r.failure?.code === 'unsupported')) {

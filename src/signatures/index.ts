@@ -92,9 +92,31 @@ export {loadTrustRoot, loadTrustRootFile, loadPublicGoodTrustRoot, parseTrustRoo
 export {verifyBundleFiles, resolveArtifact, type VerifyBundleFiles} from './verify-files.js'
 export {verifyCosignAttestation, DSSE_LAYER_MEDIA_TYPE, type CosignAttestationLayer, type CosignAttestationOptions, type CosignAttestationResult} from './attestation.js'
 export {collectSupplyChain, BUNDLE_ARTIFACT_PREFIX, NOTATION_ARTIFACT_TYPE, COSIGN_SIGN_PREDICATE, type Collected, type CollectOptions} from './collect.js'
-export {decideOfficial, decideProvenance, decideSignatures, isDockerLibraryBuilder, DOCKER_LIBRARY_BUILDER, type OfficialDecision, type ProvenanceOutcome, type SignatureOutcome} from './decide.js'
+export {
+  decideOfficial,
+  decideProvenance,
+  decideSignatures,
+  isDockerLibraryBuilder,
+  isTamperingSignal,
+  provenanceReason,
+  signatureReason,
+  DOCKER_LIBRARY_BUILDER,
+} from './decide.js'
 export {supplyChainFindings} from './findings.js'
-export {keyLabel, identityLabel, type NamedSigner, type Target, type SignatureRecord, type ProvenanceRecord, type SignatureKind} from './records.js'
+export {
+  keyLabel,
+  identityLabel,
+  type NamedSigner,
+  type Target,
+  type SignatureRecord,
+  type ProvenanceRecord,
+  type SignatureKind,
+  type OfficialDecision,
+  type ProvenanceOutcome,
+  type SignatureOutcome,
+  type SupplyChainSummary,
+  type EffectiveRequirements,
+} from './records.js'
 export {renderVerifyText} from './render.js'
 export {
   checkSupplyChain,
@@ -102,6 +124,4 @@ export {
   type SupplyChainInput,
   type SupplyChainOverrides,
   type SupplyChainResult,
-  type SupplyChainSummary,
-  type EffectiveRequirements,
 } from './supply-chain.js'

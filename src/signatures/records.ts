@@ -2,6 +2,7 @@ import {createHash, type KeyObject} from 'node:crypto'
 import type {SignerPolicy} from './bundle.js'
 import type {LogEntryRef, SigFailureCode, VerifyResult} from './failure.js'
 import type {ProvenanceSummary} from './intoto.js'
+import type {ProvenanceRequirements} from '../policy/types.js'
 
 /** A signer the caller accepts, with the words used to name it in reports. */
 export interface NamedSigner {
@@ -48,6 +49,59 @@ export interface ProvenanceRecord {
   summary: ProvenanceSummary
   /** Label of the signer that verified it. */
   signer?: string
+}
+
+export interface OfficialDecision {
+  official: boolean
+  /** One sentence: why it is (not) official. Never says "signed": DOI carry no publisher signature today. */
+  reason: string
+  builderId?: string
+}
+
+export type ProvenanceOutcome =
+  | {status: 'satisfied'; record: ProvenanceRecord}
+  | {status: 'unsigned'; record: ProvenanceRecord}
+  | {status: 'missing'}
+  | {status: 'builder-mismatch'; found: string[]; expected: string[]}
+  | {status: 'source-mismatch'; found: string[]; expected: string[]}
+
+export type SignatureOutcome =
+  | {status: 'verified'; records: SignatureRecord[]}
+  | {status: 'missing'}
+  | {status: 'identity-mismatch'; failures: SignatureRecord[]}
+  | {status: 'invalid'; failures: SignatureRecord[]}
+
+export interface EffectiveRequirements {
+  signatures: boolean
+  /**
+   * The signers came from command-line flags. Naming a signer there means "must be signed by this signer", as in
+   * `cosign verify`, whatever the policy scope says; findings about it are critical so no failOn lets them through.
+   */
+  signersFromFlags: boolean
+  provenance: ProvenanceRequirements | undefined
+  official: boolean
+  signers: string[]
+  signatureRepository: string
+  trustRoot: string
+}
+
+export interface SupplyChainSummary {
+  reference: string
+  /** Image manifest digest (for the chosen platform). */
+  imageDigest: string
+  indexDigest?: string
+  platform?: string
+  requirements: EffectiveRequirements
+  /** All requirements met. */
+  verified: boolean
+  /** Why not, one line each; empty when verified. */
+  reasons: string[]
+  signatures: SignatureRecord[]
+  provenance: ProvenanceRecord[]
+  official: OfficialDecision
+  outcomes: {signatures: SignatureOutcome; provenance: ProvenanceOutcome}
+  looked: string[]
+  referrersVia: string[]
 }
 
 export function keyLabel(key: KeyObject, path?: string): string {

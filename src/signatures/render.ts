@@ -1,6 +1,7 @@
 import type {Finding} from '../findings/finding.js'
 import type {ProvenanceRecord, SignatureRecord} from './records.js'
-import type {SupplyChainSummary} from './supply-chain.js'
+import type {SupplyChainSummary} from './records.js'
+import {escapeControl} from '../report/escape.js'
 
 /**
  * Text for `imgvet verify`: the verdict first, then every signature found with its kind, digest, who signed it
@@ -26,7 +27,8 @@ export function renderVerifyText(s: SupplyChainSummary, findings: readonly Findi
     lines.push('Findings:')
     for (const f of findings) lines.push(`  [${f.severity}] ${f.id}: ${f.evidence}`)
   }
-  return lines.join('\n') + '\n'
+  // Every line quotes the registry (identities, locations, failure messages): one escape pass covers them all.
+  return lines.map(escapeControl).join('\n') + '\n'
 }
 
 function signatureLines(sig: SignatureRecord): string[] {

@@ -1,21 +1,22 @@
 import {readFile} from 'node:fs/promises'
 import {ImgvetError} from '../errors.js'
-import {formatPlatform, selectPlatform} from '../image/manifest.js'
-import {resolveTop} from '../image/image.js'
+import {formatPlatform} from '../image/manifest.js'
+import {selectPlatforms} from '../image/resolve.js'
 import type {ImageIndex, Platform} from '../image/types.js'
 import type {Checked} from '../policy/evaluate.js'
-import type {ProvenanceRequirements, ScopeRequirements} from '../policy/types.js'
+import type {ScopeRequirements} from '../policy/types.js'
 import type {Registries} from '../registry/client.js'
 import {RegistrySource} from '../registry/source.js'
 import {formatReference, type Reference} from '../reference/reference.js'
 import type {Finding} from '../findings/finding.js'
 import {collectSupplyChain} from './collect.js'
-import {decideOfficial, decideProvenance, decideSignatures, type OfficialDecision, type ProvenanceOutcome, type SignatureOutcome} from './decide.js'
+import {decideOfficial, decideProvenance, decideSignatures, provenanceReason, signatureReason} from './decide.js'
 import {supplyChainFindings} from './findings.js'
 import {compileIdentityPolicy, type IdentityPolicy} from './identity.js'
 import {parsePublicKeyPem} from './keys.js'
 import {loadTrustStore, parseTrustedIdentities, type NotationTrust} from './notation.js'
-import {identityLabel, keyLabel, type NamedSigner, type ProvenanceRecord, type SignatureRecord, type Target} from './records.js'
+import {identityLabel, keyLabel} from './records.js'
+import type {EffectiveRequirements, NamedSigner, SupplyChainSummary, Target} from './records.js'
 import {loadTrustRoot, type TrustRoot} from './trust-root.js'
 
 /** What the command line says; every field set here wins over the policy scope's. */
@@ -50,34 +51,6 @@ export interface SupplyChainInput {
   resolved?: {imageDigest: string; index?: {digest: string; index: ImageIndex}}
 }
 
-export interface EffectiveRequirements {
-  signatures: boolean
-  provenance: ProvenanceRequirements | undefined
-  official: boolean
-  signers: string[]
-  signatureRepository: string
-  trustRoot: string
-}
-
-export interface SupplyChainSummary {
-  reference: string
-  /** Image manifest digest (for the chosen platform). */
-  imageDigest: string
-  indexDigest?: string
-  platform?: string
-  requirements: EffectiveRequirements
-  /** All requirements met. */
-  verified: boolean
-  /** Why not, one line each; empty when verified. */
-  reasons: string[]
-  signatures: SignatureRecord[]
-  provenance: ProvenanceRecord[]
-  official: OfficialDecision
-  outcomes: {signatures: SignatureOutcome; provenance: ProvenanceOutcome}
-  looked: string[]
-  referrersVia: string[]
-}
-
 export interface SupplyChainResult {
   findings: Finding[]
   checked: Checked
@@ -85,7 +58,7 @@ export interface SupplyChainResult {
 }
 
 /** Any signer flag replaces all of the scope's signers (cosign's and Notation's), as --key always has. */
-function signerFlagsGiven(o: SupplyChainOverrides): boolean {
+export function signerFlagsGiven(o: SupplyChainOverrides): boolean {
   return (o.keys?.length ?? 0) > 0 || o.identity !== undefined || (o.notationTrustStore?.length ?? 0) > 0 || (o.notationIdentities?.length ?? 0) > 0
 }
 
@@ -141,9 +114,9 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   const signers = await resolveSigners(req, o)
   const notation = await resolveNotation(req, o)
   const fromFlags = signerFlagsGiven(o)
-  // Signers on the command line mean "require a signature", unless the scope explicitly says signatures are not
-  // required (then they only say whom to trust for attestations).
-  const signaturesRequired = req?.signatures?.required ?? fromFlags
+  // A signer named on the command line means "must be signed by this signer", as `cosign verify` does: a scope's
+  // `required: false` (the default preset's) describes third-party images in general, not this explicit request.
+  const signaturesRequired = fromFlags || req?.signatures?.required === true
   if (signaturesRequired && signers.length === 0 && !notation) {
     throw new ImgvetError('bad-policy', 'signatures are required but no keys, certificate identities or Notation trust are given (policy signatures.keys / signatures.identities / signatures.notation, or --key / --certificate-identity / --notation-trust-store)')
   }
@@ -161,18 +134,13 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
     if (input.resolved.index) targets.push({digest: input.resolved.index.digest, role: 'index'})
     targets.push({digest: imageDigest, role: 'manifest'})
   } else {
-    const source = new RegistrySource(client, ref)
-    const top = await resolveTop(source)
-    if (top.kind === 'index') {
-      index = top.index
-      indexDigest = top.raw.digest
-      const chosen = selectPlatform(top.index, input.platform, `${source.name}@${top.raw.digest}`)
-      imageDigest = chosen.digest
-      targets.push({digest: top.raw.digest, role: 'index'}, {digest: chosen.digest, role: 'manifest'})
-    } else {
-      imageDigest = top.raw.digest
-      targets.push({digest: imageDigest, role: 'manifest'})
-    }
+    // Signatures usually name the index the user referenced; the platform image's own ones count too.
+    const sel = await selectPlatforms(new RegistrySource(client, ref), {fallback: input.platform})
+    imageDigest = sel.chosen[0]?.digest ?? sel.top.raw.digest
+    index = sel.index?.index
+    indexDigest = sel.index?.digest
+    if (indexDigest) targets.push({digest: indexDigest, role: 'index'})
+    targets.push({digest: imageDigest, role: 'manifest'})
   }
   const signatureRepository = o.signatureRepository ?? req?.signatures?.repository ?? ref.repository
   const collected = await collectSupplyChain({
@@ -180,6 +148,7 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   })
   const requirements: EffectiveRequirements = {
     signatures: signaturesRequired,
+    signersFromFlags: fromFlags,
     provenance: req?.provenance?.required ? req.provenance : undefined,
     official: req?.official?.required === true,
     signers: [...signers.map((s) => s.label), ...(notation ? [notation.label] : [])],
@@ -209,30 +178,4 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
     referrersVia: collected.referrersVia,
   }
   return {findings: supplyChainFindings(summary), checked: {signatures: true, provenance: true, official: true}, summary}
-}
-
-export function signatureReason(s: SignatureOutcome, looked: readonly string[]): string {
-  switch (s.status) {
-    case 'verified':
-      return 'signature verified'
-    case 'missing':
-      return `no signature found (looked at ${looked.join('; ')})`
-    case 'identity-mismatch':
-    case 'invalid':
-      return `no signature verified: ${s.failures.map((f) => `${f.kind} ${f.digest || f.location}: ${f.failure?.code ?? '?'}: ${f.failure?.message ?? ''}`).join(' | ')}`
-  }
-}
-
-export function provenanceReason(p: ProvenanceOutcome): string {
-  switch (p.status) {
-    case 'satisfied':
-    case 'unsigned':
-      return `provenance from ${p.record.summary.builderId ?? '(no builder id)'}`
-    case 'missing':
-      return 'no SLSA provenance found (no verified .att or bundle attestation, no BuildKit provenance in the index)'
-    case 'builder-mismatch':
-      return `provenance builder ${p.found.join(', ')} does not match ${p.expected.join(', ')}`
-    case 'source-mismatch':
-      return `provenance source ${p.found.join(', ')} does not match ${p.expected.join(', ')}`
-  }
 }

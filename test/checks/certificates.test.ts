@@ -43,7 +43,7 @@ test('expired certificates say so when the report is made, not in the cached evi
   const info = {subject: 'CN=old', issuer: 'CN=old', notAfter: new Date('2020-01-02T00:00:00Z'), ca: true, selfSigned: true, fingerprint256: 'AA'}
   t.regex(describeCert(info), /not after 2020-01-02/)
   t.is(certExpires(info), '2020-01-02T00:00:00.000Z')
-  const f = {severity: 'medium' as const, category: 'certificate' as const, expires: certExpires(info)}
+  const f = {severity: 'medium' as const, category: 'certificate' as const, expires: certExpires(info), note: undefined as string | undefined}
   t.regex(judgeTime(f).note ?? '', /expired 2020-01-02/)
   t.is(judgeTime(f).severity, 'medium', 'its key works as before')
   t.regex(judgeTime(f, Date.parse('2019-06-01')).note ?? '', /expires 2020-01-02/)

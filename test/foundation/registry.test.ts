@@ -1,6 +1,7 @@
 import test from 'ava'
 import {ImgvetError} from '../../src/errors.js'
-import {loadImage, resolveTop} from '../../src/image/image.js'
+import {resolveTop} from '../../src/image/image.js'
+import {loadImage} from '../../src/image/resolve.js'
 import {openSource} from '../../src/image/open.js'
 import {walkImage} from '../../src/layers/walk.js'
 import {RegistrySource} from '../../src/registry/source.js'

@@ -120,24 +120,57 @@ test('symlinks and hardlinks are recorded with their targets and handed to heade
   t.deepEqual(res.findings.map((f) => `${f.path} ${f.title}`).sort(), ['/bin/abs symlink header-only', '/bin/ls hardlink header-only', '/bin/sh symlink header-only'])
 })
 
-const HOSTILE_NAMES: Array<[string, Parameters<typeof makeTar>[0], RegExp]> = [
-  ['absolute path', [{name: '/etc/passwd', content: 'root'}], /absolute path "\/etc\/passwd"/],
-  ['../ escape', [{name: '../../escape.sh', content: 'x'}], /escapes the root/],
-  ['escape through a subdirectory', [{name: 'a/../../b', content: 'x'}], /escapes the root/],
-  ['hardlink pointing out of the root', [{name: 'x', type: 'link', linkname: '../../etc/shadow'}], /escapes the root/],
+// Issue 11 item 7: a hostile name is a critical finding, and the rest of the layer and image is still scanned.
+type Hostile = [what: string, items: Parameters<typeof makeTar>[0], want: {path: string; evidence: RegExp}]
+const HOSTILE_NAMES: Hostile[] = [
+  ['absolute path', [{name: '/etc/passwd', content: 'root'}],
+    {path: '/etc/passwd', evidence: /^name is an absolute path: "\/etc\/passwd"$/}],
+  ['../ escape', [{name: '../../escape.sh', content: 'x'}],
+    {path: '../../escape.sh', evidence: /^name climbs above the root: "\.\.\/\.\.\/escape\.sh"$/}],
+  ['escape through a subdirectory', [{name: 'a/../../b', content: 'x'}], {path: 'a/../../b', evidence: /climbs above the root/}],
+  ['hardlink pointing out of the root', [{name: 'x', type: 'link', linkname: '../../etc/shadow'}],
+    {path: '/x', evidence: /^hardlink target climbs above the root: "\.\.\/\.\.\/etc\/shadow"$/}],
+  ['symlink pointing out of the root', [{name: 'usr/lib/up', type: 'symlink', linkname: '../../../../etc'}],
+    {path: '/usr/lib/up', evidence: /^symlink target climbs above the root: /}],
+  ['control characters in an escaping name', [{name: '../\x1b[2J\nFAKE PASS', content: 'x'}],
+    {path: '../\\x1b[2J\\nFAKE PASS', evidence: /"\.\.\/\\x1b\[2J\\nFAKE PASS"$/}],
 ]
 
-for (const [what, items, why] of HOSTILE_NAMES) {
-  test(`a tar entry with ${what} is a hostile-layer error`, async (t) => {
-    const tar = await makeTar(items)
-    const {image} = await imageOf([{tar}])
-    const err = await t.throwsAsync(walkImage(image, {checks: [markerCheck()]}), {instanceOf: ImgvetError})
-    t.is(err?.code, 'hostile-layer')
-    t.is(err?.exitCode, 3)
-    t.regex(err?.message ?? '', why)
-    t.regex(err?.where ?? '', /layer 0 sha256:/)
+for (const [what, items, want] of HOSTILE_NAMES) {
+  test(`a tar entry with ${what} is a critical layer.path-escape finding; the scan goes on`, async (t) => {
+    const hostile = await makeTar([...items, {name: 'etc/app.conf', content: 'token=MARKER{samelayer}\n'}])
+    const later = await makeTar([{name: 'opt/later.conf', content: 'token=MARKER{laterlayer}\n'}])
+    const {image} = await imageOf([{tar: hostile}, {tar: later}])
+    const res = await walkImage(image, {checks: [markerCheck()]})
+    const escape = res.findings.filter((f) => f.id === 'layer.path-escape')
+    t.is(escape.length, 1)
+    const layer = {index: 0, digest: image.layers[0]?.descriptor.digest}
+    t.like(escape[0], {severity: 'critical', category: 'integrity', rule: 'trust-external', path: want.path, layer})
+    t.regex(escape[0]?.evidence ?? '', want.evidence)
+    t.false(/[\u0000-\u001f\u007f]/.test(`${escape[0]?.path}${escape[0]?.evidence}`), 'nothing raw reaches a terminal')
+    const markers = res.findings.filter((f) => f.id === 'test.marker').map((f) => f.path)
+    t.deepEqual(markers.sort(), ['/etc/app.conf', '/opt/later.conf'], 'the same and the later layer are still scanned')
+    for (const p of res.view.entries.keys()) t.true(p.startsWith('/') && !p.split('/').includes('..'), p)
   })
 }
+
+test('a relative symlink that stays inside the root is not an escape', async (t) => {
+  const tar = await makeTar([
+    {name: 'usr/lib/x', type: 'symlink', linkname: '../../bin/x'},
+    {name: 'lib', type: 'symlink', linkname: 'usr/lib'},
+  ])
+  const {image} = await imageOf([{tar}])
+  const res = await walkImage(image, {checks: [markerCheck()]})
+  t.deepEqual(res.findings, [])
+})
+
+test('thousands of escaping names give a bounded number of findings, counted', async (t) => {
+  const tar = await makeTar(Array.from({length: 3000}, (_, i) => ({name: `../x${i}`, content: ''})))
+  const {image} = await imageOf([{tar}])
+  const res = await walkImage(image, {checks: []})
+  t.is(res.findings.length, 26)
+  t.regex(res.findings.at(-1)?.evidence ?? '', /^2975 more entries escape the root/)
+})
 
 test('a `..` that stays inside the root is normalised, not rejected', async (t) => {
   const tar = await makeTar([{name: 'a/b/../c.txt', content: 'MARKER{inside}'}])

@@ -1,6 +1,6 @@
 import test from 'ava'
 import {spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer, request, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {join, resolve} from 'node:path'
@@ -102,6 +102,64 @@ test.serial('shard i/N jobs merged equal one unsharded run; bad shard is exit 2'
   const notJson = await imgvet('registry', 'merge', h.policyFile)
   t.is(notJson.code, 2)
   t.regex(notJson.stderr, /bad-input/)
+})
+
+/** Exit 3 and exactly one line on stderr that matches `re`. */
+type Asserts = {is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp) => void}
+function refused(t: Asserts, r: {code: number; stderr: string}, re: RegExp): void {
+  t.is(r.code, 3, r.stderr)
+  t.is(r.stderr.trimEnd().split('\n').length, 1, r.stderr)
+  t.regex(r.stderr, re)
+}
+
+test.serial('merge refuses an incomplete or mixed set of shards (exit 3); --allow-partial merges and says partial', async (t) => {
+  t.true(built)
+  // Written by the real `registry scan --shard i/3` runs of the test above.
+  const [s0, s1, s2] = [0, 1, 2].map((i) => join(h.dir, `shard-${i}.json`)) as [string, string, string]
+  const out = join(h.dir, 'refused.json')
+  refused(t, await imgvet('registry', 'merge', s0, s2, '-o', out), /^imgvet: incomplete: missing shard 1\/3 \(have 0\/3, 2\/3\)/)
+  t.false(existsSync(out), 'no report is written for a refused merge')
+  refused(t, await imgvet('registry', 'merge', s0, s1, s2, s1), /^imgvet: incomplete: shard 1\/3 given twice/)
+  const scanShard = async (name: string, shard: string, policy = h.policyFile) => {
+    const f = join(h.dir, name)
+    const state = join(h.dir, `${name}.jsonl`)
+    const r = await imgvet('registry', 'scan', h.registry.host, '--policy', policy, '--shard', shard, '--state', state, '-o', f)
+    t.true(r.code === 0 || r.code === 1, r.stderr)
+    return f
+  }
+  const otherN = await scanShard('other-n.json', '1/2')
+  refused(t, await imgvet('registry', 'merge', s0, s1, otherN), /^imgvet: inconsistent: shards of different N: N=3 .*N=2 /)
+  // The same policy name with another meaning judged that shard differently.
+  const stricter = join(h.dir, 'stricter.yaml')
+  writeFileSync(stricter, readFileSync(h.policyFile, 'utf8').replace(/failOn: high\n/, 'failOn: low\n'))
+  const otherPolicy = await scanShard('other-policy.json', '2/3', stricter)
+  refused(t, await imgvet('registry', 'merge', s0, s1, otherPolicy), /^imgvet: inconsistent: shards of different policies/)
+  // The same registry reached under another name is another registry to the reports (and to their references).
+  const viaProxy = join(h.dir, 'other-registry.json')
+  const proxyState = join(h.dir, 'proxy.jsonl')
+  const pr = await imgvet('registry', 'scan', slowHost, '--policy', h.policyFile, '--shard', '2/3', '--state', proxyState, '-o', viaProxy)
+  t.true(pr.code === 0 || pr.code === 1, pr.stderr)
+  refused(t, await imgvet('registry', 'merge', s0, s1, viaProxy), /^imgvet: inconsistent: shards of different registries/)
+
+  const partial = join(h.dir, 'partial.json')
+  const m = await imgvet('registry', 'merge', s0, s2, '--allow-partial', '-o', partial)
+  const report = JSON.parse(readFileSync(partial, 'utf8')) as RunReport
+  const parts = [s0, s2].map((f) => JSON.parse(readFileSync(f, 'utf8')) as RunReport)
+  t.is(m.code, parts.some((p) => p.images.some((i) => i.verdict === 'fail')) ? 1 : 0, m.stderr)
+  t.regex(m.stderr, /partial merge: shard 1\/3 missing/)
+  t.true(report.run.partial)
+  t.deepEqual(report.run.missingShards, ['1/3'])
+  t.is(report.run.shard, '0/3,2/3')
+  t.is(report.images.length, parts[0]!.images.length + parts[1]!.images.length)
+  const html = join(h.dir, 'partial.html')
+  await imgvet('registry', 'merge', s0, s2, '--allow-partial', '--format', 'html', '-o', html)
+  t.regex(readFileSync(html, 'utf8'), /id="partial">\(partial: shards 1\/3 missing/)
+  // The partial merge and the shard it lacked make the whole again.
+  const whole = await imgvet('registry', 'merge', partial, s1, '-o', join(h.dir, 'whole.json'))
+  t.is(whole.code, 1, whole.stderr)
+  const w = JSON.parse(readFileSync(join(h.dir, 'whole.json'), 'utf8')) as RunReport
+  t.is(w.run.partial, undefined)
+  t.is(w.run.shard, null)
 })
 
 test.serial('kill -9 half way, then --resume finishes only what is left', async (t) => {

@@ -71,8 +71,11 @@ test.serial('an unchanged second run reuses every verdict: no layer scanned, no 
   t.deepEqual(strip(second.images), strip(first.images))
   t.deepEqual({...second.changes, since: null}, {since: null, newFindings: [], fixedFindings: [], newImages: [], removedImages: []})
   t.is(second.changes.since, first.run.started)
-  // A changed policy invalidates the recorded verdicts: the images are judged again (layers from the cache).
-  const policy = {...(await import('../../src/policy/load.js')).parsePolicy(readFileSync(h.policyFile, 'utf8'), h.policyFile), name: 'changed'}
+  const loaded = (await import('../../src/policy/load.js')).parsePolicy(readFileSync(h.policyFile, 'utf8'), h.policyFile)
+  // A policy's name is not what it means: renamed, the recorded verdicts stand.
+  t.is((await h.scan({state, cacheDir, policy: {...loaded, name: 'renamed'}})).stats.imagesReused, first.images.length)
+  // A changed requirement invalidates the recorded verdicts: the images are judged again (layers from the cache).
+  const policy = {...loaded, scopes: loaded.scopes.map((s) => ({...s, failOn: 'critical' as const}))}
   const third = await h.scan({state, cacheDir, policy})
   t.is(third.stats.imagesReused, 0)
   t.is(third.stats.layersScanned, 0)

@@ -71,6 +71,15 @@ export class Buildah {
     for (const image of images) await this.b(['manifest', 'add', list, image])
   }
 
+  /** Edit one entry of a manifest list, e.g. to mark it the way BuildKit marks attestation manifests. */
+  async manifestAnnotate(list: string, digest: string, args: string[]): Promise<void> {
+    await this.b(['manifest', 'annotate', ...args, list, digest])
+  }
+
+  async manifestInspect(list: string): Promise<string> {
+    return this.b(['manifest', 'inspect', list])
+  }
+
   async manifestPush(list: string, dest: string, opts: PushOptions = {}): Promise<string> {
     const digestFile = join(this.runroot, `digest-${process.hrtime.bigint()}`)
     await this.b(['manifest', 'push', '--all', '--digestfile', digestFile, ...pushFlags(opts), ...(opts.format ? ['--format', opts.format] : []), list, dest])

@@ -22,6 +22,8 @@ export type Misbehavior =
   | {kind: 'huge'; bytes?: number; chunked?: boolean}
   /** accepts the request and never answers */
   | {kind: 'hang'}
+  /** sends the headers and the first `bytes` (default half) of the body, then holds the socket open, silent */
+  | {kind: 'stall'; bytes?: number}
 
 export type Target = 'ping' | 'manifest' | 'blob' | 'config' | 'layer' | 'catalog' | 'tags' | 'token' | 'referrers'
 
@@ -321,6 +323,10 @@ export async function startHostileRegistry(opts: HostileOptions = {}): Promise<H
     }
     if (mb?.kind === 'short-body') body = body.subarray(0, mb.bytes ?? Math.floor(body.length / 2))
     const headers = {'content-type': contentType, 'content-length': body.length, 'docker-content-digest': digest, 'docker-distribution-api-version': 'registry/2.0'}
+    if (mb?.kind === 'stall') {
+      res.writeHead(200, headers)
+      return void (head ? res.end() : res.write(body.subarray(0, mb.bytes ?? Math.floor(body.length / 2))))
+    }
     if (mb?.kind === 'truncate') {
       res.writeHead(200, headers)
       if (head) return void res.end()

@@ -78,7 +78,7 @@ test('no signature at all: exit 1 with a precise reason', async (t) => {
   t.is(r.code, 1, r.stderr)
   t.regex(r.stdout, /^NOT VERIFIED: /)
   t.true(r.stdout.includes(`reason   no signature found (looked at ${reg.host}/app/bare:${bareImg.digest.replace(':', '-')}.sig`))
-  t.regex(r.stdout, /\[high\] signature\.missing/)
+  t.regex(r.stdout, /\[critical\] signature\.missing/)
 })
 
 test('wrong identity: exit 1 naming the identity found', async (t) => {

@@ -58,7 +58,7 @@ test('provenance decision prefers signed matches and names what mismatched', (t)
 
 function summary(over: Partial<SupplyChainSummary>): SupplyChainSummary {
   return {
-    reference: 'docker.io/library/nginx:1.27', imageDigest: digest, requirements: {signatures: false, provenance: {required: true}, official: true, signers: [], signatureRepository: 'docker.io/library/nginx', trustRoot: 'test'},
+    reference: 'docker.io/library/nginx:1.27', imageDigest: digest, requirements: {signatures: false, signersFromFlags: false, provenance: {required: true}, official: true, signers: [], signatureRepository: 'docker.io/library/nginx', trustRoot: 'test'},
     verified: true, reasons: [], signatures: [], provenance: [doiProvenance], official: decideOfficial(parseReference('nginx'), [doiProvenance]),
     outcomes: {signatures: {status: 'missing'}, provenance: {status: 'unsigned', record: doiProvenance}}, looked: [], referrersVia: [], ...over,
   }

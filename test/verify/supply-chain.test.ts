@@ -83,7 +83,10 @@ test('.att with SLSA v1 provenance: signed provenance meets builder and source r
   const img = await a.push.image('app/att', 'v1', 'att')
   const builder = 'https://github.com/actions/runner/github-hosted'
   await a.att('app/att', img.digest, [await attLayer(s, signer, statementFor(img.digest, SLSA_V1, slsaV1(builder)))])
-  const ok = await check('app/att', img.digest, {identity}, {signatures: {required: false}, provenance: {required: true, builderIds: ['https://github.com/actions/**'], sourceRepositories: ['https://github.com/org/repo']}})
+  // The scope names whom to trust without requiring a signature: attestations are checked, a missing .sig is no finding.
+  // (A signer flag would require a signature, as `cosign verify` does.)
+  const trustOnly = {required: false, identities: [identity]}
+  const ok = await check('app/att', img.digest, {}, {signatures: trustOnly, provenance: {required: true, builderIds: ['https://github.com/actions/**'], sourceRepositories: ['https://github.com/org/repo']}})
   t.true(ok.summary.verified, ok.summary.reasons.join('\n'))
   const p = ok.summary.provenance[0]
   t.true(p?.signed)
@@ -91,12 +94,12 @@ test('.att with SLSA v1 provenance: signed provenance meets builder and source r
   t.is(p?.summary.builderId, builder)
   t.is(ok.summary.signatures[0]?.kind, 'attestation')
   t.deepEqual(ok.findings, [])
-  const bad = await check('app/att', img.digest, {identity}, {signatures: {required: false}, provenance: {required: true, builderIds: ['/https://github\\.com/docker-library(/.*)?/']}})
+  const bad = await check('app/att', img.digest, {}, {signatures: trustOnly, provenance: {required: true, builderIds: ['/https://github\\.com/docker-library(/.*)?/']}})
   t.false(bad.summary.verified)
   const f = bad.findings.find((x) => x.id === 'provenance.builder-mismatch')
   t.is(f?.severity, 'high')
   t.true(f?.evidence.includes(builder) && f.evidence.includes('docker-library'))
-  const src = await check('app/att', img.digest, {identity}, {signatures: {required: false}, provenance: {required: true, sourceRepositories: ['https://github.com/other/**']}})
+  const src = await check('app/att', img.digest, {}, {signatures: trustOnly, provenance: {required: true, sourceRepositories: ['https://github.com/other/**']}})
   t.deepEqual(ids(src.findings), ['provenance.source-mismatch'])
 })
 
@@ -147,11 +150,19 @@ test('no signature at all: signature.missing says where it looked and what it ex
   const r = await check('app/none', img.digest, {identity})
   t.false(r.summary.verified)
   const f = r.findings.find((x) => x.id === 'signature.missing')
-  t.is(f?.severity, 'high')
+  // Asked for by a flag: critical, so no failOn lets it through; asked for by a scope: high, judged by its failOn.
+  t.is(f?.severity, 'critical')
   t.is(f?.category, 'signature')
   t.is(f?.rule, 'trust-external')
   t.true(f?.evidence.includes(`${img.digest.replace(':', '-')}.sig`))
   t.true(f?.evidence.includes(h.WORKFLOW))
+  t.true(f?.evidence.includes('required by the signer flags'))
+  const byScope = await check('app/none', img.digest, {}, {signatures: {required: true, identities: [identity]}})
+  t.deepEqual(byScope.findings.map((x) => [x.id, x.severity]), [['signature.missing', 'high']])
+  // A flag requires the signature even where the scope says signatures are not required (the default preset).
+  const lax = await check('app/none', img.digest, {identity}, {signatures: {required: false}})
+  t.deepEqual(lax.findings.map((x) => [x.id, x.severity]), [['signature.missing', 'critical']])
+  t.false(lax.summary.verified)
 })
 
 test('wrong identity, wrong issuer and an identity matching only unanchored are identity mismatches naming the SAN found', async (t) => {
@@ -185,6 +196,11 @@ test('tampered payload, signature for another digest, certificate outside validi
   const r2 = await check('app/bad', other.digest, {identity})
   t.is(r2.summary.signatures[0]?.failure?.code, 'subject-mismatch')
   t.true(r2.findings[0]?.evidence.includes(img.digest))
+  // A scope that trusts this signer but does not require a signature still fails the copy: it is a tampering signal.
+  const lax = {signatures: {required: false, identities: [identity]}}
+  const copied = await check('app/bad', other.digest, {}, lax)
+  t.deepEqual(copied.findings.map((f) => [f.id, f.severity]), [['signature.invalid', 'high']])
+  t.deepEqual((await check('app/bad', img.digest, {}, lax)).findings.map((f) => [f.id, f.severity]), [['signature.invalid', 'high']])
   const old = await h.privateSigstore({caClock: new Date(Date.now() - 24 * 3600 * 1000)})
   const oldSigner = await h.keylessSigner(old)
   const img3 = await a.push.image('app/bad', 'v3', 'bad-expired')
@@ -192,6 +208,10 @@ test('tampered payload, signature for another digest, certificate outside validi
   const r3 = await checkSupplyChain({reference: ref('app/bad', img3.digest), registries, platform: {os: 'linux', architecture: 'amd64'}, overrides: {identity}, trustRoot: old.trustRoot})
   t.is(r3.summary.signatures[0]?.failure?.code, 'cert-expired')
   t.deepEqual(ids(r3.findings), ['signature.invalid'])
+  // An expired certificate is not tampering: reported, and left to a scope that requires signatures.
+  const r4 = await checkSupplyChain({reference: ref('app/bad', img3.digest), registries, platform: {os: 'linux', architecture: 'amd64'},
+    requirements: {signatures: {required: false, identities: [identity]}}, trustRoot: old.trustRoot})
+  t.deepEqual(r4.findings.map((f) => [f.id, f.severity]), [['signature.invalid', 'low']])
 })
 
 test('a bundle whose statement names another image is not accepted for this one', async (t) => {

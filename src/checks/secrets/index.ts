@@ -3,6 +3,7 @@ import type {WalkEntry} from '../../layers/entry.js'
 import {composedVersion, wantsText, type DetectContext, type Detector} from './detector.js'
 import {DETECTORS} from './detectors/index.js'
 import {credentialFileKind} from './credential-files.js'
+import {detectInParts, textParts} from './decode.js'
 import {detectBinary} from './keystores.js'
 import {NeedleSet} from './needles.js'
 import {applyNoise} from './noise.js'
@@ -83,7 +84,7 @@ function wanted(entry: WalkEntry, max: number): boolean {
 }
 
 /** Bump for a change here (window handling, noise, overlaps); a detector's own change bumps the detector. */
-const TEXT_CHECK_VERSION = 2
+const TEXT_CHECK_VERSION = 3
 
 const textCheck: FileCheck = {
   id: 'secrets.text',
@@ -95,8 +96,8 @@ const textCheck: FileCheck = {
   moreWindows: (_entry, first) => !isBinary(first),
   wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
   inspect(entry, content, _truncated, sight, window) {
-    if (!content || (!window?.index && isBinary(content))) return []
-    return detectInText(content.toString('utf8'), entry.path, sight)
+    if (!content) return []
+    return detectInParts(textParts(content, !window?.index, isBinary), sight, (text, s) => detectInText(text, entry.path, s))
   },
 }
 
@@ -104,7 +105,7 @@ const KEYSTORE_EXT = /\.(p12|pfx|jks|jceks|keystore|ks|truststore|der|cer|crt|ce
 
 const binaryCheck: FileCheck = {
   id: 'secrets.keystores',
-  version: 1,
+  version: 2,
   maxBytes: BINARY_MAX_BYTES,
   wants: (entry) => (entry.size >= 32 && (wanted(entry, BINARY_MAX_BYTES) || (entry.type === 'file' && KEYSTORE_EXT.test(entry.path))) ? 'content' : false),
   inspect(entry, content, truncated, sight) {

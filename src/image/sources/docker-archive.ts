@@ -4,7 +4,8 @@ import {ImgvetError} from '../../errors.js'
 import {digestOf, verifyBytes, VerifyingStream} from '../digest.js'
 import {parseConfig} from '../manifest.js'
 import {MediaType, type Descriptor, type ImageSource, type RawManifest} from '../types.js'
-import type {FileTree} from './files.js'
+import type {Reference} from '../../reference/reference.js'
+import {localScopeReference, type FileTree} from './files.js'
 import {formatReference, parseReference} from '../../reference/reference.js'
 
 const MAX_CONFIG = 16 * 1024 * 1024
@@ -30,11 +31,13 @@ interface SaveEntry {
  */
 export class DockerArchiveSource implements ImageSource {
   readonly name: string
+  readonly scopeReference: Reference
   private blobs = new Map<string, {path: string; size: number}>()
   private manifest?: RawManifest
 
   constructor(private readonly tree: FileTree, private readonly tag: string | undefined) {
     this.name = `${tree.name}${tag ? `:${tag}` : ''}`
+    this.scopeReference = localScopeReference('docker-archive', tree.name, tag)
   }
 
   private async build(): Promise<RawManifest> {

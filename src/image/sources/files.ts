@@ -1,9 +1,10 @@
 import {createReadStream} from 'node:fs'
 import {open, stat} from 'node:fs/promises'
-import {join, normalize} from 'node:path'
+import {basename, join, normalize} from 'node:path'
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../../errors.js'
 import {readTarIndex, type TarIndex} from './tar-index.js'
+import type {Reference} from '../../reference/reference.js'
 
 /**
  * Read-only access to the files of an OCI layout or docker-save archive, whether they sit in a directory or inside
@@ -14,6 +15,16 @@ export interface FileTree {
   size(path: string): Promise<number | null>
   read(path: string, limit: number): Promise<Buffer>
   open(path: string): Readable
+}
+
+/**
+ * The name policy scopes match a local image by: `oci/<dir>` (or `docker-archive/<file>`) with its tag, unless the
+ * user says what it stands for (`--as`).
+ */
+export function localScopeReference(registry: 'oci' | 'docker-archive', path: string, tag?: string): Reference {
+  const name = basename(path).toLowerCase().replace(/\.(tar|oci)$/, '')
+    .replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'image'
+  return {registry, repository: name, tag: tag ?? 'latest'}
 }
 
 function safeRelative(path: string, where: string): string {

@@ -3,16 +3,19 @@ import {ImgvetError} from '../../errors.js'
 import {parseDigest, verifyBytes, VerifyingStream} from '../digest.js'
 import {parseDescriptor} from '../manifest.js'
 import {MAX_MANIFEST_BYTES, type Descriptor, type ImageSource, type RawManifest} from '../types.js'
-import type {FileTree} from './files.js'
+import type {Reference} from '../../reference/reference.js'
+import {localScopeReference, type FileTree} from './files.js'
 
 const REF_NAME = 'org.opencontainers.image.ref.name'
 
 /** An OCI image layout (a directory for `oci:`, an uncompressed tar for `oci-archive:`). */
 export class OciLayoutSource implements ImageSource {
   readonly name: string
+  readonly scopeReference: Reference
 
   constructor(private readonly tree: FileTree, private readonly tag: string | undefined) {
     this.name = `${tree.name}${tag ? `:${tag}` : ''}`
+    this.scopeReference = localScopeReference('oci', tree.name, tag)
   }
 
   async resolve(): Promise<Descriptor> {

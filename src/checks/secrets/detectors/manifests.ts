@@ -27,6 +27,9 @@ function kubernetesSecrets(text: string, lines: LineIndex): Hit[] {
     for (const e of body.matchAll(ENTRY)) {
       const value = e[2] ?? e[4] ?? e[5] ?? ''
       if (!isBase64(value)) continue
+      const decoded = Buffer.from(value, 'base64').toString('latin1')
+      // A private key is the private-key rule's (it names the key); a certificate or public key is no secret.
+      if (/-----BEGIN [A-Z ]*PRIVATE KEY|^-----BEGIN (?:CERTIFICATE|PUBLIC KEY|TRUSTED CERTIFICATE)/.test(decoded)) continue
       const start = base + e.index + e[0].lastIndexOf(value)
       out.push(hit(lines, {
         id: 'secret.kubernetes-secret', severity: 'high', category: 'secret', title: 'Kubernetes Secret manifest with data',

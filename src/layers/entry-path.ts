@@ -1,0 +1,70 @@
+import {posix} from 'node:path'
+import {fingerprint} from '../findings/finding.js'
+import {escapeControl} from '../report/escape.js'
+import type {LayerFinding} from './scan-layer.js'
+
+export const PATH_ESCAPE_ID = 'layer.path-escape'
+/** A layer can hold millions of hostile names; past this many the rest are counted in one finding. */
+export const MAX_ESCAPE_FINDINGS = 25
+const MAX_SHOWN = 200
+
+export type Placed = {path: string} | {unsafe: string}
+
+/**
+ * Tar names are relative (`etc/passwd`, `./etc/passwd`). An absolute name, one that climbs out with `..`, or one
+ * holding NUL is something no builder writes and a naive extractor places outside the root: such a name is never
+ * used as a path, only described.
+ */
+export function placeEntryName(name: string): Placed {
+  if (name.includes('\0')) return {unsafe: 'contains NUL'}
+  if (name.startsWith('/')) return {unsafe: 'is an absolute path'}
+  const parts: string[] = []
+  for (const p of name.split('/')) {
+    if (p === '' || p === '.') continue
+    if (p === '..') {
+      if (parts.length === 0) return {unsafe: 'climbs above the root'}
+      parts.pop()
+    } else parts.push(p)
+  }
+  return {path: `/${parts.join('/')}`}
+}
+
+/**
+ * A relative symlink target that climbs above the root when followed from the link's directory. Absolute targets
+ * are normal (the runtime resolves them inside the root); a climbing one is how a layer writes outside the
+ * extraction directory through a later entry.
+ */
+export function symlinkEscapes(linkPath: string, target: string): boolean {
+  if (target.startsWith('/')) return false
+  let depth = posix.dirname(linkPath).split('/').filter(Boolean).length
+  for (const p of target.split('/')) {
+    if (p === '' || p === '.') continue
+    if (p === '..') {
+      if (depth === 0) return true
+      depth--
+    } else depth++
+  }
+  return false
+}
+
+/** Shown, never used: bounded, and control characters made visible so the name cannot rewrite a terminal. */
+export function shownName(raw: string): string {
+  const cut = raw.length > MAX_SHOWN ? `${raw.slice(0, MAX_SHOWN)}...` : raw
+  return escapeControl(cut)
+}
+
+/** `path` is where a reader looks for it: the escaped raw name, or the link's own (safe) path for a link target. */
+export function pathEscapeFinding(placed: string, what: string, raw?: string): LayerFinding {
+  // A link's own name is inside the root but may still carry control characters.
+  const path = escapeControl(placed)
+  return {
+    id: PATH_ESCAPE_ID,
+    severity: 'critical',
+    category: 'integrity',
+    title: 'Layer entry escapes the image root',
+    rule: 'trust-external',
+    path,
+    evidence: raw === undefined ? what : `${what} "${shownName(raw)}"`,
+    fingerprint: fingerprint(PATH_ESCAPE_ID, path, raw ?? what),
+  }
+}
