@@ -18,7 +18,8 @@ function realPassword(p: string, user: string): boolean {
 }
 
 // `-u user:pass`, `--user 'user:pass'`, `-u "user":"pass"`, `--user kevin:'pw'`, over `\` continuations; the
-// argument is one shell word (quotes joined). Bounded: a minified file may say `curl` thousands of times a line. A value without a colon is a user alone: curl prompts for the password.
+// argument is one shell word (quotes joined). Bounded: a minified file may say `curl` thousands of times
+// on a line. A value without a colon is a user alone: curl prompts for the password.
 const CURL_USER = /\bcurl\b(?:[^\n]|\\\n){0,600}?\s(?:-u|--user)\s+((?:"[^"\n]*"|'[^'\n]*'|[^\s"'])+)/g
 const CURL_HEADER = /\bcurl\b[\s\S]{0,400}?(?:-H|--header)\s+(["'])\s*(Authorization|[A-Za-z-]*(?:api-?key|api-?token|token))\s*:\s*(?:(Basic|Bearer|Token|Api-Token|Digest)\s+)?([^"'\s]+)\s*\1/gi
 const DOCKER_LOGIN = /\bdocker\s+login\b[^\n]{0,300}?(?:\s-p|\s--password)[ =](["']?)([^\s"']+)\1/g
@@ -82,7 +83,7 @@ function dockerLogin(text: string, lines: LineIndex): Hit[] {
 
 /** Credentials typed into commands that build scripts and Dockerfiles keep: curl, docker login. */
 export const cliDetector: Detector = {
-  id: 'cli', version: 1, needles: ['curl', 'docker login', 'docker  login'],
+  id: 'cli', version: 2, needles: ['curl', 'docker login', 'docker  login'],
   detect: (text, ctx) => [
     ...(ctx.present.has('curl') ? [...curlUser(text, ctx.lines), ...curlHeader(text, ctx.lines)] : []),
     ...(ctx.present.has('docker login') || ctx.present.has('docker  login') ? dockerLogin(text, ctx.lines) : []),
