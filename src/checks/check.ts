@@ -18,6 +18,8 @@ export interface Detection {
   /** Already-redacted context; when absent the evidence is redact(secret). */
   evidence?: string
   note?: string
+  /** When the credential stops working (ISO 8601): a fact, judged at report time, so a cached result never goes stale. */
+  expires?: string
 }
 
 /**

@@ -50,6 +50,8 @@ export interface Finding {
   service?: string
   /** The platform of an index the finding was made in (`linux/arm64/v8`); absent for a single-platform image. */
   platform?: string
+  /** When the credential or certificate stops being valid (ISO 8601), as read from it; see judgeTime(). */
+  expires?: string
 }
 
 export function severityRank(s: Severity): number {

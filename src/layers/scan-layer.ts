@@ -97,6 +97,7 @@ function toLayerFinding(d: Detection, path: string): LayerFinding {
   }
   if (d.line !== undefined) f.line = d.line
   if (d.note) f.note = d.note
+  if (d.expires) f.expires = d.expires
   return f
 }
 

@@ -1,6 +1,7 @@
 import type {FileCheck} from '../checks/check.js'
 import {detectConfigSecrets} from '../checks/config-secrets.js'
 import {FILE_CHECKS} from '../checks/index.js'
+import {judgeTime} from '../findings/time.js'
 import {LayerCache} from '../cache/layer-cache.js'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
@@ -63,6 +64,7 @@ export function configSecretFindings(image: Image): Finding[] {
       fingerprint: fingerprint(d.id, d.where, d.secret),
     }
     if (d.note) f.note = d.note
+    if (d.expires) f.expires = d.expires
     return f
   })
 }
@@ -122,7 +124,9 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   const pool = own ? new LayerWorkerPool(Math.max(1, Math.min(opts.concurrency ?? 2, availableParallelism()))) : checks === FILE_CHECKS ? opts.pool : null
   try {
     const walk = await walkImage(image, {checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer})
-    return {image, walk, findings: [...configSecretFindings(image), ...walk.findings]}
+    // Cached layer results hold facts (a token's expiry); they are judged against today's clock here.
+    const now = Date.now()
+    return {image, walk, findings: [...configSecretFindings(image), ...walk.findings].map((f) => judgeTime(f, now))}
   } finally {
     if (own) await pool?.close()
   }

@@ -1,7 +1,8 @@
 import {createHash} from 'node:crypto'
 import type {Finding, Severity} from '../findings/finding.js'
 import {artifactUri} from './sarif.js'
-import {REMEDIATION, type Report} from './types.js'
+import {ruleInfo} from '../findings/rules.js'
+import type {Report} from './types.js'
 
 /**
  * GitLab ingests a security report only when it validates against the schema version it declares, and silently
@@ -58,7 +59,7 @@ export function renderGitlab(r: Report, opts: GitlabOptions = {}): string {
         f.note ? `. ${f.note}` : '',
       ].join(''),
       severity: SEVERITY[f.severity],
-      solution: REMEDIATION,
+      solution: ruleInfo(f.id, f).remedy,
       identifiers: [{type: 'imgvet_rule_id', name: `imgvet ${f.id}`, value: f.id}],
       location: {
         file: artifactUri(r, f),

@@ -1,3 +1,4 @@
+import {ruleInfo} from '../findings/rules.js'
 import type {Report} from './types.js'
 
 function esc(s: string): string {
@@ -30,7 +31,7 @@ export function renderJunit(r: Report): string {
     const fails = r.kind === 'vet' ? failing.has(f.id) : f.severity === 'critical' || f.severity === 'high'
     if (fails) failures++
     const body = fails
-      ? `<failure message="${esc(f.title)}" type="${esc(f.severity)}">${esc(`${f.evidence}${f.layer ? ` (layer ${f.layer.index})` : ''}`)}</failure>`
+      ? `<failure message="${esc(f.title)}" type="${esc(f.severity)}">${esc(`${f.evidence}${f.layer ? ` (layer ${f.layer.index})` : ''}\nRemedy: ${ruleInfo(f.id, f).remedy}`)}</failure>`
       : `<system-out>${esc(`${f.severity}: ${f.title}: ${f.evidence}`)}</system-out>`
     cases.push(`    <testcase classname="${suite}.${esc(f.category)}" name="${esc(name)}">${body}</testcase>`)
   }

@@ -1,5 +1,6 @@
 import type {Finding, Severity} from '../findings/finding.js'
-import {REMEDIATION, type Report} from './types.js'
+import {ruleInfo} from '../findings/rules.js'
+import type {Report} from './types.js'
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
 const SECURITY_SEVERITY: Record<Severity, string> = {critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.1'}
@@ -40,21 +41,21 @@ export function renderSarif(r: Report): string {
   })
 }
 
-/** One rule per finding id (the first finding of that id describes it), in id order; results point at them by index. */
+/** One rule per finding id, described by the rule catalogue, in id order; results point at them by index. */
 export function sarifRules(findings: Iterable<Finding>): {ruleIds: string[]; rules: object[]} {
   const byId = new Map<string, Finding>()
   for (const f of findings) if (!byId.has(f.id)) byId.set(f.id, f)
   const ruleIds = [...byId.keys()].sort()
   const rules = ruleIds.map((id) => {
-    const f = byId.get(id) as Finding
+    const info = ruleInfo(id, byId.get(id))
     return {
       id,
       name: id.replace(/[^A-Za-z0-9]+/g, '_'),
-      shortDescription: {text: f.title},
-      fullDescription: {text: `${f.title} (category ${f.category}; seed rule ${f.rule})`},
-      help: {text: `imgvet rule ${id}: ${f.title}. ${REMEDIATION}`},
-      defaultConfiguration: {level: LEVEL[f.severity]},
-      properties: {'security-severity': SECURITY_SEVERITY[f.severity], tags: ['security', f.category, f.rule], precision: 'high'},
+      shortDescription: {text: info.title},
+      fullDescription: {text: `${info.title}. ${info.help} (category ${info.category}; seed rule ${info.rule})`},
+      help: {text: `imgvet rule ${id}: ${info.title}. ${info.help} Remedy: ${info.remedy}`},
+      defaultConfiguration: {level: LEVEL[info.severity]},
+      properties: {'security-severity': SECURITY_SEVERITY[info.severity], tags: ['security', info.category, info.rule], precision: 'high'},
     }
   })
   return {ruleIds, rules}

@@ -52,9 +52,6 @@ export function summarise(findings: readonly Finding[]): Report['summary'] {
   return {bySeverity, byCategory}
 }
 
-/** What every renderer that has a remedy field says (SARIF rule help, GitLab solution). */
-export const REMEDIATION = 'Remove the material from every layer (a later deletion does not remove it from the image) and rotate any exposed secret.'
-
 export const SEED_RULE_TITLES: Record<string, string> = {
   'no-credentials': 'Never bake credentials, keys or certificates into an image',
   'non-root': 'Never run as root inside a container',

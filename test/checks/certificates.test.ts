@@ -1,7 +1,8 @@
 import test from 'ava'
 import {readFileSync} from 'node:fs'
-import {describeCert} from '../../src/checks/secrets/certificates.js'
+import {certExpires, describeCert} from '../../src/checks/secrets/certificates.js'
 import {detectInText} from '../../src/checks/secrets/index.js'
+import {judgeTime} from '../../src/findings/time.js'
 import {makeServerCerts} from '../support/certs.js'
 import {tmp} from './secret-fixtures.js'
 
@@ -38,7 +39,12 @@ test('certificates: private CA, trust stores, leaf with its key, bundles', async
   }
 })
 
-test('expired certificates say so', (t) => {
+test('expired certificates say so when the report is made, not in the cached evidence', (t) => {
   const info = {subject: 'CN=old', issuer: 'CN=old', notAfter: new Date('2020-01-02T00:00:00Z'), ca: true, selfSigned: true, fingerprint256: 'AA'}
-  t.regex(describeCert(info), /EXPIRED 2020-01-02/)
+  t.regex(describeCert(info), /not after 2020-01-02/)
+  t.is(certExpires(info), '2020-01-02T00:00:00.000Z')
+  const f = {severity: 'medium' as const, category: 'certificate' as const, expires: certExpires(info), note: undefined as string | undefined}
+  t.regex(judgeTime(f).note ?? '', /expired 2020-01-02/)
+  t.is(judgeTime(f).severity, 'medium', 'its key works as before')
+  t.regex(judgeTime(f, Date.parse('2019-06-01')).note ?? '', /expires 2020-01-02/)
 })

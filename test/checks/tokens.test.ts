@@ -1,6 +1,7 @@
 import test from 'ava'
 import {validBase62Checksum} from '../../src/checks/secrets/checksum.js'
 import {detectInText} from '../../src/checks/secrets/index.js'
+import {judgeTime} from '../../src/findings/time.js'
 import {githubToken, githubTokenChecksumValid, highEntropy} from '../support/fake-secrets.js'
 import {jwt, npmToken} from './secret-fixtures.js'
 
@@ -26,7 +27,8 @@ test('GitHub classic token with a broken checksum is low with a note', (t) => {
 test('GitHub fine-grained PAT, GitLab, PyPI, Google, Twilio, Slack webhook', (t) => {
   t.deepEqual(ids(`github_pat_${highEntropy(22)}_${highEntropy(59)}`), ['secret.github-token:high'])
   t.deepEqual(ids(`glpat-${highEntropy(20)}`), ['secret.gitlab-token:high'])
-  t.deepEqual(ids(`pypi-AgEIcHlwaS5vcmc${highEntropy(60)}`), ['secret.pypi-token:high'])
+  t.deepEqual(ids(`pypi-AgEIcHlwaS5vcmc${highEntropy(140)}`), ['secret.pypi-token:high'])
+  t.deepEqual(ids(`pypi-AgEIcHlwaS5vcmc${highEntropy(60)}`), [], 'a macaroon too short to hold its id and signature')
   t.deepEqual(ids(`AIza${highEntropy(35)}`), ['secret.google-api-key:medium'])
   t.deepEqual(ids(`SK${'0123456789abcdef'.repeat(2)}`), ['secret.twilio-key:medium'])
   t.deepEqual(ids(`https://hooks.slack.com/services/T${highEntropy(8).toUpperCase()}/B${highEntropy(8).toUpperCase()}/${highEntropy(24)}`),
@@ -46,10 +48,20 @@ test('Stripe: live high, test low, publishable ignored, mid-word ignored', (t) =
 
 test('JWT: signed reported, alg none and expired handled', (t) => {
   t.deepEqual(ids(jwt('HS256', Math.floor(Date.now() / 1000) + 600)), ['secret.jwt:medium'])
-  t.deepEqual(ids(jwt('none')), [])
+  // Unsigned: usable only against a server that accepts alg none, so reported low, never dropped.
+  t.deepEqual(ids(jwt('none')), ['secret.jwt:low'])
+  t.regex(detectInText(jwt('none'), '/app/x')[0]?.note ?? '', /unsigned/)
+  // The detection keeps the fact; the judgement is made at report time (cached layers never go stale).
   const [old] = detectInText(jwt('RS256', 1_600_000_000), '/app/x')
-  t.is(old?.severity, 'low')
-  t.regex(old?.note ?? '', /expired 2020-09-13/)
+  t.is(old?.severity, 'medium')
+  t.is(old?.expires, '2020-09-13T12:26:40.000Z')
+  t.notRegex(old?.note ?? '', /expired/)
+  const judged = old && judgeTime(old)
+  t.is(judged?.severity, 'low')
+  t.regex(judged?.note ?? '', /expired 2020-09-13/)
+  const soon = detectInText(jwt('RS256', 1_600_000_000), '/app/x').map((d) => judgeTime(d, Date.parse('2020-01-01')))
+  t.is(soon[0]?.severity, 'medium')
+  t.regex(soon[0]?.note ?? '', /expires 2020-09-13/)
 })
 
 test('documented example values are info with a note', (t) => {

@@ -3,12 +3,13 @@ import {existsSync, readFileSync} from 'node:fs'
 import type {Detection} from '../../src/checks/check.js'
 import {CONTENT_CHECKS} from '../../src/checks/secrets/index.js'
 import type {WalkEntry} from '../../src/layers/entry.js'
+import {corpusDir} from './corpora.js'
 
 /**
  * secretlint's labelled per-rule snapshots, read in place (never copied into the repository: they hold
  * realistic-looking fake secrets). See the corpus README for the case format.
  */
-const ROOT = process.env.SECRETLINT_CORPUS ?? '/work/shared/corpora/secretlint-snapshots'
+const ROOT = process.env.SECRETLINT_CORPUS ?? corpusDir('secretlint-snapshots')
 
 interface Expected {line: number; endLine: number}
 interface Case {
@@ -23,6 +24,16 @@ interface Case {
 /** Rules we claim, and which of our ids count as catching what they report (the generic rule counts anywhere). */
 const IN_SCOPE: Record<string, RegExp> = {
   'secretlint-rule-anthropic': /^secret\.anthropic-key$/,
+  'secretlint-rule-1password': /^secret\.onepassword-token$/,
+  'secretlint-rule-cloudflare': /^secret\.cloudflare-/,
+  'secretlint-rule-databricks': /^secret\.databricks-token$/,
+  'secretlint-rule-docker': /^secret\.(docker-hub-token|docker-login-password)$/,
+  'secretlint-rule-grafana': /^secret\.grafana-token$/,
+  'secretlint-rule-hashicorp-vault': /^secret\.vault-token$/,
+  'secretlint-rule-huggingface': /^secret\.huggingface-token$/,
+  'secretlint-rule-linear': /^secret\.linear-key$/,
+  'secretlint-rule-notion': /^secret\.notion-token$/,
+  'secretlint-rule-shopify': /^secret\.shopify-token$/,
   'secretlint-rule-aws': /^secret\.aws-/,
   'secretlint-rule-azure': /^secret\.(azure-|generic-assignment$)/,
   'secretlint-rule-basicauth': /^secret\.url-credentials$/,
@@ -39,18 +50,8 @@ const IN_SCOPE: Record<string, RegExp> = {
 }
 
 const OUT_OF_SCOPE_RULES: Record<string, string> = {
-  'secretlint-rule-1password': 'provider token format not in our list',
-  'secretlint-rule-cloudflare': 'provider token format not in our list (the generic rule catches assigned ones)',
-  'secretlint-rule-databricks': 'provider token format not in our list (the generic rule catches assigned ones)',
-  'secretlint-rule-docker': 'Docker PATs not in our list (docker config.json auths are, as credential files)',
   'secretlint-rule-figma': 'provider token format not in our list (the generic rule catches assigned ones)',
-  'secretlint-rule-grafana': 'provider token format not in our list',
   'secretlint-rule-groq': 'provider token format not in our list (the generic rule catches assigned ones)',
-  'secretlint-rule-hashicorp-vault': 'provider token format not in our list (the generic rule catches assigned ones)',
-  'secretlint-rule-huggingface': 'provider token format not in our list',
-  'secretlint-rule-linear': 'provider token format not in our list',
-  'secretlint-rule-notion': 'provider token format not in our list (the generic rule catches assigned ones)',
-  'secretlint-rule-shopify': 'provider token format not in our list',
   'secretlint-rule-tailscale': 'provider token format not in our list',
   'secretlint-rule-vercel': 'provider token format not in our list',
   'secretlint-rule-secp256k1-privatekey': 'a bare 64-hex string is indistinguishable from a hash without context',

@@ -55,17 +55,21 @@ function oneLine(dn: string): string {
   return dn.split('\n').filter(Boolean).join(', ')
 }
 
-export function describeCert(i: CertInfo, now = Date.now()): string {
-  const expired = i.notAfter.getTime() < now
+/** Facts only: whether the certificate has expired is judged at report time from `expires` (judgeTime). */
+export function describeCert(i: CertInfo): string {
   const when = Number.isNaN(i.notAfter.getTime()) ? 'unknown' : i.notAfter.toISOString().slice(0, 10)
   const who = i.selfSigned ? 'self-signed' : `issuer ${i.issuer}`
-  return `subject ${i.subject}, ${who}, ${expired ? `EXPIRED ${when}` : `not after ${when}`}`
+  return `subject ${i.subject}, ${who}, not after ${when}`
+}
+
+export function certExpires(i: CertInfo): string | undefined {
+  return Number.isNaN(i.notAfter.getTime()) ? undefined : i.notAfter.toISOString()
 }
 
 export function certificateHit(
   lines: LineIndex, path: string, i: CertInfo, start: number, end: number, pairedKey?: {matches: boolean | undefined},
 ): Hit | undefined {
-  const base = {category: 'certificate' as const, secret: i.fingerprint256, start, end, priority: 6}
+  const base = {category: 'certificate' as const, secret: i.fingerprint256, start, end, priority: 6, expires: certExpires(i)}
   if (!i.ca && pairedKey) {
     const match = pairedKey.matches === true ? 'the key matches its public key' :
       pairedKey.matches === false ? 'a private key is in the same file (not this certificate\'s)' :

@@ -1,16 +1,14 @@
-import type {X509Certificate} from 'node:crypto'
 import type {Detection, FileCheck} from '../check.js'
 import type {WalkEntry} from '../../layers/entry.js'
-import {detectCertificates, type CertInfo} from './certificates.js'
-import {CLOUD_NEEDLES, detectAws, detectAzure, detectGcp} from './cloud.js'
-import {credentialFileKind, detectCredentialFile} from './credential-files.js'
-import {detectGeneric, detectUrlCredentials, SECRET_NAME} from './generic.js'
-import {certSighting, keySighting, type SightingSink} from './key-pairs.js'
+import {composedVersion, wantsText, type DetectContext, type Detector} from './detector.js'
+import {DETECTORS} from './detectors/index.js'
+import {credentialFileKind} from './credential-files.js'
 import {detectInParts, textParts} from './decode.js'
 import {detectBinary} from './keystores.js'
+import {NeedleSet} from './needles.js'
 import {applyNoise} from './noise.js'
-import {detectPrivateKeys, findKeyBlocks, KEY_NEEDLES} from './private-keys.js'
-import {detectTokens, TOKEN_NEEDLES} from './tokens.js'
+import {findKeyBlocks, KEY_NEEDLES, type KeyBlock} from './private-keys.js'
+import type {SightingSink} from './key-pairs.js'
 import {LineIndex, resolveOverlaps, stripHits, type Hit} from './util.js'
 
 /**
@@ -23,28 +21,14 @@ export const TEXT_MAX_BYTES = 1024 * 1024
 export const BINARY_MAX_BYTES = 1024 * 1024
 const SNIFF_BYTES = 8 * 1024
 
-const CHEAP_NEEDLES: readonly string[] = [...new Set([...TOKEN_NEEDLES, ...KEY_NEEDLES, ...CLOUD_NEEDLES, 'CERTIFICATE-----', '://'])]
+/** The prefilter: every needle of every registered detector. */
+const CHEAP_NEEDLES: readonly string[] = [...new Set(DETECTORS.flatMap((d) => d.needles))]
 
-// Longest first, so at any position the longest needle wins; the shorter needles it contains are added back below.
-const NEEDLE_RE = new RegExp([...CHEAP_NEEDLES].sort((a, b) => b.length - a.length).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
-const CONTAINED = new Map(CHEAP_NEEDLES.map((n) => [n, CHEAP_NEEDLES.filter((m) => m !== n && n.includes(m))]))
+const NEEDLES = new NeedleSet(CHEAP_NEEDLES)
 
-/**
- * Which needles occur, in one pass over the text (40 separate searches cost 3-4x more on text-heavy layers). The
- * scan restarts one character after each hit, so needles that overlap are all seen.
- */
+/** Which registered needles occur in the text, in one pass. */
 export function needlesIn(text: string): Set<string> {
-  const present = new Set<string>()
-  const re = new RegExp(NEEDLE_RE)
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (!present.has(m[0])) {
-      present.add(m[0])
-      for (const c of CONTAINED.get(m[0]) ?? []) present.add(c)
-      if (present.size === CHEAP_NEEDLES.length) break
-    }
-    re.lastIndex = m.index + 1
-  }
-  return present
+  return NEEDLES.find(text)
 }
 
 /** Formats that are binary whatever their first 8 KiB say (some start with long ASCII headers). */
@@ -70,34 +54,20 @@ export function isBinary(buf: Buffer): boolean {
 }
 
 /**
- * Every text rule over one file's (or one ENV value's) text. Pure: the path only names the file, for
- * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw.
+ * Every registered detector over one file's (or one ENV value's) text. Pure: the path only names the file, for
+ * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw. Facts
+ * that change with time stay facts (`expires`); judgeTime() turns them into severities when a report is made.
  */
-export function detectInText(text: string, path: string, sight?: SightingSink): Detection[] {
-  const credKind = credentialFileKind(path)
+export function detectInText(text: string, path: string, sight?: SightingSink, detectors: readonly Detector[] = DETECTORS): Detection[] {
   const present = needlesIn(text)
-  if (!credKind && present.size === 0 && !SECRET_NAME.test(text)) return []
-  const lines = new LineIndex(text)
-  const hits: Hit[] = []
-  if (credKind) hits.push(...detectCredentialFile(text, path, lines))
-  const keys = KEY_NEEDLES.some((n) => present.has(n)) ? findKeyBlocks(text) : []
-  hits.push(...detectPrivateKeys(text, lines, keys))
-  if (sight) {
-    for (const k of keys) {
-      const s = k.key && !k.encrypted ? keySighting(k.key, lines.lineOf(k.start)) : undefined
-      if (s) sight(s)
-    }
+  const run = detectors.filter((d) => wantsText(d, text, path, present))
+  if (run.length === 0) return []
+  let keys: KeyBlock[] | undefined
+  const ctx: DetectContext = {
+    lines: new LineIndex(text), path, present, sight,
+    keys: () => (keys ??= KEY_NEEDLES.some((n) => present.has(n)) ? findKeyBlocks(text) : []),
   }
-  const onLeaf = sight && ((cert: X509Certificate, info: CertInfo, line: number, paired: boolean) => {
-    const s = certSighting(cert, info, line, paired)
-    if (s) sight(s)
-  })
-  if (present.has('CERTIFICATE-----')) hits.push(...detectCertificates(text, path, lines, keys, onLeaf))
-  hits.push(...detectTokens(text, lines, present))
-  if (CLOUD_NEEDLES.some((n) => present.has(n))) {
-    hits.push(...detectAws(text, lines), ...detectGcp(text, lines), ...detectAzure(text, lines))
-  }
-  hits.push(...detectUrlCredentials(text, lines, path), ...detectGeneric(text, lines, path))
+  const hits: Hit[] = run.flatMap((d) => d.detect(text, ctx))
   return stripHits(resolveOverlaps(hits)).map((d) => applyNoise(d, path))
 }
 
@@ -113,9 +83,13 @@ function wanted(entry: WalkEntry, max: number): boolean {
   return entry.size > 0 && max > 0
 }
 
+/** Bump for a change here (window handling, noise, overlaps); a detector's own change bumps the detector. */
+const TEXT_CHECK_VERSION = 4
+
 const textCheck: FileCheck = {
   id: 'secrets.text',
-  version: 2,
+  // Every detector's id and version are in it, so the layer cache key changes when any detector does.
+  version: composedVersion(TEXT_CHECK_VERSION, DETECTORS),
   maxBytes: TEXT_MAX_BYTES,
   windowed: true,
   // Binary is judged on the first window only: a later window of a text file may hold a stray NUL.

@@ -1,7 +1,7 @@
 import {createHash, createPublicKey, type KeyObject, type X509Certificate} from 'node:crypto'
 import {fingerprint, type Finding, type LayerRef} from '../../findings/finding.js'
 import type {Detection} from '../check.js'
-import {describeCert, type CertInfo} from './certificates.js'
+import {certExpires, describeCert, type CertInfo} from './certificates.js'
 import {applyNoise} from './noise.js'
 
 /**
@@ -107,6 +107,8 @@ export function keyPairFindings(sightings: readonly PlacedSighting[]): Finding[]
     }
     if (c.line !== undefined) f.line = c.line
     if (detection.note) f.note = detection.note
+    const expires = certExpires(info)
+    if (expires) f.expires = expires
     out.push(f)
   }
   return out

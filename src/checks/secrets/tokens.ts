@@ -1,153 +1,145 @@
 import type {Severity} from '../../findings/finding.js'
-import {validBase62Checksum} from './checksum.js'
+import type {Detector} from './detector.js'
 import {hit, isPlaceholder, type Hit, type LineIndex} from './util.js'
 
-interface Verdict {
+/** What a rule's validation says about one match. */
+export interface Verdict {
   severity?: Severity
   note?: string
   /** false drops the match (not a token after all). */
   keep?: boolean
+  /** A fact that changes with time, judged when the report is made (ISO 8601). Never a judgement like "expired". */
+  expires?: string
+  /** The part of the match that is the secret, when the match holds context (a key name, `-p`). */
+  secret?: string
+  evidence?: string
 }
 
-interface TokenRule {
+export interface TokenRule {
   id: string
   title: string
   severity: Severity
   /** Cheap substrings: the regex only runs when one of them is in the text. */
-  needles: string[]
+  needles: readonly string[]
+  /** Group 1, when present, is the token; otherwise the whole match. */
   re: RegExp
-  check?: (token: string) => Verdict
+  check?: (token: string, text: string, index: number) => Verdict
+  /** Lower wins an overlap; a provider rule beats the JWT and generic rules that saw the same bytes. */
+  priority?: number
+  /**
+   * Run the regex only in a window around each occurrence of a needle (`back` characters before it, `fwd` from
+   * it): for needles common in ordinary text, where trying the regex at every position would cost the walk.
+   */
+  around?: {back: number; fwd: number}
 }
 
-const B = '(?<![A-Za-z0-9_-])'
-const E = '(?![A-Za-z0-9_-])'
+/** Token boundaries: a token never starts or ends inside a longer word of its own alphabet. */
+export const B = '(?<![A-Za-z0-9_-])'
+export const E = '(?![A-Za-z0-9_-])'
 
-function githubCheck(token: string): Verdict {
-  if (/^gh[pousr]_[A-Za-z0-9]{36}$/.test(token)) {
-    return validBase62Checksum(token, 4)
-      ? {}
-      : {severity: 'low', note: 'CRC32 checksum does not match: probably a made-up or mangled token'}
-  }
-  return {}
-}
-
-function npmCheck(token: string): Verdict {
-  return validBase62Checksum(token, 4)
-    ? {}
-    : {severity: 'low', note: 'CRC32 checksum does not match: probably a made-up or mangled token'}
-}
-
-function maskedCheck(token: string): Verdict {
-  // A token whose variable part is a mask (XXXX, 0000) is a template, still worth an info line.
+/**
+ * A token whose variable part is a mask (XXXX, 0000) or a keyboard run (`abcdefghij`, `123456789`) is a template,
+ * still worth an info line.
+ */
+export function maskedCheck(token: string): Verdict {
   const tail = token.replace(/^[a-z]+[-_]/i, '')
-  if (/X{4,}|x{6,}|0{8,}/.test(tail) || isPlaceholder(tail)) return {severity: 'info', note: 'masked or template value'}
+  if (/X{6,}|x{6,}|0{8,}|\*{4,}/.test(tail) || isPlaceholder(tail) || longestRun(tail) >= 8) {
+    return {severity: 'info', note: 'masked or template value'}
+  }
   return {}
 }
 
-function jwtCheck(token: string): Verdict {
-  const [h, p] = token.split('.')
-  try {
-    const header: unknown = JSON.parse(Buffer.from(h ?? '', 'base64url').toString('utf8'))
-    if (typeof header !== 'object' || header === null || !('alg' in header)) return {keep: false}
-    const alg = (header as {alg: unknown}).alg
-    if (typeof alg !== 'string' || alg.toLowerCase() === 'none') return {keep: false}
-    let exp: unknown
-    try {
-      const payload: unknown = JSON.parse(Buffer.from(p ?? '', 'base64url').toString('utf8'))
-      if (typeof payload === 'object' && payload !== null) exp = (payload as {exp?: unknown}).exp
-    } catch {
-      // An opaque payload is allowed (JWE-like or non-JSON claims); the header decided.
+/** The longest run of consecutive characters (`abcd`, `4567`): random material almost never has one of 8. */
+export function longestRun(s: string): number {
+  let best = 1
+  let run = 1
+  for (let i = 1; i < s.length; i++) {
+    run = s.charCodeAt(i) === s.charCodeAt(i - 1) + 1 ? run + 1 : 1
+    if (run > best) best = run
+  }
+  return best
+}
+
+/** A value with too little variety to be random key material (`aaaaaaaa…`, `12312312…`). */
+export function lowVariety(s: string, min = 10): boolean {
+  return new Set(s).size < min
+}
+
+/** Drops a token whose part after its prefix (`sgp_`, `dapi`, `tk-us-`) has too little variety; masks are info. */
+export function varied(min: number): (token: string) => Verdict {
+  return (token) => (lowVariety(token.replace(/^(?:[a-z0-9]+[-_.])+/i, ''), min) ? {keep: false} : maskedCheck(token))
+}
+
+/**
+ * A value assigned to a name that holds one of `names`: `SNYK_TOKEN = "…"`, `"snyk": "…"`, `snyk_key: …`,
+ * `SONAR.LOGIN ?= …`. Group 1 is the value. For providers whose keys have no prefix of their own, the name is
+ * the only context that makes a UUID or a run of hex a credential.
+ */
+export function namedValue(names: string, value: string): RegExp {
+  // Bounded name parts, starting at a word's start: unbounded ones backtrack quadratically on long identifiers.
+  return new RegExp(`(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}?(?:${names})[A-Za-z0-9_.-]{0,40}?["']?[ \\t]*(?::{1,3}=|\\?=|=>|=|:)[ \\t]*["'\`]?(${value})(?![A-Za-z0-9_-])`, 'gi')
+}
+
+/** namedValue rules run only around their names: a case-insensitive scan of every text costs the walk. */
+export const NAMED: {back: number; fwd: number} = {back: 48, fwd: 220}
+
+/** The needles of a name: the prefilter is case-sensitive, names are written in every case. */
+export function nameNeedles(...names: string[]): string[] {
+  return names.flatMap((n) => [n.toLowerCase(), n.toUpperCase(), n[0]?.toUpperCase() + n.slice(1).toLowerCase()])
+}
+
+export const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+
+/** The rule's matches: over the whole text, or only in windows around its needles. */
+function* matches(rule: TokenRule, text: string): Generator<RegExpExecArray> {
+  if (!rule.around) {
+    rule.re.lastIndex = 0
+    yield* text.matchAll(rule.re)
+    return
+  }
+  const {back, fwd} = rule.around
+  const seen = new Set<number>()
+  for (const needle of rule.needles) {
+    for (let p = text.indexOf(needle); p >= 0; p = text.indexOf(needle, p + 1)) {
+      const from = Math.max(0, p - back)
+      const window = text.slice(from, p + fwd)
+      rule.re.lastIndex = 0
+      for (const m of window.matchAll(rule.re)) {
+        // A match that touches the window's edge may be cut short there; the text decides, not the window.
+        if ((m.index === 0 && from > 0) || (m.index + m[0].length === window.length && p + fwd < text.length)) continue
+        m.index += from
+        if (seen.has(m.index)) continue
+        seen.add(m.index)
+        yield m
+      }
     }
-    if (typeof exp === 'number' && exp * 1000 < Date.now()) {
-      return {severity: 'low', note: `signed ${alg} token, expired ${new Date(exp * 1000).toISOString().slice(0, 10)}`}
-    }
-    return {note: `signed ${alg} token${typeof exp === 'number' ? '' : ' without expiry'}`}
-  } catch {
-    return {keep: false}
   }
 }
 
-const RULES: TokenRule[] = [
-  {
-    id: 'secret.github-token', title: 'GitHub token', severity: 'high',
-    needles: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'],
-    re: new RegExp(`${B}(?:gh[pousr]_[A-Za-z0-9_.-]{36,255}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})${E}`, 'g'),
-    check: githubCheck,
-  },
-  {
-    id: 'secret.gitlab-token', title: 'GitLab token', severity: 'high',
-    needles: ['glpat-', 'gldt-', 'glrt-', 'glptt-', 'glft-', 'GR1348941'],
-    re: new RegExp(`${B}(?:(?:glpat|gldt|glrt|glptt|glft)-[A-Za-z0-9_.-]{20,}|GR1348941[A-Za-z0-9_-]{20,})${E}`, 'g'),
-  },
-  {
-    id: 'secret.npm-token', title: 'npm access token', severity: 'high', needles: ['npm_'],
-    re: new RegExp(`${B}npm_[A-Za-z0-9]{36}${E}`, 'g'), check: npmCheck,
-  },
-  {
-    id: 'secret.pypi-token', title: 'PyPI API token', severity: 'high', needles: ['pypi-AgE'],
-    re: new RegExp(`${B}pypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}${E}`, 'g'),
-  },
-  {
-    id: 'secret.slack-token', title: 'Slack token', severity: 'high', needles: ['xox', 'xapp-'],
-    re: new RegExp(`${B}(?:xox[abposr]-[0-9A-Za-z-]{10,250}|xoxe(?:\\.xox[bp])?-\\d-[A-Za-z0-9]{100,}|xapp-\\d-[A-Z0-9]+-\\d+-[a-z0-9]+)${E}`, 'g'),
-    check: maskedCheck,
-  },
-  {
-    id: 'secret.slack-webhook', title: 'Slack incoming webhook URL', severity: 'medium', needles: ['hooks.slack.com'],
-    re: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9_]+\/[A-Za-z0-9_]+\/[A-Za-z0-9_]+/g,
-    check: (t) => (/\/(T|B)?X{4,}|\/X{6,}/.test(t) ? {severity: 'info', note: 'masked or template value'} : {}),
-  },
-  {
-    id: 'secret.stripe-key', title: 'Stripe secret or restricted key', severity: 'high', needles: ['k_live_', 'k_test_'],
-    re: /(?<![A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,247}(?![A-Za-z0-9_])/g,
-    check: (t) => (t.includes('_test_') ? {severity: 'low', note: 'test-mode key: no access to live data'} : {}),
-  },
-  {
-    id: 'secret.google-api-key', title: 'Google API key', severity: 'medium', needles: ['AIza'],
-    re: new RegExp(`${B}AIza[0-9A-Za-z_-]{35}${E}`, 'g'),
-  },
-  {
-    id: 'secret.sendgrid-key', title: 'SendGrid API key', severity: 'high', needles: ['SG.'],
-    re: new RegExp(`${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}${E}`, 'g'),
-  },
-  {
-    id: 'secret.twilio-key', title: 'Twilio API key SID', severity: 'medium', needles: ['SK'],
-    re: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])/g,
-  },
-  {
-    id: 'secret.openai-key', title: 'OpenAI API key', severity: 'high', needles: ['T3BlbkFJ'],
-    re: new RegExp(`${B}sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}${E}`, 'g'),
-  },
-  {
-    id: 'secret.anthropic-key', title: 'Anthropic API key', severity: 'high', needles: ['sk-ant-'],
-    re: new RegExp(`${B}sk-ant-(?:api|admin|oat)\\d\\d-[A-Za-z0-9_-]{80,}${E}`, 'g'),
-  },
-  {
-    id: 'secret.jwt', title: 'Signed JSON Web Token', severity: 'medium', needles: ['eyJ'],
-    re: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}(?![A-Za-z0-9_-])/g,
-    check: jwtCheck,
-  },
-]
-
-export const TOKEN_NEEDLES: readonly string[] = RULES.flatMap((r) => r.needles)
-
-/** `present` is the set of needles found in `text` (computed once per text by the caller). */
-export function detectTokens(text: string, lines: LineIndex, present: ReadonlySet<string>): Hit[] {
+export function runRules(rules: readonly TokenRule[], text: string, lines: LineIndex, present: ReadonlySet<string>): Hit[] {
   const out: Hit[] = []
-  for (const rule of RULES) {
+  for (const rule of rules) {
     if (!rule.needles.some((n) => present.has(n))) continue
-    rule.re.lastIndex = 0
-    for (const m of text.matchAll(rule.re)) {
-      const token = m[0]
-      const v = rule.check?.(token) ?? {}
+    for (const m of matches(rule, text)) {
+      const token = m[1] ?? m[0]
+      const start = m.index + (m[1] === undefined ? 0 : m[0].indexOf(token))
+      const v = rule.check?.(token, text, start) ?? {}
       if (v.keep === false) continue
       out.push(hit(lines, {
         id: rule.id, severity: v.severity ?? rule.severity, category: 'secret', title: rule.title,
-        secret: token, start: m.index, end: m.index + token.length, note: v.note,
-        // A JWT is often embedded in another provider's token; the provider rule names it better.
-        priority: rule.id === 'secret.jwt' ? 20 : 5,
+        secret: v.secret ?? token, start, end: start + token.length, note: v.note, expires: v.expires,
+        evidence: v.evidence, priority: rule.priority ?? 5,
       }))
     }
   }
   return out
+}
+
+/** A detector made of token rules: its needles are its rules' needles. */
+export function ruleDetector(id: string, version: number, rules: readonly TokenRule[]): Detector & {rules: readonly TokenRule[]} {
+  return {
+    id, version, rules,
+    needles: [...new Set(rules.flatMap((r) => r.needles))],
+    detect: (text, ctx) => runRules(rules, text, ctx.lines, ctx.present),
+  }
 }

@@ -7,6 +7,8 @@ export interface Hit extends Detection {
   end: number
   /** Lower wins when two hits overlap: a specific rule beats the generic one that saw the same bytes. */
   priority: number
+  /** Claims its bytes in overlaps but is not reported: the second half of a pair reported once (AWS id + secret). */
+  shadow?: boolean
 }
 
 /** Offsets to 1-based line numbers, built only when a file has a hit (most files have none). */
@@ -45,6 +47,7 @@ export interface HitSpec {
   end: number
   evidence?: string
   note?: string
+  expires?: string
   priority?: number
 }
 
@@ -63,6 +66,7 @@ export function hit(lines: LineIndex, s: HitSpec): Hit {
   }
   if (s.evidence !== undefined) h.evidence = s.evidence
   if (s.note !== undefined) h.note = s.note
+  if (s.expires !== undefined) h.expires = s.expires
   return h
 }
 
@@ -142,7 +146,7 @@ export function looksLikeWords(v: string): boolean {
 }
 
 export function stripHits(hits: Hit[]): Detection[] {
-  return hits.map(({start: _s, end: _e, priority: _p, ...d}) => d)
+  return hits.filter((h) => !h.shadow).map(({start: _s, end: _e, priority: _p, shadow: _h, ...d}) => d)
 }
 
 /** Drop hits whose bytes a higher-priority hit already covers (the generic rule seeing an AWS key, say). */

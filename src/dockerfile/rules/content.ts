@@ -2,6 +2,7 @@ import {detectConfigSecrets} from '../../checks/config-secrets.js'
 import {credentialFileKind} from '../../checks/secrets/credential-files.js'
 import {NOT_SECRET_NAMES, SECRET_NAME} from '../../checks/secrets/generic.js'
 import {detectInText} from '../../checks/secrets/index.js'
+import {judgeTime} from '../../findings/time.js'
 import {redact, type Finding} from '../../findings/finding.js'
 import {dfFinding, type DockerfileRule, type RuleContext} from './types.js'
 
@@ -15,7 +16,8 @@ const secretValueRule: DockerfileRule = {
   run({df}: RuleContext): Finding[] {
     const out: Finding[] = []
     const seen = new Set<string>()
-    const push = (kw: string, line: number, d: {title: string; severity: Finding['severity']; category: Finding['category']; secret: string; evidence?: string; note?: string}) => {
+    const push = (kw: string, line: number, found: {title: string; severity: Finding['severity']; category: Finding['category']; secret: string; evidence?: string; note?: string; expires?: string}) => {
+      const d = judgeTime(found)
       const id = `dockerfile.secret.${kw.toLowerCase()}`
       const key = `${id}\0${line}\0${d.secret}`
       if (seen.has(key)) return

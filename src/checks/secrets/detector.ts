@@ -1,0 +1,45 @@
+import type {KeyBlock} from './private-keys.js'
+import type {SightingSink} from './key-pairs.js'
+import type {Hit, LineIndex} from './util.js'
+
+/** What every detector of one text gets besides the text: computed once per text by detectInText. */
+export interface DetectContext {
+  lines: LineIndex
+  /** The file's path in the image (or a label such as `ENV FOO`): names the file, never read. */
+  path: string
+  /** The registered needles that occur in the text. */
+  present: ReadonlySet<string>
+  /** The private-key blocks of the text, parsed once for the key and certificate detectors. */
+  keys(): KeyBlock[]
+  sight?: SightingSink
+}
+
+/**
+ * One family of text rules. `version` goes into the text check's cache identity: bump it whenever the same bytes
+ * could give different findings (test/checks/detector-versions.test.ts fails until you do).
+ */
+export interface Detector {
+  id: string
+  version: number
+  /** Cheap substrings; the detector runs only when one occurs, unless `gate` says otherwise. */
+  needles: readonly string[]
+  /** Runs the detector even without a needle (a file named `.npmrc`, an assignment to a secret name). */
+  gate?(text: string, path: string): boolean
+  detect(text: string, ctx: DetectContext): Hit[]
+}
+
+/** Whether a detector is worth running on a text whose present needles are known. */
+export function wantsText(d: Detector, text: string, path: string, present: ReadonlySet<string>): boolean {
+  return d.needles.some((n) => present.has(n)) || (d.gate?.(text, path) ?? false)
+}
+
+/**
+ * A positive 31-bit integer naming a set of detectors and their versions: the text check's version, so the layer
+ * cache key (which holds [check id, version]) changes whenever any detector is added, removed or bumped.
+ */
+export function composedVersion(base: number, detectors: readonly Detector[]): number {
+  const material = [`base@${base}`, ...detectors.map((d) => `${d.id}@${d.version}`).sort()].join(',')
+  let h = 0x811c9dc5
+  for (let i = 0; i < material.length; i++) h = Math.imul(h ^ material.charCodeAt(i), 0x01000193) >>> 0
+  return (h & 0x7fffffff) || 1
+}
