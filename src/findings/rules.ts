@@ -132,6 +132,8 @@ const CATALOGUE: readonly RuleInfo[] = [
       'A bearer token: whoever holds it is authenticated until it expires.'],
     ['secret.url-credentials', 'Credentials embedded in a URL', 'medium'],
     ['secret.generic-assignment', 'Secret-like value assigned to a secret name', 'medium'],
+    ['secret.netrc-entry', 'netrc-style machine/login/password entry', 'medium'],
+    ['secret.http-auth', 'Credentials in an HTTP Authorization header or curl -u', 'medium'],
     ['secret.config-assignment', 'Secret-like value in image configuration', 'medium',
       'ENV, labels and build history are readable by anyone who can pull the image, without opening a layer.'],
   ]),

@@ -151,7 +151,8 @@ for (const d of DETECTORS) {
       for (const x of ds) t.false(JSON.stringify({...x, secret: ''}).includes(x.secret), 'the secret stays out of the evidence')
     }
     for (const text of s.negative) {
-      const ds = detectInText(text, path).filter((x) => x.severity !== 'info')
+      // A negative of this detector's format; the generic family still judges any name = value on its own.
+      const ds = detectInText(text, path).filter((x) => x.severity !== 'info' && x.id !== 'secret.generic-assignment')
       t.deepEqual(ds.map((x) => x.id), [], `nothing above info for ${text.slice(0, 60)}`)
     }
   })

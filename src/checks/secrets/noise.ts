@@ -1,4 +1,5 @@
 import type {Detection} from '../check.js'
+import {isTypedSample} from './values.js'
 import {fileKind} from './file-kind.js'
 
 /*
@@ -69,6 +70,11 @@ export function applyNoise<T extends Detection>(d: T, path: string): T {
   if (d.severity === 'info') return d
   const ex = exampleReason(d.secret)
   if (ex) return {...d, severity: 'info', note: joinNote(d.note, `documented example value: ${ex}`)}
+  // A provider's format with a sample typed into it (a UUID-shaped `12345678-ABCD-…`) is documentation, whichever
+  // detector matched it.
+  if (d.category === 'secret' && isTypedSample(d.secret)) {
+    return {...d, severity: 'info', note: joinNote(d.note, 'typed sample value (runs of the alphabet or digits)')}
+  }
   const fx = fixtureReason(path)
   if (fx) return {...d, severity: 'info', note: joinNote(d.note, fx)}
   // A CA certificate pasted into a program's source (ansible's dummy macOS cacert) is in no trust store: nothing

@@ -79,6 +79,11 @@ function sequential(v: string): boolean {
   return runs >= (s.length - 1) * 0.6
 }
 
+/** A value typed as a sample (`12345678-ABCD-…`, `AbCdEFG123`) rather than generated: any detector's match. */
+export function isTypedSample(v: string): boolean {
+  return v.length >= 8 && sequential(v.replace(/[-_.:/\s]/g, ''))
+}
+
 /** Key material: long and high-entropy, or shorter with three character classes (`P@ssw0rd$1`, `h0pk1ns~21s`). */
 export function isRandom(v: string): boolean {
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length
