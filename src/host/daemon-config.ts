@@ -1,0 +1,150 @@
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+/** The daemon settings that decide who can reach the API, merged from every place dockerd reads them. */
+export interface DaemonConfig {
+  hosts: Array<{url: string; from: string}>
+  tls: boolean
+  tlsverify: boolean
+  tlscacert?: string
+  tlscert?: string
+  tlskey?: string
+  group?: string
+  /** Files read, for the report (relative to the root). */
+  read: string[]
+  problems: Array<{file: string; message: string}>
+}
+
+const UNIT_DIRS = ['lib/systemd/system', 'usr/lib/systemd/system', 'etc/systemd/system']
+
+/** Splits a command line as systemd does for ExecStart: whitespace, with single and double quotes. */
+export function splitArgs(line: string): string[] {
+  const out: string[] = []
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3] ?? '')
+  return out
+}
+
+/** `DOCKER_OPTS="…"` of /etc/default/docker (a shell file; only plain assignments are understood). */
+export function defaultOpts(text: string): string {
+  let v = ''
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:export\s+)?DOCKER_OPTS=(?:"([^"]*)"|'([^']*)'|(\S*))\s*(?:#.*)?$/.exec(line)
+    if (m) v = m[1] ?? m[2] ?? m[3] ?? ''
+  }
+  return v
+}
+
+/**
+ * The ExecStart that wins: a unit's, then each drop-in's in name order; an empty `ExecStart=` clears the list
+ * (how a drop-in replaces the packaged command line).
+ */
+export function execStart(root: string, read: string[]): string | undefined {
+  let current: string | undefined
+  const files: string[] = []
+  for (const d of UNIT_DIRS) {
+    if (existsSync(join(root, d, 'docker.service'))) files.push(join(d, 'docker.service'))
+  }
+  // /etc overrides /lib for the unit itself: only the last one found counts.
+  const unit = files.slice(-1)
+  const dropins = UNIT_DIRS.flatMap((d) => {
+    const dir = join(root, d, 'docker.service.d')
+    if (!existsSync(dir)) return []
+    return readdirSync(dir).filter((f) => f.endsWith('.conf')).map((f) => ({name: f, path: join(d, 'docker.service.d', f)}))
+  }).sort((a, b) => a.name.localeCompare(b.name))
+  for (const rel of [...unit, ...dropins.map((x) => x.path)]) {
+    read.push(rel)
+    const text = readFileSync(join(root, rel), 'utf8').replace(/\\\n/g, ' ')
+    for (const line of text.split('\n')) {
+      const m = /^\s*ExecStart\s*=\s*(.*)$/.exec(line)
+      if (m) current = (m[1] ?? '').trim() || undefined
+    }
+  }
+  return current
+}
+
+interface Flags {
+  hosts: string[]
+  tls?: boolean
+  tlsverify?: boolean
+  tlscacert?: string
+  tlscert?: string
+  tlskey?: string
+  group?: string
+  configFile?: string
+}
+
+/** dockerd's flags that matter here; `--flag=value`, `--flag value`, `-Hvalue` and `--tlsverify=false` all occur. */
+export function parseFlags(args: readonly string[]): Flags {
+  const f: Flags = {hosts: []}
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? ''
+    const eq = a.indexOf('=')
+    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined]
+    const value = (): string => inline ?? args[++i] ?? ''
+    const bool = (): boolean => inline === undefined || !/^(false|0)$/i.test(inline)
+    if (name === '-H' || name === '--host') f.hosts.push(value())
+    else if (/^-H./.test(name)) f.hosts.push(name.slice(2).replace(/^=/, ''))
+    else if (name === '--tls') f.tls = bool()
+    else if (name === '--tlsverify') f.tlsverify = bool()
+    else if (name === '--tlscacert') f.tlscacert = value()
+    else if (name === '--tlscert') f.tlscert = value()
+    else if (name === '--tlskey') f.tlskey = value()
+    else if (name === '-G' || name === '--group') f.group = value()
+    else if (name === '--config-file') f.configFile = value()
+  }
+  return f
+}
+
+/**
+ * Flags (unit ExecStart with $DOCKER_OPTS expanded, or DOCKER_OPTS alone) and daemon.json merged as dockerd merges
+ * them: a setting from either place applies; `tlsverify` implies TLS; `"tlsverify": false` leaves `tls` as set.
+ */
+export function readDaemonConfig(root: string): DaemonConfig {
+  const read: string[] = []
+  const problems: DaemonConfig['problems'] = []
+  let opts = ''
+  if (existsSync(join(root, 'etc/default/docker'))) {
+    read.push('etc/default/docker')
+    opts = defaultOpts(readFileSync(join(root, 'etc/default/docker'), 'utf8'))
+  }
+  const exec = execStart(root, read)
+  const line = exec ? exec.replace(/\$\{DOCKER_OPTS\}|\$DOCKER_OPTS\b/g, opts) : opts
+  const args = splitArgs(line)
+  const flags = parseFlags(exec ? args.slice(1) : args)
+  const from = exec ? 'docker.service ExecStart' : 'DOCKER_OPTS'
+  const fileRel = (flags.configFile ?? '/etc/docker/daemon.json').replace(/^\/+/, '')
+  let file: Record<string, unknown> = {}
+  if (existsSync(join(root, fileRel))) {
+    read.push(fileRel)
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(join(root, fileRel), 'utf8'))
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) file = parsed as Record<string, unknown>
+      else problems.push({file: fileRel, message: 'not a JSON object'})
+    } catch (e) {
+      problems.push({file: fileRel, message: `not valid JSON (${(e as Error).message.slice(0, 80)})`})
+    }
+  }
+  const str = (k: string) => (typeof file[k] === 'string' ? (file[k] as string) : undefined)
+  const boo = (k: string) => (typeof file[k] === 'boolean' ? (file[k] as boolean) : undefined)
+  const fileHosts = Array.isArray(file['hosts']) ? file['hosts'].filter((h): h is string => typeof h === 'string') : []
+  if (flags.hosts.length > 0 && fileHosts.length > 0)
+    problems.push({file: fileRel, message: 'hosts set both as -H flags and in the file: dockerd refuses to start'})
+  const tlsverify = flags.tlsverify ?? boo('tlsverify') ?? false
+  return {
+    hosts: [...flags.hosts.map((url) => ({url, from})), ...fileHosts.map((url) => ({url, from: fileRel}))],
+    tls: tlsverify || (flags.tls ?? boo('tls') ?? false),
+    tlsverify,
+    tlscacert: flags.tlscacert ?? str('tlscacert'),
+    tlscert: flags.tlscert ?? str('tlscert'),
+    tlskey: flags.tlskey ?? str('tlskey'),
+    group: flags.group ?? str('group'),
+    read,
+    problems,
+  }
+}
+
+/** A host entry dockerd serves over TCP: `tcp://…`, or an address without a scheme (dockerd reads it as TCP). */
+export function tcpAddress(url: string): string | undefined {
+  if (/^(unix|fd|npipe|ssh):\/\//.test(url)) return undefined
+  return url.replace(/^tcp:\/\//, '')
+}

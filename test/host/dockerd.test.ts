@@ -1,0 +1,154 @@
+import test from 'ava'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {auditHost, type HostReport} from '../../src/host/audit.js'
+import type {EngineTarget} from '../../src/host/engine.js'
+import {loadPolicy} from '../../src/policy/load.js'
+import {busyboxArchive, docker, makeEngineCerts, startDockerd, type Engine, type EngineCerts} from '../support/dockerd.js'
+import {freePort} from '../support/net.js'
+import {makeTempDir, removeDir} from '../support/tmp.js'
+
+// Three real dockerd, one per TCP mode, started once for the file (each ~1 s; see the timing note printed below).
+let dir = ''
+let certs: EngineCerts
+const engines: Record<'plain' | 'tls' | 'mtls', Engine> = {} as never
+const ports = {plain: 0, tls: 0, mtls: 0}
+const SECRET = 'Zq8v-Hunter2-Secret-Value-77x'
+
+test.before(async (t) => {
+  dir = makeTempDir('imgvet-host-dockerd')
+  certs = await makeEngineCerts(join(dir, 'certs'))
+  for (const k of ['plain', 'tls', 'mtls'] as const) ports[k] = await freePort()
+  const t0 = Date.now()
+  const tlsFiles = {tlscert: certs.serverCert, tlskey: certs.serverKey}
+  const [plain, tls, mtls] = await Promise.all([
+    startDockerd(join(dir, 'plain'), {file: {hosts: [`tcp://127.0.0.1:${ports.plain}`]}}),
+    startDockerd(join(dir, 'tls'), {file: {hosts: [`tcp://127.0.0.1:${ports.tls}`], tls: true, tlsverify: false, ...tlsFiles}}),
+    startDockerd(join(dir, 'mtls'), {flags: ['-H', `tcp://127.0.0.1:${ports.mtls}`, '--tlsverify', `--tlscacert=${certs.ca}`,
+      `--tlscert=${certs.serverCert}`, `--tlskey=${certs.serverKey}`]}),
+  ])
+  Object.assign(engines, {plain: plain!, tls: tls!, mtls: mtls!})
+  t.log(`three dockerd up in ${Date.now() - t0} ms`)
+  const archive = join(dir, 'busybox.tar')
+  await busyboxArchive(archive)
+  const sock = engines.mtls.sock
+  await docker(sock, ['load', '-i', archive])
+  const create = (name: string, args: string[]) =>
+    docker(sock, ['create', '--pull=never', '--network', 'none', '--name', name, ...args, 'imgvet/busybox:test'])
+  await create('risky', ['--privileged', '--pid', 'host', '--ipc', 'host', '--user', '0', '-v', `${sock}:/var/run/docker.sock`,
+    '-v', '/etc:/host-etc:ro', '--cap-add', 'SYS_ADMIN', '--security-opt', 'seccomp=unconfined', '-e', `DB_PASSWORD=${SECRET}`,
+    '--label', 'imgvet.owner=team-a', '--label', 'imgvet.sensitivity=confidential'])
+  await create('hardened', ['--user', '65534:65534', '--read-only', '--cap-drop', 'ALL', '--security-opt',
+    'no-new-privileges', '--memory', '64m', '--label', 'imgvet.owner=team-a', '--label', 'imgvet.sensitivity=confidential'])
+  await create('web', ['--user', '33', '-p', '8080:80', '-p', '127.0.0.1:3306:3306', '--label', 'imgvet.owner=team-b',
+    '--label', 'imgvet.sensitivity=public'])
+  await create('nolabel', [])
+  await create('shop', ['--user', '1000', '--label', 'com.docker.compose.project=shop'])
+  t.log(`load + 5 creates done at ${Date.now() - t0} ms`)
+})
+
+test.after.always(async () => {
+  await Promise.all(Object.values(engines).map((e) => e.stop()))
+  if (dir) removeDir(dir)
+})
+
+const policy = () => loadPolicy('default')
+const mtlsTarget = (withCert: boolean): EngineTarget => ({
+  url: `tcp://127.0.0.1:${ports.mtls}`,
+  ca: readFileSync(certs.ca),
+  ...(withCert ? {cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey)} : {}),
+})
+const ids = (r: HostReport, container?: string) =>
+  r.findings.filter((f) => container === undefined || f.container === container).map((f) => f.id).sort()
+
+test('mutual TLS passes the probe, reports the server certificate and audits created containers', async (t) => {
+  const {report, exitCode} = await auditHost({engine: mtlsTarget(true), policy: await policy()})
+  const e = report.sources.engine
+  t.is(e.status, 'used')
+  t.is(e.transport, 'mutual-tls')
+  t.is(e.detail, undefined)
+  t.is(e.product, 'docker')
+  t.is(e.serverCert?.subject, 'imgvet-test-server')
+  t.true(e.serverCert!.daysLeft >= 1 && e.serverCert!.daysLeft <= 2)
+  // The test CA signs for two days: under 30 days left is reported, low, and does not fail the host.
+  const tls = report.findings.filter((f) => f.rule === 'daemon-tls')
+  t.deepEqual(tls.map((f) => [f.id, f.severity]), [['host.engine.cert-expiry', 'low']])
+  t.regex(tls[0]!.evidence, /imgvet-test-server valid until 20\d\d-.*\((1|2) days\)/)
+  t.deepEqual(report.containers.map((c) => c.name).sort(), ['hardened', 'nolabel', 'risky', 'shop', 'web'])
+  // None of them runs: docker-bench skips exactly these.
+  t.true(report.containers.every((c) => c.state === 'created'))
+  t.deepEqual(ids(report, 'risky'), ['host.container.capability', 'host.container.engine-socket',
+    'host.container.env-secret', 'host.container.host-namespace', 'host.container.host-namespace',
+    'host.container.privileged', 'host.container.sensitive-mount', 'host.container.unconfined',
+    'host.container.user-root'])
+  t.deepEqual(ids(report, 'hardened'), [])
+  t.deepEqual(ids(report, 'web'), ['host.container.port-all-interfaces'])
+  t.regex(report.findings.find((f) => f.container === 'web')!.evidence, /80\/tcp published on 0\.0\.0\.0:8080/)
+  t.deepEqual(ids(report, 'nolabel'), ['host.container.user-root', 'host.owner.unknown'])
+  t.deepEqual(ids(report, 'shop'), [])
+  const mixed = report.findings.find((f) => f.id === 'host.owner.mixed')
+  t.is(mixed?.rule, 'single-owner')
+  t.regex(mixed!.evidence, /team-a: (risky, hardened|hardened, risky)/)
+  t.regex(mixed!.evidence, /shop: shop/)
+  t.regex(mixed!.evidence, /\(unknown\): nolabel/)
+  t.truthy(report.findings.find((f) => f.id === 'host.sensitivity.mixed'))
+  t.false(JSON.stringify(report).includes(SECRET))
+  t.is(exitCode, 1)
+  t.true(report.findings.every((f) => f.source === 'engine'))
+  t.deepEqual(report.notChecked.filter((n) => n.source === 'engine'), [])
+})
+
+test('mutual TLS without a client certificate: anonymous clients are refused, containers are not checked', async (t) => {
+  const {report, exitCode} = await auditHost({engine: mtlsTarget(false), policy: await policy()})
+  t.is(report.sources.engine.probe?.transport, 'mutual-tls')
+  t.is(report.sources.engine.status, 'refused')
+  t.deepEqual(report.findings, [])
+  t.deepEqual(report.notChecked.filter((n) => n.source === 'engine').map((n) => n.check),
+    ['engine-warnings', 'containers', 'owners'])
+  t.deepEqual(report.containers, [])
+  // Nothing failed, but the engine's containers were not seen: the report says so rather than passing them.
+  t.is(report.verdict, 'pass')
+  t.is(exitCode, 0)
+})
+
+test('plain HTTP on TCP is critical; the engine itself warns', async (t) => {
+  const {report, exitCode} = await auditHost({engine: {url: `tcp://127.0.0.1:${ports.plain}`}, policy: await policy()})
+  t.is(report.sources.engine.transport, 'plain-http')
+  const f = report.findings.find((x) => x.id === 'host.engine.plain-tcp')
+  t.is(f?.severity, 'critical')
+  t.is(f?.rule, 'daemon-tls')
+  t.regex(report.findings.find((x) => x.id === 'host.engine.warning')!.evidence, /without encryption/)
+  t.is(exitCode, 1)
+})
+
+test('TLS without client verification lets an anonymous client in: high', async (t) => {
+  const {report, exitCode} = await auditHost({engine: {url: `tcp://127.0.0.1:${ports.tls}`}, policy: await policy()})
+  t.is(report.sources.engine.transport, 'tls-no-verify')
+  t.is(report.findings.find((x) => x.id === 'host.engine.tls-no-verify')?.severity, 'high')
+  t.regex(report.findings.find((x) => x.id === 'host.engine.warning')!.evidence, /without TLS client verification/)
+  t.is(report.sources.engine.serverCert?.subject, 'imgvet-test-server')
+  t.is(exitCode, 1)
+})
+
+test('the unix socket reads the same containers; the TCP probe is listed as not checked', async (t) => {
+  const {report} = await auditHost({engine: {url: `unix://${engines.mtls.sock}`}, policy: await policy()})
+  t.is(report.sources.engine.transport, 'unix')
+  t.is(report.containers.length, 5)
+  t.true(report.notChecked.some((n) => n.check === 'tcp-probe'))
+  t.true(report.notChecked.some((n) => n.source === 'filesystem' && n.why === 'no --root given'))
+})
+
+test('labels keys are configurable: with owner key "team" every container is of unknown owner', async (t) => {
+  const {report} = await auditHost({engine: {url: `unix://${engines.mtls.sock}`}, policy: await policy(),
+    labels: {owner: 'team', sensitivity: 'imgvet.sensitivity'}})
+  // Only the compose project label still names an owner.
+  t.deepEqual(report.containers.filter((c) => c.owner).map((c) => c.owner), ['shop'])
+  t.is(report.findings.filter((f) => f.id === 'host.owner.unknown').length, 4)
+})
+
+test('a closed port is "could not complete" (exit 3), never a pass', async (t) => {
+  const {report, exitCode} = await auditHost({engine: {url: `tcp://127.0.0.1:${await freePort()}`}, policy: await policy()})
+  t.is(report.sources.engine.status, 'unreachable')
+  t.is(report.verdict, 'fail')
+  t.is(exitCode, 3)
+})
