@@ -1,3 +1,4 @@
+import {statSync} from 'node:fs'
 import {EXIT, ImgvetError, isImgvetError} from '../errors.js'
 import {severityRank} from '../findings/finding.js'
 import {applyAllowlist} from '../policy/allowlist.js'
@@ -137,9 +138,19 @@ async function auditEngine(t: EngineTarget, keys: LabelKeys, now: Date) {
   return {src, findings, notChecked, containers, couldNot}
 }
 
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
 /** Exit codes as vet: 0 pass, 1 fail, 3 a source that was asked for could not be read. */
 export async function auditHost(o: HostAuditOptions): Promise<{report: HostReport; exitCode: number}> {
   if (!o.engine && !o.root) throw new ImgvetError('usage', 'give --host (the engine API), --root (the host filesystem), or both')
+  if (o.root && !isDir(o.root)) throw new ImgvetError('bad-input', `--root ${o.root} is not a directory`)
+  if (o.engine) parseHost(o.engine.url)
   const now = o.now ?? new Date()
   const findings: HostFinding[] = []
   const notChecked: HostReport['notChecked'] = []
