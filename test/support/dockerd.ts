@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import {join} from 'node:path'
 import {run} from './exec.js'
@@ -42,9 +42,11 @@ export interface Engine {
   stop(): Promise<void>
 }
 
-function ping(sock: string): Promise<boolean> {
+function ping(at: string): Promise<boolean> {
+  const tcp = /^tcp:\/\/([\d.]+):(\d+)$/.exec(at)
+  const where = tcp ? {host: tcp[1], port: Number(tcp[2])} : {socketPath: at}
   return new Promise((resolve) => {
-    const req = http.get({socketPath: sock, path: '/_ping', timeout: 1000}, (res) => {
+    const req = http.get({...where, path: '/_ping', timeout: 1000}, (res) => {
       res.resume()
       resolve(res.statusCode === 200)
     })
@@ -59,7 +61,7 @@ function mountsUnder(dir: string): string[] {
     .filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length)
 }
 
-async function startProcess(cmd: string, args: string[], dir: string, sock: string): Promise<Engine> {
+async function startProcess(cmd: string, args: string[], dir: string, sock: string, more: string[] = []): Promise<Engine> {
   const log = join(dir, 'engine.log')
   const child = spawn(cmd, args, {stdio: ['ignore', 'ignore', 'pipe'], detached: false})
   const err: Buffer[] = []
@@ -77,8 +79,10 @@ async function startProcess(cmd: string, args: string[], dir: string, sock: stri
       clearTimeout(t)
     }
     writeFileSync(log, Buffer.concat(err))
-    for (const m of mountsUnder(dir)) await run('umount', ['-l', m], {allowFail: true})
-    removeDir(dir)
+    for (const d of [dir, ...more]) {
+      for (const m of mountsUnder(d)) await run('umount', ['-l', m], {allowFail: true})
+      removeDir(d)
+    }
   }
   const deadline = Date.now() + 30_000
   while (!(await ping(sock))) {
@@ -111,12 +115,19 @@ export async function startDockerd(dir: string, o: {file?: Record<string, unknow
     `--exec-root=${join(dir, 'exec')}`, `--pidfile=${join(dir, 'dockerd.pid')}`], dir, sock)
 }
 
-/** podman's Docker-compatible API on a unix socket (§5.3); nothing is run, so its rlimit failure does not matter. */
-export async function startPodman(dir: string): Promise<Engine> {
+/**
+ * podman's Docker-compatible API (§5.3) on a unix socket, or plain TCP on 127.0.0.1 (podman 4.3 has no TLS); nothing
+ * is run, so its rlimit failure here does not matter. `sock` is then the tcp:// URL.
+ */
+export async function startPodman(dir: string, tcp?: string): Promise<Engine> {
   mkdirSync(dir, {recursive: true})
-  const sock = join(dir, 'podman.sock')
-  return startProcess('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs',
-    'system', 'service', '--time=0', `unix://${sock}`], dir, sock)
+  if (tcp && !/^tcp:\/\/127\.0\.0\.1:\d+$/.test(tcp)) throw new Error(`refusing to bind ${tcp}: loopback only`)
+  const sock = tcp ?? join(dir, 'podman.sock')
+  // podman refuses a runroot over 50 characters, which the shared test root already nearly is: a short one in /tmp.
+  const runroot = mkdtempSync('/tmp/ivpm-')
+  const e = await startProcess('podman', ['--root', join(dir, 'root'), '--runroot', runroot, '--storage-driver', 'vfs',
+    '--tmpdir', join(dir, 'tmp'), 'system', 'service', '--time=0', tcp ?? `unix://${sock}`], dir, sock, [runroot])
+  return e
 }
 
 /** A docker-archive of busybox-static: what `docker load` takes, made without any registry or builder. */
@@ -147,5 +158,5 @@ export async function busyboxArchive(file: string, tag = 'imgvet/busybox:test'):
 
 /** The docker CLI against one engine; never pulls (the rig has no registry of docker.io's). */
 export function docker(sock: string, args: readonly string[]) {
-  return run('docker', ['-H', `unix://${sock}`, ...args])
+  return run('docker', ['-H', sock.startsWith('tcp://') ? sock : `unix://${sock}`, ...args])
 }
