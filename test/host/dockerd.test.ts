@@ -1,9 +1,10 @@
 import test from 'ava'
-import {readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {auditHost, type HostReport} from '../../src/host/audit.js'
 import type {EngineTarget} from '../../src/host/engine.js'
 import {loadPolicy} from '../../src/policy/load.js'
+import {ROOT, runCli} from '../foundation/helpers.js'
 import {busyboxArchive, docker, makeEngineCerts, startDockerd, type Engine, type EngineCerts} from '../support/dockerd.js'
 import {freePort} from '../support/net.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
@@ -151,4 +152,40 @@ test('a closed port is "could not complete" (exit 3), never a pass', async (t) =
   t.is(report.sources.engine.status, 'unreachable')
   t.is(report.verdict, 'fail')
   t.is(exitCode, 3)
+})
+
+test('the CLI: JSON report of a mutual-TLS engine and a fake root together, exit 1; text names every source', async (t) => {
+  for (const src of ['commands/host/audit.ts', 'src/host/audit.ts', 'src/host/engine.ts', 'src/host/containers.ts',
+    'src/host/filesystem.ts', 'src/host/daemon-config.ts', 'src/host/report.ts']) {
+    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs)
+      throw new Error(`dist/ is older than ${src}: run npm run build`)
+  }
+  const root = join(dir, 'fake-root')
+  mkdirSync(join(root, 'etc/docker'), {recursive: true})
+  writeFileSync(join(root, 'etc/docker/daemon.json'), JSON.stringify({hosts: [`tcp://127.0.0.1:${ports.mtls}`], tlsverify: true}))
+  writeFileSync(join(root, 'etc/group'), 'docker:x:999:carol\n')
+  const args = ['host', 'audit', '--host', `tcp://127.0.0.1:${ports.mtls}`, '--tlscacert', certs.ca, '--tlscert', certs.clientCert,
+    '--tlskey', certs.clientKey, '--root', root]
+  const r = await runCli([...args, '--format', 'json'])
+  t.is(r.code, 1, r.stderr)
+  const j = JSON.parse(r.stdout) as HostReport
+  t.is(j.kind, 'host')
+  t.is(j.host, `tcp://127.0.0.1:${ports.mtls}`)
+  t.is(j.sources.engine.transport, 'mutual-tls')
+  t.is(j.sources.filesystem.status, 'used')
+  t.is(j.containers.length, 5)
+  t.deepEqual(j.notChecked.map((n) => n.check), ['packages', 'listening-sockets'])
+  t.true(j.findings.some((f) => f.id === 'host.user.docker-group' && f.source === 'filesystem'))
+  t.false(j.findings.some((f) => f.id.startsWith('host.config.')))
+  t.false(r.stdout.includes(SECRET))
+  const text = await runCli(args)
+  t.is(text.code, 1)
+  t.regex(text.stdout, /^FAIL {2}host tcp:\/\/127\.0\.0\.1:\d+ root /)
+  t.regex(text.stdout, /Engine: used docker .* mutual-tls/)
+  t.regex(text.stdout, /Containers \(5, running or not\):/)
+  t.regex(text.stdout, /filesystem\/packages: no dpkg status/)
+  const bad = await runCli(['host', 'audit', '--host', `tcp://127.0.0.1:${ports.mtls}`, '--tlscert', certs.clientCert])
+  t.is(bad.code, 2)
+  t.is(bad.stderr.trim(), 'imgvet: usage: --tlscert and --tlskey go together')
 })
