@@ -11,7 +11,7 @@ import {containerFindings, hostFinding, nameOf, ownerFindings, ownership, DEFAUL
 import {EngineClient, parseHost, probe, type EngineTarget, type Probe, type ServerCert, type Transport} from './engine.js'
 import {auditFilesystem} from './filesystem.js'
 
-export interface EngineSource {
+interface EngineSource {
   status: 'used' | 'not-given' | 'unreachable' | 'refused'
   endpoint?: string
   transport?: Transport
@@ -43,7 +43,7 @@ export interface HostReport {
   summary: ReturnType<typeof summarise>
 }
 
-export interface HostAuditOptions {
+interface HostAuditOptions {
   engine?: EngineTarget
   root?: string
   policy: Policy

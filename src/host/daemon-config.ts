@@ -18,14 +18,14 @@ export interface DaemonConfig {
 const UNIT_DIRS = ['lib/systemd/system', 'usr/lib/systemd/system', 'etc/systemd/system']
 
 /** Splits a command line as systemd does for ExecStart: whitespace, with single and double quotes. */
-export function splitArgs(line: string): string[] {
+function splitArgs(line: string): string[] {
   const out: string[] = []
   for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3] ?? '')
   return out
 }
 
 /** `DOCKER_OPTS="…"` of /etc/default/docker (a shell file; only plain assignments are understood). */
-export function defaultOpts(text: string): string {
+function defaultOpts(text: string): string {
   let v = ''
   for (const line of text.split('\n')) {
     const m = /^\s*(?:export\s+)?DOCKER_OPTS=(?:"([^"]*)"|'([^']*)'|(\S*))\s*(?:#.*)?$/.exec(line)
@@ -38,7 +38,7 @@ export function defaultOpts(text: string): string {
  * The ExecStart that wins: a unit's, then each drop-in's in name order; an empty `ExecStart=` clears the list
  * (how a drop-in replaces the packaged command line).
  */
-export function execStart(root: string, read: string[]): string | undefined {
+function execStart(root: string, read: string[]): string | undefined {
   let current: string | undefined
   const files: string[] = []
   for (const d of UNIT_DIRS) {
@@ -74,7 +74,7 @@ interface Flags {
 }
 
 /** dockerd's flags that matter here; `--flag=value`, `--flag value`, `-Hvalue` and `--tlsverify=false` all occur. */
-export function parseFlags(args: readonly string[]): Flags {
+function parseFlags(args: readonly string[]): Flags {
   const f: Flags = {hosts: []}
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? ''

@@ -4,16 +4,16 @@ import {hostFinding, type HostFinding} from './containers.js'
 import {readDaemonConfig, tcpAddress, type DaemonConfig} from './daemon-config.js'
 
 /** What a host may run besides the base system (seed: only docker, sshd and monitoring tools). */
-export const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'docker-ce-cli', 'docker-ce-rootless-extras', 'docker-cli',
+const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'docker-ce-cli', 'docker-ce-rootless-extras', 'docker-cli',
   'docker-buildx-plugin', 'docker-compose-plugin', 'docker-compose', 'containerd', 'containerd.io', 'runc', 'tini',
   'podman', 'crun', 'conmon', 'buildah', 'skopeo', 'netavark', 'aardvark-dns', 'slirp4netns', 'fuse-overlayfs',
   'catatonit', 'golang-github-containers-common', 'golang-github-containers-image', 'iptables', 'pigz', 'cgroupfs-mount']
-export const SSH_PACKAGES = ['openssh-server', 'openssh-client', 'openssh-sftp-server', 'openssh']
-export const MONITORING_PACKAGES = ['prometheus-node-exporter', 'collectd', 'collectd-core', 'telegraf', 'zabbix-agent',
+const SSH_PACKAGES = ['openssh-server', 'openssh-client', 'openssh-sftp-server', 'openssh']
+const MONITORING_PACKAGES = ['prometheus-node-exporter', 'collectd', 'collectd-core', 'telegraf', 'zabbix-agent',
   'zabbix-agent2', 'datadog-agent', 'netdata', 'auditd', 'rsyslog', 'node-exporter', 'cadvisor', 'fluent-bit',
   'filebeat', 'metricbeat', 'amazon-cloudwatch-agent']
 /** Not marked required/important by Debian, yet on every minimal install (or Alpine's base set). */
-export const BASE_EXTRA = ['ca-certificates', 'systemd', 'systemd-sysv', 'libsystemd0', 'udev', 'sudo', 'apt-utils',
+const BASE_EXTRA = ['ca-certificates', 'systemd', 'systemd-sysv', 'libsystemd0', 'udev', 'sudo', 'apt-utils',
   'ifupdown', 'isc-dhcp-client', 'netbase', 'openssl', 'linux-image-amd64', 'linux-image-arm64', 'grub-pc',
   'grub-efi-amd64', 'locales', 'tzdata', 'less', 'alpine-baselayout', 'alpine-baselayout-data', 'alpine-keys',
   'alpine-release', 'apk-tools', 'busybox', 'busybox-binsh', 'musl', 'musl-utils', 'libc-utils', 'scanelf',
@@ -23,13 +23,13 @@ const SERVER = /^(apache2|nginx(-\w+)?|lighttpd|httpd|mysql-server(-[\d.]+)?|mar
 
 const ENGINE_PROCS = new Set(['dockerd', 'docker-proxy', 'containerd', 'podman', 'sshd', 'conmon'])
 
-export interface Package {
+interface Package {
   name: string
   priority?: string
 }
 
 /** `Status: install ok installed` entries of a dpkg status file. */
-export function dpkgInstalled(text: string): Package[] {
+function dpkgInstalled(text: string): Package[] {
   const out: Package[] = []
   for (const para of text.split(/\n\s*\n/)) {
     const field = (k: string) => new RegExp(`^${k}:[ \\t]*(.*)$`, 'mi').exec(para)?.[1]?.trim()
@@ -40,11 +40,11 @@ export function dpkgInstalled(text: string): Package[] {
 }
 
 /** Package names (`P:` lines) of an apk installed database. */
-export function apkInstalled(text: string): Package[] {
+function apkInstalled(text: string): Package[] {
   return [...text.matchAll(/^P:(.+)$/gm)].map((m) => ({name: (m[1] ?? '').trim()}))
 }
 
-export interface Listener {
+interface Listener {
   proto: 'tcp' | 'tcp6'
   address: string
   port: number
@@ -96,14 +96,14 @@ function socketOwners(): Map<string, string> {
   return m
 }
 
-export interface FilesystemOptions {
+interface FilesystemOptions {
   root: string
   allowPackages: readonly string[]
   allowProcesses: readonly string[]
   allowPorts: readonly number[]
 }
 
-export interface FilesystemResult {
+interface FilesystemResult {
   findings: HostFinding[]
   config: DaemonConfig
   packages: number | null

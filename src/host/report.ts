@@ -14,7 +14,7 @@ export function renderHost(r: HostReport, format: HostFormat, color = false): st
   return format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : renderHostText(r, {color})
 }
 
-export function renderHostText(report: HostReport, o: TextOptions): string {
+function renderHostText(report: HostReport, o: TextOptions): string {
   const r = JSON.parse(JSON.stringify(report), (_k, v: unknown) => (typeof v === 'string' ? clean(v) : v)) as HostReport
   const pass = r.verdict === 'pass'
   const word = pass ? 'PASS' : 'FAIL'
