@@ -103,7 +103,8 @@ export function containerFindings(c: ContainerInspect): HostFinding[] {
   for (const [key, mode] of [['NetworkMode', hc.NetworkMode], ['PidMode', hc.PidMode], ['IpcMode', hc.IpcMode],
     ['UTSMode', hc.UTSMode], ['UsernsMode', hc.UsernsMode]] as const) {
     if (mode === 'host')
-      add('host.container.host-namespace', 'high', 'non-root', 'Container shares a host namespace',
+      add('host.container.host-namespace', 'high', key === 'NetworkMode' ? 'ports' : 'non-root',
+        'Container shares a host namespace',
         `${name}: HostConfig.${key}=host`, key)
   }
   const mounts = [
@@ -112,10 +113,10 @@ export function containerFindings(c: ContainerInspect): HostFinding[] {
   ]
   for (const src of new Set(mounts.filter(Boolean))) {
     if (ENGINE_SOCKET.test(src))
-      add('host.container.engine-socket', 'critical', 'non-root', 'Engine socket mounted into a container',
+      add('host.container.engine-socket', 'critical', 'daemon-tls', 'Engine socket mounted into a container',
         `${name}: bind of ${src}: the container can start privileged containers, i.e. is root on the host`, src)
     else if (SENSITIVE.test(src))
-      add('host.container.sensitive-mount', 'high', 'non-root', 'Sensitive host path mounted',
+      add('host.container.sensitive-mount', 'high', 'minimal-host', 'Sensitive host path mounted',
         `${name}: bind of host ${src}`, src)
   }
   for (const cap of hc.CapAdd ?? []) {
@@ -125,13 +126,16 @@ export function containerFindings(c: ContainerInspect): HostFinding[] {
         `${name}: CapAdd ${k} lets the container act on the host kernel or other containers`, k)
   }
   for (const opt of hc.SecurityOpt ?? []) {
-    // `seccomp=unconfined` (docker) and `seccomp:unconfined` (old syntax) both disable the profile.
-    const m = /^(seccomp|apparmor)[=:]unconfined$/.exec(opt)
+    // `=` and the old `:` syntax both count. dockerd itself adds `label=disable` to privileged and host-pid
+    // containers, which is why "SecurityOpt is set" (docker-bench 5.3) says nothing about confinement.
+    const m = /^(seccomp|apparmor|systempaths)[=:]unconfined$|^(label)[=:]disable$/.exec(opt)
     if (m)
-      add('host.container.unconfined', 'high', 'non-root', `${m[1]} disabled`, `${name}: SecurityOpt ${opt}`, opt)
+      add('host.container.unconfined', 'high', 'non-root', `${m[1] ?? 'SELinux label'} confinement disabled`,
+        `${name}: SecurityOpt ${opt}`, opt)
   }
+  // An explicit root is certain (high); an unset user is the image's USER, not vetted here (medium).
   if (isRootUser(c.Config?.User))
-    add('host.container.user-root', 'medium', 'non-root', 'Container runs as root',
+    add('host.container.user-root', c.Config?.User ? 'high' : 'medium', 'non-root', 'Container runs as root',
       `${name}: Config.User is ${c.Config?.User ? JSON.stringify(c.Config.User) : 'unset (the image decides; root unless it sets USER)'}`)
   for (const [port, binds] of Object.entries(hc.PortBindings ?? {})) {
     for (const b of binds ?? []) {

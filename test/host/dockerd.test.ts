@@ -72,7 +72,7 @@ test('mutual TLS passes the probe, reports the server certificate and audits cre
   t.is(e.serverCert?.subject, 'imgvet-test-server')
   t.true(e.serverCert!.daysLeft >= 1 && e.serverCert!.daysLeft <= 2)
   // The test CA signs for two days: under 30 days left is reported, low, and does not fail the host.
-  const tls = report.findings.filter((f) => f.rule === 'daemon-tls')
+  const tls = report.findings.filter((f) => f.rule === 'daemon-tls' && f.path === report.host)
   t.deepEqual(tls.map((f) => [f.id, f.severity]), [['host.engine.cert-expiry', 'low']])
   t.regex(tls[0]!.evidence, /imgvet-test-server valid until 20\d\d-.*\((1|2) days\)/)
   t.deepEqual(report.containers.map((c) => c.name).sort(), ['hardened', 'nolabel', 'risky', 'shop', 'web'])
@@ -81,7 +81,12 @@ test('mutual TLS passes the probe, reports the server certificate and audits cre
   t.deepEqual(ids(report, 'risky'), ['host.container.capability', 'host.container.engine-socket',
     'host.container.env-secret', 'host.container.host-namespace', 'host.container.host-namespace',
     'host.container.privileged', 'host.container.sensitive-mount', 'host.container.unconfined',
-    'host.container.user-root'])
+    'host.container.unconfined', 'host.container.user-root'])
+  // dockerd adds label=disable to a privileged container on its own: both it and seccomp=unconfined are reported.
+  t.deepEqual(report.findings.filter((f) => f.container === 'risky' && f.id === 'host.container.unconfined')
+    .map((f) => f.evidence).sort(), ['risky: SecurityOpt label=disable', 'risky: SecurityOpt seccomp=unconfined'])
+  t.is(report.findings.find((f) => f.container === 'risky' && f.id === 'host.container.user-root')?.severity, 'high')
+  t.is(report.findings.find((f) => f.container === 'nolabel' && f.id === 'host.container.user-root')?.severity, 'medium')
   t.deepEqual(ids(report, 'hardened'), [])
   t.deepEqual(ids(report, 'web'), ['host.container.port-all-interfaces'])
   t.regex(report.findings.find((f) => f.container === 'web')!.evidence, /80\/tcp published on 0\.0\.0\.0:8080/)
