@@ -9,6 +9,7 @@ import {summarise} from '../report/types.js'
 import {containerFindings, hostFinding, nameOf, ownerFindings, ownership, DEFAULT_LABEL_KEYS,
   type ContainerInspect, type ContainerSummary, type HostFinding, type LabelKeys} from './containers.js'
 import {EngineClient, parseHost, probe, type EngineTarget, type Probe, type ServerCert, type Transport} from './engine.js'
+import {tcpAddress, type DaemonConfig} from './daemon-config.js'
 import {auditFilesystem} from './filesystem.js'
 
 interface EngineSource {
@@ -32,6 +33,8 @@ export interface HostReport {
   sources: {
     engine: EngineSource
     filesystem: {status: 'used' | 'not-given'; root?: string; read?: string[]; packages?: number | null}
+    /** TCP endpoints the local configuration and running dockerd name, each probed without credentials. */
+    endpoints: Array<{url: string; from: string; probed: string; transport: Probe['transport']; detail: string}>
   }
   containers: ContainerSummary[]
   notChecked: Array<{check: string; source: 'engine' | 'filesystem'; why: string}>
@@ -138,6 +141,36 @@ async function auditEngine(t: EngineTarget, keys: LabelKeys, now: Date) {
   return {src, findings, notChecked, containers, couldNot}
 }
 
+/**
+ * An attacker's view of every TCP address the daemons here are configured with; an unspecified address
+ * (0.0.0.0, ::) is tried on loopback. The client's CA and certificate, if given, only help learn the server's.
+ */
+async function probeConfigured(configs: readonly DaemonConfig[], given: EngineTarget | undefined, now: Date) {
+  const out: Array<{entry: HostReport['sources']['endpoints'][number]; finding?: HostFinding}> = []
+  const done = new Set<string>(given ? [given.url] : [])
+  for (const c of configs) {
+    for (const h of c.hosts) {
+      const addr = tcpAddress(h.url)
+      if (!addr) continue
+      const probed = `tcp://${addr.replace(/^(0\.0\.0\.0|\[::\]|::)?:/, '127.0.0.1:')}`
+      if (done.has(probed)) continue
+      done.add(probed)
+      let p: Probe
+      try {
+        p = await probe({url: probed, ca: given?.ca, cert: given?.cert, key: given?.key}, now)
+      } catch (e) {
+        // An address the config holds but no URL can express is the config finding's business, not a crash.
+        if (!isImgvetError(e)) throw e
+        continue
+      }
+      const f = probeFinding(probed, p)
+      if (f) f.evidence = `${f.evidence} (configured in ${h.from})`
+      out.push({entry: {url: h.url, from: h.from, probed, transport: p.transport, detail: p.detail}, finding: f})
+    }
+  }
+  return out
+}
+
 function isDir(p: string): boolean {
   try {
     return statSync(p).isDirectory()
@@ -168,12 +201,23 @@ export async function auditHost(o: HostAuditOptions): Promise<{report: HostRepor
     for (const c of ENGINE_CHECKS) notChecked.push({check: c, source: 'engine', why: 'no --host given'})
   }
   let filesystem: HostReport['sources']['filesystem'] = {status: 'not-given'}
+  const endpoints: HostReport['sources']['endpoints'] = []
   if (o.root) {
     const r = auditFilesystem({root: o.root, allowPackages: o.allowPackages ?? [], allowProcesses: o.allowProcesses ?? [],
       allowPorts: o.allowPorts ?? []})
     findings.push(...r.findings)
     for (const n of r.notChecked) notChecked.push({...n, source: 'filesystem'})
-    filesystem = {status: 'used', root: o.root, read: r.config.read, packages: r.packages}
+    filesystem = {status: 'used', root: o.root, read: [...new Set(r.configs.flatMap((c) => c.read))], packages: r.packages}
+    if (o.root === '/') {
+      for (const e of await probeConfigured(r.configs, o.engine, now)) {
+        endpoints.push(e.entry)
+        if (e.finding) findings.push(e.finding)
+      }
+      if (endpoints.length && !o.engine) {
+        const i = notChecked.findIndex((n) => n.check === 'tcp-probe')
+        if (i >= 0) notChecked.splice(i, 1)
+      }
+    }
   } else {
     for (const c of FS_CHECKS) notChecked.push({check: c, source: 'filesystem', why: 'no --root given'})
   }
@@ -188,7 +232,7 @@ export async function auditHost(o: HostAuditOptions): Promise<{report: HostRepor
     tool: {name: 'imgvet', version: VERSION},
     host: o.engine?.url ?? null,
     policy: {name: o.policy.name},
-    sources: {engine, filesystem},
+    sources: {engine, filesystem, endpoints},
     containers,
     notChecked,
     verdict: pass ? 'pass' : 'fail',

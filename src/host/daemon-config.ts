@@ -99,19 +99,27 @@ function parseFlags(args: readonly string[]): Flags {
  * Flags (unit ExecStart with $DOCKER_OPTS expanded, or DOCKER_OPTS alone) and daemon.json merged as dockerd merges
  * them: a setting from either place applies; `tlsverify` implies TLS; `"tlsverify": false` leaves `tls` as set.
  */
-export function readDaemonConfig(root: string): DaemonConfig {
+export function readDaemonConfig(root: string, running?: {pid: string; args: string[]}): DaemonConfig {
   const read: string[] = []
   const problems: DaemonConfig['problems'] = []
-  let opts = ''
-  if (existsSync(join(root, 'etc/default/docker'))) {
-    read.push('etc/default/docker')
-    opts = defaultOpts(readFileSync(join(root, 'etc/default/docker'), 'utf8'))
+  let flags: Flags
+  let from: string
+  if (running) {
+    // What the process was started with wins over what the unit says it would be started with.
+    flags = parseFlags(running.args.slice(1))
+    from = `dockerd pid ${running.pid} command line`
+    read.push(`/proc/${running.pid}/cmdline`)
+  } else {
+    let opts = ''
+    if (existsSync(join(root, 'etc/default/docker'))) {
+      read.push('etc/default/docker')
+      opts = defaultOpts(readFileSync(join(root, 'etc/default/docker'), 'utf8'))
+    }
+    const exec = execStart(root, read)
+    const args = splitArgs(exec ? exec.replace(/\$\{DOCKER_OPTS\}|\$DOCKER_OPTS\b/g, opts) : opts)
+    flags = parseFlags(exec ? args.slice(1) : args)
+    from = exec ? 'docker.service ExecStart' : 'DOCKER_OPTS'
   }
-  const exec = execStart(root, read)
-  const line = exec ? exec.replace(/\$\{DOCKER_OPTS\}|\$DOCKER_OPTS\b/g, opts) : opts
-  const args = splitArgs(line)
-  const flags = parseFlags(exec ? args.slice(1) : args)
-  const from = exec ? 'docker.service ExecStart' : 'DOCKER_OPTS'
   const fileRel = (flags.configFile ?? '/etc/docker/daemon.json').replace(/^\/+/, '')
   let file: Record<string, unknown> = {}
   if (existsSync(join(root, fileRel))) {
@@ -141,6 +149,20 @@ export function readDaemonConfig(root: string): DaemonConfig {
     read,
     problems,
   }
+}
+
+/** dockerd processes of this machine and their arguments (only meaningful for the root `/`). */
+export function runningDockerd(): Array<{pid: string; args: string[]}> {
+  const out: Array<{pid: string; args: string[]}> = []
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'dockerd') continue
+      out.push({pid, args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)})
+    } catch {
+      // Exited meanwhile, or not ours to read.
+    }
+  }
+  return out
 }
 
 /** A host entry dockerd serves over TCP: `tcp://…`, or an address without a scheme (dockerd reads it as TCP). */

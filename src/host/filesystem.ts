@@ -1,7 +1,7 @@
 import {existsSync, lstatSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {hostFinding, type HostFinding} from './containers.js'
-import {readDaemonConfig, tcpAddress, type DaemonConfig} from './daemon-config.js'
+import {readDaemonConfig, runningDockerd, tcpAddress, type DaemonConfig} from './daemon-config.js'
 
 /** What a host may run besides the base system (seed: only docker, sshd and monitoring tools). */
 const ENGINE_PACKAGES = ['docker.io', 'docker-ce', 'docker-ce-cli', 'docker-ce-rootless-extras', 'docker-cli',
@@ -106,6 +106,8 @@ interface FilesystemOptions {
 interface FilesystemResult {
   findings: HostFinding[]
   config: DaemonConfig
+  /** Every configuration read: the unit's, then each running dockerd's (root / only). */
+  configs: DaemonConfig[]
   packages: number | null
   listening: Listener[] | null
   notChecked: Array<{check: string; why: string}>
@@ -117,28 +119,39 @@ export function auditFilesystem(o: FilesystemOptions): FilesystemResult {
   const findings: HostFinding[] = []
   const notChecked: FilesystemResult['notChecked'] = []
   const config = readDaemonConfig(o.root)
-  for (const p of config.problems)
-    findings.push(fsFinding({id: 'host.config.invalid', severity: 'medium', rule: 'daemon-tls', path: p.file,
-      subject: p.message, title: 'Daemon configuration dockerd would reject', evidence: `${p.file}: ${p.message}`}))
-  for (const h of config.hosts) {
-    const addr = tcpAddress(h.url)
-    if (addr === undefined) continue
-    if (!config.tls)
-      findings.push(fsFinding({id: 'host.config.tcp-plain', severity: 'critical', rule: 'daemon-tls', path: h.from,
-        subject: h.url, title: 'Engine API on TCP without TLS',
-        evidence: `${h.url} (${h.from}) with no tls/tlsverify: anyone who reaches ${addr} is root on the host`}))
-    else if (!config.tlsverify)
-      findings.push(fsFinding({id: 'host.config.tls-no-verify', severity: 'high', rule: 'daemon-tls', path: h.from,
-        subject: h.url, title: 'Engine API on TCP without client-certificate verification',
-        evidence: `${h.url} (${h.from}) has TLS but tlsverify is off: any client is let in`}))
+  // On this machine the running engines count too: started by hand or by a unit of another name, with any flags.
+  const configs = [config, ...(o.root === '/' ? runningDockerd().map((r) => readDaemonConfig('/', r)) : [])]
+  const seen = new Set<string>()
+  const push = (f: HostFinding) => {
+    if (!seen.has(f.fingerprint)) findings.push(f)
+    seen.add(f.fingerprint)
   }
-  checkModes(o.root, config, findings)
+  for (const c of configs) {
+    for (const p of c.problems)
+      push(fsFinding({id: 'host.config.invalid', severity: 'medium', rule: 'daemon-tls', path: p.file,
+        subject: p.message, title: 'Daemon configuration dockerd would reject', evidence: `${p.file}: ${p.message}`}))
+    for (const h of c.hosts) {
+      const addr = tcpAddress(h.url)
+      if (addr === undefined) continue
+      // The pid is for the reader; the fingerprint must survive a restart of the daemon.
+      const path = h.from.replace(/ pid \d+/, '')
+      if (!c.tls)
+        push(fsFinding({id: 'host.config.tcp-plain', severity: 'critical', rule: 'daemon-tls', path,
+          subject: h.url, title: 'Engine API on TCP without TLS',
+          evidence: `${h.url} (${h.from}) with no tls/tlsverify: anyone who reaches ${addr} is root on the host`}))
+      else if (!c.tlsverify)
+        push(fsFinding({id: 'host.config.tls-no-verify', severity: 'high', rule: 'daemon-tls', path,
+          subject: h.url, title: 'Engine API on TCP without client-certificate verification',
+          evidence: `${h.url} (${h.from}) has TLS but tlsverify is off: any client is let in`}))
+    }
+  }
+  for (const c of configs) checkModes(o.root, c, {push})
   dockerGroup(o.root, config, findings)
   const packages = checkPackages(o, findings, notChecked)
   let listening: Listener[] | null = null
-  if (o.root === '/') listening = checkListeners(o, config, findings)
+  if (o.root === '/') listening = checkListeners(o, configs, findings)
   else notChecked.push({check: 'listening-sockets', why: '/proc is read only when --root is /'})
-  return {findings, config, packages, listening, notChecked}
+  return {findings, config, configs, packages, listening, notChecked}
 }
 
 function mode(root: string, rel: string): {mode: number; uid: number; gid: number} | undefined {
@@ -150,7 +163,8 @@ function mode(root: string, rel: string): {mode: number; uid: number; gid: numbe
   }
 }
 
-function checkModes(root: string, c: DaemonConfig, out: HostFinding[]): void {
+/** `out` drops repeats: several running daemons can share a socket or key file. */
+function checkModes(root: string, c: DaemonConfig, out: {push(f: HostFinding): void}): void {
   const sockets = new Set(['run/docker.sock', 'var/run/docker.sock'])
   for (const h of c.hosts) if (h.url.startsWith('unix://')) sockets.add(h.url.slice('unix://'.length).replace(/^\/+/, ''))
   for (const s of sockets) {
@@ -229,7 +243,7 @@ function checkPackages(o: FilesystemOptions, out: HostFinding[], notChecked: Fil
   return pkgs.length
 }
 
-function checkListeners(o: FilesystemOptions, c: DaemonConfig, out: HostFinding[]): Listener[] {
+function checkListeners(o: FilesystemOptions, cs: DaemonConfig[], out: HostFinding[]): Listener[] {
   const rows = (['tcp', 'tcp6'] as const).flatMap((p) => {
     try {
       return parseProcNet(readFileSync(`/proc/net/${p}`, 'utf8'), p)
@@ -238,7 +252,7 @@ function checkListeners(o: FilesystemOptions, c: DaemonConfig, out: HostFinding[
     }
   })
   const owners = socketOwners()
-  const enginePorts = new Set(c.hosts.map((h) => tcpAddress(h.url)).filter(Boolean).map((a) => Number(/:(\d+)$/.exec(a ?? '')?.[1])))
+  const enginePorts = new Set(cs.flatMap((c) => c.hosts).map((h) => tcpAddress(h.url)).filter(Boolean).map((a) => Number(/:(\d+)$/.exec(a ?? '')?.[1])))
   const allowProc = new Set([...ENGINE_PROCS, ...o.allowProcesses])
   for (const l of rows) {
     l.process = owners.get(l.inode)

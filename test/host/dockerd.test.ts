@@ -194,3 +194,22 @@ test('the CLI: JSON report of a mutual-TLS engine and a fake root together, exit
   t.is(bad.code, 2)
   t.is(bad.stderr.trim(), 'imgvet: usage: --tlscert and --tlskey go together')
 })
+
+test('--root / reads each running dockerd command line and config file and probes every TCP address they name', async (t) => {
+  const {report} = await auditHost({root: '/', policy: await policy()})
+  const about = (port: number) => report.findings.filter((f) => f.evidence.includes(`127.0.0.1:${port}`))
+    .map((f) => [f.id, f.source]).sort()
+  t.deepEqual(about(ports.plain), [['host.config.tcp-plain', 'filesystem'], ['host.engine.plain-tcp', 'engine']])
+  t.deepEqual(about(ports.tls), [['host.config.tls-no-verify', 'filesystem'], ['host.engine.tls-no-verify', 'engine']])
+  t.deepEqual(about(ports.mtls), [])
+  const plain = report.findings.find((f) => f.id === 'host.config.tcp-plain' && f.evidence.includes(`:${ports.plain}`))
+  t.regex(plain!.evidence, new RegExp(`\\(${join(dir, 'plain', 'daemon.json').slice(1).replace(/[.]/g, '\\.')}\\)`))
+  t.regex(report.findings.find((f) => f.id === 'host.engine.plain-tcp' && f.path?.endsWith(`:${ports.plain}`))!.evidence,
+    /configured in .*daemon\.json/)
+  const mtls = report.sources.endpoints.find((e) => e.url === `tcp://127.0.0.1:${ports.mtls}`)
+  t.is(mtls?.transport, 'mutual-tls')
+  t.regex(mtls!.from, /^dockerd pid \d+ command line$/)
+  // The test CA's key sits beside the ca.pem the mutual-TLS daemon names: exactly what must not be on a host.
+  t.true(report.findings.some((f) => f.id === 'host.file.ca-key' && f.path === join(dir, 'certs/ca-key.pem').slice(1)))
+  t.false(report.notChecked.some((n) => n.check === 'tcp-probe'))
+})
