@@ -69,6 +69,10 @@ const probeFinding = (target: string, p: Probe): HostFinding | undefined => {
     return hostFinding({...base, id: 'host.engine.tls-no-verify', severity: 'high',
       title: 'Engine API accepts TLS clients without a certificate',
       evidence: `${target}: ${p.detail}; TLS hides the traffic but lets anyone in`})
+  const old = (p.tlsVersions ?? []).filter((v) => v === 'TLSv1' || v === 'TLSv1.1')
+  if (old.length)
+    return hostFinding({...base, id: 'host.engine.tls-old', severity: 'medium', title: 'Engine API accepts TLS before 1.2',
+      evidence: `${target}: negotiates ${old.join(', ')} (accepted: ${p.tlsVersions?.join(', ')})`})
   if (p.transport === 'mutual-tls' && p.serverCert && p.serverCert.daysLeft < 30)
     return hostFinding({...base, id: 'host.engine.cert-expiry', severity: p.serverCert.daysLeft < 0 ? 'high' : 'low',
       title: 'Engine server certificate expires soon',

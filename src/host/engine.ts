@@ -1,6 +1,6 @@
 import {request as httpRequest, type IncomingMessage} from 'node:http'
 import {request as httpsRequest} from 'node:https'
-import type {PeerCertificate, TLSSocket} from 'node:tls'
+import {connect as tlsConnect, type PeerCertificate, type TLSSocket} from 'node:tls'
 import {ImgvetError} from '../errors.js'
 
 /** Where the engine API is and what the client holds to speak to it. */
@@ -27,6 +27,8 @@ export interface Probe {
   /** What answered, or why nothing did. */
   detail: string
   serverCert?: ServerCert
+  /** Protocol versions the server negotiates (TLS endpoints only); ones this client cannot offer are left out. */
+  tlsVersions?: string[]
 }
 
 interface Answer {
@@ -128,6 +130,12 @@ function why(e: unknown): string {
  * only an answer (not a handshake) counts as "let in".
  */
 export async function probe(target: EngineTarget, now = new Date()): Promise<Probe> {
+  const p = await classify(target, now)
+  if (p.transport === 'tls-no-verify' || p.transport === 'mutual-tls') p.tlsVersions = await tlsVersions(target)
+  return p
+}
+
+async function classify(target: EngineTarget, now: Date): Promise<Probe> {
   let plainWhy = ''
   try {
     const a = await get(target, {kind: 'http'}, '/version')
@@ -161,6 +169,38 @@ export async function probe(target: EngineTarget, now = new Date()): Promise<Pro
     }
     return {transport: 'unreachable', detail: `${plainWhy}; TLS: ${msg}`}
   }
+}
+
+const VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const
+
+/**
+ * One handshake per version. A certificate alert after the server chose the version still means it speaks it (a
+ * mutual-TLS server refuses us for want of a certificate, not of the version); a protocol-version alert means no.
+ */
+function speaks(host: string, port: number, v: (typeof VERSIONS)[number]): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    // SECLEVEL=0 lets this client offer the old versions at all; it learns what the server accepts, sends nothing.
+    const s = tlsConnect({host, port, minVersion: v, maxVersion: v, rejectUnauthorized: false,
+      ciphers: 'DEFAULT@SECLEVEL=0', timeout: TIMEOUT_MS}, () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.on('timeout', () => s.destroy(new Error('timeout')))
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      const m = `${e.code ?? ''} ${e.message}`
+      if (/NO_PROTOCOLS_AVAILABLE|UNSUPPORTED_PROTOCOL|no protocols available/i.test(m) && !/alert/i.test(m)) resolve(undefined)
+      else if (/protocol.version|wrong.version|version.too.low|unsupported.protocol|handshake.failure/i.test(m)) resolve(false)
+      else resolve(/certificate|alert/i.test(m) ? true : false)
+    })
+  })
+}
+
+async function tlsVersions(target: EngineTarget): Promise<string[]> {
+  const addr = parseHost(target.url)
+  if (addr.kind !== 'tcp') return []
+  const out: string[] = []
+  for (const v of VERSIONS) if (await speaks(addr.host, addr.port, v)) out.push(v)
+  return out
 }
 
 /** Reads the API as the credentials allow: a unix socket, or TCP in the mode the probe found. */

@@ -27,8 +27,13 @@ function renderHostText(report: HostReport, o: TextOptions): string {
     `Engine: ${e.status}${e.product ? ` ${e.product} ${e.version ?? ''} (API ${e.apiVersion ?? '?'})` : ''}` +
       `${e.transport ? `, ${e.transport}` : ''}${e.detail ? ` - ${e.detail}` : ''}`,
     ...(e.serverCert ? [`  server certificate ${e.serverCert.subject} until ${e.serverCert.notAfter}`] : []),
+    ...(e.probe?.tlsVersions ? [`  TLS versions accepted: ${e.probe.tlsVersions.join(', ') || 'none'}`] : []),
     `Filesystem: ${fs.status}${fs.read?.length ? ` (read ${fs.read.join(', ')})` : ''}`,
   ]
+  if (r.sources.endpoints.length) {
+    out.push('', 'TCP endpoints configured here, probed without credentials:')
+    for (const x of r.sources.endpoints) out.push(`  ${x.url} (${x.from}): ${x.transport}`)
+  }
   if (r.containers.length) {
     out.push('', `Containers (${r.containers.length}, running or not):`)
     for (const c of r.containers)

@@ -71,6 +71,8 @@ test('mutual TLS passes the probe, reports the server certificate and audits cre
   t.is(e.product, 'docker')
   t.is(e.serverCert?.subject, 'imgvet-test-server')
   t.true(e.serverCert!.daysLeft >= 1 && e.serverCert!.daysLeft <= 2)
+  // dockerd 20.10 refuses TLS 1.1 (host-compose.md §5.2: protocol_version alert); 1.2 is answered with a cert alert.
+  t.deepEqual(e.probe?.tlsVersions, ['TLSv1.2', 'TLSv1.3'])
   // The test CA signs for two days: under 30 days left is reported, low, and does not fail the host.
   const tls = report.findings.filter((f) => f.rule === 'daemon-tls' && f.path === report.host)
   t.deepEqual(tls.map((f) => [f.id, f.severity]), [['host.engine.cert-expiry', 'low']])
@@ -133,6 +135,7 @@ test('TLS without client verification lets an anonymous client in: high', async 
   t.is(report.findings.find((x) => x.id === 'host.engine.tls-no-verify')?.severity, 'high')
   t.regex(report.findings.find((x) => x.id === 'host.engine.warning')!.evidence, /without TLS client verification/)
   t.is(report.sources.engine.serverCert?.subject, 'imgvet-test-server')
+  t.deepEqual(report.sources.engine.probe?.tlsVersions, ['TLSv1.2', 'TLSv1.3'])
   t.is(exitCode, 1)
 })
 
