@@ -35,31 +35,39 @@ function defaultOpts(text: string): string {
 }
 
 /**
- * The ExecStart that wins: a unit's, then each drop-in's in name order; an empty `ExecStart=` clears the list
- * (how a drop-in replaces the packaged command line).
+ * The values of `key` in a unit, then in each drop-in in name order (the unit in /etc overrides the one in /lib);
+ * an empty assignment clears the list, which is how a drop-in replaces the packaged ExecStart or ListenStream.
  */
-function execStart(root: string, read: string[]): string | undefined {
-  let current: string | undefined
-  const files: string[] = []
-  for (const d of UNIT_DIRS) {
-    if (existsSync(join(root, d, 'docker.service'))) files.push(join(d, 'docker.service'))
-  }
-  // /etc overrides /lib for the unit itself: only the last one found counts.
-  const unit = files.slice(-1)
+function unitValues(root: string, unit: string, key: string, read: string[]): string[] {
+  const files = UNIT_DIRS.filter((d) => existsSync(join(root, d, unit))).map((d) => join(d, unit))
   const dropins = UNIT_DIRS.flatMap((d) => {
-    const dir = join(root, d, 'docker.service.d')
+    const dir = join(root, d, `${unit}.d`)
     if (!existsSync(dir)) return []
-    return readdirSync(dir).filter((f) => f.endsWith('.conf')).map((f) => ({name: f, path: join(d, 'docker.service.d', f)}))
+    return readdirSync(dir).filter((f) => f.endsWith('.conf')).map((f) => ({name: f, path: join(d, `${unit}.d`, f)}))
   }).sort((a, b) => a.name.localeCompare(b.name))
-  for (const rel of [...unit, ...dropins.map((x) => x.path)]) {
-    read.push(rel)
+  let values: string[] = []
+  for (const rel of [...files.slice(-1), ...dropins.map((x) => x.path)]) {
+    if (!read.includes(rel)) read.push(rel)
     const text = readFileSync(join(root, rel), 'utf8').replace(/\\\n/g, ' ')
     for (const line of text.split('\n')) {
-      const m = /^\s*ExecStart\s*=\s*(.*)$/.exec(line)
-      if (m) current = (m[1] ?? '').trim() || undefined
+      const m = new RegExp(`^\\s*${key}\\s*=\\s*(.*)$`).exec(line)
+      if (!m) continue
+      const v = (m[1] ?? '').trim()
+      values = v ? [...values, v] : []
     }
   }
-  return current
+  return values
+}
+
+/** The ExecStart that wins (a service has one; the last assignment after any reset). */
+function execStart(root: string, read: string[]): string | undefined {
+  return unitValues(root, 'docker.service', 'ExecStart', read).at(-1)
+}
+
+/** `-H fd://` takes systemd's sockets: docker.socket's ListenStream, a path or a TCP `[addr:]port`. */
+function socketUnitHosts(root: string, read: string[]): string[] {
+  return unitValues(root, 'docker.socket', 'ListenStream', read).map((v) =>
+    v.startsWith('/') ? `unix://${v}` : `tcp://${/^\d+$/.test(v) ? `0.0.0.0:${v}` : v}`)
 }
 
 interface Flags {
@@ -138,8 +146,11 @@ export function readDaemonConfig(root: string, running?: {pid: string; args: str
   if (flags.hosts.length > 0 && fileHosts.length > 0)
     problems.push({file: fileRel, message: 'hosts set both as -H flags and in the file: dockerd refuses to start'})
   const tlsverify = flags.tlsverify ?? boo('tlsverify') ?? false
+  const all = [...flags.hosts.map((url) => ({url, from})), ...fileHosts.map((url) => ({url, from: fileRel}))]
+  if (!running && all.some((h) => h.url.startsWith('fd://')))
+    all.push(...socketUnitHosts(root, read).map((url) => ({url, from: 'docker.socket ListenStream'})))
   return {
-    hosts: [...flags.hosts.map((url) => ({url, from})), ...fileHosts.map((url) => ({url, from: fileRel}))],
+    hosts: all,
     tls: tlsverify || (flags.tls ?? boo('tls') ?? false),
     tlsverify,
     tlscacert: flags.tlscacert ?? str('tlscacert'),

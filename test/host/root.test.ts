@@ -171,3 +171,16 @@ test('bad input: no source at all, a root that is not a directory, a --host that
     t.true(isImgvetError(e) && e.code === code && e.exitCode === 2, String(e))
   }
 })
+
+test('-H fd:// takes docker.socket: a TCP ListenStream there is a TCP endpoint; its socket path gets the mode check', async (t) => {
+  const root = fakeRoot(t, {'lib/systemd/system/docker.service': DEBIAN_UNIT,
+    'lib/systemd/system/docker.socket': '[Socket]\nListenStream=/run/docker.sock\nSocketMode=0660\n',
+    'etc/systemd/system/docker.socket.d/tcp.conf': '[Socket]\nListenStream=2375\n'})
+  const r = await audit(root)
+  t.deepEqual(r.findings.map((f) => [f.id, f.path]), [['host.config.tcp-plain', 'docker.socket ListenStream']])
+  t.regex(r.findings[0]!.evidence, /^tcp:\/\/0\.0\.0\.0:2375 /)
+  t.true(r.sources.filesystem.read!.includes('etc/systemd/system/docker.socket.d/tcp.conf'))
+  // A drop-in that empties ListenStream and names only a path removes the TCP listener.
+  writeFileSync(join(root, 'etc/systemd/system/docker.socket.d/tcp.conf'), '[Socket]\nListenStream=\nListenStream=/run/d.sock\n')
+  t.deepEqual(ids(await audit(root)), [])
+})
