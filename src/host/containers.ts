@@ -142,11 +142,12 @@ export function containerFindings(c: ContainerInspect): HostFinding[] {
       const ip = b.HostIp ?? ''
       if (ip === '' || ip === '0.0.0.0' || ip === '::' || ip === '[::]')
         add('host.container.port-all-interfaces', 'medium', 'ports', 'Port published on all interfaces',
-          `${name}: ${port} published on ${ip || '0.0.0.0'}:${b.HostPort || '(random)'}; bind a host IP or use expose`,
+          `${name}: ${port} published on ${/^[0-9a-f:]*:[0-9a-f:]*$/i.test(ip) ? `[${ip}]` : ip || '0.0.0.0'}:` +
+            `${b.HostPort || '(random)'}; bind a host IP or use expose`,
           `${port}/${ip}/${b.HostPort ?? ''}`)
     }
   }
-  for (const d of detectConfigSecrets({config: {Env: c.Config?.Env ?? [], Labels: c.Config?.Labels ?? {}}} as never)) {
+  for (const d of detectConfigSecrets({config: {Env: c.Config?.Env ?? [], Labels: c.Config?.Labels ?? {}}})) {
     out.push({...hostFinding({id: 'host.container.env-secret', severity: d.severity, rule: 'no-credentials',
       title: 'Secret in container environment', category: d.category,
       evidence: `${name}: ${d.where.replace(/^config\.Env\[\d+\] /, 'env ').replace(/^config\.Labels/, 'label')}: ${d.evidence ?? redact(d.secret)}`,
