@@ -217,7 +217,7 @@ export async function auditHost(o: HostAuditOptions): Promise<{report: HostRepor
         endpoints.push(e.entry)
         if (e.finding) findings.push(e.finding)
       }
-      if (endpoints.length && !o.engine) {
+      if (endpoints.length) {
         const i = notChecked.findIndex((n) => n.check === 'tcp-probe')
         if (i >= 0) notChecked.splice(i, 1)
       }
