@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import type {Origin} from './origin.js'
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info'
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info']
@@ -50,6 +51,8 @@ export interface Finding {
   service?: string
   /** The platform of an index the finding was made in (`linux/arm64/v8`); absent for a single-platform image. */
   platform?: string
+  /** The file's layer and package, and whether the package vouches for its content (src/layers/origin.ts). */
+  origin?: Origin
 }
 
 export function severityRank(s: Severity): number {

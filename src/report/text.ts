@@ -1,4 +1,5 @@
 import {SEVERITIES, type Finding, type Severity} from '../findings/finding.js'
+import {originText} from '../findings/origin.js'
 import {escapeControl as e} from './escape.js'
 import {formatBytes} from './progress.js'
 import {SEED_RULE_TITLES, type Report} from './types.js'
@@ -34,6 +35,7 @@ function findingLines(f: Finding, o: TextOptions): string[] {
   if (w) lines.push(`           ${w}`)
   if (f.evidence) lines.push(`           evidence: ${e(f.evidence)}`)
   if (f.note) lines.push(`           note: ${e(f.note)}`)
+  if (f.origin) lines.push(`           origin: ${e(originText(f.origin))}`)
   return lines
 }
 
