@@ -16,12 +16,19 @@ export interface Origin {
   package?: {manager: PackageManager; name: string; version?: string}
 }
 
+const STATES: Record<Origin['content'], string> = {
+  unmodified: 'shipped unmodified',
+  modified: 'modified after install',
+  unverified: 'owned, content not verified',
+  unowned: 'not owned',
+}
+
 /** One line for text-like reports: `layer 2 (image's own); dpkg ssl-cert 1.1.2: modified after install`. */
 export function originText(o: Origin): string {
-  const from = o.from === 'base' ? `base image${o.baseImage ? ` ${o.baseImage}` : ''}` : o.from === 'image' ? "image's own" : 'base or own unknown'
+  const base = `base image${o.baseImage ? ` ${o.baseImage}` : ''}`
+  const from = o.from === 'base' ? base : o.from === 'image' ? "image's own" : 'base or own unknown'
   const where = `layer ${o.layer} (${from})`
   if (!o.package) return `${where}; not in any package record of that layer`
   const p = `${o.package.manager} ${o.package.name}${o.package.version ? ` ${o.package.version}` : ''}`
-  const state = {unmodified: 'shipped unmodified', modified: 'modified after install', unverified: 'owned, content not verified', unowned: 'not owned'}[o.content]
-  return `${where}; ${p}: ${state}`
+  return `${where}; ${p}: ${STATES[o.content]}`
 }

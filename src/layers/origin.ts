@@ -7,7 +7,7 @@ import type {HistoryEntry} from '../image/types.js'
 import type {LayerScan} from './scan-layer.js'
 
 /** What a package can vouch for: material everyone with that package has, so it is no secret of this image. */
-const VOUCHED: ReadonlySet<Category> = new Set<Category>(['secret', 'private-key', 'credential-file'])
+const VOUCHED: ReadonlySet<Category> = new Set<Category>(['secret', 'private-key', 'credential-file', 'certificate'])
 
 /**
  * The last history entry of the base image, as trivy guesses it: skip the image's trailing metadata-only entries
@@ -59,8 +59,14 @@ function fileIn(scan: LayerScan | undefined, path: string): string {
  * Give every finding of a file its origin and let the package judge it: a record vouches for a file only when the
  * same layer wrote both (an install does), so a later layer's rewrite, or a file dropped under a package's name,
  * gets no credit. Shipped unmodified: everyone with that package has it, so `info`. Modified: severity kept.
+ * `judge` false only records the origin: a certificate-and-key pair is two files, and its path names one of them.
  */
-export function withOrigins(findings: readonly Finding[], scans: readonly LayerScan[], image: Image): Finding[] {
+export function withOrigins(
+  findings: readonly Finding[],
+  scans: readonly LayerScan[],
+  image: Image,
+  judge = true,
+): Finding[] {
   const from = layerFrom(image)
   const baseImage = baseName(image)
   return findings.map((f) => {
@@ -69,11 +75,14 @@ export function withOrigins(findings: readonly Finding[], scans: readonly LayerS
     const file = fileIn(scan, f.path)
     const record = scan?.origins?.records[file]
     const hashes = scan?.origins?.hashes[file]
-    const layerFrom = from(f.layer.index)
-    const origin: Origin = {layer: f.layer.index, from: layerFrom, ...(layerFrom === 'base' && baseImage ? {baseImage} : {}), content: 'unowned'}
+    const side = from(f.layer.index)
+    const named = side === 'base' && baseImage ? {baseImage} : {}
+    const origin: Origin = {layer: f.layer.index, from: side, ...named, content: 'unowned'}
     if (!record) return {...f, origin}
     origin.package = {manager: record.manager, name: record.name, ...(record.version ? {version: record.version} : {})}
-    origin.content = !record.hash || !hashes ? 'unverified' : hashes[record.hash.algo] === record.hash.hex ? 'unmodified' : 'modified'
+    const same = record.hash && hashes ? hashes[record.hash.algo] === record.hash.hex : null
+    origin.content = same === null ? 'unverified' : same ? 'unmodified' : 'modified'
+    if (!judge) return {...f, origin}
     const pkg = `${record.name}${record.version ? ` ${record.version}` : ''}`
     const join = (n: string) => (f.note ? `${n}; ${f.note}` : n)
     if (origin.content === 'unmodified' && VOUCHED.has(f.category)) {

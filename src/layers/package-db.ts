@@ -156,7 +156,8 @@ export class PackageDbs {
       const conf = /^Conffiles:\n((?: .*\n?)*)/m.exec(stanza)?.[1] ?? ''
       for (const line of conf.split('\n')) {
         const m = /^ (\/\S+) ([0-9a-f]{32})(?: |$)/.exec(line)
-        if (m?.[1] && m[2]) set(m[1], {manager: 'dpkg', name, ...(version ? {version} : {}), hash: {algo: 'md5', hex: m[2]}})
+        const hash = {algo: 'md5' as const, hex: m?.[2] ?? ''}
+        if (m?.[1] && m[2]) set(m[1], {manager: 'dpkg', name, ...(version ? {version} : {}), hash})
       }
     }
   }

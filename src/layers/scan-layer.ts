@@ -242,7 +242,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       const wanting: FileCheck[] = []
       const dbBound = packageDbBound(path)
       let max = KEPT.has(path) ? MAX_KEPT_BYTES : dbBound
-      const before = scan.findings.length
+      const before = scan.findings.length + scan.keySightings.length
       for (const c of opts.checks) {
         const w = c.wants(entry)
         if (w === 'header') for (const d of runCheck(c, entry, null, false, sight)) scan.findings.push(toLayerFinding(d, path))
@@ -261,7 +261,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       const windowed = wanting.some((c) => c.windowed)
       if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
         if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
-        if (scan.findings.length > before) origins.hashes[path] = null
+        if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = null
         return
       }
       const {buf, truncated} = max > 0 ? await readEntry(stream, max) : {buf: Buffer.alloc(0), truncated: false}
@@ -278,7 +278,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (cut) notePartial(scan, entry)
       await archives.expand(entry, buf, truncated)
       // Hashed only when this file (or a member of it) has a finding: origin compares them to the package records.
-      if (scan.findings.length > before) origins.hashes[path] = truncated ? null : hashesOf(buf)
+      if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = truncated ? null : hashesOf(buf)
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })

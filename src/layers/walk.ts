@@ -88,7 +88,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
   return {
     ...merged,
     // Image level: a certificate and its key can sit in different files and layers, so only the merge can pair them.
-    findings: [...withOrigins(merged.findings, scans, image), ...keyPairFindings(merged.keySightings)],
+    findings: [...withOrigins(merged.findings, scans, image), ...withOrigins(keyPairFindings(merged.keySightings), scans, image, false)],
     scans,
     stats: {
       layers: image.layers.length,
