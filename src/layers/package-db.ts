@@ -27,9 +27,10 @@ export interface LayerOrigins {
 
 /** A database file larger than this is not read for origin (its files then count as not owned). */
 const MAX_DB_FILE = 16 * 1024 * 1024
-/** Raw database text kept per layer while it is walked; past it, later databases are dropped. */
-const MAX_DB_BYTES = 64 * 1024 * 1024
+/** Raw database text kept per layer while it is walked; past it, later databases are dropped (files stay unowned). */
+const MAX_DB_BYTES = 32 * 1024 * 1024
 const MAX_NPM_PACKAGES = 200_000
+const MAX_NAME = 128
 
 const DPKG_INFO = /^\/var\/lib\/dpkg\/info\/([^/]+)\.(md5sums|list)$/
 const DPKG_STATUS_D = /^\/var\/lib\/dpkg\/status\.d\/([^/]+?)(\.md5sums)?$/
@@ -38,6 +39,10 @@ const NPM = /\/node_modules\/((?:@[^/]+\/)?[^/@][^/]*)\/package\.json$/
 
 /** How many bytes of this path the walk reads for origin; 0 when it is no package database. */
 export function packageDbBound(path: string): number {
+  // Called for every file of every layer: the suffix and prefix tests keep the regexes off the common case.
+  if (!path.startsWith('/var/lib/dpkg/') && !path.endsWith('/RECORD') && !path.endsWith('/package.json')) {
+    return path === '/lib/apk/db/installed' ? MAX_DB_FILE : 0
+  }
   if (path === '/var/lib/dpkg/status' || path === '/lib/apk/db/installed' || DPKG_INFO.test(path)) return MAX_DB_FILE
   if (DPKG_STATUS_D.test(path) || RECORD.test(path)) return MAX_DB_FILE
   if (NPM.test(path)) return 64 * 1024
@@ -128,9 +133,10 @@ export class PackageDbs {
       if (own && !out[path]) out[path] = {manager: 'npm', ...own}
     }
     for (const r of Object.values(out)) {
-      if (r.manager !== 'dpkg' || r.version) continue
-      const v = versions.get(r.name)
-      if (v) r.version = v
+      const v = r.version ?? (r.manager === 'dpkg' ? versions.get(r.name) : undefined)
+      // Names end up in notes and reports: a hostile database gets a bounded line, not a megabyte.
+      r.name = r.name.slice(0, MAX_NAME)
+      if (v) r.version = v.slice(0, MAX_NAME)
     }
     return out
   }
@@ -153,7 +159,7 @@ export class PackageDbs {
       if (!name) continue
       const version = /^Version: *(\S+)/m.exec(stanza)?.[1]
       if (version) versions.set(name, version)
-      const conf = /^Conffiles:\n((?: .*\n?)*)/m.exec(stanza)?.[1] ?? ''
+      const conf = /(?:^|\n)Conffiles:\n((?: [^\n]*(?:\n|$))*)/.exec(stanza)?.[1] ?? ''
       for (const line of conf.split('\n')) {
         const m = /^ (\/\S+) ([0-9a-f]{32})(?: |$)/.exec(line)
         const hash = {algo: 'md5' as const, hex: m?.[2] ?? ''}

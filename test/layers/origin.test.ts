@@ -220,3 +220,10 @@ test('origins made in a worker thread match the in-thread walk', async (t) => {
     await pool.close()
   }
 })
+
+test('a hostile package database gets a bounded name in the note', async (t) => {
+  const [f] = await findingsOf([dpkgInstall(`lib${'x'.repeat(5000)}`, '9'.repeat(5000), {[FILE]: KEY})])
+  t.is(f?.severity, 'info')
+  t.true((f?.note?.length ?? 0) < 300)
+  t.is(f?.origin?.package?.name.length, 128)
+})
