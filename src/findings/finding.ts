@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import type {Origin} from './origin.js'
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info'
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info']
@@ -52,6 +53,8 @@ export interface Finding {
   platform?: string
   /** When the credential or certificate stops being valid (ISO 8601), as read from it; see judgeTime(). */
   expires?: string
+  /** The file's layer and package, and whether the package vouches for its content (src/layers/origin.ts). */
+  origin?: Origin
 }
 
 export function severityRank(s: Severity): number {

@@ -12,6 +12,7 @@ import type {Layer} from '../image/image.js'
 import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
+import {hashesOf, PackageDbs, packageDbBound, type LayerOrigins} from './package-db.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
 
@@ -37,6 +38,8 @@ export interface LayerScan {
   /** Text files larger than maxTextBytes, scanned only up to it, and the first few of them. */
   partial: number
   partialFiles: Array<{path: string; size: number}>
+  /** Hashes of the files with findings and this layer's package records for them; judged after the merge. */
+  origins?: LayerOrigins
 }
 
 export interface ScanLayerOptions {
@@ -164,6 +167,8 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()
+  const dbs = new PackageDbs()
+  const origins: LayerOrigins = {hashes: {}, records: {}}
   // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
   let escapes = 0
   const escaped = (path: string, what: string, raw: string) => {
@@ -236,7 +241,9 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       }
       scan.files++
       const wanting: FileCheck[] = []
-      let max = KEPT.has(path) ? MAX_KEPT_BYTES : 0
+      const dbBound = packageDbBound(path)
+      let max = KEPT.has(path) ? MAX_KEPT_BYTES : dbBound
+      const before = scan.findings.length + scan.keySightings.length
       for (const c of opts.checks) {
         const w = c.wants(entry)
         if (w === 'header') for (const d of runCheck(c, entry, null, false, sight)) scan.findings.push(toLayerFinding(d, path))
@@ -255,10 +262,12 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       const windowed = wanting.some((c) => c.windowed)
       if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
         if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
+        if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = null
         return
       }
       const {buf, truncated} = max > 0 ? await readEntry(stream, max) : {buf: Buffer.alloc(0), truncated: false}
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
+      if (dbBound && !truncated) dbs.add(path, buf)
       let cut = false
       for (const c of wanting) {
         // A windowed check reads up to the cap; within one read that is at most `max`.
@@ -269,6 +278,8 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       }
       if (cut) notePartial(scan, entry)
       await archives.expand(entry, buf, truncated)
+      // Hashed only when this file (or a member of it) has a finding: origin compares them to the package records.
+      if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = truncated ? null : hashesOf(buf)
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })
@@ -308,6 +319,8 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
     const more = escapes - MAX_ESCAPE_FINDINGS
     scan.findings.push(pathEscapeFinding('/', `${more} more entries escape the root (not listed one by one)`))
   }
+  const withHash = new Set(Object.keys(origins.hashes))
+  if (withHash.size > 0) scan.origins = {hashes: origins.hashes, records: dbs.resolve(withHash)}
   // The result stands for (compressed digest, diffID) only once the verifying stream has checked its last byte too.
   compressed.resume()
   await finished(compressed)

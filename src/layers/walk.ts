@@ -6,6 +6,7 @@ import {mapLimit} from '../concurrency.js'
 import {keyPairFindings} from '../checks/secrets/key-pairs.js'
 import {TEXT_MAX_BYTES} from '../checks/secrets/index.js'
 import {mergeLayers, type Merged} from './history.js'
+import {withOrigins} from './origin.js'
 import {MAX_PARTIAL_EXAMPLES, scanLayer, type LayerScan} from './scan-layer.js'
 import type {LayerWorkerPool} from './worker-pool.js'
 
@@ -87,7 +88,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
   return {
     ...merged,
     // Image level: a certificate and its key can sit in different files and layers, so only the merge can pair them.
-    findings: [...merged.findings, ...keyPairFindings(merged.keySightings)],
+    findings: [...withOrigins(merged.findings, scans, image), ...withOrigins(keyPairFindings(merged.keySightings), scans, image, false)],
     scans,
     stats: {
       layers: image.layers.length,

@@ -29,9 +29,11 @@ export async function loadAllowFile(file: string): Promise<AllowEntry[]> {
     if (typeof e.reason !== 'string' || !e.reason.trim()) throw new ImgvetError('bad-policy', 'entry needs a reason', where)
     const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : e.expires
     if (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires)) throw new ImgvetError('bad-policy', 'entry needs expires: YYYY-MM-DD', where)
-    if (e.id === undefined && e.path === undefined && e.fingerprint === undefined) throw new ImgvetError('bad-policy', 'entry needs id, path or fingerprint', where)
+    if (e.id === undefined && e.path === undefined && e.fingerprint === undefined && e.package === undefined) {
+      throw new ImgvetError('bad-policy', 'entry needs id, path, fingerprint or package', where)
+    }
     const entry: AllowEntry = {reason: e.reason, expires}
-    for (const k of ['id', 'path', 'fingerprint'] as const) {
+    for (const k of ['id', 'path', 'fingerprint', 'package'] as const) {
       if (e[k] !== undefined) {
         if (typeof e[k] !== 'string') throw new ImgvetError('bad-policy', `${k} must be a string`, where)
         entry[k] = e[k] as string

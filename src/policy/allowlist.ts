@@ -27,6 +27,11 @@ export function entryMatches(entry: AllowEntry, f: Finding): boolean {
   if (entry.path !== undefined && (f.path === null || !picomatch.isMatch(f.path, entry.path, {dot: true}))) return false
   // A prefix is enough, like a short git hash; the schema requires at least 8 hex digits.
   if (entry.fingerprint !== undefined && !f.fingerprint.startsWith(entry.fingerprint)) return false
+  // A package vouches for what it shipped, not for what a later hand changed in its files.
+  if (entry.package !== undefined) {
+    const p = f.origin?.package
+    if (!p || f.origin?.content === 'modified' || !picomatch.isMatch(p.name, entry.package, {dot: true})) return false
+  }
   return true
 }
 
@@ -35,6 +40,7 @@ export function describeEntry(entry: AllowEntry, file: string): string {
     entry.id !== undefined ? `id=${entry.id}` : '',
     entry.path !== undefined ? `path=${entry.path}` : '',
     entry.fingerprint !== undefined ? `fingerprint=${entry.fingerprint}` : '',
+    entry.package !== undefined ? `package=${entry.package}` : '',
   ].filter(Boolean)
   return `allow entry ${file}${entry.line !== undefined ? `:${entry.line}` : ''} (${what.join(', ')})`
 }
@@ -68,7 +74,7 @@ export function applyAllowlist(findings: readonly Finding[], entries: readonly A
   const notices: Finding[] = []
   entries.forEach((e, i) => {
     const who = describeEntry(e, file)
-    const subject = `${e.id ?? ''}\0${e.path ?? ''}\0${e.fingerprint ?? ''}\0${e.expires}`
+    const subject = `${e.id ?? ''}\0${e.path ?? ''}\0${e.fingerprint ?? ''}\0${e.expires}${e.package ? `\0${e.package}` : ''}`
     if (isExpired(e, now)) {
       notices.push(notice('policy.allow.expired', 'low', 'Allowlist entry has expired', `${who} expired ${e.expires}; it would have matched ${expiredHits[i] ?? 0} finding(s)`, subject, e.reason))
     } else if ((used[i] ?? 0) === 0) {

@@ -86,10 +86,10 @@ function semanticIssues(parsed: ParsedYaml, file: string): PolicyIssue[] {
       const overlap = each.length === 0 ? why(() => parseTrustedIdentities(notation.identities)) : undefined
       if (overlap) add(where, overlap)
     }
-    const allow = block.allow as {path?: string; id?: string; fingerprint?: string}[] | undefined
+    const allow = block.allow as {path?: string; id?: string; fingerprint?: string; package?: string}[] | undefined
     allow?.forEach((a, j) => {
-      if (a.path === undefined && a.id === undefined && a.fingerprint === undefined) {
-        add([...at, 'allow', j], 'needs at least one of path, id or fingerprint (an entry matching everything would hide every finding)')
+      if (a.path === undefined && a.id === undefined && a.fingerprint === undefined && a.package === undefined) {
+        add([...at, 'allow', j], 'needs at least one of path, id, fingerprint or package (an entry matching everything would hide every finding)')
       }
     })
     const user = block.user as {nonRoot: boolean; allowedUids?: number[]} | undefined

@@ -30,6 +30,7 @@ const allowEntry = {
     path: {type: 'string', format: 'path-glob'},
     id: {type: 'string', format: 'glob'},
     fingerprint: {type: 'string', pattern: '^[a-f0-9]{8,64}$'},
+    package: {type: 'string', format: 'glob'},
     reason: {type: 'string', minLength: 1},
     expires: {type: 'string', format: 'date'},
   },

@@ -47,6 +47,8 @@ export interface AllowEntry {
   path?: string
   id?: string
   fingerprint?: string
+  /** Glob on the owning package's name (finding.origin); never matches a file modified after install. */
+  package?: string
   reason: string
   /** YYYY-MM-DD; the entry applies through the end of that day (UTC). */
   expires: string

@@ -1,5 +1,6 @@
 import {createHash} from 'node:crypto'
 import type {Finding, Severity} from '../findings/finding.js'
+import {originText} from '../findings/origin.js'
 import {artifactUri} from './sarif.js'
 import {ruleInfo} from '../findings/rules.js'
 import type {Report} from './types.js'
@@ -57,6 +58,7 @@ export function renderGitlab(r: Report, opts: GitlabOptions = {}): string {
         f.removedIn ? `; deleted in layer ${f.removedIn.index} but still extractable from layer ${f.layer?.index}` : '',
         `: ${f.evidence}`,
         f.note ? `. ${f.note}` : '',
+        f.origin ? `. Origin: ${originText(f.origin)}` : '',
       ].join(''),
       severity: SEVERITY[f.severity],
       solution: ruleInfo(f.id, f).remedy,

@@ -33,6 +33,7 @@ export function renderSarif(r: Report): string {
         category: f.category,
         layer: f.layer,
         removedIn: f.removedIn,
+        ...(f.origin ? {origin: f.origin} : {}),
         imageDigest: r.platforms?.find((p) => p.platform === f.platform)?.digest ?? r.image.digest,
         ...(f.platform ? {platform: f.platform, indexDigest: r.image.digest} : {}),
       },

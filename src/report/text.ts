@@ -1,4 +1,5 @@
 import {atLeast, SEVERITIES, type Finding, type Severity} from '../findings/finding.js'
+import {originText} from '../findings/origin.js'
 import {ruleInfo} from '../findings/rules.js'
 import {escapeControl as e} from './escape.js'
 import {formatBytes} from './progress.js'
@@ -35,6 +36,7 @@ function findingLines(f: Finding, o: TextOptions): string[] {
   if (w) lines.push(`           ${w}`)
   if (f.evidence) lines.push(`           evidence: ${e(f.evidence)}`)
   if (f.note) lines.push(`           note: ${e(f.note)}`)
+  if (f.origin) lines.push(`           origin: ${e(originText(f.origin))}`)
   if (atLeast(f.severity, 'medium')) lines.push(`           fix: ${ruleInfo(f.id, f).remedy}`)
   return lines
 }

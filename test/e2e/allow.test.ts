@@ -93,7 +93,7 @@ const MALFORMED: Array<{name: string; text: string; message: RegExp}> = [
   {name: 'no allow list', text: 'ignore:\n  - id: x\n', message: /^imgvet: bad-policy: expected a top-level "allow:" list \(FILE\)$/},
   {name: 'entry without a reason', text: `allow:\n  - id: private-key.rsa\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: entry needs a reason \(FILE allow\[0\]\)$/},
   {name: 'entry without expiry', text: 'allow:\n  - id: private-key.rsa\n    reason: x\n', message: /^imgvet: bad-policy: entry needs expires: YYYY-MM-DD \(FILE allow\[0\]\)$/},
-  {name: 'entry without a matcher', text: `allow:\n  - reason: x\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: entry needs id, path or fingerprint \(FILE allow\[0\]\)$/},
+  {name: 'entry without a matcher', text: `allow:\n  - reason: x\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: entry needs id, path, fingerprint or package \(FILE allow\[0\]\)$/},
 ]
 
 for (const m of MALFORMED) {

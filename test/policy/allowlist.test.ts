@@ -79,3 +79,14 @@ test('an expired entry does not block a later live entry from suppressing', (t) 
   t.regex(r.suppressed[0]?.note ?? '', /renewed/)
   t.deepEqual(r.notices.map((n) => n.id), ['policy.allow.expired'])
 })
+
+test('a package entry matches files that package owns, never one modified after install', (t) => {
+  const owned = (content: 'unmodified' | 'modified' | 'unverified', name: string): Finding => ({
+    ...finding('private-key.rsa', `/usr/share/${name}/${content}.key`),
+    origin: {layer: 0, from: 'base', content, package: {manager: 'npm', name, version: '1.0.0'}},
+  })
+  const findings = [owned('unverified', 'node-forge'), owned('modified', 'node-forge'), owned('unverified', 'other'), f3]
+  const r = applyAllowlist(findings, [{package: 'node-*', reason: 'test keys of forge', expires: '2030-01-01'}], NOW, 'p.yaml')
+  t.deepEqual(r.suppressed.map((f) => f.path), ['/usr/share/node-forge/unverified.key'])
+  t.is(r.kept.length, 3)
+})
