@@ -10,7 +10,7 @@ import type {LayerScan} from '../layers/scan-layer.js'
 export const LAYER_RESULT_SCHEMA = 6
 const DEFAULT_MAX_ENTRIES = 20_000
 
-export function defaultCacheDir(): string {
+function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
   return join(base, 'imgvet', 'layers')
 }
@@ -41,7 +41,7 @@ export function layerCacheKey(
 }
 
 /** A layer's compressed digest (from the verified manifest) and diffID, as one scan checked them together. */
-export interface VerifiedPair {
+interface VerifiedPair {
   digest: string
   diffId: string
 }

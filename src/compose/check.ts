@@ -15,7 +15,7 @@ import {text} from './tree.js'
 /** A finding of the compose check; those that came from vetting a service's image name it. */
 export type ComposeFinding = Finding & {image?: string}
 
-export interface ServiceSummary {
+interface ServiceSummary {
   name: string
   image: string | null
   digest: string | null
@@ -38,7 +38,7 @@ export interface ComposeReport {
   summary: ReturnType<typeof summarise>
 }
 
-export interface ComposeCheckOptions extends LoadOptions {
+interface ComposeCheckOptions extends LoadOptions {
   policy: Policy
   /** Vets one image reference with the vet pipeline; absent with --no-images. */
   vetImage?: (ref: string) => Promise<VetResult>

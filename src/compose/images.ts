@@ -8,7 +8,7 @@ import type {Registries} from '../registry/client.js'
 import {registrySupplyChainStage} from '../signatures/stage.js'
 import type {SupplyChainOverrides} from '../signatures/supply-chain.js'
 
-export interface ImageVetOptions {
+interface ImageVetOptions {
   policy: Policy
   /** Unset: every platform of an index, as `vet` checks them. */
   platform?: Platform

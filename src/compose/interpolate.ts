@@ -2,7 +2,7 @@ import {badAt, Leaf, MapNode, SeqNode, type Loc, type Node} from './tree.js'
 
 export type Lookup = (name: string) => string | undefined
 
-export interface Interpolated {
+interface Interpolated {
   value: string
   /** Variables referenced without a default that had no value (they became ""). */
   unset: string[]
@@ -128,7 +128,7 @@ export function literalText(l: Leaf): string {
   }
 }
 
-export interface EnvEntry {
+interface EnvEntry {
   name: string
   value: string
   line: number

@@ -101,7 +101,7 @@ function asMap(n: Node | undefined): MapNode | undefined {
   return n instanceof MapNode ? n : undefined
 }
 
-export function display(abs: string, cwd: string): string {
+function display(abs: string, cwd: string): string {
   const r = relative(cwd, abs)
   return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? abs : r
 }

@@ -1,7 +1,7 @@
 import {badAt, items, Leaf, MapNode, text, type Loc, type Node} from './tree.js'
 
 /** One `ports` entry, short or long syntax, as the engine will bind it. */
-export interface PortSpec {
+interface PortSpec {
   /** '' when no address was given: every interface. */
   hostIp: string
   /** Host port or range; '' for a random host port (still published). */

@@ -46,7 +46,7 @@ function repoPath(p: string): string {
  * SARIF through the shared renderer; compose findings point at the compose (or env) file and line, an image's
  * findings at `<repository>/<path-in-image>` as vet's do, and each result names its service.
  */
-export function renderComposeSarif(r: ComposeReport): string {
+function renderComposeSarif(r: ComposeReport): string {
   const base = asReport(r)
   const doc = JSON.parse(renderSarif(base)) as {
     runs: Array<{
@@ -89,7 +89,7 @@ function where(f: ComposeFinding): string {
   return `${svc}, ${f.path ?? ''}:${f.line ?? ''}`
 }
 
-export function renderComposeText(report: ComposeReport, o: TextOptions): string {
+function renderComposeText(report: ComposeReport, o: TextOptions): string {
   const r = JSON.parse(JSON.stringify(report), (_k, v: unknown) =>
     typeof v === 'string' ? clean(v) : v,
   ) as ComposeReport

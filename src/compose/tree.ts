@@ -3,14 +3,14 @@ import {ImgvetError} from '../errors.js'
 
 /** Where a value was written: the file as the user named it, and its 1-based line. */
 /** Compose's merge tags: `!reset` drops the inherited value, `!override` replaces it instead of merging. */
-export type MergeTag = '!reset' | '!override'
+type MergeTag = '!reset' | '!override'
 
 export interface Loc {
   file: string
   line: number
 }
 
-export type Scalar = string | number | boolean | null
+type Scalar = string | number | boolean | null
 
 /**
  * A scalar that remembers where it was written. `raw` is the text before interpolation, so secret detection can
@@ -162,7 +162,7 @@ export function items(n: Node | undefined): Node[] {
   return [n]
 }
 
-export function where(loc: Loc): string {
+function where(loc: Loc): string {
   return `${loc.file}:${loc.line}`
 }
 

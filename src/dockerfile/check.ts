@@ -15,7 +15,7 @@ import type {DockerfileRule} from './rules/types.js'
 
 export const DOCKERFILE_RULES: readonly DockerfileRule[] = [...BASE_RULES, ...CONTENT_RULES]
 
-export interface DockerfileCheckOptions {
+interface DockerfileCheckOptions {
   policy: Policy
   /** The reference the built image will have: selects the scope whose ports/user/failOn apply. */
   as?: string

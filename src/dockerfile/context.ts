@@ -16,12 +16,12 @@ import {dfFinding} from './rules/types.js'
  * by-name rule uses) that end up in a layer.
  */
 
-export const CONTEXT_SECRET_ID = 'dockerfile.copy-context-secret'
-export const CONTEXT_NOT_CHECKED_ID = 'dockerfile.copy-context.not-checked'
+const CONTEXT_SECRET_ID = 'dockerfile.copy-context-secret'
+const CONTEXT_NOT_CHECKED_ID = 'dockerfile.copy-context.not-checked'
 export const CONTEXT_FINDING_IDS: readonly string[] = [CONTEXT_SECRET_ID, CONTEXT_NOT_CHECKED_ID]
 
 /** Directory entries read at most, so a context holding node_modules or a data set cannot stall the check. */
-export const DEFAULT_MAX_CONTEXT_ENTRIES = 100_000
+const DEFAULT_MAX_CONTEXT_ENTRIES = 100_000
 /** Findings listed at most; the rest are counted in a note so a vendored tree of test keys stays readable. */
 const MAX_LISTED = 200
 
@@ -144,7 +144,7 @@ class ContextTree {
   }
 }
 
-export interface ContextHit {
+interface ContextHit {
   stage: Stage
   line: number
   keyword: string
@@ -168,7 +168,7 @@ export interface ContextScan {
   notes: string[]
 }
 
-export interface ContextOptions {
+interface ContextOptions {
   context: string
   /** The Dockerfile's path: `<Dockerfile>.dockerignore` next to it overrides the context's `.dockerignore`. */
   dockerfile?: string

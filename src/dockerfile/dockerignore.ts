@@ -262,7 +262,7 @@ export class IgnoreMatcher {
   }
 }
 
-export interface LoadedIgnore {
+interface LoadedIgnore {
   /** The file that applies, or null when the context has none. */
   file: string | null
   matcher: IgnoreMatcher

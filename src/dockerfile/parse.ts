@@ -7,13 +7,13 @@ import {ImgvetError} from '../errors.js'
  * (no FROM, instructions before it) are raised here as bad input.
  */
 
-export interface DfProperty {
+interface DfProperty {
   name: string
   value: string | null
   line: number
 }
 
-export interface DfInstruction {
+interface DfInstruction {
   keyword: string
   line: number
   /** Whitespace-split arguments, flags removed; for the JSON (exec) form, the decoded strings. */

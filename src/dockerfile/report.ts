@@ -22,7 +22,7 @@ export function renderDockerfileText(r: Report, color = false): string {
  * SARIF through the shared renderer, with locations pointing at the Dockerfile itself (a path relative to the
  * checkout, as code scanning wants) instead of the in-image pseudo-paths used for image findings.
  */
-export function renderDockerfileSarif(r: Report): string {
+function renderDockerfileSarif(r: Report): string {
   const doc = JSON.parse(renderSarif(r)) as {runs: Array<{automationDetails?: {id: string}; results: Array<{locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>}>}>}
   const uri = (r.image.reference.replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '') || 'Dockerfile').replace(/:/g, '_')
   for (const run of doc.runs) {

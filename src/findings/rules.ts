@@ -1,7 +1,7 @@
 import type {Category, SeedRule, Severity} from './finding.js'
 
 /** What every report format says about a rule id: SARIF rule help, GitLab solution, JUnit and text remedies. */
-export interface RuleInfo {
+interface RuleInfo {
   id: string
   title: string
   /** The severity a finding of this rule usually has; a finding may be raised or lowered (noise, expiry, policy). */

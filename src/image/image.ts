@@ -43,7 +43,7 @@ export async function resolveTop(source: ImageSource): Promise<Resolved> {
     : {kind: 'image', descriptor, raw, manifest: parsed.manifest}
 }
 
-export async function readBlob(source: ImageSource, desc: Descriptor, limit: number): Promise<Buffer> {
+async function readBlob(source: ImageSource, desc: Descriptor, limit: number): Promise<Buffer> {
   if (desc.size > limit) throw new ImgvetError('too-large', `blob of ${desc.size} bytes exceeds ${limit}`, `${source.name}@${desc.digest}`)
   return readBounded(await source.openBlob(desc), limit, `${source.name}@${desc.digest}`)
 }

@@ -8,7 +8,7 @@ import {parseDigest} from './digest.js'
 import type {Descriptor, ImageSource} from './types.js'
 
 /** Partial data lives here, outside blobs/: umoci gc and skopeo treat every file under blobs/ as a blob. */
-export const INGEST_DIR = '.imgvet-tmp'
+const INGEST_DIR = '.imgvet-tmp'
 // What older versions left beside the blob they were writing.
 const LEGACY_TMP = /^[0-9a-f]{64}\.tmp-[0-9a-f]{8}$/
 

@@ -145,7 +145,7 @@ export function isAttestationManifest(d: Descriptor): boolean {
   return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest'
 }
 
-export const COMPRESSIBLE_LAYER_TYPES: ReadonlySet<string> = new Set([
+const COMPRESSIBLE_LAYER_TYPES: ReadonlySet<string> = new Set([
   MediaType.ociLayer,
   MediaType.ociLayerGzip,
   MediaType.ociLayerZstd,

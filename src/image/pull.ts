@@ -1,5 +1,4 @@
 import {mapLimit} from '../concurrency.js'
-import {ImgvetError} from '../errors.js'
 import {LayoutWriter} from './layout-writer.js'
 import {resolveTop} from './image.js'
 import {fetchChildManifest, indexModel, resolveImage} from './resolve.js'
@@ -19,7 +18,7 @@ export interface PullResult {
   seconds: number
 }
 
-export interface PullOptions {
+interface PullOptions {
   /** Which image of an index (ignored with allPlatforms). */
   platform: Platform
   /** The user named the platform: a single-platform image must then match it. */

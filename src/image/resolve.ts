@@ -34,14 +34,14 @@ export interface PlatformChoice {
 }
 
 /** The manifests a choice selects, before any config is read: what the signature stage and `pull` need. */
-export interface PlatformSelection {
+interface PlatformSelection {
   top: Resolved
   index?: IndexModel
   /** One descriptor per image to check: the top manifest itself, or the chosen entries of the index. */
   chosen: Descriptor[]
 }
 
-export interface ResolvedImage {
+interface ResolvedImage {
   index?: IndexModel
   /** One image, or one per selected platform of the index. */
   images: Image[]
@@ -114,7 +114,7 @@ export async function fetchChildManifest(
 }
 
 /** One platform image of an index, by its entry. */
-export async function loadIndexChild(source: ImageSource, model: IndexModel, entry: Descriptor): Promise<Image> {
+async function loadIndexChild(source: ImageSource, model: IndexModel, entry: Descriptor): Promise<Image> {
   const {manifest, raw} = await fetchChildManifest(source, entry)
   const from = {digest: model.digest, index: model.index, raw: model.raw}
   const image = await imageFromManifest(source, manifest, raw, from)

@@ -15,7 +15,7 @@ export interface Member {
   read(cap: number): Promise<{buf: Buffer; truncated: boolean; inflated: number}>
 }
 
-export type ArchiveFormat = 'zip' | 'gzip' | 'tar'
+type ArchiveFormat = 'zip' | 'gzip' | 'tar'
 
 export function sniffArchive(buf: Buffer): ArchiveFormat | undefined {
   if (buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50) return 'zip'

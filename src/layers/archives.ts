@@ -8,7 +8,7 @@ import {hasZipEnd, inflateCapped, sniffArchive, tarMembers, zipMembers, type Mem
  * Everything is bounded: what is read of an archive, how deep archives nest, and how many bytes a layer may inflate,
  * so a zip bomb or a layer of ten thousand jars costs a known amount. What a bound cut is said in an info finding.
  */
-export interface ArchiveLimits {
+interface ArchiveLimits {
   /** An archive in the layer is read up to this; so is a nested archive inflated. */
   maxArchiveBytes: number
   /** Archives inside archives: 1 is an archive in the layer, 3 a jar in a war in a tarball. */
@@ -34,7 +34,7 @@ const ARCHIVE_NAME = /\.(?:zip|jar|war|ear|aar|whl|egg|nupkg|tar|tgz|tar\.gz)$/i
 
 const ZIP_NAME = /\.(?:zip|jar|war|ear|aar|whl|egg|nupkg)$/i
 
-export function isArchiveName(path: string): boolean {
+function isArchiveName(path: string): boolean {
   return ARCHIVE_NAME.test(path)
 }
 
@@ -59,7 +59,7 @@ export function memberPath(name: string): string {
 
 const PLAIN_NAME = /^[\w$+@=,~-][\w$+@=,~.\-/ ]*$/
 
-export interface ArchiveSink {
+interface ArchiveSink {
   /** Run one check over one member; the walk turns its detections into findings for `entry.path`. */
   inspect(check: FileCheck, entry: WalkEntry, content: Buffer, truncated: boolean): void
   /** A finding of the expansion itself (a bound that cut the search short). */

@@ -4,10 +4,10 @@ import {createGunzip} from 'node:zlib'
 import {Decompress as ZstdDecompress} from 'fzstd'
 import {ImgvetError} from '../errors.js'
 
-export type Compression = 'gzip' | 'zstd' | 'none'
+type Compression = 'gzip' | 'zstd' | 'none'
 
 /** By magic bytes, not by media type: registries and tools mislabel layers often enough. */
-export function sniffCompression(head: Buffer): Compression {
+function sniffCompression(head: Buffer): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip'
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd'
   return 'none'
@@ -133,7 +133,7 @@ class Bound extends Transform {
 }
 
 /** Peek at the first bytes of a stream without losing them. */
-export async function peek(stream: Readable, n: number): Promise<{head: Buffer; stream: Readable}> {
+async function peek(stream: Readable, n: number): Promise<{head: Buffer; stream: Readable}> {
   const chunks: Buffer[] = []
   let have = 0
   while (have < n) {
@@ -171,7 +171,7 @@ export async function peek(stream: Readable, n: number): Promise<{head: Buffer; 
   return {head, stream}
 }
 
-export interface Decompressed {
+interface Decompressed {
   stream: Readable
   compression: Compression
 }

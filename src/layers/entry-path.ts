@@ -3,12 +3,12 @@ import {fingerprint} from '../findings/finding.js'
 import {escapeControl} from '../report/escape.js'
 import type {LayerFinding} from './scan-layer.js'
 
-export const PATH_ESCAPE_ID = 'layer.path-escape'
+const PATH_ESCAPE_ID = 'layer.path-escape'
 /** A layer can hold millions of hostile names; past this many the rest are counted in one finding. */
 export const MAX_ESCAPE_FINDINGS = 25
 const MAX_SHOWN = 200
 
-export type Placed = {path: string} | {unsafe: string}
+type Placed = {path: string} | {unsafe: string}
 
 /**
  * Tar names are relative (`etc/passwd`, `./etc/passwd`). An absolute name, one that climbs out with `..`, or one

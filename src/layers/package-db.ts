@@ -3,14 +3,14 @@ import {posix} from 'node:path'
 import type {PackageManager} from '../findings/origin.js'
 
 /** A package record for one path, as the layer that holds both wrote it; `hash` is hex (md5, sha1 or sha256). */
-export interface PackageRecord {
+interface PackageRecord {
   manager: PackageManager
   name: string
   version?: string
   hash?: {algo: 'md5' | 'sha1' | 'sha256'; hex: string}
 }
 
-export interface FileHashes {
+interface FileHashes {
   md5: string
   sha1: string
   sha256: string
@@ -72,11 +72,16 @@ function csvFields(line: string): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++
-      else if (c === '"') quoted = false
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"'
+        i++
+      } else if (c === '"') quoted = false
       else cur += c
     } else if (c === '"') quoted = true
-    else if (c === ',') out.push(cur), (cur = '')
+    else if (c === ',') {
+      out.push(cur)
+      cur = ''
+    }
     else cur += c
   }
   out.push(cur)
@@ -186,11 +191,22 @@ export class PackageDbs {
       const k = line.slice(0, 2)
       const v = line.slice(2)
       if (k === 'Z:') flush(v)
-      else if (k === 'R:') flush(), (file = v)
-      else if (k === 'F:') flush(), (dir = v)
-      else if (k === 'P:') flush(), (name = v), (version = undefined), (dir = '')
-      else if (k === 'V:') version = v
-      else if (line === '') flush(), (dir = '')
+      else if (k === 'R:') {
+        flush()
+        file = v
+      } else if (k === 'F:') {
+        flush()
+        dir = v
+      } else if (k === 'P:') {
+        flush()
+        name = v
+        version = undefined
+        dir = ''
+      } else if (k === 'V:') version = v
+      else if (line === '') {
+        flush()
+        dir = ''
+      }
     }
     flush()
   }

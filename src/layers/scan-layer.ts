@@ -20,7 +20,7 @@ import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.
 export type LayerFinding = Omit<Finding, 'layer' | 'removedIn'> & {path: string}
 
 /** Compact per-path record; enough to rebuild the final view and per-path history from a cache. */
-export type EntryRecord = [path: string, type: EntryType, mode: number, uid: number, gid: number, size: number, linkname?: string]
+type EntryRecord = [path: string, type: EntryType, mode: number, uid: number, gid: number, size: number, linkname?: string]
 
 export interface LayerScan {
   digest: string
@@ -42,7 +42,7 @@ export interface LayerScan {
   origins?: LayerOrigins
 }
 
-export interface ScanLayerOptions {
+interface ScanLayerOptions {
   checks: readonly FileCheck[]
   maxLayerBytes: number
   /** How far windowed (text) checks read into a file; below one window it changes nothing. Default: one window. */

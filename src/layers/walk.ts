@@ -17,7 +17,7 @@ export const DEFAULT_MAX_LAYER_BYTES = 32 * 1024 ** 3
 /** One text window: what the text rules have always read, so default results (and the benchmark) stay as they were. */
 export const DEFAULT_MAX_TEXT_BYTES = TEXT_MAX_BYTES
 
-export interface WalkOptions {
+interface WalkOptions {
   checks: readonly FileCheck[]
   maxLayerBytes?: number
   /** How far into a text file the text rules read (in overlapping windows, so memory stays one window). */

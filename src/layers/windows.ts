@@ -31,7 +31,7 @@ export function readEntry(stream: NodeJS.EventEmitter, max: number): Promise<{bu
   })
 }
 
-export interface ContentWindowView {
+interface ContentWindowView {
   /** Valid only during the callback: the buffer is reused for the next window. */
   buf: Buffer
   index: number
@@ -45,7 +45,7 @@ export interface ContentWindowView {
   last: boolean
 }
 
-export function countNewlines(buf: Buffer): number {
+function countNewlines(buf: Buffer): number {
   let n = 0
   for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++
   return n

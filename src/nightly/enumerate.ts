@@ -44,7 +44,7 @@ export function toScanError(e: unknown, at: Omit<ScanError, 'reason' | 'code'>):
  * cosign's `sha256-<hex>.sig/.att/.sbom` tags and the OCI referrers fallback `sha256-<hex>` hold signatures and
  * attestations of other manifests, not images to run: they are checked with the image they name, never as images.
  */
-export function isSupplyChainTag(tag: string): boolean {
+function isSupplyChainTag(tag: string): boolean {
   return /^sha(256|512)-[a-f0-9]{64,128}(\.(sig|att|sbom))?$/.test(tag)
 }
 

@@ -53,7 +53,7 @@ export class InflightLayers {
   }
 }
 
-export interface Claim {
+interface Claim {
   done(layer: Layer): void
   finish(): void
 }

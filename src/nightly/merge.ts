@@ -26,7 +26,7 @@ export function parseRunReport(text: string, where: string): RunReport {
   return json as unknown as RunReport
 }
 
-export interface ShardInput {
+interface ShardInput {
   file: string
   report: RunReport
 }

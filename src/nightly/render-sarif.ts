@@ -5,7 +5,7 @@ import {sarifLog, sarifResult, sarifRules} from '../report/sarif.js'
 import type {ImageResult, RunReport} from './types.js'
 
 /** GitHub code scanning shows at most 5,000 and accepts at most 25,000 results per run. */
-export const MAX_RESULTS = 25_000
+const MAX_RESULTS = 25_000
 
 /** Scheme-free pseudo-path `<repository>/<path in image>`: GitHub rejects a URI whose colon reads as a scheme. */
 function uri(img: ImageResult, f: Finding): string {

@@ -3,7 +3,6 @@ import {renderRegistrySarif} from './render-sarif.js'
 import type {RunReport} from './types.js'
 
 export type RegistryFormat = 'json' | 'sarif' | 'html'
-export const REGISTRY_FORMATS: readonly RegistryFormat[] = ['json', 'sarif', 'html']
 
 export function renderRegistryReport(r: RunReport, format: RegistryFormat): string {
   if (format === 'sarif') return renderRegistrySarif(r)

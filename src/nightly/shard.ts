@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import picomatch from 'picomatch'
 import {ImgvetError} from '../errors.js'
 
-export interface Shard {
+interface Shard {
   index: number
   count: number
 }
@@ -23,7 +23,7 @@ export function formatShard(s: Shard | null): string | null {
 }
 
 /** A repository's shard depends on its name only, so every job agrees without talking to the others. */
-export function shardOf(repository: string, count: number): number {
+function shardOf(repository: string, count: number): number {
   const h = createHash('sha256').update(repository).digest()
   return h.readUInt32BE(0) % count
 }

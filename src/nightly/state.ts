@@ -41,7 +41,7 @@ export interface RecordedRun extends ReuseKey {
   images: Map<string, ReuseKey & {result: ImageResult}>
 }
 
-export interface JournalState {
+interface JournalState {
   /** The last run that finished: the baseline for "what changed". */
   lastComplete: RecordedRun | null
   /** A run that started after lastComplete and never finished: what --resume continues. */

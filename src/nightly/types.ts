@@ -66,7 +66,7 @@ export interface Changes {
   removedImages: ImageChange[]
 }
 
-export interface RunStats {
+interface RunStats {
   images: number
   uniqueLayers: number
   layersScanned: number

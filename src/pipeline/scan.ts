@@ -19,7 +19,7 @@ import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
 export const VERSION = '0.1.0'
 
-export interface ScanOptions {
+interface ScanOptions {
   /** Narrow an index to this platform (a single-platform image must match it); absent: every platform. */
   platform?: Platform
   checks?: readonly FileCheck[]
@@ -34,7 +34,7 @@ export interface ScanOptions {
 }
 
 /** What `scan` of a source found: one result per platform image checked (one for a single-platform image). */
-export interface SourceScan {
+interface SourceScan {
   reference: string
   /** Set when the source names an index: which platforms it offers and which entries were skipped. */
   index?: IndexModel
@@ -49,7 +49,7 @@ export interface ScanResult {
 }
 
 /** Findings about what anyone who can pull the image sees in its config, without opening a layer. */
-export function configSecretFindings(image: Image): Finding[] {
+function configSecretFindings(image: Image): Finding[] {
   return detectConfigSecrets(image.config).map((d) => {
     const f: Finding = {
       id: d.id,

@@ -16,7 +16,7 @@ import {
 } from './scan.js'
 
 /** What the signature/provenance stage gives back; plugged in by the caller so vet works without a registry. */
-export interface SupplyChainOutcome {
+interface SupplyChainOutcome {
   findings: Finding[]
   checked: Checked
   notes?: string[]
@@ -24,7 +24,7 @@ export interface SupplyChainOutcome {
 /** Checks one image's signatures and provenance, judged as `ref` (the name its policy scope was chosen by). */
 export type SupplyChainStage = (image: Image, requirements: ScopeRequirements, ref: Reference) => Promise<SupplyChainOutcome>
 
-export interface VetOptions {
+interface VetOptions {
   policy: Policy
   /** Narrow an index to this platform (a single-platform image must match it); absent: every platform. */
   platform?: Platform
@@ -84,7 +84,7 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
 }
 
 /** An index's verdict: every platform's findings and reasons (each reason names its platform); fails if any fails. */
-export function mergeVerdicts(list: readonly Verdict[], labels: readonly string[]): Verdict {
+function mergeVerdicts(list: readonly Verdict[], labels: readonly string[]): Verdict {
   const [first] = list
   if (!first) throw new Error('unreachable: no verdicts to merge')
   const findings = list.flatMap((v) => v.findings)
@@ -137,7 +137,7 @@ export async function checkSupplyChain(image: Image, ref: Reference, policy: Pol
   return stage ? stage(image, requirements, ref) : {findings: [], checked: {}, notes: ['signatures and provenance not checked (local source)']}
 }
 
-export interface JudgeOptions {
+interface JudgeOptions {
   policy: Policy
   /** What checkSupplyChain found for this image and reference. */
   supply: SupplyChainOutcome

@@ -8,7 +8,7 @@ import type {AllowEntry} from './types.js'
  * entries that match nothing are reported too, so stale ignores do not pile up unseen (a trivy complaint).
  */
 
-export interface AllowOutcome {
+interface AllowOutcome {
   kept: Finding[]
   /** Suppressed findings, `note` set to the entry's reason. */
   suppressed: Finding[]
@@ -22,7 +22,7 @@ export function isExpired(entry: AllowEntry, now: Date): boolean {
   return Number.isNaN(end) || now.getTime() > end
 }
 
-export function entryMatches(entry: AllowEntry, f: Finding): boolean {
+function entryMatches(entry: AllowEntry, f: Finding): boolean {
   if (entry.id !== undefined && !picomatch.isMatch(f.id, entry.id, {dot: true})) return false
   if (entry.path !== undefined && (f.path === null || !picomatch.isMatch(f.path, entry.path, {dot: true}))) return false
   // A prefix is enough, like a short git hash; the schema requires at least 8 hex digits.
@@ -35,7 +35,7 @@ export function entryMatches(entry: AllowEntry, f: Finding): boolean {
   return true
 }
 
-export function describeEntry(entry: AllowEntry, file: string): string {
+function describeEntry(entry: AllowEntry, file: string): string {
   const what = [
     entry.id !== undefined ? `id=${entry.id}` : '',
     entry.path !== undefined ? `path=${entry.path}` : '',

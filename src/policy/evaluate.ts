@@ -22,7 +22,7 @@ export interface Checked {
   official?: boolean
 }
 
-export interface EvaluateInput {
+interface EvaluateInput {
   policy: Policy
   reference: string | Reference
   /** From the scan, the config checks and the signature checks. */
@@ -45,7 +45,7 @@ export function isFailing(f: Finding, scope: ScopeRequirements): boolean {
 }
 
 /** Findings the policy itself produces: requirements nobody could check yet, and tag-only references at a gate. */
-export function requirementFindings(scope: Scope, ref: Reference, checked: Checked): Finding[] {
+function requirementFindings(scope: Scope, ref: Reference, checked: Checked): Finding[] {
   const out: Finding[] = []
   const sev = scope.notChecked ?? DEFAULT_NOT_CHECKED
   const name = formatReference(ref)

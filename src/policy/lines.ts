@@ -39,7 +39,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 
 export type PathSeg = string | number
 
-export function pointerToSegs(pointer: string): PathSeg[] {
+function pointerToSegs(pointer: string): PathSeg[] {
   if (!pointer) return []
   return pointer
     .split('/')

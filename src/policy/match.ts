@@ -1,6 +1,6 @@
 import picomatch from 'picomatch'
 import {formatReference, parseReference, repositoryName, type Reference} from '../reference/reference.js'
-import type {Identity, Policy, Scope} from './types.js'
+import type {Policy, Scope} from './types.js'
 
 /**
  * Scope selection. A reference is normalised first (`nginx` is docker.io/library/nginx) and only
@@ -32,7 +32,7 @@ export function scopeName(ref: Reference): string {
   return repositoryName({...ref, registry: ref.registry.toLowerCase()})
 }
 
-export function scopeMatch(scope: Scope, name: string): string | undefined {
+function scopeMatch(scope: Scope, name: string): string | undefined {
   return scope.match.find((g) => globMatches(g, name))
 }
 
@@ -42,9 +42,9 @@ export function selectScope(policy: Policy, ref: string | Reference): Scope | un
   return policy.scopes.find((s) => scopeMatch(s, name) !== undefined)
 }
 
-export type ScopeStatus = 'selected' | 'shadowed' | 'no-match'
+type ScopeStatus = 'selected' | 'shadowed' | 'no-match'
 
-export interface ScopeExplanation {
+interface ScopeExplanation {
   index: number
   line?: number
   description?: string

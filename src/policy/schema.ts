@@ -90,7 +90,7 @@ const requirements = {
   refuseTagOnly: {type: 'boolean'},
 }
 
-export const POLICY_SCHEMA = {
+const POLICY_SCHEMA = {
   $id: 'https://imgvet.dev/schemas/trust-policy-v1.json',
   type: 'object',
   additionalProperties: false,
@@ -118,7 +118,7 @@ export const POLICY_SCHEMA = {
   },
 } as const
 
-export function isValidDate(s: string): boolean {
+function isValidDate(s: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)
   if (!m) return false
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])]
@@ -126,7 +126,7 @@ export function isValidDate(s: string): boolean {
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d
 }
 
-export function compiles(glob: string): boolean {
+function compiles(glob: string): boolean {
   if (!glob || /\s/.test(glob)) return false
   try {
     picomatch.makeRe(glob, {strictBrackets: true})
@@ -136,7 +136,7 @@ export function compiles(glob: string): boolean {
   }
 }
 
-export function isValidRegex(s: string): boolean {
+function isValidRegex(s: string): boolean {
   try {
     new RegExp(s, 'u')
     return true

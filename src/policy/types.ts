@@ -5,7 +5,7 @@ import type {Category, Finding, Severity} from '../findings/finding.js'
  * scope. Plain data, so the signatures engine and the evaluator can consume it without knowing about YAML.
  */
 
-export interface Identity {
+interface Identity {
   issuer: string
   /** Exact certificate SAN. Exactly one of subject / subjectRegExp is set. */
   subject?: string
@@ -24,7 +24,7 @@ export interface SignatureRequirements {
 }
 
 /** Notary Project signatures: the certificates trusted as roots, and whose subject may sign. */
-export interface NotationRequirements {
+interface NotationRequirements {
   /** PEM certificate files, absolute paths (written relative to the policy file). */
   trustStore: string[]
   /** `x509.subject: C=US, ST=WA, O=Acme, CN=Release` (C, ST and O required), or `*`. */
@@ -38,7 +38,7 @@ export interface ProvenanceRequirements {
   sourceRepositories?: string[]
 }
 
-export interface UserRequirements {
+interface UserRequirements {
   nonRoot: boolean
   allowedUids?: number[]
 }

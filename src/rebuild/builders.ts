@@ -16,7 +16,7 @@ export interface BuilderProbe {
   detail: string
 }
 
-export interface BuildRequest {
+interface BuildRequest {
   context: string
   dockerfile: string
   tag: string

@@ -3,9 +3,9 @@ import type {ImageConfig} from '../image/types.js'
 import type {FileInfo} from './filemap.js'
 import {escapeControl} from '../report/escape.js'
 
-export type ChangeKind = 'type' | 'content' | 'size' | 'mode' | 'owner' | 'link'
+type ChangeKind = 'type' | 'content' | 'size' | 'mode' | 'owner' | 'link'
 
-export interface PathDiff {
+interface PathDiff {
   path: string
   status: 'added' | 'removed' | 'changed'
   /** For changed paths: what differs. */
@@ -14,7 +14,7 @@ export interface PathDiff {
   rebuilt?: FileInfo
 }
 
-export interface ConfigDiff {
+interface ConfigDiff {
   field: string
   upstream: string
   rebuilt: string
@@ -43,7 +43,7 @@ function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`
 }
 
-export function describeFile(f: FileInfo | undefined): string {
+function describeFile(f: FileInfo | undefined): string {
   if (!f) return '-'
   const parts = [f.type, octal(f.mode), `${f.uid}:${f.gid}`]
   if (f.type === 'file') parts.push(`${f.size} B`, f.sha256 ? f.sha256.slice(0, 19) : 'not hashed')

@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {ImgvetError, type ErrorCode} from '../errors.js'
 
-export interface ToolResult {
+interface ToolResult {
   code: number
   stdout: string
   stderr: string

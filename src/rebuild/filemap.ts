@@ -13,7 +13,7 @@ export interface FileInfo extends Pick<WalkEntry, 'type' | 'mode' | 'uid' | 'gid
 }
 
 /** Files above this are compared by size only: the walk hands checks whole buffers, and a bound keeps memory flat. */
-export const HASH_MAX_BYTES = 128 * 1024 * 1024
+const HASH_MAX_BYTES = 128 * 1024 * 1024
 
 /**
  * A walk plug-in that records content digests and mtimes per (layer, path) in a map instead of emitting findings.
@@ -35,7 +35,7 @@ function hashingCheck(into: Map<string, {sha256?: string | null; mtime?: string}
   }
 }
 
-export interface ImageFiles {
+interface ImageFiles {
   files: Map<string, FileInfo>
   layers: number
 }

@@ -46,7 +46,7 @@ export interface RebuildOptions {
   now?: Date
 }
 
-export interface BaseCheck {
+interface BaseCheck {
   reference: string
   checked: boolean
   findings: Finding[]

@@ -10,7 +10,7 @@ import type {RebuildResult} from './rebuild.js'
 export type RebuildFormat = 'text' | 'json' | 'sarif'
 
 /** Plain data for --format json: every stage's outcome, the combined verdict, and the comparison. */
-export function rebuildJson(r: RebuildResult): unknown {
+function rebuildJson(r: RebuildResult): unknown {
   return {
     verdict: r.pass ? 'pass' : 'fail',
     refused: r.refused ?? null,

@@ -94,6 +94,3 @@ export function withDigest(ref: Reference, digest: string): Reference {
   return {...ref, digest}
 }
 
-export function isSha256Digest(s: string): boolean {
-  return SHA256.test(s)
-}

@@ -16,7 +16,7 @@ export const ANN_CERTIFICATE = 'dev.sigstore.cosign/certificate'
 export const ANN_BUNDLE = 'dev.sigstore.cosign/bundle'
 
 /** What the layer is called in failure messages. */
-export type LayerNoun = 'signature' | 'attestation'
+type LayerNoun = 'signature' | 'attestation'
 
 /** Run one verification pipeline, turning the SigFailure a step throws into its typed result. */
 export function asVerifyResult<R>(run: () => R): R | NotVerified {

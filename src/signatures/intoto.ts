@@ -1,4 +1,4 @@
-import {fail, sha256Hex} from './failure.js'
+import {fail} from './failure.js'
 import {dig, isObject} from '../json.js'
 
 export const INTOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json'
@@ -100,10 +100,6 @@ export function checkSubject(statement: Statement, sha256: Buffer): Subject {
   return hit
 }
 
-/** Payload bytes digest, as a DSSE tlog entry records it. */
-export function payloadDigest(env: DsseEnvelope): string {
-  return `sha256:${sha256Hex(env.payload)}`
-}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 

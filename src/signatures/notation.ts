@@ -13,7 +13,7 @@ import {fail, isSigFailure, type NotVerified} from './failure.js'
 
 export const NOTATION_JWS_MEDIA_TYPE = 'application/jose+json'
 export const NOTATION_COSE_MEDIA_TYPE = 'application/cose'
-export const NOTATION_PAYLOAD_TYPE = 'application/vnd.cncf.notary.payload.v1+json'
+const NOTATION_PAYLOAD_TYPE = 'application/vnd.cncf.notary.payload.v1+json'
 const SCHEME = 'io.cncf.notary.signingScheme'
 const SIGNING_TIME = 'io.cncf.notary.signingTime'
 const EXPIRY = 'io.cncf.notary.expiry'
@@ -29,12 +29,12 @@ const ALGS: Record<string, {hash: string; key: string}> = {
   ES256: {hash: 'sha256', key: 'ec-prime256v1'}, ES384: {hash: 'sha384', key: 'ec-secp384r1'}, ES512: {hash: 'sha512', key: 'ec-secp521r1'},
 }
 
-export interface TrustedCert {cert: X509Certificate; file: string}
+interface TrustedCert {cert: X509Certificate; file: string}
 /** `x509.subject: C=US, ST=WA, O=Acme` parsed to its attributes, or `*` (any signer chaining to the store). */
-export interface TrustedIdentity {raw: string; dn: Map<string, string> | '*'}
+interface TrustedIdentity {raw: string; dn: Map<string, string> | '*'}
 export interface NotationTrust {store: TrustedCert[]; identities: TrustedIdentity[]; label: string}
 
-export interface NotationVerified {
+interface NotationVerified {
   ok: true
   /** The leaf certificate's subject DN, `C=US, ST=WA, O=Acme, CN=Release`. */
   subject: string
@@ -52,7 +52,7 @@ interface Protected {alg: string; signingTime: Date; expiry?: Date}
 const B64URL = /^[A-Za-z0-9_-]+$/
 
 /** Only the flattened JWS JSON serialization, with nothing beside its four members. */
-export function parseEnvelope(bytes: Buffer): Envelope {
+function parseEnvelope(bytes: Buffer): Envelope {
   let j: unknown
   try {
     j = JSON.parse(bytes.toString('utf8'))
@@ -86,7 +86,7 @@ function rfc3339(v: unknown, name: string): Date {
 }
 
 /** The protected header: algorithm, content type, every critical header understood, scheme notary.x509. */
-export function parseProtected(b64: string): Protected {
+function parseProtected(b64: string): Protected {
   let h: unknown
   try {
     h = JSON.parse(Buffer.from(b64, 'base64url').toString('utf8'))
@@ -117,7 +117,7 @@ function keySpec(key: KeyObject): string {
 }
 
 /** Integrity: the leaf key signed ASCII(protected '.' payload) with exactly the algorithm its key calls for. */
-export function checkSignature(env: Envelope, alg: string): void {
+function checkSignature(env: Envelope, alg: string): void {
   const want = ALGS[alg]
   const leaf = env.x5c[0] as X509Certificate
   const spec = keySpec(leaf.publicKey)
@@ -130,7 +130,7 @@ export function checkSignature(env: Envelope, alg: string): void {
 }
 
 /** The payload names the artifact it signs; it must be this image. */
-export function checkPayload(b64: string, imageDigest: string): void {
+function checkPayload(b64: string, imageDigest: string): void {
   let p: unknown
   try {
     p = JSON.parse(Buffer.from(b64, 'base64url').toString('utf8'))
@@ -145,7 +145,7 @@ export function checkPayload(b64: string, imageDigest: string): void {
 }
 
 /** Certificate requirements: an ordered chain ending in a root, CA certificates that may sign, a code-signing leaf. */
-export function checkChain(x5c: readonly X509Certificate[]): void {
+function checkChain(x5c: readonly X509Certificate[]): void {
   for (const [i, c] of x5c.entries()) {
     const issuer = x5c[i + 1] ?? c
     if (!c.checkIssued(issuer) || !c.verify(issuer.publicKey)) {
@@ -166,14 +166,14 @@ export function checkChain(x5c: readonly X509Certificate[]): void {
 }
 
 /** Authenticity: Notation trusts a chain that contains one of the trust store's certificates, byte for byte. */
-export function findAnchor(x5c: readonly X509Certificate[], store: readonly TrustedCert[]): TrustedCert {
+function findAnchor(x5c: readonly X509Certificate[], store: readonly TrustedCert[]): TrustedCert {
   const hit = store.find((t) => x5c.some((c) => c.raw.equals(t.cert.raw)))
   if (!hit) fail('cert-invalid', `certificate chain (root ${dn(x5c[x5c.length - 1] as X509Certificate)}) contains no certificate of the trust store (${[...new Set(store.map((t) => t.file))].join(', ')})`)
   return hit
 }
 
 /** Without a timestamp countersignature every certificate must be valid both at signing time and now. */
-export function checkValidity(x5c: readonly X509Certificate[], signingTime: Date, now: Date, expiry?: Date): void {
+function checkValidity(x5c: readonly X509Certificate[], signingTime: Date, now: Date, expiry?: Date): void {
   for (const c of x5c) {
     const a = Asn1Cert.parse(c.raw)
     if (!a.validForDate(signingTime)) fail('timestamp-invalid', `signing time ${signingTime.toISOString()} is outside the validity of ${dn(c)} (${a.notBefore.toISOString()} to ${a.notAfter.toISOString()})`)
@@ -182,7 +182,7 @@ export function checkValidity(x5c: readonly X509Certificate[], signingTime: Date
   if (expiry && now.getTime() >= expiry.getTime()) fail('signature-expired', `signature expired at ${expiry.toISOString()}`)
 }
 
-export function checkIdentity(leaf: X509Certificate, identities: readonly TrustedIdentity[]): void {
+function checkIdentity(leaf: X509Certificate, identities: readonly TrustedIdentity[]): void {
   const subject = parseDn(leaf.subject.split('\n').join(','))
   if (identities.some((id) => id.dn === '*' || isSubset(id.dn, subject))) return
   fail('identity-mismatch', `signed by ${dn(leaf)}, expected ${identities.map((i) => i.raw).join(' or ')}`)
@@ -209,7 +209,7 @@ export function verifyNotation(bytes: Buffer, o: {trust: NotationTrust; imageDig
 }
 
 /** node prints a DN one RDN per line, RFC 2253-escaped; reports use the one-line form trust policies are written in. */
-export function dn(c: X509Certificate): string {
+function dn(c: X509Certificate): string {
   return c.subject.split('\n').join(', ')
 }
 

@@ -85,7 +85,7 @@ export async function resolveSigners(req: ScopeRequirements | undefined, o: Supp
 }
 
 /** The Notation trust store and identities from the flags, else the scope; both halves or neither. */
-export async function resolveNotation(req: ScopeRequirements | undefined, o: SupplyChainOverrides): Promise<NotationTrust | undefined> {
+async function resolveNotation(req: ScopeRequirements | undefined, o: SupplyChainOverrides): Promise<NotationTrust | undefined> {
   const fromFlags = signerFlagsGiven(o)
   const files = fromFlags ? (o.notationTrustStore ?? []) : (req?.signatures?.notation?.trustStore ?? [])
   const raws = fromFlags ? (o.notationIdentities ?? []) : (req?.signatures?.notation?.identities ?? [])

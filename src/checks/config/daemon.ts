@@ -6,7 +6,7 @@ import {configFinding, type ImageCheck, type ImageCheckContext} from './types.js
  * pointed at a daemon without TLS client verification (DOCKER_HOST), or an image that runs or configures a daemon
  * listening on TCP without `tlsverify`. Either way anyone who reaches the port controls the host as root.
  */
-export const DAEMON_CONFIG = '/etc/docker/daemon.json'
+const DAEMON_CONFIG = '/etc/docker/daemon.json'
 
 const PLAINTEXT_PORT = '2375'
 

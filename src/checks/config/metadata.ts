@@ -144,7 +144,7 @@ export const healthcheckCheck: ImageCheck = {
 /** Where build tools record the base image; the OCI label first, then the same key as a manifest annotation. */
 export const BASE_IMAGE_KEYS = ['org.opencontainers.image.base.name'] as const
 
-export function baseImageName(ctx: ImageCheckContext): string | undefined {
+function baseImageName(ctx: ImageCheckContext): string | undefined {
   for (const k of BASE_IMAGE_KEYS) {
     const v = labelsOf(ctx)[k] ?? ctx.annotations?.[k]
     if (v && v.trim()) return v.trim()

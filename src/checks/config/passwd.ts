@@ -1,6 +1,6 @@
 import type {FinalView} from '../check.js'
 
-export interface DbEntry {
+interface DbEntry {
   name: string
   id: number
 }
@@ -9,7 +9,7 @@ export interface DbEntry {
  * Parse /etc/passwd or /etc/group (`name:x:id:...`). Malformed lines are skipped, not fatal: the file is the
  * image's, and a hostile image must not be able to stop the scan with it.
  */
-export function parseIdDb(content: Buffer | undefined): DbEntry[] | undefined {
+function parseIdDb(content: Buffer | undefined): DbEntry[] | undefined {
   if (content === undefined) return undefined
   const out: DbEntry[] = []
   for (const raw of content.toString('utf8').split('\n')) {
@@ -22,7 +22,7 @@ export function parseIdDb(content: Buffer | undefined): DbEntry[] | undefined {
   return out
 }
 
-export interface ParsedUser {
+interface ParsedUser {
   /** As written in the config, trimmed. */
   raw: string
   user: string
@@ -37,7 +37,7 @@ export function parseUser(raw: string | undefined): ParsedUser {
   return {raw: s, user: s.slice(0, colon), group: s.slice(colon + 1)}
 }
 
-export type UserResolution =
+type UserResolution =
   | {kind: 'uid'; uid: number; how: 'default' | 'numeric' | 'root-name' | 'passwd'}
   | {kind: 'unknown-name'; name: string; passwd: boolean}
 

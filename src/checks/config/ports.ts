@@ -9,7 +9,7 @@ interface PortRange {
 }
 
 /** `8080`, `8080/tcp`, `8000-8100/udp`; no protocol means tcp, as in docker's EXPOSE. */
-export function parsePortSpec(spec: string): PortRange | undefined {
+function parsePortSpec(spec: string): PortRange | undefined {
   const m = PORT_SPEC.exec(spec.trim().toLowerCase())
   if (!m) return undefined
   const lo = Number(m[1])

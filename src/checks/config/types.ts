@@ -28,7 +28,7 @@ export interface ImageCheck {
   run(ctx: ImageCheckContext): Finding[]
 }
 
-export interface ConfigFindingInput {
+interface ConfigFindingInput {
   id: string
   severity: Severity
   title: string

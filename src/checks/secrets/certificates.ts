@@ -19,7 +19,7 @@ export function isTrustStorePath(path: string): boolean {
 }
 
 /** Where an administrator adds a CA to the image's trust store (update-ca-certificates / update-ca-trust input). */
-export function isLocalAnchorPath(path: string): boolean {
+function isLocalAnchorPath(path: string): boolean {
   return /^\/usr\/local\/share\/ca-certificates\//.test(path) || /^\/etc\/pki\/ca-trust\/source\/anchors\//.test(path) ||
     /^\/etc\/pki\/trust\/anchors\//.test(path)
 }
@@ -93,7 +93,7 @@ export function certificateHit(
 }
 
 /** Told of every leaf certificate outside the trust store, and whether this file already pairs it with a key. */
-export type LeafSink = (cert: X509Certificate, info: CertInfo, line: number, pairedInFile: boolean) => void
+type LeafSink = (cert: X509Certificate, info: CertInfo, line: number, pairedInFile: boolean) => void
 
 export function detectCertificates(text: string, path: string, lines: LineIndex, keys: KeyBlock[], onLeaf?: LeafSink): Hit[] {
   if (isTrustStorePath(path)) return []

@@ -8,7 +8,7 @@ const CRC_TABLE: Uint32Array = (() => {
   return t
 })()
 
-export function crc32(s: string): number {
+function crc32(s: string): number {
   let crc = 0xffffffff
   for (let i = 0; i < s.length; i++) crc = (crc >>> 8) ^ (CRC_TABLE[(crc ^ s.charCodeAt(i)) & 0xff] ?? 0)
   return (crc ^ 0xffffffff) >>> 0
@@ -16,7 +16,7 @@ export function crc32(s: string): number {
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
-export function base62(n: number, width: number): string {
+function base62(n: number, width: number): string {
   let out = ''
   let v = n
   while (v > 0) {

@@ -6,7 +6,7 @@ import type {KeySighting, SightingSink} from './key-pairs.js'
  * skipped as binary: UTF-16 text (Windows editors write `.env` and `.config` that way, with or without a BOM), and
  * a key file with junk or NUL bytes before its armour. Lines stay the file's own.
  */
-export interface TextPart {
+interface TextPart {
   text: string
   /** Newlines in the file before `text` starts: a 1-based line in `text` plus this is the file's line. */
   lineBase: number

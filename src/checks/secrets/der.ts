@@ -1,5 +1,5 @@
 /** Just enough DER to walk a PKCS#12 envelope: every read is bounds-checked, malformed input yields undefined. */
-export interface Tlv {
+interface Tlv {
   tag: number
   /** Offset of the content. */
   start: number

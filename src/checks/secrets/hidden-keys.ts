@@ -54,7 +54,7 @@ function isB64(c: string | undefined): boolean {
  * indents them): a line break is crossed only when the line so far is long and the next line is base64 to its end.
  * Padding ends the run.
  */
-export function base64RunEnd(text: string, start: number): number {
+function base64RunEnd(text: string, start: number): number {
   const limit = Math.min(text.length, start + MAX_RUN)
   let i = start
   let lineStart = start

@@ -18,7 +18,7 @@ import {LineIndex, resolveOverlaps, stripHits, type Hit} from './util.js'
  */
 export const TEXT_MAX_BYTES = 1024 * 1024
 /** Keystores are small; a PKCS#12 larger than this is not recognised (its DER length no longer matches). */
-export const BINARY_MAX_BYTES = 1024 * 1024
+const BINARY_MAX_BYTES = 1024 * 1024
 const SNIFF_BYTES = 8 * 1024
 
 /** The prefilter: every needle of every registered detector. */
@@ -27,7 +27,7 @@ const CHEAP_NEEDLES: readonly string[] = [...new Set(DETECTORS.flatMap((d) => d.
 const NEEDLES = new NeedleSet(CHEAP_NEEDLES)
 
 /** Which registered needles occur in the text, in one pass. */
-export function needlesIn(text: string): Set<string> {
+function needlesIn(text: string): Set<string> {
   return NEEDLES.find(text)
 }
 
@@ -48,7 +48,7 @@ const BINARY_MAGIC: readonly Buffer[] = [
   Buffer.from([0x00, 0x61, 0x73, 0x6d]), // wasm
 ]
 
-export function isBinary(buf: Buffer): boolean {
+function isBinary(buf: Buffer): boolean {
   if (BINARY_MAGIC.some((m) => buf.length >= m.length && buf.subarray(0, m.length).equals(m))) return true
   return buf.subarray(0, SNIFF_BYTES).includes(0)
 }

@@ -5,7 +5,7 @@
  */
 
 /** 'ok': the structure is whole; 'truncated': it starts right but the bytes run out; 'bad': not this format. */
-export type Shape = 'ok' | 'truncated' | 'bad'
+type Shape = 'ok' | 'truncated' | 'bad'
 
 export interface KeyShape {
   shape: Shape

@@ -15,7 +15,7 @@ const DEFAULT_PASSWORDS: ReadonlyArray<[string, string]> = [
   ['secret', "the password 'secret'"],
 ]
 /** openssl writes 2048 iterations; a crafted file with millions would turn the probe into a denial of service. */
-export const MAX_MAC_ITERATIONS = 10_000
+const MAX_MAC_ITERATIONS = 10_000
 
 const PKCS7_DATA = '1.2.840.113549.1.7.1'
 const HASHES: Record<string, {name: string; u: number; v: number}> = {
@@ -26,7 +26,7 @@ const HASHES: Record<string, {name: string; u: number; v: number}> = {
   '2.16.840.1.101.3.4.2.3': {name: 'sha512', u: 64, v: 128},
 }
 
-export interface Pkcs12Info {
+interface Pkcs12Info {
   mac?: {hash: string; iterations: number; defaultPassword?: string; probed: boolean}
 }
 
@@ -96,7 +96,7 @@ function pkcs12Kdf(h: {name: string; u: number; v: number}, password: Buffer, sa
   return a.subarray(0, h.u)
 }
 
-export interface JavaKeystoreInfo {
+interface JavaKeystoreInfo {
   format: 'jks' | 'jceks'
   privateKeys: number
   trustedCerts: number
@@ -105,7 +105,7 @@ export interface JavaKeystoreInfo {
 }
 
 /** JKS/JCEKS: magic, version, entry count, entries; the trailer is SHA-1(password ‖ "Mighty Aphrodite" ‖ body). */
-export function parseJavaKeystore(buf: Buffer): JavaKeystoreInfo | undefined {
+function parseJavaKeystore(buf: Buffer): JavaKeystoreInfo | undefined {
   if (buf.length < 12 + 20) return undefined
   const magic = buf.readUInt32BE(0)
   const format = magic === 0xfeedfeed ? 'jks' : magic === 0xcececece ? 'jceks' : undefined

@@ -5,7 +5,7 @@ import {nameWords} from './values.js'
  * (in config files); `secret` names need key-like material; `weak` names (`token`, `credentials`, `auth`) name many
  * things that are not secrets (`ChangeToken`, `cancel_token`, `NextContinuationToken`) and need the most random value.
  */
-export type NameStrength = 'password' | 'secret' | 'weak'
+type NameStrength = 'password' | 'secret' | 'weak'
 
 const PASS_PREFIXED = /^(db|root|admin|user|sql|mysql|pg|redis|smtp|mail|ftp|ldap|proxy|bind|sa|svc|app|api|key|store|trust|keystore|truststore|rabbit|mq|vnc|wifi|wpa|sudo|login)pass$/
 

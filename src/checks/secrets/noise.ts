@@ -31,7 +31,7 @@ const DOCUMENTED_EXAMPLES: ReadonlyMap<string, string> = new Map([
 /** jwt.io's default token signature (HS256 over the 'your-256-bit-secret' demo key). */
 const JWT_IO_SIGNATURE = 'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'
 
-export function exampleReason(secret: string): string | undefined {
+function exampleReason(secret: string): string | undefined {
   const direct = DOCUMENTED_EXAMPLES.get(secret)
   if (direct) return direct
   for (const [value, why] of DOCUMENTED_EXAMPLES) {
@@ -53,7 +53,7 @@ const FIXTURE_SEGMENTS = new Set([
   'examples', 'example', 'samples', 'sample', 'docs', 'doc', 'spec', 'specs', 'testcases',
 ])
 
-export function fixtureReason(path: string): string | undefined {
+function fixtureReason(path: string): string | undefined {
   if (path.startsWith('/usr/share/doc/') || path.startsWith('/usr/share/man/')) return 'distribution documentation'
   const segs = path.split('/')
   const file = segs[segs.length - 1] ?? ''

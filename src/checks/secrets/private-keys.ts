@@ -57,7 +57,7 @@ const INLINE_HEADER = /\b(?:Proc-Type|DEK-Info):\s*\S+/g
  * The key material under an armour, wherever it was pasted: escaped newlines (JSON, env files), string literals
  * joined in code, comment prefixes, lines folded into one (YAML `>`), PEM and PGP armour headers.
  */
-export function armouredBody(raw: string, pgp: boolean): {headers: string; body: string; joined: boolean} {
+function armouredBody(raw: string, pgp: boolean): {headers: string; body: string; joined: boolean} {
   const unescaped = raw.replace(/\\+r/g, '').replace(/\\+n/g, '\n').replace(/\\+t/g, ' ').replace(/\\\r?\n/g, '\n')
   const seamless = unescaped.replace(LITERAL_SEAM, '\n')
   const headers: string[] = []
@@ -91,7 +91,7 @@ function shapeOf(kind: string, label: string, legacyEncrypted: boolean, der: Buf
 }
 
 /** A block from its label and the text between the armour lines; undefined for placeholders. */
-export function keyBlock(label: string, inner: string, pem: string, start: number): KeyBlock | undefined {
+function keyBlock(label: string, inner: string, pem: string, start: number): KeyBlock | undefined {
   const kind = KIND[label] ?? 'pkcs8'
   const {headers, body, joined} = armouredBody(inner, kind === 'pgp')
   // Placeholders (`...`, `***`, `xxx`, a short base64 word) are not keys; an Ed25519 PKCS#8 key is 64 chars.
@@ -117,7 +117,7 @@ export function keyBlock(label: string, inner: string, pem: string, start: numbe
 }
 
 /** Armoured blocks only (PEM, PGP, SSH.com); `findKeyBlocks` adds the encoded forms. */
-export function findArmouredBlocks(text: string): KeyBlock[] {
+function findArmouredBlocks(text: string): KeyBlock[] {
   const blocks: KeyBlock[] = []
   if (text.includes('PRIVATE KEY')) {
     for (const m of text.matchAll(PEM_KEY)) {

@@ -50,7 +50,7 @@ export function maskedCheck(token: string): Verdict {
 }
 
 /** The longest run of consecutive characters (`abcd`, `4567`): random material almost never has one of 8. */
-export function longestRun(s: string): number {
+function longestRun(s: string): number {
   let best = 1
   let run = 1
   for (let i = 1; i < s.length; i++) {

@@ -37,7 +37,7 @@ export class LineIndex {
   }
 }
 
-export interface HitSpec {
+interface HitSpec {
   id: string
   severity: Severity
   category: Category
@@ -109,21 +109,6 @@ export function isPlaceholder(value: string): boolean {
   return false
 }
 
-/** A value that plausibly holds random key material rather than a word, identifier, path or expression. */
-export function looksRandom(value: string, minLength = 8): boolean {
-  const v = value
-  if (v.length < minLength || v.length > 512) return false
-  if (isPlaceholder(v)) return false
-  if (/^[a-z]+$/.test(v) || /^[A-Z_]+$/.test(v)) return false
-  // Expressions, calls, generics, interpolation, paths and member access are code, not values.
-  if (/[\s()[\]<>{}$%|\\]|=[^=]|^\/|^\.\.?\//.test(v) || looksLikeIdentifier(v) || looksLikeWords(v)) return false
-  // URLs and PEM blocks belong to the URL-credential and private-key rules.
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.includes('-----BEGIN')) return false
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length
-  const e = shannon(v)
-  if (v.length >= 20) return e >= 3.5 && classes >= 2
-  return e >= 3.0 && classes >= 3
-}
 
 /**
  * `ServerCancellationToken`, `SyntaxKind.DotToken`: CamelCase words average four or more letters a segment, where

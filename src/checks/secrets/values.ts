@@ -4,7 +4,7 @@ import {isPlaceholder, looksLikeIdentifier, looksLikeWords, shannon} from './uti
  * What an assigned literal is: key material (`random`), a human-chosen word (`word`: `thisismypassword`,
  * `hunter22`), a typed sample (`12345678-ABCD-…`), or nothing worth reporting (undefined: placeholders, references, paths, code, dates, versions).
  */
-export type ValueClass = 'random' | 'word' | 'sample'
+type ValueClass = 'random' | 'word' | 'sample'
 
 /** References to a secret kept elsewhere: template engines, shells, secret managers, Jasypt, ARNs. */
 const REFERENCE =
@@ -85,7 +85,7 @@ export function isTypedSample(v: string): boolean {
 }
 
 /** Key material: long and high-entropy, or shorter with three character classes (`P@ssw0rd$1`, `h0pk1ns~21s`). */
-export function isRandom(v: string): boolean {
+function isRandom(v: string): boolean {
   const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(v)).length
   const e = shannon(v)
   if (v.length >= 20) return e >= 3.3 && classes >= 2

@@ -10,14 +10,14 @@ import type {ImageFacts, ServiceRule} from './types.js'
 export type {ImageFacts} from './types.js'
 
 /** Every check of a service, in report order; adding one is a rule object and a line here. */
-export const SERVICE_RULES: readonly ServiceRule[] = [...PORT_RULES, ...RUNTIME_RULES, ...SUPPLY_RULES]
+const SERVICE_RULES: readonly ServiceRule[] = [...PORT_RULES, ...RUNTIME_RULES, ...SUPPLY_RULES]
 export {PROJECT_RULES}
 
 /**
  * Which services reach `target` by name: depends_on, links, network_mode service:, or its name as a host in their
  * environment (`DB_HOST=db`, `mysql://db:3306/app`).
  */
-export function usedBy(project: ComposeProject, target: string): string[] {
+function usedBy(project: ComposeProject, target: string): string[] {
   const host = new RegExp(`(^|[^A-Za-z0-9_.-])${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^A-Za-z0-9_-]|$)`)
   return project.services.filter((s) => s.name !== target && reaches(s, target, host)).map((s) => s.name)
 }

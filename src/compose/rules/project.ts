@@ -1,10 +1,9 @@
 import type {Finding} from '../../findings/finding.js'
-import type {ComposeProject} from '../load.js'
 import {MapNode, text} from '../tree.js'
 import {composeFinding, type ProjectRule} from './types.js'
 
 /** The label keys that say whose data a service holds and how sensitive it is (seed: one of each per host). */
-export const OWNER_LABELS = ['imgvet.owner', 'imgvet.sensitivity'] as const
+const OWNER_LABELS = ['imgvet.owner', 'imgvet.sensitivity'] as const
 
 /**
  * Services of one file are started on one host. Once any service states an owner or sensitivity, a service with

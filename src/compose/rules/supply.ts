@@ -2,13 +2,13 @@ import {detectConfigSecrets} from '../../checks/config-secrets.js'
 import {redact, type Finding} from '../../findings/finding.js'
 import {literalText} from '../interpolate.js'
 import {Leaf, MapNode, text, type Loc} from '../tree.js'
-import {composeFinding, type ServiceContext, type ServiceRule} from './types.js'
+import {composeFinding, type ServiceRule} from './types.js'
 
 const DIGEST = /@sha256:[a-f0-9]{64}$/
 const REMOTE_CONTEXT = /^(https?|git|ssh):\/\/|^git@|^github\.com\//
 
 /** `name[:tag][@digest]` → the tag ('' for `app:`, undefined for none), whether a digest pins it. */
-export function imageTag(ref: string): {tag: string | undefined; pinned: boolean} {
+function imageTag(ref: string): {tag: string | undefined; pinned: boolean} {
   const pinned = DIGEST.test(ref)
   const rest = ref.replace(/@.*$/, '')
   const colon = rest.lastIndexOf(':')

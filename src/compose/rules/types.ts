@@ -33,7 +33,7 @@ export interface ProjectRule {
   run(project: ComposeProject): Finding[]
 }
 
-export interface FindingSpec {
+interface FindingSpec {
   id: string
   severity: Severity
   rule: SeedRule

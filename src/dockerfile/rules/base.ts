@@ -6,7 +6,7 @@ import {expandVars, hasUnresolvedVars, stageChain, stageVars, type Stage} from '
 import {dfFinding, type DockerfileRule, type RuleContext} from './types.js'
 
 /** What a stage's FROM points at once variables are substituted. */
-export type BaseKind =
+type BaseKind =
   | {kind: 'scratch'}
   | {kind: 'stage'; index: number}
   | {kind: 'image'; ref: Reference}
@@ -78,7 +78,7 @@ const fromRule: DockerfileRule = {
 }
 
 /** USER values that run as uid 0: empty user part, `0`, `root` (any group). */
-export function isRootUser(user: string): boolean {
+function isRootUser(user: string): boolean {
   const u = user.trim().split(':')[0] ?? ''
   return u === '' || u === 'root' || /^0+$/.test(u)
 }

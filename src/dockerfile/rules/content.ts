@@ -50,7 +50,7 @@ const secretValueRule: DockerfileRule = {
 const PUBLIC_ARG = /^(GPG_KEYS?|\w*_GPG_KEYS?|\w*_(VERSION|SHA256|SHA512|SHA1|MD5|CHECKSUM|HASH|URL|HOME|PATH|DIR|FILE|PORT|HOST|USER|USERNAME))$/i
 const CREDENTIAL_ARG = /(^|_)(AUTH|CREDENTIALS?|KEY|PAT)$/i
 
-export function isSecretArgName(name: string): boolean {
+function isSecretArgName(name: string): boolean {
   if (PUBLIC_ARG.test(name) || NOT_SECRET_NAMES.test(name)) return false
   return SECRET_NAME.test(name) || CREDENTIAL_ARG.test(name)
 }

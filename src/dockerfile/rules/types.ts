@@ -17,7 +17,7 @@ export interface DockerfileRule {
   run(ctx: RuleContext): Finding[]
 }
 
-export interface DfFindingInput {
+interface DfFindingInput {
   id: string
   severity: Severity
   category: Category

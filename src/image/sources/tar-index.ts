@@ -1,7 +1,7 @@
 import {open} from 'node:fs/promises'
 import {ImgvetError} from '../../errors.js'
 
-export interface TarMember {
+interface TarMember {
   offset: number
   size: number
 }

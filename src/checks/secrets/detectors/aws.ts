@@ -20,7 +20,7 @@ function plausibleAwsSecret(s: string): boolean {
   return /[A-Z]/.test(s) && /[a-z]/.test(s) && /[0-9]/.test(s) && shannon(s) >= 4.0
 }
 
-export function detectAws(text: string, lines: LineIndex): Hit[] {
+function detectAws(text: string, lines: LineIndex): Hit[] {
   const out: Hit[] = []
   const namedSecrets: Array<{value: string; start: number}> = []
   for (const m of text.matchAll(AWS_SECRET_NAMED)) {

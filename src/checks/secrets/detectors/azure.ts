@@ -24,7 +24,7 @@ const RULES: TokenRule[] = [
 const AZURE_CONN = /AccountKey=([A-Za-z0-9+/]{40,}={0,2})/g
 const AZURE_SIG = /(?<=[?&])sig=([A-Za-z0-9%+/=]{20,})/g
 
-export function detectAzure(text: string, lines: LineIndex): Hit[] {
+function detectAzure(text: string, lines: LineIndex): Hit[] {
   const out: Hit[] = []
   if (text.includes('AccountKey=')) {
     for (const m of text.matchAll(AZURE_CONN)) {

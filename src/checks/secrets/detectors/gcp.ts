@@ -12,7 +12,7 @@ const RULES: TokenRule[] = [
 ]
 
 /** A service-account key file: `"type": "service_account"` plus a real `private_key` (not `...` or DUMMY). */
-export function detectGcp(text: string, lines: LineIndex): Hit[] {
+function detectGcp(text: string, lines: LineIndex): Hit[] {
   if (!/"type"\s*:\s*"service_account"/.test(text)) return []
   const m = /"private_key"\s*:\s*"(-----BEGIN [A-Z ]*PRIVATE KEY-----[^"]*)"/.exec(text)
   if (!m?.[1]) return []

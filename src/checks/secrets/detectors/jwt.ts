@@ -13,7 +13,7 @@ function json(part: string | undefined): unknown {
  * (`expires`) and judged when the report is made. A token with no signature, or `alg: none`, is reported low: it
  * authenticates only against a server that accepts unsigned tokens.
  */
-export function jwtCheck(token: string): Verdict {
+function jwtCheck(token: string): Verdict {
   const [h, p, sig] = token.split('.')
   const header = json(h)
   if (typeof header !== 'object' || header === null) return {keep: false}
