@@ -8,6 +8,7 @@ import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
 import {parsePlatform} from '../src/image/manifest.js'
+import {parseDuration} from '../src/duration.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
 
 /**
@@ -26,13 +27,15 @@ export abstract class BaseCommand extends Command {
     'cert-dir': Flags.string({description: "docker's certs.d directory (<dir>/<host>/ca.crt, client.cert, client.key).", helpGroup: 'REGISTRY'}),
     'plain-http': Flags.boolean({description: 'Allow plain HTTP to non-loopback registries.', helpGroup: 'REGISTRY'}),
     'tls-verify': Flags.boolean({description: 'Verify registry TLS certificates.', default: true, allowNo: true, helpGroup: 'REGISTRY'}),
-    timeout: Flags.integer({description: 'Per-request timeout in seconds.', default: DEFAULT_TIMEOUT_MS / 1000, helpGroup: 'REGISTRY'}),
+    timeout: Flags.string({description: 'Per-request timeout: 30s, 5m, 1h (a bare number is seconds).',
+      default: `${DEFAULT_TIMEOUT_MS / 1000}s`, helpGroup: 'REGISTRY'}),
   }
 
   static walkFlags = {
     'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.', helpGroup: 'SCAN'}),
     'cache-dir': Flags.string({description: 'Layer cache directory (default $XDG_CACHE_HOME/imgvet/layers).', helpGroup: 'SCAN'}),
-    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024, helpGroup: 'SCAN'}),
+    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024,
+      min: 1, max: 1024 * 1024, helpGroup: 'SCAN'}),
     'max-text-size': Flags.integer({description: 'How much of each text file is scanned for secrets, in MiB (read in 1 MiB windows, so memory stays bounded; larger files are counted in the report).',
       default: 1, min: 1, max: 1024, helpGroup: 'SCAN'}),
   }
@@ -50,7 +53,7 @@ export abstract class BaseCommand extends Command {
   static reportFlags = {
     format: Flags.string({options: ['text', 'json', 'sarif', 'junit', 'gitlab'], default: 'text',
       description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
-    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
     'gitlab-schema': Flags.string({description: 'Security report schema version the GitLab report declares (use one your instance accepts).',
       default: GITLAB_SCHEMA_DEFAULT}),
   }
@@ -123,7 +126,7 @@ export abstract class BaseCommand extends Command {
       certsDir: flags['cert-dir'] as string | undefined,
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
-      timeoutMs: ((flags.timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS / 1000) * 1000,
+      timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (flags.username) {
@@ -138,7 +141,7 @@ export abstract class BaseCommand extends Command {
 
   /** Write to --output or stdout. */
   protected async emit(text: string, output?: string): Promise<void> {
-    if (output) await writeFile(output, text)
+    if (output && output !== '-') await writeFile(output, text)
     else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
   }
 

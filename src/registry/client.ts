@@ -81,6 +81,7 @@ export class RegistryClient {
       try {
         const res = await this.http(`${base}/v2/`, 'GET', {})
         res.body?.resume()
+        notARegistry(res, `${base}/v2/`)
         if (res.status === 401) this.challenge = parseChallenge(res.headers.get('www-authenticate'))
         this.base = base
         this.opts.log?.(`using ${base} (ping ${res.status}${this.challenge ? `, ${this.challenge.scheme} auth` : ''})`)
@@ -135,11 +136,13 @@ export class RegistryClient {
   /** Turn a non-2xx answer into a coded error naming the registry's own error code. */
   async fail(res: HttpResponse, what: string): Promise<never> {
     let detail = ''
+    let registryCode: string | undefined
     try {
       const body = await readBounded(res.body, MAX_ERROR_BODY, what)
       const parsed = JSON.parse(body.toString('utf8')) as {errors?: Array<{code?: string; message?: string}>}
       const first = parsed.errors?.[0]
       if (first) detail = `: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`
+      registryCode = typeof first?.code === 'string' ? first.code : undefined
     } catch {
       // Not a distribution error body; the status says enough.
     }
@@ -149,7 +152,7 @@ export class RegistryClient {
       throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ' (credentials rejected)'}${detail}`, where)
     }
     if (res.status === 403) throw new ImgvetError('unauthorized', `access denied${detail}`, where)
-    if (res.status === 404) throw new ImgvetError('not-found', `not found${detail}`, where)
+    if (res.status === 404) throw new RegistryNotFound(`not found${detail}`, where, registryCode)
     if (res.status === 429) throw new ImgvetError('registry', `rate limited (429) after retries${detail}`, where)
     throw new ImgvetError('registry', `unexpected HTTP ${res.status}${detail}`, where)
   }
@@ -393,4 +396,26 @@ export class Registries {
   close(): void {
     for (const c of this.clients.values()) c.close()
   }
+}
+
+/**
+ * A 404 that keeps the registry's own error code (NAME_UNKNOWN, MANIFEST_UNKNOWN): the code stays `not-found`
+ * (a referrer tag that is absent is no error), and the source resolving the user's reference names the typo.
+ */
+export class RegistryNotFound extends ImgvetError {
+  constructor(message: string, where: string, readonly registryCode: string | undefined) {
+    super('not-found', message, where)
+  }
+}
+
+/**
+ * A web server answering /v2/ is not a registry: an HTML page, or a 404 without the distribution header. A JSON
+ * answer without the header is still taken (the OCI distribution spec does not require it).
+ */
+function notARegistry(res: HttpResponse, url: string): void {
+  if (res.headers.get('docker-distribution-api-version')) return
+  const html = /html/i.test(res.headers.get('content-type') ?? '')
+  if (!html && res.status !== 404) return
+  const what = html ? `an HTML page (HTTP ${res.status})` : 'HTTP 404 without Docker-Distribution-API-Version'
+  throw new ImgvetError('not-a-registry', `not a container registry: /v2/ answered with ${what}`, url)
 }

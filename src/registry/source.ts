@@ -2,7 +2,7 @@ import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
 import type {Descriptor, ImageSource, RawManifest, SupplyChainLocation} from '../image/types.js'
 import {formatReference, type Reference} from '../reference/reference.js'
-import type {RegistryClient} from './client.js'
+import {RegistryNotFound, type RegistryClient} from './client.js'
 
 /** A repository in a registry, as an ImageSource. Manifests fetched while resolving are kept, not fetched twice. */
 export class RegistrySource implements ImageSource {
@@ -17,6 +17,7 @@ export class RegistrySource implements ImageSource {
 
   async resolve(): Promise<Descriptor> {
     const raw = await this.client.getManifest(this.ref.repository, this.ref.digest ?? this.ref.tag ?? 'latest')
+      .catch((e: unknown) => { throw noSuchImage(e, this.name) })
     this.seen.set(raw.digest, raw)
     return {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}
   }
@@ -34,4 +35,11 @@ export class RegistrySource implements ImageSource {
   openBlob(desc: Descriptor): Promise<Readable> {
     return this.client.openBlob(this.ref.repository, desc)
   }
+}
+
+/** A 404 on the user's own reference is a typo (exit 2), named by what the registry says is missing. */
+function noSuchImage(e: unknown, name: string): unknown {
+  if (!(e instanceof RegistryNotFound)) return e
+  if (e.registryCode === 'NAME_UNKNOWN') return new ImgvetError('no-such-image', 'no such repository', name)
+  return new ImgvetError('no-such-image', name.includes('@') ? 'no such manifest' : 'no such tag', name)
 }
