@@ -7,6 +7,7 @@ import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
 import {lookupCredential, type Credential} from './credentials.js'
 import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
+import {notARegistry, RegistryNotFound} from './not-found.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
 import {agentsFor, isLoopbackHost, type Agents} from './tls.js'
 
@@ -141,8 +142,7 @@ export class RegistryClient {
       const body = await readBounded(res.body, MAX_ERROR_BODY, what)
       const parsed = JSON.parse(body.toString('utf8')) as {errors?: Array<{code?: string; message?: string}>}
       const first = parsed.errors?.[0]
-      if (first) detail = `: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`
-      registryCode = typeof first?.code === 'string' ? first.code : undefined
+      if (first) [detail, registryCode] = [`: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`, first.code]
     } catch {
       // Not a distribution error body; the status says enough.
     }
@@ -396,26 +396,4 @@ export class Registries {
   close(): void {
     for (const c of this.clients.values()) c.close()
   }
-}
-
-/**
- * A 404 that keeps the registry's own error code (NAME_UNKNOWN, MANIFEST_UNKNOWN): the code stays `not-found`
- * (a referrer tag that is absent is no error), and the source resolving the user's reference names the typo.
- */
-export class RegistryNotFound extends ImgvetError {
-  constructor(message: string, where: string, readonly registryCode: string | undefined) {
-    super('not-found', message, where)
-  }
-}
-
-/**
- * A web server answering /v2/ is not a registry: an HTML page, or a 404 without the distribution header. A JSON
- * answer without the header is still taken (the OCI distribution spec does not require it).
- */
-function notARegistry(res: HttpResponse, url: string): void {
-  if (res.headers.get('docker-distribution-api-version')) return
-  const html = /html/i.test(res.headers.get('content-type') ?? '')
-  if (!html && res.status !== 404) return
-  const what = html ? `an HTML page (HTTP ${res.status})` : 'HTTP 404 without Docker-Distribution-API-Version'
-  throw new ImgvetError('not-a-registry', `not a container registry: /v2/ answered with ${what}`, url)
 }

@@ -2,7 +2,8 @@ import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
 import type {Descriptor, ImageSource, RawManifest, SupplyChainLocation} from '../image/types.js'
 import {formatReference, type Reference} from '../reference/reference.js'
-import {RegistryNotFound, type RegistryClient} from './client.js'
+import type {RegistryClient} from './client.js'
+import {RegistryNotFound} from './not-found.js'
 
 const TAGS_SHOWN = 5
 
