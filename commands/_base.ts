@@ -9,6 +9,8 @@ import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {parseDuration} from '../src/duration.js'
+import {checkCaFile} from '../src/registry/tls.js'
+import {progressBar} from '../src/report/progress.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
 
 /**
@@ -54,8 +56,25 @@ export abstract class BaseCommand extends Command {
     format: Flags.string({options: ['text', 'json', 'sarif', 'junit', 'gitlab'], default: 'text',
       description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
+    quiet: Flags.boolean({char: 'q', description: 'No progress bar and no verdict line on stderr (errors still print).'}),
+    'no-progress': Flags.boolean({description: 'No progress bar (a CI log that is a terminal stays clean).'}),
     'gitlab-schema': Flags.string({description: 'Security report schema version the GitLab report declares (use one your instance accepts).',
       default: GITLAB_SCHEMA_DEFAULT}),
+  }
+
+  /** The progress bar scan and vet draw on a terminal, unless --quiet or --no-progress. */
+  protected progress(flags: Record<string, unknown>): ReturnType<typeof progressBar> {
+    if (flags.quiet || flags['no-progress']) return {update() {}, end() {}}
+    return progressBar('scanning', process.stderr, 'items')
+  }
+
+  private warned = new Set<string>()
+
+  /** Once per run, as cosign does: a flag that switches a check off says so where the CI log shows it. */
+  protected warnOnce(flag: string, what: string): void {
+    if (this.warned.has(flag)) return
+    this.warned.add(flag)
+    process.stderr.write(`imgvet: warning: ${flag}: ${what}\n`)
   }
 
   /** GitLab requires a commit per location: in a pipeline that is CI_COMMIT_SHA, elsewhere the image digest. */
@@ -97,6 +116,7 @@ export abstract class BaseCommand extends Command {
   /** Signer flags → overrides of the policy scope's signature requirements (undefined fields leave the policy's). */
   protected signerOverrides(flags: Record<string, unknown>): SupplyChainOverrides {
     const str = (k: string) => flags[k] as string | undefined
+    if (flags['insecure-ignore-tlog']) this.warnOnce('--insecure-ignore-tlog', 'signatures without a transparency log entry are accepted')
     const identityGiven = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp'].some((k) => flags[k] !== undefined)
     return {
       keys: flags.key as string[] | undefined,
@@ -129,10 +149,13 @@ export abstract class BaseCommand extends Command {
       timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
+    if (opts.caFile) checkCaFile(opts.caFile)
+    if (opts.insecureSkipVerify) this.warnOnce('--tls-verify=false', 'registry TLS certificates are not verified')
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
       opts.username = flags.username as string
       opts.password = await this.readStdin()
+      if (opts.password === '') throw new ImgvetError('usage', '--password-stdin read an empty password from standard input')
     } else if (flags['password-stdin']) {
       throw new ImgvetError('usage', '--password-stdin needs --username')
     }
@@ -148,6 +171,8 @@ export abstract class BaseCommand extends Command {
   protected override async init(): Promise<void> {
     await super.init()
     this.debugEnabled = this.argv.includes('--debug')
+    // skopeo's and podman's spelling; oclif booleans take no value and would read "false" as an argument.
+    this.argv = this.argv.map((a) => (a === '--tls-verify=false' ? '--no-tls-verify' : a === '--tls-verify=true' ? '--tls-verify' : a))
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {

@@ -9,7 +9,6 @@ import type {Format} from '../src/report/render.js'
 import {gateFromFlags, gated, parseSeverityList, verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
-import {progressBar} from '../src/report/progress.js'
 
 export default class Scan extends BaseCommand {
   static summary = 'Scan every file of every layer (deleted ones too) and the config for credentials, keys and certificates.'
@@ -44,7 +43,7 @@ export default class Scan extends BaseCommand {
     const gitlab = this.gitlabOptions(flags)
     const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
-    const bar = progressBar('scanning', process.stderr, 'items')
+    const bar = this.progress(flags)
     try {
       const allow = flags.allow ? await loadAllowFile(flags.allow) : []
       const source = await openSource(args.ref, registries)
@@ -60,7 +59,7 @@ export default class Scan extends BaseCommand {
       // As trivy's, --severity narrows what is reported as well as what gates.
       const findings = [...kept, ...notices].filter((f) => !shown || shown.has(f.severity))
       const report = scanReport(result, findings, suppressed)
-      if (writeReport(report, to)) process.stderr.write(`${verdictLine(report, gate)}\n`)
+      if (writeReport(report, to) && !flags.quiet) process.stderr.write(`${verdictLine(report, gate)}\n`)
       if (gate && gated(report.findings, gate).length > 0) process.exitCode = gate.exitCode
     } catch (e) {
       writeFailedReport('scan', args.ref, e, to)

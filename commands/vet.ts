@@ -5,7 +5,6 @@ import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
 import {loadPolicy} from '../src/policy/load.js'
-import {progressBar} from '../src/report/progress.js'
 import type {Format} from '../src/report/render.js'
 import {verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
@@ -39,7 +38,7 @@ export default class Vet extends BaseCommand {
     const gitlab = this.gitlabOptions(flags)
     const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
-    const bar = progressBar('scanning', process.stderr, 'items')
+    const bar = this.progress(flags)
     try {
       const policy = await loadPolicy(flags.policy)
       const source = await openSource(args.ref, registries)
@@ -65,7 +64,7 @@ export default class Vet extends BaseCommand {
       })
       bar.end()
       cache?.prune()
-      if (writeReport(report, to)) process.stderr.write(`${verdictLine(report, null)}\n`)
+      if (writeReport(report, to) && !flags.quiet) process.stderr.write(`${verdictLine(report, null)}\n`)
       process.exitCode = report.verdict === 'pass' ? EXIT.ok : EXIT.policyFailed
     } catch (e) {
       writeFailedReport('vet', args.ref, e, to)
