@@ -101,7 +101,9 @@ export function sarifResult(f: Finding, ruleIds: readonly string[], parts: Sarif
 }
 
 /** A SARIF 2.1.0 log with one run of imgvet; `run` holds the run's fields after `tool`, in output order. */
-export function sarifLog(toolVersion: string, rules: readonly object[], run: {automationDetails: {id: string}; results: readonly object[]; properties: object | undefined; invocations?: object[]}): string {
+export function sarifLog(toolVersion: string, rules: readonly object[], run: {
+  automationDetails: {id: string}; results: readonly object[]; properties: object | undefined; invocations?: object[]
+}): string {
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
