@@ -170,6 +170,10 @@ test('a reference naming no repository, tag or digest is exit 2 with what is mis
     t.is(r.code, 2, r.stderr)
     t.true(oneLineError(r).startsWith(`imgvet: no-such-image: ${message}`), r.stderr)
   }
+  // A local layout's missing tag is the same typo.
+  const local = await imgvet(t, ['scan', 'oci:examples/vulnerable:no-such-tag'])
+  t.is(local.code, 2, local.stderr)
+  t.regex(oneLineError(local), /^imgvet: no-such-image: no image tagged "no-such-tag" in layout \(tags: /)
 })
 
 test('a server that is not a registry says so in one line (HTML page, or a 404 without the distribution header)', async (t) => {
