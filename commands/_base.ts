@@ -8,6 +8,9 @@ import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
 import {parsePlatform} from '../src/image/manifest.js'
+import {parseDuration} from '../src/duration.js'
+import {checkCaFile} from '../src/registry/tls.js'
+import {progressBar} from '../src/report/progress.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
 
 /**
@@ -26,13 +29,15 @@ export abstract class BaseCommand extends Command {
     'cert-dir': Flags.string({description: "docker's certs.d directory (<dir>/<host>/ca.crt, client.cert, client.key).", helpGroup: 'REGISTRY'}),
     'plain-http': Flags.boolean({description: 'Allow plain HTTP to non-loopback registries.', helpGroup: 'REGISTRY'}),
     'tls-verify': Flags.boolean({description: 'Verify registry TLS certificates.', default: true, allowNo: true, helpGroup: 'REGISTRY'}),
-    timeout: Flags.integer({description: 'Per-request timeout in seconds.', default: DEFAULT_TIMEOUT_MS / 1000, helpGroup: 'REGISTRY'}),
+    timeout: Flags.string({description: 'Per-request timeout: 30s, 5m, 1h (a bare number is seconds).',
+      default: `${DEFAULT_TIMEOUT_MS / 1000}s`, helpGroup: 'REGISTRY'}),
   }
 
   static walkFlags = {
     'no-cache': Flags.boolean({description: 'Do not read or write the per-layer result cache.', helpGroup: 'SCAN'}),
     'cache-dir': Flags.string({description: 'Layer cache directory (default $XDG_CACHE_HOME/imgvet/layers).', helpGroup: 'SCAN'}),
-    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024, helpGroup: 'SCAN'}),
+    'max-layer-size': Flags.integer({description: 'Largest uncompressed layer accepted, in MiB (decompression-bomb guard).', default: 32 * 1024,
+      min: 1, max: 1024 * 1024, helpGroup: 'SCAN'}),
     'max-text-size': Flags.integer({description: 'How much of each text file is scanned for secrets, in MiB (read in 1 MiB windows, so memory stays bounded; larger files are counted in the report).',
       default: 1, min: 1, max: 1024, helpGroup: 'SCAN'}),
   }
@@ -50,9 +55,26 @@ export abstract class BaseCommand extends Command {
   static reportFlags = {
     format: Flags.string({options: ['text', 'json', 'sarif', 'junit', 'gitlab'], default: 'text',
       description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
-    output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
+    quiet: Flags.boolean({char: 'q', description: 'No progress bar and no verdict line on stderr (errors still print).'}),
+    'no-progress': Flags.boolean({description: 'No progress bar (a CI log that is a terminal stays clean).'}),
     'gitlab-schema': Flags.string({description: 'Security report schema version the GitLab report declares (use one your instance accepts).',
       default: GITLAB_SCHEMA_DEFAULT}),
+  }
+
+  /** The progress bar scan and vet draw on a terminal, unless --quiet or --no-progress. */
+  protected progress(flags: Record<string, unknown>): ReturnType<typeof progressBar> {
+    if (flags.quiet || flags['no-progress']) return {update() {}, end() {}}
+    return progressBar('scanning', process.stderr, 'items')
+  }
+
+  private warned = new Set<string>()
+
+  /** Once per run, as cosign does: a flag that switches a check off says so where the CI log shows it. */
+  protected warnOnce(flag: string, what: string): void {
+    if (this.warned.has(flag)) return
+    this.warned.add(flag)
+    process.stderr.write(`imgvet: warning: ${flag}: ${what}\n`)
   }
 
   /** GitLab requires a commit per location: in a pipeline that is CI_COMMIT_SHA, elsewhere the image digest. */
@@ -94,6 +116,7 @@ export abstract class BaseCommand extends Command {
   /** Signer flags → overrides of the policy scope's signature requirements (undefined fields leave the policy's). */
   protected signerOverrides(flags: Record<string, unknown>): SupplyChainOverrides {
     const str = (k: string) => flags[k] as string | undefined
+    if (flags['insecure-ignore-tlog']) this.warnOnce('--insecure-ignore-tlog', 'signatures without a transparency log entry are accepted')
     const identityGiven = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp'].some((k) => flags[k] !== undefined)
     return {
       keys: flags.key as string[] | undefined,
@@ -123,13 +146,16 @@ export abstract class BaseCommand extends Command {
       certsDir: flags['cert-dir'] as string | undefined,
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
-      timeoutMs: ((flags.timeout as number | undefined) ?? DEFAULT_TIMEOUT_MS / 1000) * 1000,
+      timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
+    if (opts.caFile) checkCaFile(opts.caFile)
+    if (opts.insecureSkipVerify) this.warnOnce('--tls-verify=false', 'registry TLS certificates are not verified')
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
       opts.username = flags.username as string
       opts.password = await this.readStdin()
+      if (opts.password === '') throw new ImgvetError('usage', '--password-stdin read an empty password from standard input')
     } else if (flags['password-stdin']) {
       throw new ImgvetError('usage', '--password-stdin needs --username')
     }
@@ -138,13 +164,15 @@ export abstract class BaseCommand extends Command {
 
   /** Write to --output or stdout. */
   protected async emit(text: string, output?: string): Promise<void> {
-    if (output) await writeFile(output, text)
+    if (output && output !== '-') await writeFile(output, text)
     else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
   }
 
   protected override async init(): Promise<void> {
     await super.init()
     this.debugEnabled = this.argv.includes('--debug')
+    // skopeo's and podman's spelling; oclif booleans take no value and would read "false" as an argument.
+    this.argv = this.argv.map((a) => (a === '--tls-verify=false' ? '--no-tls-verify' : a === '--tls-verify=true' ? '--tls-verify' : a))
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {

@@ -5,8 +5,9 @@ import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
 import {loadPolicy} from '../src/policy/load.js'
-import {progressBar} from '../src/report/progress.js'
-import {render, type Format} from '../src/report/render.js'
+import type {Format} from '../src/report/render.js'
+import {verdictLine} from '../src/pipeline/gate.js'
+import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
 import {registrySupplyChainStage} from '../src/signatures/stage.js'
 import {signerFlagsGiven} from '../src/signatures/supply-chain.js'
@@ -33,9 +34,11 @@ export default class Vet extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Vet)
+    checkOutputWritable(flags.output)
     const gitlab = this.gitlabOptions(flags)
+    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
-    const bar = progressBar('scanning', process.stderr, 'items')
+    const bar = this.progress(flags)
     try {
       const policy = await loadPolicy(flags.policy)
       const source = await openSource(args.ref, registries)
@@ -61,8 +64,11 @@ export default class Vet extends BaseCommand {
       })
       bar.end()
       cache?.prune()
-      await this.emit(render(report, flags.format as Format, !flags.output && useColor(), gitlab), flags.output)
+      if (writeReport(report, to) && !flags.quiet) process.stderr.write(`${verdictLine(report, null)}\n`)
       process.exitCode = report.verdict === 'pass' ? EXIT.ok : EXIT.policyFailed
+    } catch (e) {
+      writeFailedReport('vet', args.ref, e, to)
+      throw e
     } finally {
       bar.end()
       registries.close()

@@ -10,6 +10,10 @@ export type ErrorCode =
   | 'bad-reference'
   | 'bad-policy'
   | 'bad-input'
+  // the reference names a repository, tag or digest the registry does not hold, or a host that is no registry:
+  // a typo, so a wrapper that retries on 3 must not retry it
+  | 'no-such-image'
+  | 'not-a-registry'
   // exit 3: could not complete (registry, network, integrity of what was served)
   | 'not-found'
   | 'unauthorized'
@@ -32,7 +36,9 @@ export type ErrorCode =
 
 export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
 
-const BAD_INPUT: ReadonlySet<ErrorCode> = new Set(['usage', 'bad-reference', 'bad-policy', 'bad-input'])
+const BAD_INPUT: ReadonlySet<ErrorCode> = new Set([
+  'usage', 'bad-reference', 'bad-policy', 'bad-input', 'no-such-image', 'not-a-registry',
+])
 
 export class ImgvetError extends Error {
   readonly code: ErrorCode

@@ -57,6 +57,9 @@ type Vetted = {ok: true; result: VetResult} | {ok: false; message: string; could
 /** The image's user findings say nothing about a service that sets a non-root `user:` of its own. */
 const USER_FINDINGS = /^config\.user\./
 
+/** Bad input that belongs to one service's image (a typo in its reference), not to the whole run. */
+const IMAGE_ERRORS = new Set(['bad-reference', 'no-such-image', 'not-a-registry'])
+
 export async function checkCompose(files: readonly string[], opts: ComposeCheckOptions): Promise<ComposeCheckResult> {
   const project = loadProject(files, opts)
   const now = opts.now ?? new Date()
@@ -71,12 +74,12 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
         vetted.set(ref, {ok: true, result: await vet(ref)})
       } catch (e) {
         // Flags or a policy the vet stage refuses are the user's to fix for every image: stop, as vet does.
-        if (!isImgvetError(e) || (e.exitCode === EXIT.badInput && e.code !== 'bad-reference')) throw e
+        if (!isImgvetError(e) || (e.exitCode === EXIT.badInput && !IMAGE_ERRORS.has(e.code))) throw e
         vetted.set(ref, {
           ok: false,
           message: e.oneLine(),
           couldNotComplete: e.exitCode === EXIT.couldNotComplete,
-          notFound: e.code === 'not-found',
+          notFound: e.code === 'not-found' || e.code === 'no-such-image',
         })
       }
     })

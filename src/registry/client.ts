@@ -7,6 +7,7 @@ import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
 import {lookupCredential, type Credential} from './credentials.js'
 import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
+import {notARegistry, RegistryNotFound} from './not-found.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
 import {agentsFor, isLoopbackHost, type Agents} from './tls.js'
 
@@ -81,6 +82,7 @@ export class RegistryClient {
       try {
         const res = await this.http(`${base}/v2/`, 'GET', {})
         res.body?.resume()
+        notARegistry(res, `${base}/v2/`)
         if (res.status === 401) this.challenge = parseChallenge(res.headers.get('www-authenticate'))
         this.base = base
         this.opts.log?.(`using ${base} (ping ${res.status}${this.challenge ? `, ${this.challenge.scheme} auth` : ''})`)
@@ -135,11 +137,12 @@ export class RegistryClient {
   /** Turn a non-2xx answer into a coded error naming the registry's own error code. */
   async fail(res: HttpResponse, what: string): Promise<never> {
     let detail = ''
+    let registryCode: string | undefined
     try {
       const body = await readBounded(res.body, MAX_ERROR_BODY, what)
       const parsed = JSON.parse(body.toString('utf8')) as {errors?: Array<{code?: string; message?: string}>}
       const first = parsed.errors?.[0]
-      if (first) detail = `: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`
+      if (first) [detail, registryCode] = [`: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`, first.code]
     } catch {
       // Not a distribution error body; the status says enough.
     }
@@ -149,7 +152,7 @@ export class RegistryClient {
       throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ' (credentials rejected)'}${detail}`, where)
     }
     if (res.status === 403) throw new ImgvetError('unauthorized', `access denied${detail}`, where)
-    if (res.status === 404) throw new ImgvetError('not-found', `not found${detail}`, where)
+    if (res.status === 404) throw new RegistryNotFound(`not found${detail}`, where, registryCode)
     if (res.status === 429) throw new ImgvetError('registry', `rate limited (429) after retries${detail}`, where)
     throw new ImgvetError('registry', `unexpected HTTP ${res.status}${detail}`, where)
   }

@@ -20,6 +20,16 @@ function readPem(file: string, what: string): string {
 }
 
 /**
+ * `--ca-file` read when the flags are parsed, not at the first TLS handshake: a DER file or a key handed by mistake
+ * would otherwise surface as "unable to verify the first certificate", far from its cause.
+ */
+export function checkCaFile(file: string): void {
+  if (!/-----BEGIN CERTIFICATE-----/.test(readPem(file, '--ca-file'))) {
+    throw new ImgvetError('bad-input', '--ca-file is not a PEM certificate bundle (no -----BEGIN CERTIFICATE----- block)', file)
+  }
+}
+
+/**
  * TLS material for one host, docker's way: certs.d/<host>/ holds *.crt (CAs), and *.cert + *.key pairs (client
  * certificate for mTLS). Extra CAs add to the system roots rather than replacing them.
  */

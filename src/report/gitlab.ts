@@ -46,8 +46,8 @@ export function renderGitlab(r: Report, opts: GitlabOptions = {}): string {
       type: 'secret_detection',
       start_time: gitlabTime(start),
       end_time: gitlabTime(end),
-      status: 'success',
-      messages: r.verdict ? [{level: r.verdict === 'fail' ? 'warn' : 'info', value: `imgvet verdict for ${r.image.reference} (${r.image.digest}): ${r.verdict}`}] : [],
+      status: r.error ? 'failure' : 'success',
+      messages: r.error ? [{level: 'fatal', value: r.error.message}] : r.verdict ? [{level: r.verdict === 'fail' ? 'warn' : 'info', value: `imgvet verdict for ${r.image.reference} (${r.image.digest}): ${r.verdict}`}] : [],
     },
     vulnerabilities: r.findings.map((f) => ({
       id: stableId(f),

@@ -8,7 +8,7 @@ export function renderJson(r: Report): string {
         summary: r.summary, stats: r.stats}
       : {tool: r.tool, image: r.image, policy: r.policy, verdict: r.verdict, ...platformFields(r), reasons: r.reasons ?? [],
         findings: r.findings, suppressed: r.suppressed ?? [], summary: r.summary, notes: r.notes ?? [], stats: r.stats}
-  return `${JSON.stringify(out, null, 2)}\n`
+  return `${JSON.stringify(r.error ? {...out, error: r.error} : out, null, 2)}\n`
 }
 
 /** Only an index has them: the platforms checked (with their verdicts) and the entries skipped. */

@@ -35,10 +35,13 @@ export function renderJunit(r: Report): string {
       : `<system-out>${esc(`${f.severity}: ${f.title}: ${f.evidence}`)}</system-out>`
     cases.push(`    <testcase classname="${suite}.${esc(f.category)}" name="${esc(name)}">${body}</testcase>`)
   }
+  // A run that could not complete is an error, not a passed verdict: the verdict case carries it.
+  const errors = r.error ? 1 : 0
+  if (r.error) cases[0] = `    <testcase classname="${suite}" name="${verdictName}"><error message="${esc(r.error.message)}" type="${esc(r.error.code)}"/></testcase>`
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="imgvet" tests="${cases.length}" failures="${failures}" errors="0">`,
-    `  <testsuite name="${suite}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0">`,
+    `<testsuites name="imgvet" tests="${cases.length}" failures="${failures}" errors="${errors}">`,
+    `  <testsuite name="${suite}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="0">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

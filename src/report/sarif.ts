@@ -39,7 +39,16 @@ export function renderSarif(r: Report): string {
       },
     })),
     properties: r.verdict ? {verdict: r.verdict, policy: r.policy} : undefined,
+    invocations: [sarifInvocation(r.error)],
   })
+}
+
+/** A run that could not complete says so: GitHub shows the notification instead of "no alerts". */
+function sarifInvocation(error: Report['error']): object {
+  if (!error) return {executionSuccessful: true}
+  return {executionSuccessful: false, toolExecutionNotifications: [
+    {level: 'error', message: {text: error.message}, descriptor: {id: error.code}},
+  ]}
 }
 
 /** One rule per finding id, described by the rule catalogue, in id order; results point at them by index. */
@@ -94,7 +103,9 @@ export function sarifResult(f: Finding, ruleIds: readonly string[], parts: Sarif
 }
 
 /** A SARIF 2.1.0 log with one run of imgvet; `run` holds the run's fields after `tool`, in output order. */
-export function sarifLog(toolVersion: string, rules: readonly object[], run: {automationDetails: {id: string}; results: readonly object[]; properties: object | undefined}): string {
+export function sarifLog(toolVersion: string, rules: readonly object[], run: {
+  automationDetails: {id: string}; results: readonly object[]; properties: object | undefined; invocations?: object[]
+}): string {
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',

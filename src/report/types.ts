@@ -18,6 +18,8 @@ export interface Report {
   platforms?: PlatformEntry[]
   /** Index entries that are not images to run (attestation manifests, unknown/unknown), so not checked. */
   skipped?: Array<{digest: string; platform: string; why: string}>
+  /** The run could not complete (exit 3, or bad input found mid-run): the report says so instead of passing. */
+  error?: {code: string; message: string}
   /** Checks that could not run (e.g. signatures not checked), with why. */
   notes?: string[]
   summary: {bySeverity: Record<Severity, number>; byCategory: Partial<Record<Category, number>>}

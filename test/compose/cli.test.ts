@@ -187,6 +187,6 @@ test('build: with image: that the registry does not hold yet is "built locally, 
   t.is(r.code, 0, r.stderr)
   const j = parseJson<ComposeReport>(r)
   t.is(j.services[0]?.verdict, 'not-vetted')
-  t.regex(j.services[0]?.note ?? '', /^built locally, not vetted \(not-found: /)
+  t.regex(j.services[0]?.note ?? '', /^built locally, not vetted \(no-such-image: no such repository /)
   t.true(j.notes.some((n) => n.startsWith('app: built locally')))
 })

@@ -122,11 +122,11 @@ test('vet with a bad reference: exit 2', async (t) => {
   t.regex(oneLineError(r), /^imgvet: bad-reference: /)
 })
 
-test('vet of an image the registry does not have: exit 3 (not "pass")', async (t) => {
+test('vet of an image the registry does not have: exit 2 (not "pass", and not a retry-worthy 3)', async (t) => {
   const r = await imgvet(t, ['vet', `docker://${host}/imgvet/no-such-image:latest`])
-  t.is(r.code, 3, r.stderr)
+  t.is(r.code, 2, r.stderr)
   t.is(r.stdout, '')
-  t.regex(oneLineError(r), /^imgvet: not-found: .*imgvet\/no-such-image:latest/)
+  t.regex(oneLineError(r), /^imgvet: no-such-image: no such repository .*imgvet\/no-such-image:latest/)
 })
 
 test('vet against an unreachable registry: exit 3', async (t) => {

@@ -90,9 +90,10 @@ test('a bad reference: exit 2, one line, no stack trace', async (t) => {
   assertOneLineError(t, await runCli(['inspect', 'nginx@sha256:1234']), 'bad-reference', 2)
 })
 
-test('a missing image: exit 3, one line naming not-found', async (t) => {
+test('a missing image: exit 2, one line naming no-such-image', async (t) => {
   const r = await runCli(['inspect', `${fx.registries.plain.host}/imgvet/does-not-exist:v1`])
-  assertOneLineError(t, r, 'not-found', 3)
+  assertOneLineError(t, r, 'no-such-image', 2)
+  t.regex(r.stderr, /no such repository/)
   t.regex(r.stderr, /imgvet\/does-not-exist/)
 })
 

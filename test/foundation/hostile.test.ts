@@ -122,7 +122,7 @@ test('a 404 is not retried', async (t) => {
   const h = await hostile(t)
   const regs = registries(t, FAST)
   const err = await t.throwsAsync(resolveTop(await openSource(`${h.host}/hostile/absent:latest`, regs)), {instanceOf: ImgvetError})
-  t.is(err?.code, 'not-found')
+  t.is(err?.code, 'no-such-image')
   t.is(h.requests.filter((r) => r.url.includes('/hostile/absent/')).length, 1)
 })
 

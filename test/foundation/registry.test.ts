@@ -125,12 +125,16 @@ test('tags are listed sorted; HEAD gives a descriptor or null', async (t) => {
   t.is(await client.headManifest(fx.images.base.repository, 'no-such-tag'), null)
 })
 
-test('unknown repository and tag are not-found (exit 3) naming the registry error', async (t) => {
+// A typo is not retried by a wrapper that retries on 3: the user's own reference naming nothing is exit 2.
+test('unknown repository, tag and digest are no-such-image (exit 2) named by what the registry lacks', async (t) => {
   const regs = registries(t)
-  for (const ref of [`${fx.registries.plain.host}/imgvet/base:no-such-tag`, `${fx.registries.plain.host}/imgvet/nothing:latest`]) {
+  const base = `${fx.registries.plain.host}/imgvet/base`
+  for (const [ref, message] of [[`${base}:no-such-tag`, 'no such tag (tags: '], [`${fx.registries.plain.host}/imgvet/nothing:latest`, 'no such repository'],
+    [`${base}@sha256:${'1'.repeat(64)}`, 'no such manifest']] as const) {
     const err = await t.throwsAsync(resolveTop(await openSource(ref, regs)), {instanceOf: ImgvetError})
-    t.is(err?.code, 'not-found')
-    t.regex(err?.message ?? '', /MANIFEST_UNKNOWN|NAME_UNKNOWN/)
+    t.is(err?.code, 'no-such-image', ref)
+    t.is(err?.exitCode, 2)
+    t.true(err?.message.startsWith(message), err?.message)
   }
   const client = regs.get(fx.registries.plain.host)
   const missing = `sha256:${'0'.repeat(64)}`

@@ -68,10 +68,11 @@ test('a zstd OCI layout walks like the gzip one', async (t) => {
   t.deepEqual((await walkImage(z, {checks: []})).scans[0]?.entries, (await walkImage(g, {checks: []})).scans[0]?.entries)
 })
 
-test('local sources: unknown tag is not-found, missing dir is bad-input, untagged single image resolves', async (t) => {
+test('local sources: unknown tag is no-such-image (exit 2), missing dir is bad-input, untagged single image resolves', async (t) => {
   const regs = registries(t)
   const noTag = await t.throwsAsync(resolveTop(await openSource(`oci:${ociLayout.dir}:nope`, regs)), {instanceOf: ImgvetError})
-  t.is(noTag?.code, 'not-found')
+  t.is(noTag?.code, 'no-such-image')
+  t.is(noTag?.exitCode, 2)
   t.regex(noTag?.message ?? '', /tags: latest/)
   const noDir = await t.throwsAsync(openSource('oci:/nonexistent/imgvet-layout', regs), {instanceOf: ImgvetError})
   t.is(noDir?.code, 'bad-input')

@@ -103,10 +103,10 @@ test('bad input is exit 2: nothing to verify against, bad regexp, identity witho
   t.regex(r.stderr, /needs an image in a registry/)
 })
 
-test('could not complete is exit 3: the image does not exist', async (t) => {
+test('a reference naming no image is exit 2 (a typo, not worth a retry)', async (t) => {
   const r = await imgvet(`${reg.host}/app/missing:v1`, ...keyless)
-  t.is(r.code, 3, r.stdout)
-  t.regex(r.stderr, /not-found/)
+  t.is(r.code, 2, r.stdout)
+  t.regex(r.stderr, /no-such-image: no such (repository|tag)/)
 })
 
 test('--policy: requirements from the matching scope; no matching scope is exit 1', async (t) => {

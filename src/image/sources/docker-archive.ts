@@ -58,7 +58,7 @@ export class DockerArchiveSource implements ImageSource {
       ? entries.find((e) => Array.isArray(e.RepoTags) && e.RepoTags.some((t) => typeof t === 'string' && normalisedTag(t) === wanted))
       : entries.length === 1 ? entries[0] : undefined
     if (!entry) {
-      throw new ImgvetError(this.tag ? 'not-found' : 'usage', this.tag ? `no image tagged "${this.tag}" in archive` : `archive holds ${entries.length} images; name one with docker-archive:FILE:TAG`, this.tree.name)
+      throw new ImgvetError(this.tag ? 'no-such-image' : 'usage', this.tag ? `no image tagged "${this.tag}" in archive` : `archive holds ${entries.length} images; name one with docker-archive:FILE:TAG`, this.tree.name)
     }
     if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) {
       throw new ImgvetError('bad-manifest', 'manifest.json entry lacks Config or Layers', this.tree.name)

@@ -42,7 +42,7 @@ export class OciLayoutSource implements ImageSource {
       const hit = descs.find((d) => d.annotations?.[REF_NAME] === this.tag)
       if (!hit) {
         const tags = descs.map((d) => d.annotations?.[REF_NAME]).filter(Boolean).join(', ') || 'none'
-        throw new ImgvetError('not-found', `no image tagged "${this.tag}" in layout (tags: ${tags})`, this.tree.name)
+        throw new ImgvetError('no-such-image', `no image tagged "${this.tag}" in layout (tags: ${tags})`, this.tree.name)
       }
       return hit
     }
