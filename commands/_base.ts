@@ -4,6 +4,7 @@ import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
 import {escapeControl} from '../src/report/escape.js'
 import {LayerCache} from '../src/cache/layer-cache.js'
 import {GITLAB_SCHEMA_DEFAULT} from '../src/report/gitlab.js'
+import {FORMATS} from '../src/report/render.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
@@ -53,7 +54,7 @@ export abstract class BaseCommand extends Command {
 
   /** The report formats of `vet` and `scan`: one renderer each, chosen here, fed the same report. */
   static reportFlags = {
-    format: Flags.string({options: ['text', 'json', 'sarif', 'junit', 'gitlab'], default: 'text',
+    format: Flags.string({options: [...FORMATS], default: 'text',
       description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
     quiet: Flags.boolean({char: 'q', description: 'No progress bar and no verdict line on stderr (errors still print).'}),

@@ -2,7 +2,7 @@ import {ImgvetError} from './errors.js'
 
 const UNIT_MS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000}
 /** Longer than any registry request should take; a larger value is a typo (ms read as s), not a wish. */
-export const MAX_TIMEOUT_MS = 24 * 3_600_000
+const MAX_TIMEOUT_MS = 24 * 3_600_000
 
 /**
  * `--timeout` as trivy and cosign take it: Go-style durations (`30s`, `5m`, `1h`, `1m30s`, `500ms`); a bare number

@@ -51,7 +51,6 @@ export function memberPath(name: string): string {
     if (p === '..') parts.pop()
     else parts.push(p)
   }
-  // eslint-disable-next-line no-control-regex
   const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`
   const escaped = parts.join('/').replace(/[\x00-\x1f\x7f-\x9f%!\u2028\u2029]/g, hex)
   return escaped.length > 1024 ? `${escaped.slice(0, 1024)}…` : escaped

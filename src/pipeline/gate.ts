@@ -8,7 +8,7 @@ const TRIVY: Record<string, Severity> = {unknown: 'info', info: 'info', low: 'lo
 const TRIVY_NAMES = 'UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL'
 
 /** What makes `scan` fail: the severities that count, the exit code they give, and how the verdict line names them. */
-export interface Gate {
+interface Gate {
   severities: ReadonlySet<Severity>
   exitCode: number
   label: string
@@ -28,7 +28,7 @@ export function parseSeverityList(list: string): Set<Severity> {
 }
 
 /** `--fail-on high`: that severity and every one above it. */
-export function severitiesFrom(threshold: string): Set<Severity> {
+function severitiesFrom(threshold: string): Set<Severity> {
   const min = severityOf(threshold, '--fail-on')
   return new Set(SEVERITIES.slice(0, SEVERITIES.indexOf(min) + 1))
 }

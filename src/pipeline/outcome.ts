@@ -8,7 +8,7 @@ import {render, type Format} from '../report/render.js'
 import {summarise, type Report} from '../report/types.js'
 
 /** `-o -` is stdout, as trivy's and skopeo's; anything else is a file. */
-export function outputFile(output: string | undefined): string | undefined {
+function outputFile(output: string | undefined): string | undefined {
   return output === undefined || output === '-' ? undefined : output
 }
 
@@ -40,7 +40,7 @@ export function checkOutputWritable(output: string | undefined): void {
  * What every format says when the run could not finish, so a CI job that uploads its report `when: always` uploads
  * the truth (executionSuccessful false, scan.status failure, an error testcase, `error`), not a stale or empty file.
  */
-export function failedReport(kind: Report['kind'], reference: string, e: ImgvetError): Report {
+function failedReport(kind: Report['kind'], reference: string, e: ImgvetError): Report {
   return {
     kind,
     tool: {name: 'imgvet', version: VERSION},

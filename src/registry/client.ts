@@ -348,7 +348,7 @@ function parseJson(body: Buffer, where: string): unknown {
 }
 
 /** `Link: </v2/_catalog?last=x&n=5>; rel="next"` → the path to fetch next. */
-export function nextLink(header: string | null): string | null {
+function nextLink(header: string | null): string | null {
   if (!header) return null
   const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header)
   if (!m?.[1]) return null

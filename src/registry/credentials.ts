@@ -25,7 +25,7 @@ function keyHost(key: string): string {
   return key.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
 }
 
-export function dockerConfigDir(explicit?: string): string {
+function dockerConfigDir(explicit?: string): string {
   return explicit ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
 }
 

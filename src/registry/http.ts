@@ -28,7 +28,7 @@ const TLS_TRUST_ERRORS = /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_C
 const MAX_RETRY_AFTER_MS = 60_000
 
 /** Retry-After as seconds or an HTTP date; capped so a hostile server cannot park us for hours. */
-export function retryAfterMs(value: string | null, attempt: number): number {
+function retryAfterMs(value: string | null, attempt: number): number {
   const backoff = Math.min(200 * 2 ** attempt, 5_000) + Math.floor(Math.random() * 100)
   if (!value) return backoff
   const secs = Number(value)

@@ -33,7 +33,7 @@ export function checkCaFile(file: string): void {
  * TLS material for one host, docker's way: certs.d/<host>/ holds *.crt (CAs), and *.cert + *.key pairs (client
  * certificate for mTLS). Extra CAs add to the system roots rather than replacing them.
  */
-export function tlsFor(host: string, opts: RegistryOptions): {ca?: string[]; cert?: string; key?: string} {
+function tlsFor(host: string, opts: RegistryOptions): {ca?: string[]; cert?: string; key?: string} {
   const extra: string[] = []
   if (opts.caFile) extra.push(readPem(opts.caFile, '--ca-file'))
   let cert: string | undefined

@@ -7,7 +7,6 @@ const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
  * `\u{...}` too: they reorder or break what a reader sees without being control characters.
  */
 export function escapeControl(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const code = c.charCodeAt(0)
     if (code > 0xff) return `\\u{${code.toString(16)}}`

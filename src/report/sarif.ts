@@ -72,7 +72,7 @@ export function sarifRules(findings: Iterable<Finding>): {ruleIds: string[]; rul
 }
 
 /** What a result says beyond its finding: how the two renderers word, place and fingerprint it differs. */
-export interface SarifResultParts {
+interface SarifResultParts {
   message: string
   uri: string
   fingerprint: string

@@ -51,7 +51,7 @@ function mib(bytes: number): string {
 }
 
 /** Text files cut at the cap: a secret past it was never looked for, and whoever reads the report must know. */
-export function partialTextLines(r: Report): string[] {
+function partialTextLines(r: Report): string[] {
   const n = r.stats?.partialTextFiles ?? 0
   if (!r.stats || n === 0) return []
   const cap = mib(r.stats.maxTextBytes ?? 1024 ** 2)
@@ -62,7 +62,7 @@ export function partialTextLines(r: Report): string[] {
 }
 
 /** An index: the platforms checked (each with its verdict in `vet`) and the entries that were not images. */
-export function platformLines(r: Report): string[] {
+function platformLines(r: Report): string[] {
   if (!r.platforms) return []
   const width = Math.max(...r.platforms.map((p) => p.platform.length))
   const out = [`Platforms checked: ${r.platforms.length}`]

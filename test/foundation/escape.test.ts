@@ -13,7 +13,7 @@ const ESC = '\x1b'
 const HOSTILE_NAME = `x${ESC}[2J\nFAIL? no: PASS`
 const FORGED = 'PASS  everything is fine'
 // What a terminal would act on: C0 controls but newline, DEL, C1 controls, bidi overrides and isolates.
-// eslint-disable-next-line no-control-regex
+ 
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
 
 test('escapeControl shows controls as \\xNN, newline/CR/tab as \\n \\r \\t, bidi as \\u{...}; printable text untouched', (t) => {
