@@ -23,7 +23,9 @@ export function renderDockerfileText(r: Report, color = false): string {
  * checkout, as code scanning wants) instead of the in-image pseudo-paths used for image findings.
  */
 function renderDockerfileSarif(r: Report): string {
-  const doc = JSON.parse(renderSarif(r)) as {runs: Array<{automationDetails?: {id: string}; results: Array<{locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>}>}>}
+  const doc = JSON.parse(renderSarif(r)) as {
+    runs: Array<{automationDetails?: {id: string}; results: Array<{locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>}>}>
+  }
   const uri = (r.image.reference.replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '') || 'Dockerfile').replace(/:/g, '_')
   for (const run of doc.runs) {
     run.automationDetails = {id: `imgvet-dockerfile/${uri}/`}

@@ -115,7 +115,14 @@ function notePartial(scan: LayerScan, entry: WalkEntry): void {
  * overlap) is reported once: same id, fingerprint and line, so a secret repeated elsewhere in the file still counts.
  * Returns whether text past the cap was left unscanned.
  */
-async function scanWindows(stream: NodeJS.EventEmitter, entry: WalkEntry, wanting: readonly FileCheck[], o: {size: number; cap: number}, scan: LayerScan, sight: SightingSink): Promise<boolean> {
+async function scanWindows(
+  stream: NodeJS.EventEmitter,
+  entry: WalkEntry,
+  wanting: readonly FileCheck[],
+  o: {size: number; cap: number},
+  scan: LayerScan,
+  sight: SightingSink,
+): Promise<boolean> {
   const seen = new Set<string>()
   const active = new Set(wanting.filter((c) => c.windowed))
   const {cut} = await readWindows(stream, {size: o.size, overlap: WINDOW_OVERLAP, cap: o.cap}, (w) => {
@@ -163,7 +170,10 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const compressed = await layer.open()
   const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
   const diffHash = createHash('sha256')
-  const scan: LayerScan = {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0, partial: 0, partialFiles: []}
+  const scan: LayerScan = {
+    digest: layer.descriptor.digest, diffId: layer.diffId,
+    entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0, partial: 0, partialFiles: [],
+  }
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()

@@ -49,7 +49,10 @@ export interface WalkResult extends Merged {
 }
 
 function emptyScan(layer: Layer): LayerScan {
-  return {digest: layer.descriptor.digest, diffId: layer.diffId, entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0, partial: 0, partialFiles: []}
+  return {
+    digest: layer.descriptor.digest, diffId: layer.diffId,
+    entries: [], whiteouts: [], findings: [], keySightings: [], kept: {}, files: 0, bytes: 0, partial: 0, partialFiles: [],
+  }
 }
 
 /** Walk every layer of an image once (or take it from the cache), then merge into the final view. */

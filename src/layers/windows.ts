@@ -66,7 +66,11 @@ export function lineLeftToNext(w: ContentWindowView, overlap: number): number {
  * all, and drain the rest. `onWindow` runs synchronously and returns false when later windows are not wanted (the
  * first one showed binary content); from then on the stream is only drained. `cut`: bytes past the cap were not read.
  */
-export function readWindows(stream: NodeJS.EventEmitter, o: {size: number; overlap: number; cap: number}, onWindow: (w: ContentWindowView) => boolean): Promise<{cut: boolean; stopped: boolean}> {
+export function readWindows(
+  stream: NodeJS.EventEmitter,
+  o: {size: number; overlap: number; cap: number},
+  onWindow: (w: ContentWindowView) => boolean,
+): Promise<{cut: boolean; stopped: boolean}> {
   const size = Math.min(o.size, o.cap)
   if (o.overlap >= size) throw new Error(`window overlap ${o.overlap} must be smaller than the window ${size}`)
   return new Promise((resolve, reject) => {

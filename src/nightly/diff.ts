@@ -5,7 +5,10 @@ const imageId = (r: {repository: string; digest: string; platform: string}) => `
 const groupId = (r: {repository: string; platform: string}) => `${r.repository}|${r.platform}`
 
 function change(r: ImageResult, f: Finding): FindingChange {
-  return {repository: r.repository, platform: r.platform, reference: r.reference, id: f.id, severity: f.severity, title: f.title, path: f.path, evidence: f.evidence, fingerprint: f.fingerprint}
+  return {
+    repository: r.repository, platform: r.platform, reference: r.reference,
+    id: f.id, severity: f.severity, title: f.title, path: f.path, evidence: f.evidence, fingerprint: f.fingerprint,
+  }
 }
 
 function imageChange(r: ImageResult): ImageChange {
@@ -49,7 +52,14 @@ export function computeChanges(baseline: {started: string; images: readonly Imag
     if (!cur || failed.has(repo)) continue
     for (const [fp, c] of fps) if (!cur.has(fp)) fixedFindings.push(c)
   }
-  const order = (a: FindingChange, b: FindingChange) => a.repository.localeCompare(b.repository) || a.platform.localeCompare(b.platform) || a.fingerprint.localeCompare(b.fingerprint)
+  const order = (a: FindingChange, b: FindingChange) =>
+    a.repository.localeCompare(b.repository) || a.platform.localeCompare(b.platform) || a.fingerprint.localeCompare(b.fingerprint)
   const imgOrder = (a: ImageChange, b: ImageChange) => a.repository.localeCompare(b.repository) || a.platform.localeCompare(b.platform) || a.digest.localeCompare(b.digest)
-  return {since: baseline.started, newFindings: newFindings.sort(order), fixedFindings: fixedFindings.sort(order), newImages: newImages.sort(imgOrder), removedImages: removedImages.sort(imgOrder)}
+  return {
+    since: baseline.started,
+    newFindings: newFindings.sort(order),
+    fixedFindings: fixedFindings.sort(order),
+    newImages: newImages.sort(imgOrder),
+    removedImages: removedImages.sort(imgOrder),
+  }
 }

@@ -61,7 +61,13 @@ function supplyTagOf(tag: string, digest: string): boolean {
  * names, so only the digest tells the next run that the verdict it recorded may no longer hold. One HEAD per tag; a
  * tag that cannot be read is left without a digest, which never matches a recorded one (judged again).
  */
-async function signatureDigests(client: RegistryClient, repository: string, supply: string[], tagsByTop: Map<string, string[]>, parsed: Map<string, ParsedManifest>): Promise<Map<string, string>> {
+async function signatureDigests(
+  client: RegistryClient,
+  repository: string,
+  supply: string[],
+  tagsByTop: Map<string, string[]>,
+  parsed: Map<string, ParsedManifest>,
+): Promise<Map<string, string>> {
   const digests = new Set<string>()
   for (const top of tagsByTop.keys()) {
     digests.add(top)
@@ -140,12 +146,19 @@ export async function enumerate(client: RegistryClient, selection: Selection, op
         .filter((t) => digests.some((d) => supplyTagOf(t, d)))
         .map((t) => supplyDigests.has(t) ? `${t}@${supplyDigests.get(t)}` : t)
       if (p.kind === 'image') {
-        add({repository, tags: topTags, topDigest, descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}, platform: null, supplyTags: supplyFor(raw.digest)})
+        add({
+          repository, tags: topTags, topDigest,
+          descriptor: {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length},
+          platform: null, supplyTags: supplyFor(raw.digest),
+        })
         continue
       }
       // Every platform of the index, as vet selects them: attestation manifests (unknown/unknown) are not images.
       for (const d of indexModel(raw, p.index).platforms) {
-        add({repository, tags: topTags, topDigest, descriptor: d, indexDigest: topDigest, platform: d.platform ? formatPlatform(d.platform) : null, supplyTags: supplyFor(d.digest, topDigest)})
+        add({
+          repository, tags: topTags, topDigest, descriptor: d, indexDigest: topDigest,
+          platform: d.platform ? formatPlatform(d.platform) : null, supplyTags: supplyFor(d.digest, topDigest),
+        })
       }
     }
   }, opts.signal)

@@ -31,7 +31,10 @@ export function renderRegistrySarif(r: RunReport): string {
       message: `${img.reference} (${img.platform}): ${f.title}${f.path ? ` in ${f.path}` : ''}: ${f.evidence}`,
       uri: uri(img, f),
       fingerprint: createHash('sha256').update(`${img.repository}\0${img.platform}\0${f.fingerprint}`).digest('hex').slice(0, 32),
-      properties: {severity: f.severity, category: f.category, reference: img.reference, repository: img.repository, digest: img.digest, platform: img.platform, verdict: img.verdict},
+      properties: {
+        severity: f.severity, category: f.category,
+        reference: img.reference, repository: img.repository, digest: img.digest, platform: img.platform, verdict: img.verdict,
+      },
     })),
     properties: {
       registry: r.run.registry,

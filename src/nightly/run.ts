@@ -150,7 +150,11 @@ async function scanRegistry(o: RegistryScanOptions): Promise<RunReport> {
       try {
         await scanOne(o, inv, digest, pending, inflight, counters, clock, record, threads)
       } catch (e) {
-        for (const occ of pending) errors.push(toScanError(e, {repository: occ.repository, ...(occ.tags[0] ? {tag: occ.tags[0]} : {}), digest, ...(occ.platform ? {platform: occ.platform} : {})}))
+        for (const occ of pending) {
+          errors.push(toScanError(e, {
+            repository: occ.repository, ...(occ.tags[0] ? {tag: occ.tags[0]} : {}), digest, ...(occ.platform ? {platform: occ.platform} : {}),
+          }))
+        }
       }
     }, o.signal)
   } finally {
@@ -202,7 +206,17 @@ function reusable(prior: RecordedRun[], k: string, key: ReuseKey, notBefore: num
 }
 
 /** Load one digest once (config, then layers through the cache), judge it for every repository it appears in. */
-async function scanOne(o: RegistryScanOptions, inv: Inventory, digest: string, pending: Occurrence[], inflight: InflightLayers, counters: Counters, clock: () => Date, record: (r: ImageResult) => void, workers: LayerWorkerPool): Promise<void> {
+async function scanOne(
+  o: RegistryScanOptions,
+  inv: Inventory,
+  digest: string,
+  pending: Occurrence[],
+  inflight: InflightLayers,
+  counters: Counters,
+  clock: () => Date,
+  record: (r: ImageResult) => void,
+  workers: LayerWorkerPool,
+): Promise<void> {
   const first = pending[0]
   if (!first) return
   const client = o.registries.get(o.host)

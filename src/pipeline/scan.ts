@@ -123,7 +123,9 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   const own = opts.pool === undefined && checks === FILE_CHECKS && image.layers.some((l) => l.descriptor.size >= 1024 * 1024)
   const pool = own ? new LayerWorkerPool(Math.max(1, Math.min(opts.concurrency ?? 2, availableParallelism()))) : checks === FILE_CHECKS ? opts.pool : null
   try {
-    const walk = await walkImage(image, {checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer})
+    const walk = await walkImage(image, {
+      checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer,
+    })
     // Cached layer results hold facts (a token's expiry); they are judged against today's clock here.
     const now = Date.now()
     return {image, walk, findings: [...configSecretFindings(image), ...walk.findings].map((f) => judgeTime(f, now))}

@@ -13,7 +13,11 @@ const MAX_CAPTURE = 4 * 1024 * 1024
  * Run a builder tool. A missing binary resolves with code 127 (so probing is not an exception); output is capped
  * because a build log can be huge, and kept because a failed build is only debuggable with the tool's own words.
  */
-export function runTool(cmd: string, args: readonly string[], opts: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; log?: (line: string) => void} = {}): Promise<ToolResult> {
+export function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; log?: (line: string) => void} = {},
+): Promise<ToolResult> {
   return new Promise((resolve) => {
     let child
     try {

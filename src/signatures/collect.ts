@@ -104,7 +104,10 @@ async function legacySignatures(o: CollectOptions, target: Target, out: Collecte
       continue
     }
     const payload = await readBlob(o, o.signatureRepository, layer)
-    const r = tryEach(o.signers, (policy) => verifyCosignLegacy({payload, annotations: layer.annotations ?? {}}, {trustRoot: o.trustRoot, policy, imageDigest: target.digest, allowMissingTlog: o.allowMissingTlog}))
+    const r = tryEach(o.signers, (policy) => verifyCosignLegacy(
+      {payload, annotations: layer.annotations ?? {}},
+      {trustRoot: o.trustRoot, policy, imageDigest: target.digest, allowMissingTlog: o.allowMissingTlog},
+    ))
     if (r.ok === false) rec.failure = {code: r.code, message: r.message}
     else Object.assign(rec, {verified: true, tlog: r.ok.tlog, signer: {label: r.label, ...r.ok.signer}})
   }
@@ -130,7 +133,10 @@ async function legacyAttestations(o: CollectOptions, target: Target, out: Collec
       if (st) addProvenance(out, target, 'cosign-attestation', false, rec, st)
       continue
     }
-    const r = tryEach(o.signers, (policy) => verifyCosignAttestation({envelope, annotations: layer.annotations ?? {}}, {trustRoot: o.trustRoot, policy, imageDigest: target.digest, allowMissingTlog: o.allowMissingTlog}))
+    const r = tryEach(o.signers, (policy) => verifyCosignAttestation(
+      {envelope, annotations: layer.annotations ?? {}},
+      {trustRoot: o.trustRoot, policy, imageDigest: target.digest, allowMissingTlog: o.allowMissingTlog},
+    ))
     if (r.ok === false) {
       rec.failure = {code: r.code, message: r.message}
       continue
@@ -236,7 +242,10 @@ async function buildkit(o: CollectOptions, target: Target, desc: Descriptor, out
 function addProvenance(out: Collected, target: Target, source: ProvenanceRecord['source'], signed: boolean, where: {location: string; digest: string; signer?: {label: string}}, st: Statement): void {
   const summary = summarizeProvenance(st)
   if (!summary) return
-  out.provenance.push({target, source, signed, location: where.location, digest: where.digest, predicateType: st.predicateType, summary, signer: signed ? where.signer?.label : undefined})
+  out.provenance.push({
+    target, source, signed, location: where.location, digest: where.digest, predicateType: st.predicateType, summary,
+    signer: signed ? where.signer?.label : undefined,
+  })
 }
 
 function subjectOk(st: Statement, target: Target): boolean {

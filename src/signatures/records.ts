@@ -119,7 +119,10 @@ export function identityLabel(p: {subject?: string; subjectRegExp?: string; issu
  * Try every accepted signer on one signature; the first that verifies wins. When none does, the failures are
  * kept together so the report says what each accepted signer found wrong, not just the last one.
  */
-export function tryEach<R extends VerifyResult>(signers: readonly NamedSigner[], verify: (p: SignerPolicy) => R): {ok: Extract<R, {ok: true}>; label: string} | {ok: false; code: SigFailureCode; message: string} {
+export function tryEach<R extends VerifyResult>(
+  signers: readonly NamedSigner[],
+  verify: (p: SignerPolicy) => R,
+): {ok: Extract<R, {ok: true}>; label: string} | {ok: false; code: SigFailureCode; message: string} {
   const failures: {label: string; code: SigFailureCode; message: string}[] = []
   for (const s of signers) {
     const r = verify(s.policy)

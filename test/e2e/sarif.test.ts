@@ -12,7 +12,14 @@ interface SarifLog {
   $schema: string
   version: string
   runs: Array<{
-    tool: {driver: {name: string; rules: Array<{id: string; shortDescription?: {text?: string}; fullDescription?: {text?: string}; help?: {text?: string}; properties?: Record<string, unknown>}>}}
+    tool: {
+      driver: {
+        name: string
+        rules: Array<{
+          id: string; shortDescription?: {text?: string}; fullDescription?: {text?: string}; help?: {text?: string}; properties?: Record<string, unknown>
+        }>
+      }
+    }
     automationDetails?: {id?: string}
     results: Array<{
       ruleId: string
@@ -30,7 +37,10 @@ function errors(v: ValidateFunction): string {
 }
 
 /** What GitHub code scanning needs on top of the schema (GitHub's "SARIF support for code scanning"). */
-function assertGithub(t: {true: (v: boolean, m?: string) => void; is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp, m?: string) => void}, log: SarifLog): void {
+function assertGithub(
+  t: {true: (v: boolean, m?: string) => void; is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp, m?: string) => void},
+  log: SarifLog,
+): void {
   t.is(log.version, '2.1.0')
   t.regex(log.$schema, /sarif-2\.1\.0/)
   t.is(log.runs.length, 1)

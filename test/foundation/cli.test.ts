@@ -21,7 +21,12 @@ test.before(() => {
 })
 
 /** One line on stderr, `imgvet: <code>: ...`, and no stack trace. */
-function assertOneLineError(t: {is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp, m?: string) => void; false: (v: boolean, m?: string) => void}, r: CliResult, code: string, exit: number): void {
+function assertOneLineError(
+  t: {is: (a: unknown, b: unknown, m?: string) => void; regex: (s: string, r: RegExp, m?: string) => void; false: (v: boolean, m?: string) => void},
+  r: CliResult,
+  code: string,
+  exit: number,
+): void {
   t.is(r.code, exit, r.stderr)
   const lines = r.stderr.trimEnd().split('\n')
   t.is(lines.length, 1, r.stderr)

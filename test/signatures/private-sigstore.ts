@@ -183,7 +183,12 @@ export function cosignPayload(imageDigest: string, ref = 'registry.test/app'): B
 }
 
 /** The annotations cosign puts on a `.sig` layer, with the SET bundle from the private log. */
-export async function cosignLayer(s: PrivateSigstore, signer: SigningIdentity, payload: Buffer, opts: {tlog?: boolean} = {}): Promise<{payload: Buffer; annotations: Record<string, string>}> {
+export async function cosignLayer(
+  s: PrivateSigstore,
+  signer: SigningIdentity,
+  payload: Buffer,
+  opts: {tlog?: boolean} = {},
+): Promise<{payload: Buffer; annotations: Record<string, string>}> {
   const sig = signBytes(signer, payload)
   const annotations: Record<string, string> = {'dev.cosignproject.cosign/signature': b64(sig)}
   if (signer.certPem) annotations['dev.sigstore.cosign/certificate'] = signer.certPem

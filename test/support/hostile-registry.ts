@@ -112,7 +112,10 @@ function referrersBySubject(held: Held[]): Map<string, Record<string, unknown>[]
     if (!subject) continue
     // The spec's rule for the descriptor: the manifest's artifactType, else its config's media type.
     const artifactType = json.artifactType ?? json.config?.mediaType
-    const d = {mediaType: m.manifestMediaType, digest: m.manifestDigest, size: m.manifest.length, ...(artifactType ? {artifactType} : {}), ...(json.annotations ? {annotations: json.annotations} : {})}
+    const d = {
+      mediaType: m.manifestMediaType, digest: m.manifestDigest, size: m.manifest.length,
+      ...(artifactType ? {artifactType} : {}), ...(json.annotations ? {annotations: json.annotations} : {}),
+    }
     out.set(subject, [...(out.get(subject) ?? []), d])
   }
   return out

@@ -64,7 +64,11 @@ export class Pusher {
   }
 
   /** An OCI artifact manifest (empty config) whose layers are the given blobs, optionally with a subject. */
-  async artifact(repo: string, ref: string | null, o: {artifactType?: string; layers: Pushed[]; subject?: Pushed; annotations?: Record<string, string>; configType?: string}): Promise<Pushed> {
+  async artifact(
+    repo: string,
+    ref: string | null,
+    o: {artifactType?: string; layers: Pushed[]; subject?: Pushed; annotations?: Record<string, string>; configType?: string},
+  ): Promise<Pushed> {
     const config = await this.blob(repo, '{}', o.configType ?? OCI_EMPTY)
     const body: Record<string, unknown> = {schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: o.layers}
     if (o.artifactType) body.artifactType = o.artifactType
