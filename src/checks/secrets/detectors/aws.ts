@@ -102,6 +102,6 @@ const BEDROCK: TokenRule[] = [
 ]
 
 export const awsDetector: Detector = {
-  id: 'aws', version: 2, needles: [...NEEDLES, 'ABSKQmVkcm9ja0FQSUtleS', 'bedrock-api-key-'],
+  id: 'aws', version: 3, needles: [...NEEDLES, 'ABSKQmVkcm9ja0FQSUtleS', 'bedrock-api-key-'],
   detect: (text, ctx) => [...detectAws(text, ctx.lines), ...runRules(BEDROCK, text, ctx.lines, ctx.present)],
 }

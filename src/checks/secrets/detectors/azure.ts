@@ -65,6 +65,6 @@ function tryDecode(s: string): string {
 }
 
 export const azureDetector: Detector = {
-  id: 'azure', version: 2, needles: ['AccountKey=', 'sig=', ...new Set(RULES.flatMap((r) => r.needles))],
+  id: 'azure', version: 3, needles: ['AccountKey=', 'sig=', ...new Set(RULES.flatMap((r) => r.needles))],
   detect: (text, ctx) => [...detectAzure(text, ctx.lines), ...runRules(RULES, text, ctx.lines, ctx.present)],
 }

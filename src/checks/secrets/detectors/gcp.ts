@@ -29,6 +29,6 @@ function detectGcp(text: string, lines: LineIndex): Hit[] {
 
 
 export const gcpDetector: Detector = {
-  id: 'gcp', version: 2, needles: ['AIza', 'service_account'],
+  id: 'gcp', version: 3, needles: ['AIza', 'service_account'],
   detect: (text, ctx) => [...runRules(RULES, text, ctx.lines, ctx.present), ...(ctx.present.has('service_account') ? detectGcp(text, ctx.lines) : [])],
 }

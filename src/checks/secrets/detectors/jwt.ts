@@ -31,7 +31,7 @@ function jwtCheck(token: string): Verdict {
   return expires ? {note: `signed ${name} token`, expires} : {note: `signed ${name} token without expiry`}
 }
 
-export const jwtDetector = ruleDetector('jwt', 2, [
+export const jwtDetector = ruleDetector('jwt', 3, [
   {
     id: 'secret.jwt', title: 'JSON Web Token', severity: 'medium', needles: ['eyJ'],
     // Wherever it sits: assigned in env files, YAML, code, headers or URLs; the boundaries keep it whole.
