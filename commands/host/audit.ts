@@ -48,6 +48,7 @@ export default class HostAudit extends BaseCommand {
     'allow-process': Flags.string({description: 'Process allowed to listen (a monitoring agent; repeatable).',
       multiple: true}),
     'allow-port': Flags.integer({description: 'Port allowed to listen on all interfaces (repeatable).', multiple: true}),
+    'no-images': Flags.boolean({description: "Do not vet the containers' images (exported from the engine)."}),
     format: Flags.string({options: [...HOST_FORMATS], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
   }
@@ -66,6 +67,7 @@ export default class HostAudit extends BaseCommand {
       allowPackages: flags['allow-package'],
       allowProcesses: flags['allow-process'],
       allowPorts: flags['allow-port'],
+      vetImages: !flags['no-images'],
     })
     await this.emit(renderHost(report, flags.format as HostFormat, !flags.output && useColor()), flags.output)
     process.exitCode = exitCode

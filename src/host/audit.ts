@@ -11,6 +11,7 @@ import {containerFindings, hostFinding, nameOf, ownerFindings, ownership, DEFAUL
 import {EngineClient, parseHost, probe, type EngineTarget, type Probe, type ServerCert, type Transport} from './engine.js'
 import {tcpAddress, type DaemonConfig} from './daemon-config.js'
 import {auditFilesystem} from './filesystem.js'
+import {vetContainerImages, type ImageVerdict} from './images.js'
 
 interface EngineSource {
   status: 'used' | 'not-given' | 'unreachable' | 'refused'
@@ -37,6 +38,8 @@ export interface HostReport {
     endpoints: Array<{url: string; from: string; probed: string; transport: Probe['transport']; detail: string}>
   }
   containers: ContainerSummary[]
+  /** Each image the containers use, exported from the engine and vetted (absent with --no-images). */
+  images: ImageVerdict[]
   notChecked: Array<{check: string; source: 'engine' | 'filesystem'; why: string}>
   verdict: 'pass' | 'fail'
   reasons: Array<{id: string; message: string}>
@@ -54,6 +57,8 @@ interface HostAuditOptions {
   allowPackages?: readonly string[]
   allowProcesses?: readonly string[]
   allowPorts?: readonly number[]
+  /** Vet each container's image (exported from the engine); default true. */
+  vetImages?: boolean
   now?: Date
 }
 
@@ -81,10 +86,11 @@ const probeFinding = (target: string, p: Probe): HostFinding | undefined => {
   return undefined
 }
 
-async function auditEngine(t: EngineTarget, keys: LabelKeys, now: Date) {
+async function auditEngine(t: EngineTarget, keys: LabelKeys, now: Date, images?: {policy: Policy}) {
   const findings: HostFinding[] = []
   const notChecked: HostReport['notChecked'] = []
   const containers: ContainerSummary[] = []
+  let vetted: ImageVerdict[] = []
   const src: EngineSource = {status: 'used', endpoint: t.url}
   let couldNot = false
   const addr = parseHost(t.url)
@@ -99,14 +105,14 @@ async function auditEngine(t: EngineTarget, keys: LabelKeys, now: Date) {
       src.status = 'unreachable'
       src.detail = p.detail
       for (const c of ENGINE_CHECKS) notChecked.push({check: c, source: 'engine', why: `${t.url} unreachable`})
-      return {src, findings, notChecked, containers, couldNot: true}
+      return {src, findings, notChecked, containers, couldNot: true, images: vetted}
     }
     transport = p.transport
     if (p.transport === 'mutual-tls' && !(t.cert && t.key)) {
       src.status = 'refused'
       src.detail = 'mutual TLS required; give --tlscacert, --tlscert and --tlskey to read containers'
       for (const c of ENGINE_CHECKS.slice(1)) notChecked.push({check: c, source: 'engine', why: src.detail})
-      return {src, findings, notChecked, containers, couldNot: false}
+      return {src, findings, notChecked, containers, couldNot: false, images: vetted}
     }
   } else {
     notChecked.push({check: 'tcp-probe', source: 'engine', why: `${t.url} is a unix socket; give a tcp:// --host to probe`})
@@ -136,13 +142,19 @@ async function auditEngine(t: EngineTarget, keys: LabelKeys, now: Date) {
         state: c.State?.Status ?? 'unknown', ...ownership(c, keys), findings: own.length})
     }
     findings.push(...ownerFindings(inspected, keys))
+    if (images) {
+      const v = await vetContainerImages(api, inspected, {policy: images.policy})
+      findings.push(...v.findings)
+      vetted = v.images
+      for (const c of containers) c.findings += v.findings.filter((f) => f.container === c.name).length
+    }
   } catch (e) {
     if (!isImgvetError(e)) throw e
     couldNot = true
     src.detail = e.oneLine()
     for (const c of ENGINE_CHECKS.slice(1)) notChecked.push({check: c, source: 'engine', why: e.oneLine()})
   }
-  return {src, findings, notChecked, containers, couldNot}
+  return {src, findings, notChecked, containers, couldNot, images: vetted}
 }
 
 /**
@@ -192,10 +204,13 @@ export async function auditHost(o: HostAuditOptions): Promise<{report: HostRepor
   const findings: HostFinding[] = []
   const notChecked: HostReport['notChecked'] = []
   let containers: ContainerSummary[] = []
+  let images: ImageVerdict[] = []
   let engine: EngineSource = {status: 'not-given'}
   let couldNot = false
   if (o.engine) {
-    const r = await auditEngine(o.engine, o.labels ?? DEFAULT_LABEL_KEYS, now)
+    const r = await auditEngine(o.engine, o.labels ?? DEFAULT_LABEL_KEYS, now, o.vetImages === false ? undefined : {policy: o.policy})
+    images = r.images
+    if (o.vetImages === false) notChecked.push({check: 'images', source: 'engine', why: '--no-images'})
     engine = r.src
     findings.push(...r.findings)
     notChecked.push(...r.notChecked)
@@ -238,12 +253,13 @@ export async function auditHost(o: HostAuditOptions): Promise<{report: HostRepor
     policy: {name: o.policy.name},
     sources: {engine, filesystem, endpoints},
     containers,
+    images,
     notChecked,
     verdict: pass ? 'pass' : 'fail',
     reasons,
     findings: all,
     suppressed: suppressed as HostFinding[],
-    notes: ["containers' images are not vetted by host audit; vet them with `imgvet vet`"],
+    notes: o.vetImages === false || !o.engine ? [] : images.length ? [`${images.length} container image(s) exported from the engine and vetted`] : [],
     summary: summarise(all),
   }
   return {report, exitCode: couldNot ? EXIT.couldNotComplete : pass ? EXIT.ok : EXIT.policyFailed}

@@ -1,3 +1,4 @@
+import {createWriteStream} from 'node:fs'
 import {request as httpRequest, type IncomingMessage} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 import {connect as tlsConnect, type PeerCertificate, type TLSSocket} from 'node:tls'
@@ -52,10 +53,26 @@ export function parseHost(url: string): {kind: 'unix'; path: string} | {kind: 't
   throw new ImgvetError('usage', `--host must be unix:///path or tcp://host:port, not ${JSON.stringify(url)}`)
 }
 
-function get(target: EngineTarget, mode: Mode, path: string): Promise<Answer> {
+/** An image export is a whole image: streamed to a file, bounded, never held in memory. */
+const MAX_EXPORT = 16 * 1024 ** 3
+
+function get(target: EngineTarget, mode: Mode, path: string, toFile?: string): Promise<Answer> {
   const addr = parseHost(target.url)
   return new Promise((resolve, reject) => {
     const onResponse = (res: IncomingMessage) => {
+      if (toFile && res.statusCode === 200) {
+        const out = createWriteStream(toFile)
+        let written = 0
+        res.on('data', (d: Buffer) => {
+          written += d.length
+          if (written > MAX_EXPORT) req.destroy(new ImgvetError('too-large', `engine export ${path} is over ${MAX_EXPORT} bytes`, target.url))
+        })
+        res.on('error', reject)
+        out.on('error', reject)
+        out.on('finish', () => resolve({status: 200, body: ''}))
+        res.pipe(out)
+        return
+      }
       const cert = (res.socket as TLSSocket).getPeerCertificate?.()
       const chunks: Buffer[] = []
       let size = 0
@@ -232,5 +249,18 @@ export class EngineClient {
     } catch {
       throw new ImgvetError('registry', `engine API ${path} answered something that is not JSON`, this.target.url)
     }
+  }
+
+  /** `docker save` over the API: the image as a docker-archive tarball in `file`. */
+  async saveImage(id: string, file: string): Promise<void> {
+    const path = `/images/${encodeURIComponent(id)}/get`
+    let a: Answer
+    try {
+      a = await get(this.target, this.mode, path, file)
+    } catch (e) {
+      if (e instanceof ImgvetError) throw e
+      throw new ImgvetError('network', `engine API ${path}: ${why(e)}`, this.target.url)
+    }
+    if (a.status !== 200) throw new ImgvetError('registry', `engine API ${path} answered ${a.status}: ${a.body.slice(0, 120)}`, this.target.url)
   }
 }

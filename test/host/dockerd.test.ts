@@ -59,8 +59,9 @@ const mtlsTarget = (withCert: boolean): EngineTarget => ({
   ca: readFileSync(certs.ca),
   ...(withCert ? {cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey)} : {}),
 })
+// The containers' own findings; their image's are asserted on their own below.
 const ids = (r: HostReport, container?: string) =>
-  r.findings.filter((f) => container === undefined || f.container === container).map((f) => f.id).sort()
+  r.findings.filter((f) => f.id.startsWith('host.') && (container === undefined || f.container === container)).map((f) => f.id).sort()
 
 test('mutual TLS passes the probe, reports the server certificate and audits created containers', async (t) => {
   const {report, exitCode} = await auditHost({engine: mtlsTarget(true), policy: await policy()})
@@ -91,7 +92,7 @@ test('mutual TLS passes the probe, reports the server certificate and audits cre
   t.is(report.findings.find((f) => f.container === 'nolabel' && f.id === 'host.container.user-root')?.severity, 'medium')
   t.deepEqual(ids(report, 'hardened'), [])
   // Published on [::] only: docker-bench 5.14 reads the host IP as "[" and misses it.
-  t.deepEqual(report.findings.filter((f) => f.container === 'web').map((f) => f.evidence).sort(), [
+  t.deepEqual(report.findings.filter((f) => f.container === 'web' && f.id.startsWith('host.')).map((f) => f.evidence).sort(), [
     'web: 443/tcp published on [::]:8443; bind a host IP or use expose',
     'web: 80/tcp published on 0.0.0.0:8080; bind a host IP or use expose'])
   t.deepEqual(ids(report, 'nolabel'), ['host.container.user-root', 'host.owner.unknown'])
@@ -106,6 +107,24 @@ test('mutual TLS passes the probe, reports the server certificate and audits cre
   t.is(exitCode, 1)
   t.true(report.findings.every((f) => f.source === 'engine'))
   t.deepEqual(report.notChecked.filter((n) => n.source === 'engine'), [])
+})
+
+test("each container's image is exported from the engine and vetted, its findings attributed to the containers", async (t) => {
+  const {report} = await auditHost({engine: mtlsTarget(true), policy: await policy()})
+  t.is(report.images.length, 1, JSON.stringify(report.images))
+  const [img] = report.images
+  t.deepEqual([...img!.containers].sort(), ['hardened', 'nolabel', 'risky', 'shop', 'web'])
+  t.not(img!.verdict, 'not-vetted', img!.detail)
+  t.true(img!.id.startsWith('sha256:'))
+  const fromImage = report.findings.filter((f) => !f.id.startsWith('host.'))
+  t.true(fromImage.length > 0, 'the image is judged like vet judges it')
+  // Every image finding names a container, and each container that uses the image gets it.
+  for (const c of ['hardened', 'web']) t.true(fromImage.some((f) => f.container === c), c)
+  t.false(fromImage.some((f) => f.id.startsWith('config.user.')), 'the user is judged per container, not twice')
+  const none = await auditHost({engine: mtlsTarget(true), policy: await policy(), vetImages: false})
+  t.deepEqual(none.report.images, [])
+  t.false(none.report.findings.some((f) => !f.id.startsWith('host.')))
+  t.true(none.report.notChecked.some((n) => n.check === 'images'))
 })
 
 test('mutual TLS without a client certificate: anonymous clients are refused, containers are not checked', async (t) => {
