@@ -26,6 +26,8 @@ const ENGINE_PROCS = new Set(['dockerd', 'docker-proxy', 'containerd', 'podman',
 interface Package {
   name: string
   priority?: string
+  /** Names in Depends and Pre-Depends (every alternative): what this package brings along. */
+  depends?: string[]
 }
 
 /** `Status: install ok installed` entries of a dpkg status file. */
@@ -34,7 +36,10 @@ function dpkgInstalled(text: string): Package[] {
   for (const para of text.split(/\n\s*\n/)) {
     const field = (k: string) => new RegExp(`^${k}:[ \\t]*(.*)$`, 'mi').exec(para)?.[1]?.trim()
     const name = field('Package')
-    if (name && /\binstall ok installed\b/.test(field('Status') ?? '')) out.push({name, priority: field('Priority')})
+    if (!name || !/\binstall ok installed\b/.test(field('Status') ?? '')) continue
+    const depends = [field('Pre-Depends'), field('Depends')].filter((d): d is string => d !== undefined)
+      .flatMap((d) => d.split(/[,|]/)).map((d) => d.trim().split(/[\s(:]/)[0] ?? '').filter((d) => d !== '')
+    out.push({name, priority: field('Priority'), depends})
   }
   return out
 }
@@ -216,6 +221,25 @@ function dockerGroup(root: string, c: DaemonConfig, out: HostFinding[]): void {
   }
 }
 
+/**
+ * The base system and what it pulls in: a debootstrap minbase holds optional packages (zlib1g, logsave,
+ * usr-is-merged) only because required ones depend on them. An extra's own dependencies stay extra.
+ */
+function baseClosure(pkgs: readonly Package[], isBase: (p: Package) => boolean): Set<string> {
+  const byName = new Map(pkgs.map((p) => [p.name, p]))
+  const base = new Set<string>()
+  const todo = pkgs.filter(isBase)
+  for (let p = todo.pop(); p; p = todo.pop()) {
+    if (base.has(p.name)) continue
+    base.add(p.name)
+    for (const d of p.depends ?? []) {
+      const dep = byName.get(d)
+      if (dep && !base.has(d)) todo.push(dep)
+    }
+  }
+  return base
+}
+
 function checkPackages(o: FilesystemOptions, out: HostFinding[], notChecked: FilesystemResult['notChecked']): number | null {
   const dpkg = join(o.root, 'var/lib/dpkg/status')
   const apk = join(o.root, 'lib/apk/db/installed')
@@ -229,8 +253,8 @@ function checkPackages(o: FilesystemOptions, out: HostFinding[], notChecked: Fil
     return null
   }
   const allowed = new Set([...ENGINE_PACKAGES, ...SSH_PACKAGES, ...MONITORING_PACKAGES, ...BASE_EXTRA, ...o.allowPackages])
-  const extra = pkgs.filter((p) => !allowed.has(p.name) && !/^(required|important)$/.test(p.priority ?? '') &&
-    !/^lib/.test(p.name))
+  const base = baseClosure(pkgs, (p) => allowed.has(p.name) || /^(required|important)$/.test(p.priority ?? '') || /^lib/.test(p.name))
+  const extra = pkgs.filter((p) => !base.has(p.name))
   for (const p of extra.filter((x) => SERVER.test(x.name)))
     out.push(fsFinding({id: 'host.package.server', severity: 'high', rule: 'minimal-host', path, subject: p.name,
       title: 'Server installed on the docker host',

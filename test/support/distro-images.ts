@@ -69,13 +69,29 @@ async function cached(name: string, parts: readonly string[], fill: (rootfs: str
   const layout = join(dir, 'oci')
   const marker = join(dir, '.done')
   if (existsSync(marker)) return {ref: `oci:${layout}:latest`, rootfs, buildSeconds: 0}
-  const started = Date.now()
-  removeDir(dir)
-  mkdirSync(dir, {recursive: true})
-  await fill(rootfs)
-  await pack(rootfs, layout)
-  writeFileSync(marker, '')
-  return {ref: `oci:${layout}:latest`, rootfs, buildSeconds: Math.round((Date.now() - started) / 1000)}
+  // Test files run in separate processes: one builds, the others wait for its marker instead of building over it.
+  const lock = `${dir}.lock`
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      if (existsSync(marker)) return {ref: `oci:${layout}:latest`, rootfs, buildSeconds: 0}
+      await new Promise((r) => setTimeout(r, 1000))
+    }
+  }
+  try {
+    if (existsSync(marker)) return {ref: `oci:${layout}:latest`, rootfs, buildSeconds: 0}
+    const started = Date.now()
+    removeDir(dir)
+    mkdirSync(dir, {recursive: true})
+    await fill(rootfs)
+    await pack(rootfs, layout)
+    writeFileSync(marker, '')
+    return {ref: `oci:${layout}:latest`, rootfs, buildSeconds: Math.round((Date.now() - started) / 1000)}
+  } finally {
+    removeDir(lock)
+  }
 }
 
 const memo = new Map<string, Promise<DistroImage>>()
