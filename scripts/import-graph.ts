@@ -85,12 +85,14 @@ function parse(file: string): ModuleInfo {
 }
 
 export interface GraphProblems {
+  /** Modules read: a guard that the tree was found at all. */
+  modules: number
   cycles: string[][]
   unusedExports: string[]
 }
 
-/** Strongly connected groups of runtime imports (Tarjan), each listed as repo-relative paths. */
-function runtimeCycles(mods: Map<string, ModuleInfo>): string[][] {
+/** Strongly connected groups of more than one node (Tarjan), each sorted. */
+export function stronglyConnected(graph: ReadonlyMap<string, Iterable<string>>): string[][] {
   let index = 0
   const idx = new Map<string, number>()
   const low = new Map<string, number>()
@@ -102,8 +104,8 @@ function runtimeCycles(mods: Map<string, ModuleInfo>): string[][] {
     low.set(v, index++)
     stack.push(v)
     on.add(v)
-    for (const w of mods.get(v)?.runtime ?? []) {
-      if (!mods.has(w)) continue
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue
       if (!idx.has(w)) {
         visit(w)
         low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0))
@@ -113,13 +115,13 @@ function runtimeCycles(mods: Map<string, ModuleInfo>): string[][] {
       const group: string[] = []
       for (let w = stack.pop(); w !== undefined; w = stack.pop()) {
         on.delete(w)
-        group.push(relative(ROOT, w))
+        group.push(w)
         if (w === v) break
       }
       if (group.length > 1) out.push(group.sort())
     }
   }
-  for (const v of mods.keys()) if (!idx.has(v)) visit(v)
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v)
   return out
 }
 
@@ -187,7 +189,8 @@ export function importGraphProblems(): GraphProblems {
     if (u?.has('*')) continue
     for (const e of m.exports) if (!u?.has(e.name)) unusedExports.push(`${relative(ROOT, file)}:${e.line}: export '${e.name}' is imported nowhere`)
   }
-  return {cycles: runtimeCycles(mods), unusedExports}
+  const runtime = new Map([...mods].map(([f, m]) => [f, m.runtime] as const))
+  return {modules: mods.size, cycles: stronglyConnected(runtime).map((g) => g.map((f) => relative(ROOT, f))), unusedExports}
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {processAlive} from '../process-alive.js'
 import {createWriteStream, existsSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {mkdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -11,15 +12,6 @@ import type {Descriptor, ImageSource} from './types.js'
 const INGEST_DIR = '.imgvet-tmp'
 // What older versions left beside the blob they were writing.
 const LEGACY_TMP = /^[0-9a-f]{64}\.tmp-[0-9a-f]{8}$/
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Writes an OCI image layout that skopeo and umoci read. A blob is written in this process's own ingest directory
@@ -47,7 +39,7 @@ export class LayoutWriter {
     if (existsSync(root)) {
       for (const name of readdirSync(root)) {
         const pid = Number(/^(\d+)-/.exec(name)?.[1])
-        if (!(pid > 0) || !alive(pid)) rmSync(join(root, name), {recursive: true, force: true})
+        if (!(pid > 0) || !processAlive(pid)) rmSync(join(root, name), {recursive: true, force: true})
       }
     }
     const sha = join(this.dir, 'blobs', 'sha256')

@@ -1,4 +1,5 @@
 import {closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {processAlive} from '../process-alive.js'
 import {hostname} from 'node:os'
 import {dirname} from 'node:path'
 import {ImgvetError} from '../errors.js'
@@ -7,16 +8,6 @@ interface Holder {
   pid: number
   host: string
   started: string
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function readRaw(file: string): string | null {
@@ -61,7 +52,7 @@ export class StateLock {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new ImgvetError('bad-input', `cannot create the state lock: ${(e as Error).message}`, file)
         const raw = readRaw(file)
         const holder = readHolder(raw)
-        const stale = holder !== null && holder.host === hostname() && !alive(holder.pid)
+        const stale = holder !== null && holder.host === hostname() && !processAlive(holder.pid)
         if (stale || (holder === null && attempt === 0 && unreadableLockIsOld(file))) {
           // Two runs may find the same stale lock: only remove it if it is still that one, not a lock the other
           // run has just written in its place.
