@@ -44,18 +44,18 @@ export abstract class BaseCommand extends Command {
   }
 
   /** The layer cache, bomb bound and text cap the walk flags ask for. */
-  protected walkOptions(flags: Record<string, unknown>): {cache: LayerCache | null; maxLayerBytes: number; maxTextBytes: number} {
+  protected walkOptions(flags: WalkFlags): {cache: LayerCache | null; maxLayerBytes: number; maxTextBytes: number} {
     return {
-      cache: flags['no-cache'] ? null : new LayerCache(flags['cache-dir'] as string | undefined),
-      maxLayerBytes: (flags['max-layer-size'] as number) * 1024 * 1024,
-      maxTextBytes: ((flags['max-text-size'] as number | undefined) ?? 1) * 1024 * 1024,
+      cache: flags['no-cache'] ? null : new LayerCache(flags['cache-dir']),
+      maxLayerBytes: flags['max-layer-size'] * 1024 * 1024,
+      maxTextBytes: flags['max-text-size'] * 1024 * 1024,
     }
   }
 
   /** The report formats of `vet` and `scan`: one renderer each, chosen here, fed the same report. */
   static reportFlags = {
-    format: Flags.string({options: [...FORMATS], default: 'text',
-      description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
+    format: Flags.option({options: FORMATS, default: 'text' as const,
+      description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'})(),
     output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
     quiet: Flags.boolean({char: 'q', description: 'No progress bar and no verdict line on stderr (errors still print).'}),
     'no-progress': Flags.boolean({description: 'No progress bar (a CI log that is a terminal stays clean).'}),
@@ -64,7 +64,7 @@ export abstract class BaseCommand extends Command {
   }
 
   /** The progress bar scan and vet draw on a terminal, unless --quiet or --no-progress. */
-  protected progress(flags: Record<string, unknown>): ReturnType<typeof progressBar> {
+  protected progress(flags: Pick<ReportFlags, 'quiet' | 'no-progress'>): ReturnType<typeof progressBar> {
     if (flags.quiet || flags['no-progress']) return {update() {}, end() {}}
     return progressBar('scanning', process.stderr, 'items')
   }
@@ -79,8 +79,8 @@ export abstract class BaseCommand extends Command {
   }
 
   /** GitLab requires a commit per location: in a pipeline that is CI_COMMIT_SHA, elsewhere the image digest. */
-  protected gitlabOptions(flags: Record<string, unknown>): {schemaVersion: string; commit?: string} {
-    const schemaVersion = String(flags['gitlab-schema'])
+  protected gitlabOptions(flags: Pick<ReportFlags, 'gitlab-schema'>): {schemaVersion: string; commit?: string} {
+    const schemaVersion = flags['gitlab-schema']
     if (!/^15\.\d+\.\d+$/.test(schemaVersion)) throw new ImgvetError('usage', `--gitlab-schema must be a 15.x.y version, got "${schemaVersion}"`)
     return {schemaVersion, commit: process.env.CI_COMMIT_SHA || undefined}
   }
@@ -115,20 +115,22 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Signer flags → overrides of the policy scope's signature requirements (undefined fields leave the policy's). */
-  protected signerOverrides(flags: Record<string, unknown>): SupplyChainOverrides {
-    const str = (k: string) => flags[k] as string | undefined
+  protected signerOverrides(flags: SignerFlags): SupplyChainOverrides {
     if (flags['insecure-ignore-tlog']) this.warnOnce('--insecure-ignore-tlog', 'signatures without a transparency log entry are accepted')
-    const identityGiven = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'certificate-oidc-issuer-regexp'].some((k) => flags[k] !== undefined)
+    const identity = {
+      subject: flags['certificate-identity'],
+      subjectRegExp: flags['certificate-identity-regexp'],
+      issuer: flags['certificate-oidc-issuer'],
+      issuerRegExp: flags['certificate-oidc-issuer-regexp'],
+    }
     return {
-      keys: flags.key as string[] | undefined,
-      identity: identityGiven
-        ? {subject: str('certificate-identity'), subjectRegExp: str('certificate-identity-regexp'), issuer: str('certificate-oidc-issuer'), issuerRegExp: str('certificate-oidc-issuer-regexp')}
-        : undefined,
-      trustedRoot: str('trusted-root'),
-      signatureRepository: str('signature-repository') ?? process.env.COSIGN_REPOSITORY,
+      keys: flags.key,
+      identity: Object.values(identity).some((v) => v !== undefined) ? identity : undefined,
+      trustedRoot: flags['trusted-root'],
+      signatureRepository: flags['signature-repository'] ?? process.env.COSIGN_REPOSITORY,
       allowMissingTlog: Boolean(flags['insecure-ignore-tlog']),
-      notationTrustStore: flags['notation-trust-store'] as string[] | undefined,
-      notationIdentities: flags['notation-identity'] as string[] | undefined,
+      notationTrustStore: flags['notation-trust-store'],
+      notationIdentities: flags['notation-identity'],
     }
   }
 
@@ -140,21 +142,21 @@ export abstract class BaseCommand extends Command {
     return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
   }
 
-  protected async registryOptions(flags: Record<string, unknown>): Promise<RegistryOptions> {
+  protected async registryOptions(flags: RegistryFlags & {debug?: boolean}): Promise<RegistryOptions> {
     this.debugEnabled = Boolean(flags.debug)
     const opts: RegistryOptions = {
-      caFile: flags['ca-file'] as string | undefined,
-      certsDir: flags['cert-dir'] as string | undefined,
+      caFile: flags['ca-file'],
+      certsDir: flags['cert-dir'],
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
-      timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
+      timeoutMs: parseDuration(flags.timeout),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (opts.caFile) checkCaFile(opts.caFile)
     if (opts.insecureSkipVerify) this.warnOnce('--tls-verify=false', 'registry TLS certificates are not verified')
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
-      opts.username = flags.username as string
+      opts.username = flags.username
       opts.password = await this.readStdin()
       if (opts.password === '') throw new ImgvetError('usage', '--password-stdin read an empty password from standard input')
     } else if (flags['password-stdin']) {
@@ -200,6 +202,12 @@ export abstract class BaseCommand extends Command {
     process.exitCode = EXIT.couldNotComplete
   }
 }
+
+/** Each flag group as parsed: a command's own flags hold the groups it spreads, so they pass as they are. */
+type WalkFlags = Interfaces.InferredFlags<typeof BaseCommand.walkFlags>
+type ReportFlags = Interfaces.InferredFlags<typeof BaseCommand.reportFlags>
+type SignerFlags = Interfaces.InferredFlags<typeof BaseCommand.signerFlags>
+type RegistryFlags = Interfaces.InferredFlags<typeof BaseCommand.registryFlags>
 
 /** oclif spreads a parse error over lines (what is missing on the next one): keep its first paragraph on one line. */
 function firstParagraph(message: string): string {

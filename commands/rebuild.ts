@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {EXIT, ImgvetError} from '../src/errors.js'
+import {exitFor, ImgvetError} from '../src/errors.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {loadPolicy} from '../src/policy/load.js'
 import {rebuild} from '../src/rebuild/rebuild.js'
@@ -71,7 +71,7 @@ export default class Rebuild extends BaseCommand {
       })
       await this.emit(renderRebuild(result, flags.format as RebuildFormat, !flags.output && useColor()), flags.output)
       const differs = flags['require-match'] && result.compare !== undefined && !result.compare.identical
-      process.exitCode = result.pass && !differs ? EXIT.ok : EXIT.policyFailed
+      process.exitCode = exitFor({pass: result.pass && !differs})
     } finally {
       registries.close()
     }

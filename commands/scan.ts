@@ -1,11 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
+import {exitFor} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {loadAllowFile} from '../src/pipeline/allow-file.js'
 import {scanReport, scanSource} from '../src/pipeline/scan.js'
 import {applyAllowlist} from '../src/policy/allowlist.js'
-import type {Format} from '../src/report/render.js'
 import {gateFromFlags, gated, parseSeverityList, verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
@@ -41,7 +41,7 @@ export default class Scan extends BaseCommand {
     const gate = gateFromFlags(flags)
     const shown = flags.severity === undefined ? null : parseSeverityList(flags.severity)
     const gitlab = this.gitlabOptions(flags)
-    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
+    const to: ReportTarget = {format: flags.format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
     const bar = this.progress(flags)
     try {
@@ -60,7 +60,7 @@ export default class Scan extends BaseCommand {
       const findings = [...kept, ...notices].filter((f) => !shown || shown.has(f.severity))
       const report = scanReport(result, findings, suppressed)
       if (writeReport(report, to) && !flags.quiet) process.stderr.write(`${verdictLine(report, gate)}\n`)
-      if (gate && gated(report.findings, gate).length > 0) process.exitCode = gate.exitCode
+      if (gate) process.exitCode = exitFor({pass: gated(report.findings, gate).length === 0}, gate.exitCode)
     } catch (e) {
       writeFailedReport('scan', args.ref, e, to)
       throw e

@@ -1,6 +1,6 @@
 import {Args, Flags, type Interfaces} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {EXIT, ImgvetError} from '../src/errors.js'
+import {exitFor, ImgvetError} from '../src/errors.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {loadPolicy} from '../src/policy/load.js'
 import {scopeName, selectScope} from '../src/policy/match.js'
@@ -57,9 +57,11 @@ export default class Verify extends BaseCommand {
       const scope = selectScope(policy, t.ref)
       if (!scope) {
         // A policy is an allowlist of where images may come from: no scope means no.
-        const msg = `NOT VERIFIED: ${formatReference(t.ref)}\n  reason   no scope of policy "${policy.name}" matches ${scopeName(t.ref)}\n`
-        await this.emit(flags.format === 'json' ? JSON.stringify({verified: false, reasons: [msg.split('reason   ')[1]?.trim()]}, null, 2) : msg, flags.output)
-        process.exitCode = EXIT.policyFailed
+        const reason = `no scope of policy "${policy.name}" matches ${scopeName(t.ref)}`
+        await this.emit(flags.format === 'json'
+          ? JSON.stringify({verified: false, reasons: [reason]}, null, 2)
+          : `NOT VERIFIED: ${formatReference(t.ref)}\n  reason   ${reason}\n`, flags.output)
+        process.exitCode = exitFor({pass: false})
         return
       }
       requirements = scope
@@ -70,6 +72,6 @@ export default class Verify extends BaseCommand {
       ? JSON.stringify({...result.summary, findings: result.findings}, null, 2)
       : renderVerifyText(result.summary, result.findings)
     await this.emit(text, flags.output)
-    process.exitCode = result.summary.verified ? EXIT.ok : EXIT.policyFailed
+    process.exitCode = exitFor({pass: result.summary.verified})
   }
 }

@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {EXIT, ImgvetError} from '../src/errors.js'
+import {exitFor, ImgvetError} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
 import {loadPolicy} from '../src/policy/load.js'
-import type {Format} from '../src/report/render.js'
 import {verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
@@ -36,7 +35,7 @@ export default class Vet extends BaseCommand {
     const {args, flags} = await this.parse(Vet)
     checkOutputWritable(flags.output)
     const gitlab = this.gitlabOptions(flags)
-    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
+    const to: ReportTarget = {format: flags.format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
     const bar = this.progress(flags)
     try {
@@ -65,7 +64,7 @@ export default class Vet extends BaseCommand {
       bar.end()
       cache?.prune()
       if (writeReport(report, to) && !flags.quiet) process.stderr.write(`${verdictLine(report, null)}\n`)
-      process.exitCode = report.verdict === 'pass' ? EXIT.ok : EXIT.policyFailed
+      process.exitCode = exitFor({pass: report.verdict === 'pass'})
     } catch (e) {
       writeFailedReport('vet', args.ref, e, to)
       throw e

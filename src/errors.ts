@@ -36,6 +36,23 @@ export type ErrorCode =
 
 export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
 
+/** What a command decided, as far as its exit code goes. */
+export interface Outcome {
+  pass: boolean
+  /** Some part could not be judged (a registry down, a run cut short): that outranks the verdict of the rest. */
+  incomplete?: boolean
+}
+
+/**
+ * The one mapping of a verdict to an exit code (errors map through ImgvetError.exitCode): 0 pass, 1 fail, 3 could
+ * not complete. `failCode` is what a failure exits with when a flag says so (`scan --exit-code N`) or when failing
+ * means the input itself is wrong (`policy validate`: 2).
+ */
+export function exitFor(o: Outcome, failCode: number = EXIT.policyFailed): number {
+  if (o.incomplete) return EXIT.couldNotComplete
+  return o.pass ? EXIT.ok : failCode
+}
+
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set([
   'usage', 'bad-reference', 'bad-policy', 'bad-input', 'no-such-image', 'not-a-registry',
 ])

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../_base.js'
-import {EXIT} from '../../src/errors.js'
+import {exitFor} from '../../src/errors.js'
 import {checkDockerfile} from '../../src/dockerfile/check.js'
 import {renderDockerfileReport, type DockerfileFormat} from '../../src/dockerfile/report.js'
 import {loadPolicy} from '../../src/policy/load.js'
@@ -35,6 +35,6 @@ export default class DockerfileCheck extends BaseCommand {
     const policy = await loadPolicy(flags.policy)
     const result = await checkDockerfile(args.file, {policy, as: flags.as, context: flags.context})
     await this.emit(renderDockerfileReport(result.report, flags.format as DockerfileFormat, !flags.output && useColor()), flags.output)
-    process.exitCode = result.pass ? EXIT.ok : EXIT.policyFailed
+    process.exitCode = exitFor(result)
   }
 }

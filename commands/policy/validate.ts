@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../_base.js'
-import {EXIT} from '../../src/errors.js'
+import {EXIT, exitFor} from '../../src/errors.js'
 import {checkPolicyText, readPolicyFile, resolvePolicyPath} from '../../src/policy/load.js'
 import {formatIssue} from '../../src/policy/text.js'
 
@@ -19,6 +19,7 @@ export default class PolicyValidate extends BaseCommand {
     } else {
       await this.emit(issues.length === 0 ? `${display}: valid` : issues.map(formatIssue).join('\n'))
     }
-    if (issues.length > 0) process.exitCode = EXIT.badInput
+    // A policy that does not validate is bad input (2), not a verdict about an image.
+    process.exitCode = exitFor({pass: issues.length === 0}, EXIT.badInput)
   }
 }

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../_base.js'
-import {ImgvetError, EXIT} from '../../src/errors.js'
+import {ImgvetError, exitFor} from '../../src/errors.js'
 import {escapeControl} from '../../src/report/escape.js'
 import {verifyBundleFiles, type IdentityPolicy} from '../../src/signatures/index.js'
 
@@ -49,9 +49,9 @@ export default class SigstoreVerifyBundle extends BaseCommand {
       identity,
       trustedRoot: flags['trusted-root'],
     })
+    process.exitCode = exitFor({pass: result.ok})
     if (!result.ok) {
       process.stderr.write(`imgvet: not verified: ${result.code}: ${escapeControl(result.message)}\n`)
-      process.exitCode = EXIT.policyFailed
       return
     }
     const who = result.signer.kind === 'keyless' ? `${result.signer.identity ?? '?'} (issuer ${result.signer.issuer ?? '?'})` : 'the given key'

@@ -1,5 +1,5 @@
 import {mapLimit} from '../concurrency.js'
-import {isImgvetError, EXIT} from '../errors.js'
+import {isImgvetError, EXIT, exitFor} from '../errors.js'
 import {severityRank, type Finding} from '../findings/finding.js'
 import {applyAllowlist} from '../policy/allowlist.js'
 import {isFailing} from '../policy/evaluate.js'
@@ -168,7 +168,7 @@ export async function checkCompose(files: readonly string[], opts: ComposeCheckO
     notes,
     summary: summarise(findings),
   }
-  return {report, exitCode: couldNotComplete ? EXIT.couldNotComplete : pass ? EXIT.ok : EXIT.policyFailed}
+  return {report, exitCode: exitFor({pass, incomplete: couldNotComplete})}
 }
 
 /** Compose findings are judged by the scope of the service's image, else a catch-all scope, else the defaults. */

@@ -1,5 +1,5 @@
 import {statSync} from 'node:fs'
-import {EXIT, ImgvetError, isImgvetError} from '../errors.js'
+import {exitFor, ImgvetError, isImgvetError} from '../errors.js'
 import {severityRank} from '../findings/finding.js'
 import {applyAllowlist} from '../policy/allowlist.js'
 import {isFailing} from '../policy/evaluate.js'
@@ -262,5 +262,5 @@ export async function auditHost(o: HostAuditOptions): Promise<{report: HostRepor
     notes: o.vetImages === false || !o.engine ? [] : images.length ? [`${images.length} container image(s) exported from the engine and vetted`] : [],
     summary: summarise(all),
   }
-  return {report, exitCode: couldNot ? EXIT.couldNotComplete : pass ? EXIT.ok : EXIT.policyFailed}
+  return {report, exitCode: exitFor({pass, incomplete: couldNot})}
 }

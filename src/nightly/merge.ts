@@ -1,4 +1,4 @@
-import {EXIT, ImgvetError} from '../errors.js'
+import {exitFor, ImgvetError} from '../errors.js'
 import {isObject} from '../json.js'
 import type {Changes, RunReport} from './types.js'
 
@@ -142,6 +142,5 @@ export function mergeReports(reports: RunReport[], missingShards: readonly strin
 
 /** 3 if anything could not be scanned (or the run was cut short), else 1 if any image fails, else 0. */
 export function exitCodeFor(r: RunReport): number {
-  if (r.errors.length > 0 || r.run.interrupted) return EXIT.couldNotComplete
-  return r.images.some((i) => i.verdict === 'fail') ? EXIT.policyFailed : EXIT.ok
+  return exitFor({pass: !r.images.some((i) => i.verdict === 'fail'), incomplete: r.errors.length > 0 || r.run.interrupted})
 }

@@ -138,4 +138,7 @@ test('--policy: requirements from the matching scope; no matching scope is exit 
   const none = await imgvet(`${reg.host}/app/signed:v1`, '--policy', other)
   t.is(none.code, 1)
   t.regex(none.stdout, /no scope of policy "other" matches/)
+  const noneJson = await imgvet(`${reg.host}/app/signed:v1`, '--policy', other, '--format', 'json')
+  t.is(noneJson.code, 1)
+  t.deepEqual(JSON.parse(noneJson.stdout), {verified: false, reasons: [`no scope of policy "other" matches ${reg.host}/app/signed`]})
 })
