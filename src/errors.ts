@@ -37,7 +37,7 @@ export type ErrorCode =
 export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
 
 /** What a command decided, as far as its exit code goes. */
-export interface Outcome {
+interface Outcome {
   pass: boolean
   /** Some part could not be judged (a registry down, a run cut short): that outranks the verdict of the rest. */
   incomplete?: boolean

@@ -68,10 +68,62 @@ export function atLeast(s: Severity, threshold: Severity): boolean {
 /**
  * Stable across runs and layer rebuilds that do not change the secret: rule id, path and the secret itself (hashed,
  * so the fingerprint never reveals it). The layer is deliberately left out: the same key re-added by a rebuild of
- * the base stays suppressed.
+ * the base stays suppressed. Allowlists name it, so the formula does not change.
  */
-export function fingerprint(id: string, path: string | null, secret: string): string {
-  return createHash('sha256').update(`${id}\0${path ?? ''}\0${secret}`).digest('hex').slice(0, 32)
+function fingerprint(id: string, path: string | null, subject: string): string {
+  return createHash('sha256').update(`${id}\0${path ?? ''}\0${subject}`).digest('hex').slice(0, 32)
+}
+
+/** What a check knows about a finding; newFinding() adds the fingerprint and the empty places. */
+export interface FindingSpec extends Partial<Omit<Finding, 'id' | 'severity' | 'category' | 'title' | 'rule' | 'evidence' | 'fingerprint'>> {
+  id: string
+  severity: Severity
+  category: Category
+  title: string
+  rule: SeedRule
+  /** Already redacted: never the whole secret. */
+  evidence: string
+  /**
+   * What makes the finding distinct under its id and path (the secret, a port, a service and its setting): hashed
+   * into the fingerprint, never shown. Leave out what moves without the finding changing (a line, a digest).
+   */
+  subject: string
+  /**
+   * Where a finding with no file is (`ENV API_TOKEN`, a label): it takes the path's place in the fingerprint, so
+   * the same secret under two names is two findings.
+   */
+  where?: string
+}
+
+/** The one way a Finding is made: every producer's fingerprint is the same function of id, path and subject. */
+export function newFinding(s: FindingSpec): Finding {
+  const path = s.path ?? null
+  const f: Finding = {
+    id: s.id,
+    severity: s.severity,
+    category: s.category,
+    title: s.title,
+    rule: s.rule,
+    path,
+    layer: s.layer ?? null,
+    removedIn: s.removedIn ?? null,
+    ...(s.line !== undefined ? {line: s.line} : {}),
+    evidence: s.evidence,
+    fingerprint: fingerprint(s.id, path ?? s.where ?? null, s.subject),
+  }
+  // Optional facts stay absent rather than empty, so every producer's findings have one JSON shape.
+  if (s.note) f.note = s.note
+  if (s.service) f.service = s.service
+  if (s.platform) f.platform = s.platform
+  if (s.expires) f.expires = s.expires
+  if (s.origin) f.origin = s.origin
+  return f
+}
+
+/** A finding of one layer's scan: mergeLayers places it (layer, removedIn), so the cached scan holds neither. */
+export function layerFinding(s: FindingSpec & {path: string}): Omit<Finding, 'layer' | 'removedIn'> & {path: string} {
+  const {layer: _layer, removedIn: _removedIn, ...f} = newFinding(s)
+  return {...f, path: s.path}
 }
 
 /**

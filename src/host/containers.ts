@@ -1,5 +1,5 @@
 import {detectConfigSecrets} from '../checks/config-secrets.js'
-import {fingerprint, redact, type Finding, type SeedRule, type Severity} from '../findings/finding.js'
+import {newFinding, redact, type Finding, type SeedRule, type Severity} from '../findings/finding.js'
 
 /** The parts of `GET /containers/{id}/json` the audit reads; every field may be missing (podman, old engines). */
 export interface ContainerInspect {
@@ -68,20 +68,9 @@ export function hostFinding(s: {
   container?: string
   category?: Finding['category']
 }): HostFinding {
-  return {
-    id: s.id,
-    severity: s.severity,
-    category: s.category ?? 'config',
-    title: s.title,
-    rule: s.rule,
-    path: s.path,
-    layer: null,
-    removedIn: null,
-    evidence: s.evidence,
-    fingerprint: fingerprint(s.id, s.path, `${s.container ?? ''}\0${s.subject}`),
-    source: s.source,
-    ...(s.container ? {container: s.container} : {}),
-  }
+  const {source, container, subject, ...rest} = s
+  const f = newFinding({...rest, category: s.category ?? 'config', subject: `${container ?? ''}\0${subject}`})
+  return {...f, source, ...(container ? {container} : {})}
 }
 
 function isRootUser(user: string | undefined): boolean {

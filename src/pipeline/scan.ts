@@ -5,7 +5,7 @@ import {judgeTime} from '../findings/time.js'
 import {LayerCache} from '../cache/layer-cache.js'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {fingerprint, redact, withPlatform, type Finding} from '../findings/finding.js'
+import {newFinding, redact, withPlatform, type Finding} from '../findings/finding.js'
 import type {Image} from '../image/image.js'
 import {formatPlatform} from '../image/manifest.js'
 import {resolveImage, type IndexModel} from '../image/resolve.js'
@@ -50,23 +50,14 @@ export interface ScanResult {
 
 /** Findings about what anyone who can pull the image sees in its config, without opening a layer. */
 function configSecretFindings(image: Image): Finding[] {
-  return detectConfigSecrets(image.config).map((d) => {
-    const f: Finding = {
-      id: d.id,
-      severity: d.severity,
-      category: d.category,
-      title: `${d.title} (${d.where})`,
-      rule: d.rule,
-      path: null,
-      layer: null,
-      removedIn: null,
-      evidence: d.evidence ?? redact(d.secret),
-      fingerprint: fingerprint(d.id, d.where, d.secret),
-    }
-    if (d.note) f.note = d.note
-    if (d.expires) f.expires = d.expires
-    return f
-  })
+  return detectConfigSecrets(image.config).map((d) => newFinding({
+    ...d,
+    title: `${d.title} (${d.where})`,
+    // A line of the ENV or label value is no place in the image; `where` says where it is.
+    line: undefined,
+    evidence: d.evidence ?? redact(d.secret),
+    subject: d.secret,
+  }))
 }
 
 /** The platform label findings of an index child carry; none for a single-platform image. */

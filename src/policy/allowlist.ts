@@ -1,6 +1,5 @@
 import picomatch from 'picomatch'
-import type {Finding} from '../findings/finding.js'
-import {policyFinding} from './policy-finding.js'
+import {newFinding, type Finding} from '../findings/finding.js'
 import type {AllowEntry} from './types.js'
 
 /**
@@ -85,5 +84,5 @@ export function applyAllowlist(findings: readonly Finding[], entries: readonly A
 }
 
 function notice(id: string, severity: 'low' | 'info', title: string, evidence: string, subject: string, reason: string): Finding {
-  return {...policyFinding(id, severity, 'config', title, evidence, subject), note: `reason given: ${reason}`}
+  return newFinding({id, severity, category: 'config', title, rule: 'trust-external', evidence, subject, note: `reason given: ${reason}`})
 }

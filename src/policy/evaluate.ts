@@ -1,8 +1,7 @@
-import {atLeast, severityRank, SEVERITIES, type Category, type Finding, type Severity} from '../findings/finding.js'
+import {atLeast, newFinding, severityRank, SEVERITIES, type Category, type Finding, type Severity} from '../findings/finding.js'
 import {formatReference, type Reference} from '../reference/reference.js'
 import {applyAllowlist} from './allowlist.js'
 import {scopeName, selectScope, toReference} from './match.js'
-import {policyFinding} from './policy-finding.js'
 import {
   DEFAULT_FAIL_ON,
   DEFAULT_NOT_CHECKED,
@@ -49,18 +48,21 @@ function requirementFindings(scope: Scope, ref: Reference, checked: Checked): Fi
   const out: Finding[] = []
   const sev = scope.notChecked ?? DEFAULT_NOT_CHECKED
   const name = formatReference(ref)
+  // About the image as a whole, so no path or layer: the reference is what makes it distinct.
+  const policyFinding = (id: string, severity: Severity, category: Category, title: string, evidence: string) =>
+    newFinding({id, severity, category, title, rule: 'trust-external', evidence, subject: name})
   if (scope.signatures?.required && !checked.signatures) {
-    out.push(policyFinding('policy.signatures.not-checked', sev, 'signature', 'Signatures are required but were not checked', `scope ${scope.index} requires a signature on ${name}; no signature verification ran`, name))
+    out.push(policyFinding('policy.signatures.not-checked', sev, 'signature', 'Signatures are required but were not checked', `scope ${scope.index} requires a signature on ${name}; no signature verification ran`))
   }
   if (scope.provenance?.required && !checked.provenance) {
-    out.push(policyFinding('policy.provenance.not-checked', sev, 'provenance', 'Provenance is required but was not checked', `scope ${scope.index} requires provenance for ${name}; no provenance verification ran`, name))
+    out.push(policyFinding('policy.provenance.not-checked', sev, 'provenance', 'Provenance is required but was not checked', `scope ${scope.index} requires provenance for ${name}; no provenance verification ran`))
   }
   if (scope.official?.required && !checked.official) {
-    out.push(policyFinding('policy.official.not-checked', sev, 'provenance', 'Official-image provenance is required but was not checked', `scope ${scope.index} requires Docker Official Image provenance for ${name}; it was not verified`, name))
+    out.push(policyFinding('policy.official.not-checked', sev, 'provenance', 'Official-image provenance is required but was not checked', `scope ${scope.index} requires Docker Official Image provenance for ${name}; it was not verified`))
   }
   if (scope.refuseTagOnly && !ref.digest) {
     // Critical so that no failOn setting lets a mutable tag through a gate that asked to refuse it.
-    out.push(policyFinding('policy.tag-only', 'critical', 'integrity', 'Reference has no digest', `${name} names a tag, which can be moved; this scope accepts only name@sha256:... references`, name))
+    out.push(policyFinding('policy.tag-only', 'critical', 'integrity', 'Reference has no digest', `${name} names a tag, which can be moved; this scope accepts only name@sha256:... references`))
   }
   return out
 }

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {checkDockerfile, type DockerfileCheckResult} from '../dockerfile/check.js'
 import {externalBases} from '../dockerfile/rules/base.js'
-import {fingerprint, type Finding, type Severity} from '../findings/finding.js'
+import {newFinding, type Finding, type Severity} from '../findings/finding.js'
 import {loadImage} from '../image/resolve.js'
 import {openSource} from '../image/open.js'
 import type {ImageSource, Platform} from '../image/types.js'
@@ -67,11 +67,10 @@ export interface RebuildResult {
 }
 
 function notCheckedFinding(ref: string, severity: Severity, why: string): Finding {
-  return {
+  return newFinding({
     id: 'rebuild.base.signatures-not-checked', severity, category: 'signature', rule: 'trust-external',
-    title: 'Base image signatures not checked', path: null, layer: null, removedIn: null,
-    evidence: `${ref}: ${why.slice(0, 500)}`, fingerprint: fingerprint('rebuild.base.signatures-not-checked', null, ref),
-  }
+    title: 'Base image signatures not checked', evidence: `${ref}: ${why.slice(0, 500)}`, subject: ref,
+  })
 }
 
 /** Signatures and provenance of each external base, judged by the scope that covers that base. */

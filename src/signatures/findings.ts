@@ -1,4 +1,4 @@
-import {fingerprint, type Category, type Finding, type Severity} from '../findings/finding.js'
+import {newFinding, type Category, type Finding, type Severity} from '../findings/finding.js'
 import {isTamperingSignal, provenanceReason, signatureReason} from './decide.js'
 import type {SignatureRecord, SupplyChainSummary} from './records.js'
 
@@ -16,7 +16,7 @@ export function supplyChainFindings(s: SupplyChainSummary): Finding[] {
   const out: Finding[] = []
   const subject = repositoryOf(s.reference)
   const add = (id: string, severity: Severity, category: Category, title: string, evidence: string) =>
-    out.push({id, severity, category, title, rule: 'trust-external', path: null, layer: null, removedIn: null, evidence, fingerprint: fingerprint(id, null, subject)})
+    out.push(newFinding({id, severity, category, title, rule: 'trust-external', evidence, subject}))
 
   const sig = s.outcomes.signatures
   const req = s.requirements

@@ -1,6 +1,5 @@
 import test from 'ava'
 import {ImgvetError} from '../../src/errors.js'
-import {fingerprint, withPlatform, type Finding} from '../../src/findings/finding.js'
 import {formatPlatform, parseManifest} from '../../src/image/manifest.js'
 import {choosePlatform, indexModel, resolveImage} from '../../src/image/resolve.js'
 import {makeTar, MemorySource, OCI_MANIFEST, sha256} from '../layers/helpers.js'
@@ -57,16 +56,4 @@ test('--platform on a single-platform image: the same platform passes through, a
 test('a platform label from the image cannot carry control characters or spaces', (t) => {
   t.is(formatPlatform({os: 'linux', architecture: 'amd64\x1b[2J'}), 'linux/amd64\\x1b[2J')
   t.is(formatPlatform({os: 'li nux', architecture: 'arm\n64'}), 'li\\x20nux/arm\\x0a64')
-})
-
-test('withPlatform: the platform joins the fingerprint, different per platform, idempotent', (t) => {
-  const f: Finding = {id: 'x', severity: 'high', category: 'secret', title: 't', rule: 'no-credentials', path: '/p', layer: null, removedIn: null,
-    evidence: 'e', fingerprint: fingerprint('x', '/p', 'secret')}
-  const amd = withPlatform(f, 'linux/amd64')
-  const arm = withPlatform(f, 'linux/arm64/v8')
-  t.is(amd.platform, 'linux/amd64')
-  t.not(amd.fingerprint, f.fingerprint)
-  t.not(amd.fingerprint, arm.fingerprint)
-  t.is(withPlatform(amd, 'linux/amd64'), amd)
-  t.is(f.platform, undefined, 'the original (maybe a cached result) is not changed')
 })

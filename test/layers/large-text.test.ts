@@ -5,7 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {LayerCache} from '../../src/cache/layer-cache.js'
 import {FILE_CHECKS} from '../../src/checks/index.js'
-import {fingerprint, type Finding} from '../../src/findings/finding.js'
+import type {Finding} from '../../src/findings/finding.js'
+import {expectedFingerprint} from '../support/fingerprint.js'
 import {walkImage} from '../../src/layers/walk.js'
 import {WINDOW_OVERLAP} from '../../src/layers/windows.js'
 import {LayerWorkerPool} from '../../src/layers/worker-pool.js'
@@ -118,7 +119,7 @@ test('an assignment cut by the end of a window is reported once, with its whole 
   const found = r.findings.filter((f) => f.path === PATH && f.id === 'secret.generic-assignment')
   t.is(found.length, 1, found.map((f) => f.evidence).join(' | '))
   t.is(found[0]?.line, lineAt(content, at))
-  t.is(found[0]?.fingerprint, fingerprint('secret.generic-assignment', PATH, value), 'the whole value, as the next window sees it')
+  t.is(found[0]?.fingerprint, expectedFingerprint('secret.generic-assignment', PATH, value), 'the whole value, as the next window sees it')
 })
 
 test('a minified bundle (one 3 MiB line): a token in a window overlap is reported once, on line 1', async (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava'
 import {ImgvetError} from '../../src/errors.js'
-import {fingerprint} from '../../src/findings/finding.js'
+import {expectedFingerprint} from '../support/fingerprint.js'
 import {walkImage} from '../../src/layers/walk.js'
 import type {WalkEntry} from '../../src/layers/entry.js'
 import {imageOf, linkCheck, makeTar, markerCheck, sha256} from './helpers.js'
@@ -33,7 +33,7 @@ test('a whiteout only hides lower layers: the same layer may add the name back',
   const byLayer = new Map(res.findings.map((f) => [f.layer?.index, f]))
   t.is(byLayer.get(0)?.removedIn?.index, 1)
   t.is(byLayer.get(1)?.removedIn, null)
-  t.is(byLayer.get(1)?.fingerprint, fingerprint('test.marker', '/a/secret', 'new'))
+  t.is(byLayer.get(1)?.fingerprint, expectedFingerprint('test.marker', '/a/secret', 'new'))
 })
 
 test('removedIn points at the layer that deletes, even several layers above', async (t) => {
@@ -246,7 +246,7 @@ test('detections become findings with redacted evidence and a fingerprint; the s
   const res = await walkImage(image, {checks: [markerCheck()]})
   const f = res.findings[0]
   t.like(f, {id: 'test.marker', severity: 'high', category: 'secret', rule: 'no-credentials', path: '/root/.env', removedIn: null})
-  t.is(f?.fingerprint, fingerprint('test.marker', '/root/.env', secret))
+  t.is(f?.fingerprint, expectedFingerprint('test.marker', '/root/.env', secret))
   t.false(JSON.stringify(res).includes(secret))
 })
 

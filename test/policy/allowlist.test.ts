@@ -1,12 +1,12 @@
 import test from 'ava'
-import {fingerprint, type Finding} from '../../src/findings/finding.js'
+import {newFinding, type Finding} from '../../src/findings/finding.js'
 import {applyAllowlist, isExpired} from '../../src/policy/allowlist.js'
 import type {AllowEntry} from '../../src/policy/types.js'
 
 const NOW = new Date('2026-06-01T12:00:00Z')
 
 function finding(id: string, path: string | null, secret = 's'): Finding {
-  return {id, severity: 'high', category: 'secret', title: id, rule: 'no-credentials', path, layer: null, removedIn: null, evidence: 'AKIA********', fingerprint: fingerprint(id, path, secret)}
+  return newFinding({id, severity: 'high', category: 'secret', title: id, rule: 'no-credentials', path, evidence: 'AKIA********', subject: secret})
 }
 
 const f1 = finding('secret.aws-access-key', '/usr/lib/python3/dist-packages/botocore/data/example.json')

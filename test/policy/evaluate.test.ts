@@ -1,5 +1,5 @@
 import test from 'ava'
-import {fingerprint, type Finding, type Severity, type Category} from '../../src/findings/finding.js'
+import {newFinding, type Finding, type Severity, type Category} from '../../src/findings/finding.js'
 import {evaluate, requirementsFor} from '../../src/policy/evaluate.js'
 import {loadPolicy, parsePolicy} from '../../src/policy/load.js'
 import {runImageChecks} from '../../src/checks/config/index.js'
@@ -8,7 +8,7 @@ const NOW = new Date('2026-06-01T00:00:00Z')
 const DIGEST = `sha256:${'b'.repeat(64)}`
 
 function finding(id: string, severity: Severity, category: Category, path: string | null = null): Finding {
-  return {id, severity, category, title: id, rule: 'no-credentials', path, layer: null, removedIn: null, evidence: 'x***', fingerprint: fingerprint(id, path, id)}
+  return newFinding({id, severity, category, title: id, rule: 'no-credentials', path, evidence: 'x***', subject: id})
 }
 
 const policy = parsePolicy(

@@ -1,4 +1,4 @@
-import {fingerprint, type Finding, type LayerRef, type SeedRule, type Severity} from '../../findings/finding.js'
+import {newFinding, type Finding, type FindingSpec, type SeedRule} from '../../findings/finding.js'
 import type {ImageConfig} from '../../image/types.js'
 import type {ScopeRequirements} from '../../policy/types.js'
 import type {FinalView} from '../check.js'
@@ -28,33 +28,7 @@ export interface ImageCheck {
   run(ctx: ImageCheckContext): Finding[]
 }
 
-interface ConfigFindingInput {
-  id: string
-  severity: Severity
-  title: string
-  rule: SeedRule
-  evidence: string
-  /** What makes this finding distinct within the image (a port, a label name, the User value); hashed. */
-  subject: string
-  path?: string | null
-  layer?: LayerRef | null
-  note?: string
-}
-
-export function configFinding(f: ConfigFindingInput): Finding {
-  const path = f.path ?? null
-  const out: Finding = {
-    id: f.id,
-    severity: f.severity,
-    category: 'config',
-    title: f.title,
-    rule: f.rule,
-    path,
-    layer: f.layer ?? null,
-    removedIn: null,
-    evidence: f.evidence,
-    fingerprint: fingerprint(f.id, path, f.subject),
-  }
-  if (f.note) out.note = f.note
-  return out
+/** A finding of an image check: category config; `subject` is the port, label name or User value. */
+export function configFinding(f: Omit<FindingSpec, 'category'>): Finding {
+  return newFinding({...f, category: 'config'})
 }

@@ -1,4 +1,4 @@
-import {fingerprint, type Category, type Finding, type SeedRule, type Severity} from '../../findings/finding.js'
+import {newFinding, type Category, type Finding, type SeedRule, type Severity} from '../../findings/finding.js'
 import type {ComposeProject, ComposeService} from '../load.js'
 import type {Loc} from '../tree.js'
 
@@ -48,19 +48,6 @@ interface FindingSpec {
 }
 
 export function composeFinding(s: FindingSpec): Finding {
-  return {
-    id: s.id,
-    severity: s.severity,
-    category: s.category ?? 'config',
-    title: s.title,
-    rule: s.rule,
-    path: s.loc.file,
-    line: s.loc.line,
-    layer: null,
-    removedIn: null,
-    evidence: s.evidence,
-    fingerprint: fingerprint(s.id, s.loc.file, `${s.service}\0${s.subject}`),
-    ...(s.service ? {service: s.service} : {}),
-    ...(s.note ? {note: s.note} : {}),
-  }
+  const {loc, subject, ...rest} = s
+  return newFinding({...rest, category: s.category ?? 'config', path: loc.file, line: loc.line, subject: `${s.service}\0${subject}`})
 }

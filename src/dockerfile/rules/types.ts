@@ -1,4 +1,4 @@
-import {fingerprint, type Category, type Finding, type SeedRule, type Severity} from '../../findings/finding.js'
+import {newFinding, type Finding, type FindingSpec} from '../../findings/finding.js'
 import type {Policy, ScopeRequirements} from '../../policy/types.js'
 import type {ParsedDockerfile} from '../parse.js'
 
@@ -17,34 +17,10 @@ export interface DockerfileRule {
   run(ctx: RuleContext): Finding[]
 }
 
-interface DfFindingInput {
-  id: string
-  severity: Severity
-  category: Category
-  rule: SeedRule
-  title: string
-  line: number
-  evidence: string
-  /** What makes the finding distinct within the file (an image, a port, a secret); hashed, never shown. */
-  subject: string
-  note?: string
-}
-
-/** The line is left out of the fingerprint so that editing lines above a finding keeps its allowlist entry valid. */
-export function dfFinding(path: string, f: DfFindingInput): Finding {
-  const out: Finding = {
-    id: f.id,
-    severity: f.severity,
-    category: f.category,
-    title: f.title,
-    rule: f.rule,
-    path,
-    layer: null,
-    removedIn: null,
-    line: f.line,
-    evidence: f.evidence,
-    fingerprint: fingerprint(f.id, path, f.subject),
-  }
-  if (f.note) out.note = f.note
-  return out
+/**
+ * A finding at a line of the Dockerfile at `path`. The line is not in the subject, so editing lines above a finding
+ * keeps its allowlist entry valid.
+ */
+export function dfFinding(path: string, f: FindingSpec & {line: number}): Finding {
+  return newFinding({...f, path})
 }
