@@ -22,8 +22,8 @@ function defaultCacheDir(): string {
  * and found both as claimed. So a config that borrows a clean layer's diffID misses and is scanned (and fails);
  * the same content behind another compression is scanned once more, which is the price of checking it. Then come
  * the result schema, every check's id and version, and the walk options, so a changed rule invalidates exactly the
- * layers it must. A known gap: checks that read the clock (JWT exp, certificate notAfter) keep the judgement of
- * the day they ran.
+ * layers it must. No check reads the clock: a JWT's exp or a certificate's notAfter is stored as a fact (`expires`)
+ * and judged when the report is made, so a cached result does not age.
  */
 export function layerCacheKey(
   layer: VerifiedPair,

@@ -1,5 +1,6 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {isObject} from '../json.js'
 
 /** The daemon settings that decide who can reach the API, merged from every place dockerd reads them. */
 export interface DaemonConfig {
@@ -134,7 +135,7 @@ export function readDaemonConfig(root: string, running?: {pid: string; args: str
     read.push(fileRel)
     try {
       const parsed: unknown = JSON.parse(readFileSync(join(root, fileRel), 'utf8'))
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) file = parsed as Record<string, unknown>
+      if (isObject(parsed)) file = parsed
       else problems.push({file: fileRel, message: 'not a JSON object'})
     } catch (e) {
       problems.push({file: fileRel, message: `not valid JSON (${(e as Error).message.slice(0, 80)})`})

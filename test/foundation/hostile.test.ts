@@ -47,7 +47,7 @@ test('a corrupted layer blob (same size, wrong bytes) is an integrity error', as
   const err = await t.throwsAsync(drain(await layer.open()), {instanceOf: ImgvetError})
   t.is(err?.code, 'integrity')
   t.regex(err?.message ?? '', /digest mismatch/)
-  // and the walk surfaces the same error, it does not parse the bad bytes into findings
+  // and the walk fails with the same error instead of returning a result for bytes that are not the layer
   const walkErr = await t.throwsAsync(walkImage(image, {checks: []}), {instanceOf: ImgvetError})
   t.is(walkErr?.code, 'integrity')
 })
