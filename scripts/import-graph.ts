@@ -153,7 +153,7 @@ function reachable(mods: Map<string, ModuleInfo>, file: string): Set<string> {
  * What makes a test an integration test: it reads the shared registry fixtures, needs a built dist/ (it runs the
  * CLI), or starts a real registry or buildah. Judged on every module a test file reaches.
  */
-const NEEDS_MORE = /\bloadFixtures\(|\bensureBuilt\(|\bstartRegistry\(|\bnew Buildah\(|bin\/run\.js|'bin', 'run\.js'/
+const NEEDS_MORE = /\bloadFixtures\(|\bensureBuilt\b|\bstartRegistry\(|\bnew Buildah\(|bin\/run\.js|'bin', 'run\.js'/
 
 /** Test files that need no fixtures, no build and no external server: what `npm run test:unit` runs. */
 export function unitTestFiles(): string[] {

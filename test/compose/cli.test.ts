@@ -1,10 +1,9 @@
 import test from 'ava'
-import {existsSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {ComposeReport} from '../../src/compose/check.js'
 import {
-  ROOT,
-  assertBuilt,
+  ensureBuilt,
   closedPort,
   fx,
   imgvet,
@@ -14,21 +13,7 @@ import {
   tempDir,
 } from '../e2e/helpers.js'
 
-test.before(assertBuilt)
-// The shared check does not watch the compose sources: an old dist/ would test old code.
-test.before(() => {
-  const srcs = [
-    'commands/compose/check.ts',
-    ...readdirSync(join(ROOT, 'src/compose'))
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => `src/compose/${f}`),
-  ]
-  for (const src of srcs) {
-    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs)
-      throw new Error(`dist/ is older than ${src}: run npm run build`)
-  }
-})
+test.before(ensureBuilt)
 
 const secrets = fx.secrets.image
 const base = fx.images.base

@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Finding} from '../../src/findings/finding.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
@@ -6,6 +6,7 @@ import {ROOT, runCli, tempDir, type CliResult} from '../foundation/helpers.js'
 import type {TestImage} from '../support/hostile-image.js'
 
 export {ROOT, tempDir, type CliResult}
+export {ensureBuilt} from '../support/build.js'
 export type {Finding}
 
 export const fx = loadFixtures()
@@ -14,20 +15,6 @@ export const SECRETS = dockerRef(fx.secrets.image)
 
 interface Teardown {
   teardown: (fn: () => void | Promise<void>) => void
-}
-
-/** The sources the e2e tests exercise: a build older than any of them tests old code. */
-const WATCHED = [
-  'commands/scan.ts', 'commands/vet.ts', 'commands/_base.ts', 'src/pipeline/scan.ts', 'src/pipeline/vet.ts', 'src/pipeline/allow-file.ts',
-  'src/report/json.ts', 'src/report/text.ts', 'src/report/sarif.ts', 'src/report/junit.ts', 'src/policy/allowlist.ts', 'src/checks/config/user.ts',
-]
-
-export function assertBuilt(): void {
-  for (const src of WATCHED) {
-    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
-    if (!existsSync(out)) throw new Error(`dist/ is missing ${out}: run npm run build`)
-    if (statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs) throw new Error(`dist/ is older than ${src}: run npm run build`)
-  }
 }
 
 /**

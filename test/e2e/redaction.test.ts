@@ -1,10 +1,10 @@
 import test from 'ava'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {assertBuilt, imgvet, parseJson, plantedValues, SECRETS, tempDir, type CliResult, type ScanJson, type VetJson} from './helpers.js'
+import {ensureBuilt, imgvet, parseJson, plantedValues, SECRETS, tempDir, type CliResult, type ScanJson, type VetJson} from './helpers.js'
 import {runCli} from '../foundation/helpers.js'
 
-test.before(assertBuilt)
+test.before(ensureBuilt)
 
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'gitlab'] as const
 const COMMANDS = [

@@ -1,24 +1,17 @@
 import test from 'ava'
-import {existsSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {InspectResult} from '../../src/image/inspect.js'
 import type {PullResult} from '../../src/image/pull.js'
 import {run} from '../support/exec.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
 import {startHostileRegistry} from '../support/hostile-registry.js'
-import {ROOT, runCli, tempDir, type CliResult} from './helpers.js'
+import {ensureBuilt} from '../support/build.js'
+import {runCli, tempDir, type CliResult} from './helpers.js'
 
 const fx = loadFixtures()
 
-test.before(() => {
-  // The CLI runs from dist/ (npm test builds it); a stale or missing build would test old code.
-  const built = join(ROOT, 'dist', 'commands', 'inspect.js')
-  if (!existsSync(built)) throw new Error('dist/ is missing: run npm run build')
-  for (const src of ['commands/inspect.ts', 'commands/pull.ts', 'src/image/inspect.ts', 'src/registry/client.ts']) {
-    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs) throw new Error(`dist/ is older than ${src}: run npm run build`)
-  }
-})
+test.before(ensureBuilt)
 
 /** One line on stderr, `imgvet: <code>: ...`, and no stack trace. */
 function assertOneLineError(

@@ -1,10 +1,11 @@
 import test from 'ava'
-import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {auditHost, type HostReport} from '../../src/host/audit.js'
 import type {EngineTarget} from '../../src/host/engine.js'
 import {loadPolicy} from '../../src/policy/load.js'
-import {ROOT, runCli} from '../foundation/helpers.js'
+import {ensureBuilt} from '../support/build.js'
+import {runCli} from '../foundation/helpers.js'
 import {busyboxArchive, docker, makeEngineCerts, startDockerd, type Engine, type EngineCerts} from '../support/dockerd.js'
 import {freePort} from '../support/net.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
@@ -184,12 +185,7 @@ test('a closed port is "could not complete" (exit 3), never a pass', async (t) =
 })
 
 test('the CLI: JSON report of a mutual-TLS engine and a fake root together, exit 1; text names every source', async (t) => {
-  for (const src of ['commands/host/audit.ts', 'src/host/audit.ts', 'src/host/engine.ts', 'src/host/containers.ts',
-    'src/host/filesystem.ts', 'src/host/daemon-config.ts', 'src/host/report.ts']) {
-    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs)
-      throw new Error(`dist/ is older than ${src}: run npm run build`)
-  }
+  await ensureBuilt()
   const root = join(dir, 'fake-root')
   mkdirSync(join(root, 'etc/docker'), {recursive: true})
   writeFileSync(join(root, 'etc/docker/daemon.json'), JSON.stringify({hosts: [`tcp://127.0.0.1:${ports.mtls}`], tlsverify: true}))

@@ -24,11 +24,14 @@ export function distIsStale(): boolean {
 }
 
 /**
- * CLI tests run the compiled tool. `npm test` builds once before ava starts and says so with IMGVET_BUILT=1. Run by
- * hand, a test builds only when dist/ is older than the sources (checked again under the lock), so test files that
- * start together do not rebuild dist/ under each other's running commands.
+ * The one freshness check of dist/ for every test that runs the compiled tool: a build older than any source under
+ * src/ or commands/ would test old code. `npm test` builds once before ava starts and says so with IMGVET_BUILT=1.
+ * Run by hand, a test builds only when dist/ is stale (checked again under the lock), so test files that start
+ * together do not rebuild dist/ under each other's running commands; a build that fails fails the test.
  */
 export async function ensureBuilt(): Promise<void> {
   if (process.env.IMGVET_BUILT === '1' || !distIsStale()) return
-  await run('flock', ['/tmp/imgvet-build.lock', 'node', '--import=tsx', join(ROOT, 'test/support/build-if-stale.ts')], {cwd: ROOT, allowFail: true})
+  const r = await run('flock', ['/tmp/imgvet-build.lock', 'node', '--import=tsx', join(ROOT, 'test/support/build-if-stale.ts')],
+    {cwd: ROOT, allowFail: true})
+  if (distIsStale()) throw new Error(`dist/ is older than the sources and npm run build failed: ${r.stderr.slice(-500)}`)
 }
