@@ -54,8 +54,8 @@ export abstract class BaseCommand extends Command {
 
   /** The report formats of `vet` and `scan`: one renderer each, chosen here, fed the same report. */
   static reportFlags = {
-    format: Flags.option({options: FORMATS, default: 'text' as const,
-      description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'})(),
+    format: Flags.string({options: [...FORMATS], default: 'text',
+      description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
     quiet: Flags.boolean({char: 'q', description: 'No progress bar and no verdict line on stderr (errors still print).'}),
     'no-progress': Flags.boolean({description: 'No progress bar (a CI log that is a terminal stays clean).'}),
@@ -149,7 +149,7 @@ export abstract class BaseCommand extends Command {
       certsDir: flags['cert-dir'],
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
-      timeoutMs: parseDuration(flags.timeout),
+      timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (opts.caFile) checkCaFile(opts.caFile)
@@ -203,12 +203,6 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-/** Each flag group as parsed: a command's own flags hold the groups it spreads, so they pass as they are. */
-type WalkFlags = Interfaces.InferredFlags<typeof BaseCommand.walkFlags>
-type ReportFlags = Interfaces.InferredFlags<typeof BaseCommand.reportFlags>
-type SignerFlags = Interfaces.InferredFlags<typeof BaseCommand.signerFlags>
-type RegistryFlags = Interfaces.InferredFlags<typeof BaseCommand.registryFlags>
-
 /** oclif spreads a parse error over lines (what is missing on the next one): keep its first paragraph on one line. */
 function firstParagraph(message: string): string {
   return (message.split(/\n\s*\n/)[0] ?? message)
@@ -217,3 +211,9 @@ function firstParagraph(message: string): string {
     .replace(/\s+/g, ' ')
     .trim()
 }
+
+/** Each flag group as parsed: a command's own flags hold the groups it spreads, so they pass as they are. */
+type WalkFlags = Interfaces.InferredFlags<typeof BaseCommand.walkFlags>
+type ReportFlags = Interfaces.InferredFlags<typeof BaseCommand.reportFlags>
+type SignerFlags = Interfaces.InferredFlags<typeof BaseCommand.signerFlags>
+type RegistryFlags = Interfaces.InferredFlags<typeof BaseCommand.registryFlags>

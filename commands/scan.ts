@@ -6,6 +6,7 @@ import {openSource} from '../src/image/open.js'
 import {loadAllowFile} from '../src/pipeline/allow-file.js'
 import {scanReport, scanSource} from '../src/pipeline/scan.js'
 import {applyAllowlist} from '../src/policy/allowlist.js'
+import type {Format} from '../src/report/render.js'
 import {gateFromFlags, gated, parseSeverityList, verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
@@ -41,7 +42,7 @@ export default class Scan extends BaseCommand {
     const gate = gateFromFlags(flags)
     const shown = flags.severity === undefined ? null : parseSeverityList(flags.severity)
     const gitlab = this.gitlabOptions(flags)
-    const to: ReportTarget = {format: flags.format, output: flags.output, color: useColor(), gitlab}
+    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
     const bar = this.progress(flags)
     try {

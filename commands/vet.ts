@@ -5,6 +5,7 @@ import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
 import {loadPolicy} from '../src/policy/load.js'
+import type {Format} from '../src/report/render.js'
 import {verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
@@ -35,7 +36,7 @@ export default class Vet extends BaseCommand {
     const {args, flags} = await this.parse(Vet)
     checkOutputWritable(flags.output)
     const gitlab = this.gitlabOptions(flags)
-    const to: ReportTarget = {format: flags.format, output: flags.output, color: useColor(), gitlab}
+    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
     const bar = this.progress(flags)
     try {
