@@ -8,7 +8,10 @@ import {allowedUidCheck, rootUserCheck, unknownUserCheck} from './user.js'
 
 export type {ImageCheck, ImageCheckContext} from './types.js'
 
-/** Every image-level check, in report order. Adding a check is one file plus one line here. */
+/**
+ * Every image-level check, in report order. Adding a check is one file plus one line here, and its finding ids in
+ * src/findings/rules.ts (a test names any missing).
+ */
 export const IMAGE_CHECKS: readonly ImageCheck[] = [
   rootUserCheck,
   unknownUserCheck,
