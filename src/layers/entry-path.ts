@@ -1,6 +1,6 @@
 import {posix} from 'node:path'
+import {fingerprint} from '../findings/finding.js'
 import {escapeControl} from '../report/escape.js'
-import {layerFinding} from '../findings/finding.js'
 import type {LayerFinding} from './scan-layer.js'
 
 const PATH_ESCAPE_ID = 'layer.path-escape'
@@ -57,7 +57,7 @@ export function shownName(raw: string): string {
 export function pathEscapeFinding(placed: string, what: string, raw?: string): LayerFinding {
   // A link's own name is inside the root but may still carry control characters.
   const path = escapeControl(placed)
-  return layerFinding({
+  return {
     id: PATH_ESCAPE_ID,
     severity: 'critical',
     category: 'integrity',
@@ -65,6 +65,6 @@ export function pathEscapeFinding(placed: string, what: string, raw?: string): L
     rule: 'trust-external',
     path,
     evidence: raw === undefined ? what : `${what} "${shownName(raw)}"`,
-    subject: raw ?? what,
-  })
+    fingerprint: fingerprint(PATH_ESCAPE_ID, path, raw ?? what),
+  }
 }

@@ -7,7 +7,7 @@ import type {ContentWindow, Detection, FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
 import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
-import {layerFinding, redact, type Finding, type LayerRef} from '../findings/finding.js'
+import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
 import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
@@ -88,7 +88,20 @@ function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, trunca
 }
 
 function toLayerFinding(d: Detection, path: string): LayerFinding {
-  return layerFinding({...d, path, evidence: d.evidence ?? redact(d.secret), subject: d.secret})
+  const f: LayerFinding = {
+    id: d.id,
+    severity: d.severity,
+    category: d.category,
+    title: d.title,
+    rule: d.rule,
+    path,
+    evidence: d.evidence ?? redact(d.secret),
+    fingerprint: fingerprint(d.id, path, d.secret),
+  }
+  if (d.line !== undefined) f.line = d.line
+  if (d.note) f.note = d.note
+  if (d.expires) f.expires = d.expires
+  return f
 }
 
 function notePartial(scan: LayerScan, entry: WalkEntry): void {

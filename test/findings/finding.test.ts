@@ -1,5 +1,5 @@
 import test from 'ava'
-import {layerFinding, newFinding, withPlatform} from '../../src/findings/finding.js'
+import {newFinding, withPlatform} from '../../src/findings/finding.js'
 import {configFinding} from '../../src/checks/config/types.js'
 import {composeFinding} from '../../src/compose/rules/types.js'
 import {dfFinding} from '../../src/dockerfile/rules/types.js'
@@ -48,12 +48,6 @@ test('the producers keep the fingerprints allowlists already name', (t) => {
     source: 'engine', path: 'container:web', subject: '', container: 'web'})
   t.like(host, {source: 'engine', container: 'web'})
   t.is(host.fingerprint, expectedFingerprint('host.container.privileged', 'container:web', 'web\u0000'))
-})
-
-test('layerFinding: no layer of its own (the merge places it), same fingerprint as the placed finding', (t) => {
-  const f = layerFinding({...base, path: '/root/.env', subject: 'sekrit', line: 3})
-  t.false('layer' in f || 'removedIn' in f)
-  t.is(f.fingerprint, newFinding({...base, path: '/root/.env', subject: 'sekrit'}).fingerprint)
 })
 
 test('withPlatform: the platform joins the fingerprint, different per platform, idempotent', (t) => {

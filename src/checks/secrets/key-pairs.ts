@@ -1,5 +1,5 @@
 import {createHash, createPublicKey, type KeyObject, type X509Certificate} from 'node:crypto'
-import {newFinding, type Finding, type LayerRef} from '../../findings/finding.js'
+import {fingerprint, type Finding, type LayerRef} from '../../findings/finding.js'
 import type {Detection} from '../check.js'
 import {certExpires, describeCert, type CertInfo} from './certificates.js'
 import {applyNoise} from './noise.js'
@@ -100,10 +100,16 @@ export function keyPairFindings(sightings: readonly PlacedSighting[]): Finding[]
     }
     // The same downgrade as the rule in one file: a pair under a test or docs folder stays visible at info.
     const detection = applyNoise(pair, c.path)
-    out.push(newFinding({
-      ...detection, path: c.path, layer: c.layer, removedIn: c.removedIn, line: c.line, evidence: detection.evidence ?? '',
-      subject: `${c.cert.fingerprint256}\0${key.path}`, expires: certExpires(info),
-    }))
+    const f: Finding = {
+      id: detection.id, severity: detection.severity, category: detection.category, title: detection.title, rule: detection.rule,
+      path: c.path, layer: c.layer, removedIn: c.removedIn, evidence: detection.evidence ?? '',
+      fingerprint: fingerprint(detection.id, c.path, `${c.cert.fingerprint256}\0${key.path}`),
+    }
+    if (c.line !== undefined) f.line = c.line
+    if (detection.note) f.note = detection.note
+    const expires = certExpires(info)
+    if (expires) f.expires = expires
+    out.push(f)
   }
   return out
 }
