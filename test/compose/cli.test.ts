@@ -3,7 +3,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {ComposeReport} from '../../src/compose/check.js'
 import {
-  ensureBuilt,
+  assertBuilt,
   closedPort,
   fx,
   imgvet,
@@ -13,7 +13,7 @@ import {
   tempDir,
 } from '../e2e/helpers.js'
 
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 const secrets = fx.secrets.image
 const base = fx.images.base

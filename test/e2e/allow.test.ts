@@ -1,9 +1,9 @@
 import test from 'ava'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ensureBuilt, imgvet, oneLineError, parseJson, SECRETS, tempDir, type Finding, type ScanJson} from './helpers.js'
+import {assertBuilt, imgvet, oneLineError, parseJson, SECRETS, tempDir, type Finding, type ScanJson} from './helpers.js'
 
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 const FUTURE = `${new Date().getUTCFullYear() + 2}-12-31`
 const PAST = '2001-01-01'

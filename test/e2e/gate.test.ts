@@ -4,11 +4,11 @@ import http from 'node:http'
 import {join} from 'node:path'
 import {dockerRef} from '../support/env.js'
 import {startHostileRegistry, type HostileRegistry} from '../support/hostile-registry.js'
-import {ensureBuilt, closedPort, fx, imgvet, oneLineError, parseJson, SECRETS, tempDir, type ScanJson} from './helpers.js'
+import {assertBuilt, closedPort, fx, imgvet, oneLineError, parseJson, SECRETS, tempDir, type ScanJson} from './helpers.js'
 import {sarifValidator} from './sarif-schema.js'
 
 /** `scan` as a CI gate (trivy's flags), the stderr verdict line, reports on every outcome, and early usage errors. */
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 const validateSarif = sarifValidator()
 const BASE = dockerRef(fx.images.base)

@@ -1,6 +1,6 @@
 import test from 'ava'
 import {Ajv} from 'ajv'
-import {ensureBuilt, imgvet, parseJson, SECRETS, type VetJson} from './helpers.js'
+import {assertBuilt, imgvet, parseJson, SECRETS, type VetJson} from './helpers.js'
 import {runCli} from '../foundation/helpers.js'
 
 /**
@@ -54,7 +54,7 @@ interface GitlabReport {
 
 const validate = new Ajv({allErrors: true}).compile(REQUIRED_15)
 
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 test('vet --format gitlab: a secret-detection report GitLab 15.x accepts, one vulnerability per finding, ids stable', async (t) => {
   const [gl, again, json] = await Promise.all([

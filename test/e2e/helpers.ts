@@ -6,7 +6,8 @@ import {ROOT, runCli, tempDir, type CliResult} from '../foundation/helpers.js'
 import type {TestImage} from '../support/hostile-image.js'
 
 export {ROOT, tempDir, type CliResult}
-export {ensureBuilt} from '../support/build.js'
+/** The e2e tests' name for the one freshness check of dist/ (test/support/build.ts). */
+export {ensureBuilt as assertBuilt} from '../support/build.js'
 export type {Finding}
 
 export const fx = loadFixtures()

@@ -8,7 +8,7 @@ import {endpoint} from '../support/fixture-images.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
 import {runCli} from '../foundation/helpers.js'
-import {ensureBuilt, fx, oneLineError, parseJson, tempDir, type CliResult, type Finding, type ScanJson, type VetJson} from './helpers.js'
+import {assertBuilt, fx, oneLineError, parseJson, tempDir, type CliResult, type Finding, type ScanJson, type VetJson} from './helpers.js'
 
 /**
  * A real two-platform index built with buildah, as `docker buildx --provenance` lays it out: linux/amd64 is the clean
@@ -46,7 +46,7 @@ let indexDigest = ''
 let ref = ''
 
 test.before(async () => {
-  await ensureBuilt()
+  await assertBuilt()
   reg = await startRegistry({mode: 'plain'})
   dir = makeTempDir('imgvet-index')
   const b = new Buildah(join(dir, 'buildah'))

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {githubToken} from '../support/fake-secrets.js'
 import {blob, imageFromLayers, makeTarItems, OCI_LAYER_GZIP, sha256} from '../support/hostile-image.js'
-import {ensureBuilt, imgvet, parseJson, tempDir, writeLayout, type ScanJson} from './helpers.js'
+import {assertBuilt, imgvet, parseJson, tempDir, writeLayout, type ScanJson} from './helpers.js'
 import {runCli} from '../foundation/helpers.js'
 
 const MiB = 1024 * 1024
@@ -11,7 +11,7 @@ const PATH = '/app/dist/bundle.js'
 
 type Stats = ScanJson['stats'] & {partialTextFiles: number; partialTextExamples: Array<{path: string; size: number; layer: number}>; maxTextBytes: number}
 
-test.before(ensureBuilt)
+test.before(() => assertBuilt())
 
 /** An OCI layout holding a 3 MiB minified-style text file with a GitHub token at 2.5 MiB; the token's line. */
 async function layoutWithBigBundle(t: {teardown: (fn: () => void) => void}): Promise<{ref: string; token: string; line: number}> {

@@ -5,10 +5,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dockerRef} from '../support/env.js'
 import {startHostileRegistry, type HostileRegistry} from '../support/hostile-registry.js'
-import {ensureBuilt, fx, imgvet, oneLineError, ROOT, SECRETS, tempDir} from './helpers.js'
+import {assertBuilt, fx, imgvet, oneLineError, ROOT, SECRETS, tempDir} from './helpers.js'
 
 /** --quiet and --no-progress, and the flags that must say something: an empty password, a CA that is no PEM, warnings. */
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 const BASE = dockerRef(fx.images.base)
 

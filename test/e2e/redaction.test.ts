@@ -1,10 +1,10 @@
 import test from 'ava'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ensureBuilt, imgvet, parseJson, plantedValues, SECRETS, tempDir, type CliResult, type ScanJson, type VetJson} from './helpers.js'
+import {assertBuilt, imgvet, parseJson, plantedValues, SECRETS, tempDir, type CliResult, type ScanJson, type VetJson} from './helpers.js'
 import {runCli} from '../foundation/helpers.js'
 
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 const FORMATS = ['text', 'json', 'sarif', 'junit', 'gitlab'] as const
 const COMMANDS = [

@@ -2,11 +2,11 @@ import test from 'ava'
 import type {ValidateFunction} from 'ajv'
 import {dockerRef} from '../support/env.js'
 import {sarifValidator} from './sarif-schema.js'
-import {ensureBuilt, fx, imgvet, parseJson, SECRETS, type CliResult, type ScanJson, type VetJson} from './helpers.js'
+import {assertBuilt, fx, imgvet, parseJson, SECRETS, type CliResult, type ScanJson, type VetJson} from './helpers.js'
 
 const validate = sarifValidator()
 
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 interface SarifLog {
   $schema: string

@@ -5,7 +5,7 @@ import {skopeoCopy, skopeoInspectRaw} from '../support/builder.js'
 import {awsKeyPair} from '../support/fake-secrets.js'
 import {blob, imageFromLayers, makeTarItems, OCI_LAYER_GZIP, sha256} from '../support/hostile-image.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
-import {ensureBuilt, fx, imgvet, parseJson, SECRETS, tempDir, writeLayout, type Finding, type ScanJson} from './helpers.js'
+import {assertBuilt, fx, imgvet, parseJson, SECRETS, tempDir, writeLayout, type Finding, type ScanJson} from './helpers.js'
 
 /**
  * Images this file makes go to a registry of its own (the same CNCF distribution): other suites assert the exact
@@ -13,7 +13,7 @@ import {ensureBuilt, fx, imgvet, parseJson, SECRETS, tempDir, writeLayout, type 
  */
 let own: RunningRegistry | undefined
 test.before(async () => {
-  await ensureBuilt()
+  await assertBuilt()
   own = await startRegistry({mode: 'plain'})
 })
 test.after.always(async () => {

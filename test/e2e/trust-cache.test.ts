@@ -11,7 +11,7 @@ import {buildLyingImages, type LyingImages} from '../support/lying-image.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
 import {runCli} from '../foundation/helpers.js'
-import {ensureBuilt, fx, oneLineError, parseJson, tempDir, writeLayout, type VetJson} from './helpers.js'
+import {assertBuilt, fx, oneLineError, parseJson, tempDir, writeLayout, type VetJson} from './helpers.js'
 
 // Issue 11 items 1 and 7, end to end through a real registry: an image whose config borrows a clean layer's diffID
 // for a layer holding a private key must never pass, whatever the layer cache holds; a layer with escaping names is
@@ -42,7 +42,7 @@ async function writeHostileLayout(into: string): Promise<void> {
 }
 
 test.before(async () => {
-  await ensureBuilt()
+  await assertBuilt()
   dir = makeTempDir('imgvet-trust-cache')
   registry = await startRegistry({mode: 'plain'})
   lying = await buildLyingImages(dockerRef(fx.images.base), dir)

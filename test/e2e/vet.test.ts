@@ -2,9 +2,9 @@ import test from 'ava'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {dockerRef} from '../support/env.js'
-import {ensureBuilt, closedPort, fx, imgvet, oneLineError, parseJson, SECRETS, tempDir, type VetJson} from './helpers.js'
+import {assertBuilt, closedPort, fx, imgvet, oneLineError, parseJson, SECRETS, tempDir, type VetJson} from './helpers.js'
 
-test.before(ensureBuilt)
+test.before(assertBuilt)
 
 const host = fx.registries.plain.host
 // release-gate requires signatures; it refuses to run unless it knows whose signature to expect.
