@@ -50,6 +50,7 @@ export function renderSarif(r: Report): string {
       removedIn: f.removedIn,
       ...(f.origin ? {origin: f.origin} : {}),
       imageDigest: r.platforms?.find((p) => p.platform === f.platform)?.digest ?? r.image.digest,
+      ...(r.image.digestSynthesised ? {imageDigestSynthesised: true} : {}),
       ...(f.platform ? {platform: f.platform, indexDigest: r.image.digest} : {}),
     },
   })

@@ -41,6 +41,14 @@ function findingLines(f: Finding, o: TextOptions): string[] {
   return lines
 }
 
+/** The digest and platform; a digest imgvet wrote itself (docker-archive) is never passed off as a registry's. */
+function digestLine(r: Report): string {
+  const made = r.image.digestSynthesised ? `; ${SYNTHESISED}` : ''
+  return `Digest: ${e(r.image.digest)} (${e(r.image.platform)}${made})`
+}
+
+export const SYNTHESISED = "synthesised by imgvet from the archive's manifest.json, not a registry digest"
+
 export function summaryTable(r: Report): string[] {
   const s = r.summary.bySeverity
   return [`Findings: ${SEVERITIES.map((k) => `${k} ${s[k]}`).join(', ')}`]
@@ -81,7 +89,7 @@ export function bySeverity(a: Finding, b: Finding): number {
 
 /** `scan`: grouped by layer, so "what is in layer N" reads top to bottom; config findings first. */
 export function renderScanText(r: Report, o: TextOptions): string {
-  const out = [`Image: ${e(r.image.reference)}`, `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`]
+  const out = [`Image: ${e(r.image.reference)}`, digestLine(r)]
   if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
   out.push(...platformLines(r), ...partialTextLines(r), ...summaryTable(r), '')
   // Grouped by platform (an index), then config before layers in layer order.
@@ -173,7 +181,7 @@ export function suppressedLines(r: Report, where: (f: Finding) => string): strin
 
 /** `vet`: the verdict first, then findings grouped by the seed rule they break. */
 export function renderVetText(r: Report, o: TextOptions): string {
-  const out = [verdictHeadline(r, o), `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`, ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
+  const out = [verdictHeadline(r, o), digestLine(r), ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
   out.push(...suppressedLines(r, suppressedWhere))
   return `${out.join('\n')}\n`
