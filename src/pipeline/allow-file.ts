@@ -23,8 +23,13 @@ export async function loadAllowFile(file: string): Promise<AllowEntry[]> {
   if (Buffer.byteLength(text) > MAX_ALLOW_BYTES) throw new ImgvetError('bad-policy', `allow file larger than ${MAX_ALLOW_BYTES} bytes`, file)
   const parsed = parseYaml(text, file)
   if (parsed.issues.length > 0) throw new PolicyError(parsed.issues)
-  const issues = schemaIssues(parsed, file, allowFileValidator())
-  if (issues.length > 0) throw new PolicyError(issues.sort((a, b) => a.line - b.line))
+  if (typeof parsed.data !== 'object' || parsed.data === null || Array.isArray(parsed.data)) {
+    throw new PolicyError([{file, line: 1, key: '(root)', message: 'expected a mapping with a top-level "allow:" list'}])
+  }
+  // A misspelt key says more than the "is required" it causes, so on one line it comes first.
+  const required = (i: {message: string}) => (i.message === 'is required' ? 1 : 0)
+  const issues = schemaIssues(parsed, file, allowFileValidator()).sort((a, b) => a.line - b.line || required(a) - required(b))
+  if (issues.length > 0) throw new PolicyError(issues)
   // Safe: the schema has just accepted this shape.
   const list = (parsed.data as {allow: AllowEntry[]}).allow
   return list.map((e, i) => {

@@ -125,7 +125,7 @@ test('the HTML report lists findings critical first, sizes in KiB/MiB, a moved t
     t.is(perSeverity.reduce((a, b) => a + b, 0), n, `${cells[0]}: ${perSeverity.join('+')} != ${n}`)
     total += n
   }
-  t.is(String(total), await page.textContent('#count-findings'))
+  t.is(String(total), (await page.textContent('#count-findings')) ?? '')
   const bySeverity = (await page.locator('#by-severity tbody tr td:nth-child(2)').allTextContents()).map(Number)
   t.is(bySeverity.reduce((a, b) => a + b, 0), total)
   const byRepo = await page.locator('#by-repository tbody tr td:nth-child(4)').allTextContents()
