@@ -1,5 +1,5 @@
 import test from 'ava'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {buildValidImage, type TestImage} from '../support/hostile-image.js'
 import {rsaPrivateKeyPem} from '../support/fake-secrets.js'
@@ -177,4 +177,24 @@ test('a docker-archive digest is labelled as synthesised in scan, vet and inspec
   t.is((parseJson<{digestSynthesised?: boolean}>(inspectJson as never)).digestSynthesised, true)
   // A registry image's digest is the registry's: no label.
   t.is((parseJson<{image: {digestSynthesised?: boolean}}>(registry as never)).image.digestSynthesised, undefined)
+})
+
+test('registry scan and registry merge --format json validate against registry-report.schema.json', async (t) => {
+  const dir = tempDir(t, 'imgvet-e2e-registry-schema')
+  const validate = reportValidator('registry-report')
+  const host = fx.registries.plain.host
+  const shards = await Promise.all([0, 1].map((i) => runCli(['registry', 'scan', host, '--repository', fx.secrets.image.repository,
+    '--repository', 'imgvet/base', '--shard', `${i}/2`, '--state', join(dir, `state-${i}.jsonl`), '--no-cache', '--format', 'json',
+    '-o', join(dir, `shard-${i}.json`)], {timeoutMs: 120_000})))
+  for (const r of shards) t.true(r.code === 0 || r.code === 1, r.stderr)
+  const merged = await runCli(['registry', 'merge', join(dir, 'shard-0.json'), join(dir, 'shard-1.json'), '--format', 'json'])
+  t.true(merged.code === 0 || merged.code === 1, merged.stderr)
+  const docs = [...[0, 1].map((i) => JSON.parse(readFileSync(join(dir, `shard-${i}.json`), 'utf8')) as Record<string, unknown>), parseJson<Record<string, unknown>>(merged)]
+  for (const [i, doc] of docs.entries()) {
+    t.true(validate(doc), `#${i}: ${schemaErrors(validate)}`)
+    t.is(doc.schemaVersion, 1)
+  }
+  const images = (docs[2] as {images: Array<{findings: unknown[]}>}).images
+  t.true(images.length >= 2 && images.some((i) => i.findings.length > 0), 'the merged report has images with findings')
+  t.false(validate({...docs[2], images: [{...images[0], verdict: 'unknown'}]}))
 })
