@@ -1,4 +1,5 @@
 import {EXIT, ImgvetError} from '../errors.js'
+import {SCHEMA_VERSION} from '../report/json.js'
 import {isObject} from '../json.js'
 import type {Changes, RunReport} from './types.js'
 
