@@ -17,13 +17,14 @@ export function repositoryOf(reference: string): string {
  * GitHub reads a location URI with a colon as a scheme and rejects it unless it matches the checkout, so in-image
  * files become scheme-free pseudo-paths `<repository>/[<platform>/]<path-in-image>`, each segment of the path
  * percent-encoded (a space or `%` in a file name is still a valid URI reference); config findings point at
- * `image-config`. The repository keeps its long-standing `host_port` spelling so existing alerts do not move.
+ * `image-config`. Repository (`host_port`) and platform (`linux_arm64_v8`) keep their long-standing spelling so
+ * existing alerts do not move.
  */
 export function sarifUri(repository: string, platform: string | undefined, path: string | null): string {
   const repo = repository.replace(/[^A-Za-z0-9._/-]/g, '_')
   const segments = (s: string) => s.split('/').filter((x) => x !== '').map(encodeURIComponent)
   // One platform of an index is its own location: the same file in two platforms is two places to fix.
-  const inImage = [...(platform ? segments(platform) : []), ...(path ? segments(path) : ['image-config'])]
+  const inImage = [...(platform ? [platform.replace(/[^A-Za-z0-9._-]/g, '_')] : []), ...(path ? segments(path) : ['image-config'])]
   return [repo, ...inImage].join('/')
 }
 

@@ -108,7 +108,7 @@ export function renderScanText(r: Report, o: TextOptions): string {
     for (const f of g.list.sort(bySeverity)) out.push(...findingLines(f, o))
     out.push('')
   }
-  if (r.findings.length === 0) out.push('No findings.', '')
+  if (r.findings.length === 0) out.push('No findings.', ...(r.suppressed?.length ? [''] : []))
   out.push(...suppressedLines(r, suppressedWhere))
   return `${out.join('\n')}\n`
 }

@@ -44,7 +44,7 @@ test('the category is the repository and platform, whatever tag or digest was sc
 test('URIs are percent-encoded per segment, so a space, % or colon in a path is a valid URI reference', (t) => {
   t.is(sarifUri('reg.example:5000/team/app', undefined, '/opt/my app/100%/a:b#c?d'),
     'reg.example_5000/team/app/opt/my%20app/100%25/a%3Ab%23c%3Fd')
-  t.is(sarifUri('r/app', 'linux/arm64/v8', null), 'r/app/linux/arm64/v8/image-config')
+  t.is(sarifUri('r/app', 'linux/arm64/v8', null), 'r/app/linux_arm64_v8/image-config')
   const log = parse(report('r.example/app:1', [finding('private-key.rsa', {path: '/opt/my app/100% real/id_rsa'})]))
   t.true(validate(log), JSON.stringify(validate.errors?.slice(0, 3)))
 })
