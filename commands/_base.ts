@@ -4,7 +4,7 @@ import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
 import {escapeControl} from '../src/report/escape.js'
 import {LayerCache} from '../src/cache/layer-cache.js'
 import {GITLAB_SCHEMA_DEFAULT} from '../src/report/gitlab.js'
-import {FORMATS} from '../src/report/render.js'
+import {formatHelp, formatsFor, type ReportKind} from '../src/report/render.js'
 import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
@@ -54,13 +54,18 @@ export abstract class BaseCommand extends Command {
 
   /** The report formats of `vet` and `scan`: one renderer each, chosen here, fed the same report. */
   static reportFlags = {
-    format: Flags.string({options: [...FORMATS], default: 'text',
-      description: 'gitlab: a gl-secret-detection-report.json for artifacts:reports:secret_detection.'}),
+    format: formatFlag('text', 'scan', 'vet'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE (- for stdout); checked before any work.'}),
     quiet: Flags.boolean({char: 'q', description: 'No progress bar and no verdict line on stderr (errors still print).'}),
     'no-progress': Flags.boolean({description: 'No progress bar (a CI log that is a terminal stays clean).'}),
     'gitlab-schema': Flags.string({description: 'Security report schema version the GitLab report declares (use one your instance accepts).',
       default: GITLAB_SCHEMA_DEFAULT}),
+  }
+
+  /** Allowlist entries in a file of their own, as a policy scope's `allow:` holds them (scan and vet). */
+  static allowFlag = {
+    allow: Flags.string({description: 'YAML file of allowlist entries (id/path/fingerprint/package, reason, expires); '
+      + 'suppressed findings are still listed as such.'}),
   }
 
   /** The progress bar scan and vet draw on a terminal, unless --quiet or --no-progress. */
@@ -201,6 +206,14 @@ export abstract class BaseCommand extends Command {
     if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
     process.exitCode = EXIT.couldNotComplete
   }
+}
+
+/**
+ * `--format` of a command whose report is of these kinds: the choices come from the one format list, so a format
+ * the command cannot render is a parse error (exit 2) before any work is done.
+ */
+export function formatFlag(fallback: string, ...kinds: ReportKind[]) {
+  return Flags.string({options: formatsFor(...kinds), default: fallback, description: `${formatHelp(...kinds)}.`})
 }
 
 /** oclif spreads a parse error over lines (what is missing on the next one): keep its first paragraph on one line. */

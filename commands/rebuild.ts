@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from './_base.js'
+import {BaseCommand, formatFlag} from './_base.js'
 import {exitFor, ImgvetError} from '../src/errors.js'
 import {parsePlatform} from '../src/image/manifest.js'
 import {loadPolicy} from '../src/policy/load.js'
 import {rebuild} from '../src/rebuild/rebuild.js'
-import {renderRebuild, type RebuildFormat} from '../src/rebuild/report.js'
+import {renderAs} from '../src/report/render.js'
 import {Registries} from '../src/registry/client.js'
 import {useColor} from '../src/report/text.js'
 
@@ -36,7 +36,7 @@ export default class Rebuild extends BaseCommand {
     'build-arg': Flags.string({description: 'NAME=VALUE passed to the build (repeatable).', multiple: true}),
     'work-dir': Flags.string({description: 'Keep builder storage and the exported layout here (default: a temp dir, removed).'}),
     'require-match': Flags.boolean({description: 'With --compare, exit 1 when the rebuild differs from upstream beyond build timestamps.'}),
-    format: Flags.string({options: ['text', 'json', 'sarif'], default: 'text'}),
+    format: formatFlag('text', 'rebuild'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
   }
 
@@ -69,7 +69,7 @@ export default class Rebuild extends BaseCommand {
         buildArgs,
         log: this.debugEnabled ? (l) => process.stderr.write(`build: ${l}\n`) : undefined,
       })
-      await this.emit(renderRebuild(result, flags.format as RebuildFormat, !flags.output && useColor()), flags.output)
+      await this.emit(renderAs('rebuild', flags.format, result, {color: !flags.output && useColor()}), flags.output)
       const differs = flags['require-match'] && result.compare !== undefined && !result.compare.identical
       process.exitCode = exitFor({pass: result.pass && !differs})
     } finally {

@@ -6,7 +6,6 @@ import {openSource} from '../src/image/open.js'
 import {loadAllowFile} from '../src/pipeline/allow-file.js'
 import {scanReport, scanSource} from '../src/pipeline/scan.js'
 import {applyAllowlist} from '../src/policy/allowlist.js'
-import type {Format} from '../src/report/render.js'
 import {gateFromFlags, gated, parseSeverityList, verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
@@ -26,7 +25,7 @@ export default class Scan extends BaseCommand {
     ...BaseCommand.registryFlags,
     ...BaseCommand.platformFlag,
     ...BaseCommand.reportFlags,
-    allow: Flags.string({description: 'YAML file of allowlist entries (id/path/fingerprint, reason, expires).'}),
+    ...BaseCommand.allowFlag,
     ...BaseCommand.walkFlags,
     'exit-code': Flags.integer({description: 'Exit with this code when a finding (at --severity) remains after --allow; default 0.',
       min: 0, max: 255, helpGroup: 'GATE'}),
@@ -42,7 +41,7 @@ export default class Scan extends BaseCommand {
     const gate = gateFromFlags(flags)
     const shown = flags.severity === undefined ? null : parseSeverityList(flags.severity)
     const gitlab = this.gitlabOptions(flags)
-    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
+    const to: ReportTarget = {format: flags.format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
     const bar = this.progress(flags)
     try {

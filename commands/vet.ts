@@ -5,7 +5,7 @@ import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
 import {loadPolicy} from '../src/policy/load.js'
-import type {Format} from '../src/report/render.js'
+import {loadAllowFile, withAllowFile} from '../src/pipeline/allow-file.js'
 import {verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
@@ -28,6 +28,7 @@ export default class Vet extends BaseCommand {
     ...BaseCommand.signerFlags,
     policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
     ...BaseCommand.reportFlags,
+    ...BaseCommand.allowFlag,
     as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
     ...BaseCommand.walkFlags,
   }
@@ -36,11 +37,11 @@ export default class Vet extends BaseCommand {
     const {args, flags} = await this.parse(Vet)
     checkOutputWritable(flags.output)
     const gitlab = this.gitlabOptions(flags)
-    const to: ReportTarget = {format: flags.format as Format, output: flags.output, color: useColor(), gitlab}
+    const to: ReportTarget = {format: flags.format, output: flags.output, color: useColor(), gitlab}
     const registries = new Registries(await this.registryOptions(flags))
     const bar = this.progress(flags)
     try {
-      const policy = await loadPolicy(flags.policy)
+      const policy = withAllowFile(await loadPolicy(flags.policy), flags.allow ? await loadAllowFile(flags.allow) : [])
       const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../_base.js'
+import {BaseCommand, formatFlag} from '../_base.js'
 import {checkCompose} from '../../src/compose/check.js'
 import {registryVetter} from '../../src/compose/images.js'
-import {COMPOSE_FORMATS, renderCompose, type ComposeFormat} from '../../src/compose/report.js'
+import {renderAs} from '../../src/report/render.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {Registries} from '../../src/registry/client.js'
 import {useColor} from '../../src/report/text.js'
@@ -40,7 +40,7 @@ export default class ComposeCheck extends BaseCommand {
       multiple: true,
       multipleNonGreedy: true,
     }),
-    format: Flags.string({options: [...COMPOSE_FORMATS], default: 'text'}),
+    format: formatFlag('text', 'compose'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     ...BaseCommand.walkFlags,
   }
@@ -69,7 +69,7 @@ export default class ComposeCheck extends BaseCommand {
         profiles: flags.profile,
       })
       cache?.prune()
-      await this.emit(renderCompose(report, flags.format as ComposeFormat, !flags.output && useColor()), flags.output)
+      await this.emit(renderAs('compose', flags.format, report, {color: !flags.output && useColor()}), flags.output)
       process.exitCode = exitCode
     } finally {
       registries?.close()

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../_base.js'
+import {BaseCommand, formatFlag} from '../_base.js'
 import {exitFor} from '../../src/errors.js'
 import {checkDockerfile} from '../../src/dockerfile/check.js'
-import {renderDockerfileReport, type DockerfileFormat} from '../../src/dockerfile/report.js'
+import {renderAs} from '../../src/report/render.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {useColor} from '../../src/report/text.js'
 
@@ -24,7 +24,7 @@ export default class DockerfileCheck extends BaseCommand {
   static args = {file: Args.string({description: 'Dockerfile to check', default: 'Dockerfile'})}
   static flags = {
     policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
-    format: Flags.string({options: ['text', 'json', 'sarif', 'junit'], default: 'text'}),
+    format: formatFlag('text', 'dockerfile'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     as: Flags.string({description: 'The reference the built image will have; selects the policy scope (ports, user, failOn).'}),
     context: Flags.string({description: 'Build context directory: report key and credential files that COPY/ADD would copy from it.'}),
@@ -34,7 +34,7 @@ export default class DockerfileCheck extends BaseCommand {
     const {args, flags} = await this.parse(DockerfileCheck)
     const policy = await loadPolicy(flags.policy)
     const result = await checkDockerfile(args.file, {policy, as: flags.as, context: flags.context})
-    await this.emit(renderDockerfileReport(result.report, flags.format as DockerfileFormat, !flags.output && useColor()), flags.output)
+    await this.emit(renderAs('dockerfile', flags.format, result.report, {color: !flags.output && useColor()}), flags.output)
     process.exitCode = exitFor(result)
   }
 }

@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 import {readFileSync} from 'node:fs'
-import {BaseCommand} from '../_base.js'
+import {BaseCommand, formatFlag} from '../_base.js'
 import {ImgvetError} from '../../src/errors.js'
 import {auditHost} from '../../src/host/audit.js'
 import {DEFAULT_LABEL_KEYS} from '../../src/host/containers.js'
-import {HOST_FORMATS, renderHost, type HostFormat} from '../../src/host/report.js'
+import {renderAs} from '../../src/report/render.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import {useColor} from '../../src/report/text.js'
 
@@ -49,7 +49,7 @@ export default class HostAudit extends BaseCommand {
       multiple: true}),
     'allow-port': Flags.integer({description: 'Port allowed to listen on all interfaces (repeatable).', multiple: true}),
     'no-images': Flags.boolean({description: "Do not vet the containers' images (exported from the engine)."}),
-    format: Flags.string({options: [...HOST_FORMATS], default: 'text'}),
+    format: formatFlag('text', 'host'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
   }
 
@@ -69,7 +69,7 @@ export default class HostAudit extends BaseCommand {
       allowPorts: flags['allow-port'],
       vetImages: !flags['no-images'],
     })
-    await this.emit(renderHost(report, flags.format as HostFormat, !flags.output && useColor()), flags.output)
+    await this.emit(renderAs('host', flags.format, report, {color: !flags.output && useColor()}), flags.output)
     process.exitCode = exitCode
   }
 }

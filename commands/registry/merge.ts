@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 import {readFile} from 'node:fs/promises'
-import {BaseCommand} from '../_base.js'
+import {BaseCommand, formatFlag} from '../_base.js'
 import {ImgvetError} from '../../src/errors.js'
 import {checkShardSet, exitCodeFor, mergeReports, parseRunReport} from '../../src/nightly/merge.js'
-import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/render.js'
+import {renderAs} from '../../src/report/render.js'
 
 export default class RegistryMerge extends BaseCommand {
   static summary = 'Join the JSON reports of sharded `registry scan` jobs into one report.'
@@ -18,7 +18,7 @@ export default class RegistryMerge extends BaseCommand {
   static strict = false
   static args = {reports: Args.string({required: true, description: 'JSON reports written by registry scan --format json'})}
   static flags = {
-    format: Flags.string({options: ['json', 'sarif', 'html'], default: 'json'}),
+    format: formatFlag('json', 'registry'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     'allow-partial': Flags.boolean({
       description: 'Merge even if shards are missing or repeated; the report says which are missing.',
@@ -40,7 +40,7 @@ export default class RegistryMerge extends BaseCommand {
     }))
     const missing = checkShardSet(reports, flags['allow-partial'])
     const merged = mergeReports(reports.map((r) => r.report), missing)
-    await this.emit(renderRegistryReport(merged, flags.format as RegistryFormat), flags.output)
+    await this.emit(renderAs('registry', flags.format, merged), flags.output)
     if (missing.length) {
       const shards = `shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`
       process.stderr.write(`imgvet: partial merge: ${shards} missing; the report does not cover the whole registry\n`)

@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../_base.js'
+import {BaseCommand, formatFlag} from '../_base.js'
 import {ImgvetError} from '../../src/errors.js'
 import {escapeControl} from '../../src/report/escape.js'
 import {exitCodeFor} from '../../src/nightly/merge.js'
-import {renderRegistryReport, type RegistryFormat} from '../../src/nightly/render.js'
+import {renderAs} from '../../src/report/render.js'
 import {DEFAULT_REUSE_DAYS, runRegistryScan} from '../../src/nightly/run.js'
 import {registrySupplyChainStage} from '../../src/signatures/stage.js'
 import {parseShard, Selection, formatShard} from '../../src/nightly/shard.js'
@@ -32,7 +32,7 @@ export default class RegistryScan extends BaseCommand {
     policy: Flags.string({char: 'p', description: 'Preset name or policy file.', default: 'default'}),
     concurrency: Flags.integer({description: 'Images scanned at once.', default: 2, min: 1, max: 64}),
     shard: Flags.string({description: 'Scan shard i of N (0-based, repositories split by a hash of their name).'}),
-    format: Flags.string({options: ['json', 'sarif', 'html'], default: 'json'}),
+    format: formatFlag('json', 'registry'),
     output: Flags.string({char: 'o', description: 'Write the report to FILE.'}),
     state: Flags.string({description: 'Run journal (default $XDG_STATE_HOME/imgvet/<host>[.shard-i-of-N].jsonl).'}),
     resume: Flags.boolean({description: 'Continue an interrupted run: only what it did not finish is scanned.'}),
@@ -74,7 +74,7 @@ export default class RegistryScan extends BaseCommand {
         supplyChain: flags['no-signatures'] ? undefined : registrySupplyChainStage(registries, {os: 'linux', architecture: 'amd64'}, this.signerOverrides(flags)),
       })
       cache?.prune()
-      await this.emit(renderRegistryReport(report, flags.format as RegistryFormat), flags.output)
+      await this.emit(renderAs('registry', flags.format, report), flags.output)
       const failing = report.images.filter((i) => i.verdict === 'fail').length
       process.stderr.write(`imgvet: ${report.images.length} images (${report.stats.imagesReused} unchanged), ${failing} failing, ${report.errors.length} could not be scanned; ${report.stats.layersScanned} layers scanned, ${report.stats.layersFromCache} from cache\n`)
       for (const e of report.errors) process.stderr.write(`${escapeControl(`imgvet: could not scan ${e.repository}${e.tag ? `:${e.tag}` : ''}${e.platform ? ` (${e.platform})` : ''}: ${e.reason}`)}\n`)

@@ -1,28 +1,11 @@
 import type {Finding} from '../findings/finding.js'
-import {renderJunit} from '../report/junit.js'
 import {artifactUri, renderSarif} from '../report/sarif.js'
 import {bySeverity, ruleSections, severityLabel, type TextOptions} from '../report/text.js'
 import type {Report} from '../report/types.js'
 import type {ComposeFinding, ComposeReport} from './check.js'
 
-export type ComposeFormat = 'text' | 'json' | 'sarif' | 'junit'
-export const COMPOSE_FORMATS: readonly ComposeFormat[] = ['text', 'json', 'sarif', 'junit']
-
-export function renderCompose(r: ComposeReport, format: ComposeFormat, color = false): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(r, null, 2)}\n`
-    case 'sarif':
-      return renderComposeSarif(r)
-    case 'junit':
-      return renderJunit(asReport(r))
-    case 'text':
-      return renderComposeText(r, {color})
-  }
-}
-
 /** The shared renderers take a vet report; a compose report is one whose "image" is the first compose file. */
-function asReport(r: ComposeReport): Report {
+export function composeAsReport(r: ComposeReport): Report {
   return {
     kind: 'vet',
     tool: r.tool,
@@ -46,8 +29,8 @@ function repoPath(p: string): string {
  * SARIF through the shared renderer; compose findings point at the compose (or env) file and line, an image's
  * findings at `<repository>/<path-in-image>` as vet's do, and each result names its service.
  */
-function renderComposeSarif(r: ComposeReport): string {
-  const base = asReport(r)
+export function renderComposeSarif(r: ComposeReport): string {
+  const base = composeAsReport(r)
   const doc = JSON.parse(renderSarif(base)) as {
     runs: Array<{
       automationDetails?: {id: string}
@@ -61,7 +44,8 @@ function renderComposeSarif(r: ComposeReport): string {
   if (!run) return `${JSON.stringify(doc, null, 2)}\n`
   run.automationDetails = {id: `imgvet-compose/${repoPath(r.files[0] ?? 'compose')}/`}
   run.results.forEach((res, i) => {
-    const f = r.findings[i]
+    // Suppressed findings follow the findings, in the shared renderer's order.
+    const f = r.findings[i] ?? r.suppressed[i - r.findings.length]
     if (!f) return
     const uri = f.image
       ? artifactUri({...base, image: {...base.image, reference: f.image}}, f)
@@ -89,7 +73,7 @@ function where(f: ComposeFinding): string {
   return `${svc}, ${f.path ?? ''}:${f.line ?? ''}`
 }
 
-function renderComposeText(report: ComposeReport, o: TextOptions): string {
+export function renderComposeText(report: ComposeReport, o: TextOptions): string {
   const r = JSON.parse(JSON.stringify(report), (_k, v: unknown) =>
     typeof v === 'string' ? clean(v) : v,
   ) as ComposeReport

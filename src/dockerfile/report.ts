@@ -1,5 +1,4 @@
 import {escapeControl as e} from '../report/escape.js'
-import {render, type Format} from '../report/render.js'
 import {renderSarif} from '../report/sarif.js'
 import {policyLine, reasonLines, ruleSections, severityLabel, summaryTable, suppressedLines, verdictHeadline} from '../report/text.js'
 import type {Report} from '../report/types.js'
@@ -22,7 +21,7 @@ export function renderDockerfileText(r: Report, color = false): string {
  * SARIF through the shared renderer, with locations pointing at the Dockerfile itself (a path relative to the
  * checkout, as code scanning wants) instead of the in-image pseudo-paths used for image findings.
  */
-function renderDockerfileSarif(r: Report): string {
+export function renderDockerfileSarif(r: Report): string {
   const doc = JSON.parse(renderSarif(r)) as {
     runs: Array<{automationDetails?: {id: string}; results: Array<{locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>}>}>
   }
@@ -32,13 +31,4 @@ function renderDockerfileSarif(r: Report): string {
     for (const res of run.results) for (const loc of res.locations) loc.physicalLocation.artifactLocation.uri = uri
   }
   return `${JSON.stringify(doc, null, 2)}\n`
-}
-
-export type DockerfileFormat = Format
-
-/** The shared renderers, but SARIF and text speak of the Dockerfile rather than of an image. */
-export function renderDockerfileReport(r: Report, format: DockerfileFormat, color = false): string {
-  if (format === 'sarif') return renderDockerfileSarif(r)
-  if (format === 'text') return renderDockerfileText(r, color)
-  return render(r, format, color)
 }

@@ -49,6 +49,8 @@ export interface Finding {
   note?: string
   /** The compose service (`compose check`) the finding belongs to, its image's findings included. */
   service?: string
+  /** A suppressed finding: the allowlist entry that suppressed it, `file:line`. */
+  allowedBy?: string
   /** The platform of an index the finding was made in (`linux/arm64/v8`); absent for a single-platform image. */
   platform?: string
   /** When the credential or certificate stops being valid (ISO 8601), as read from it; see judgeTime(). */

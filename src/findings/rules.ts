@@ -28,9 +28,14 @@ const NOT_CHECKED_FIX = 'Verify signatures and provenance (a registry source, wi
 
 type Row = [id: string, title: string, severity: Severity, help?: string]
 
+/** A credential's help names it, so the rule help a report shows is this rule's and not one sentence for all. */
+function secretHelp(title: string): string {
+  return `${SECRET_HELP.replace('this credential', `this ${title.replace(/^[A-Z](?![A-Z])/, (c) => c.toLowerCase())}`)}`
+}
+
 function secrets(rows: Row[], category: Category = 'secret', remedy = SECRET_FIX): RuleInfo[] {
   return rows.map(([id, title, severity, help]) => ({
-    id, title, severity, category, rule: 'no-credentials', remedy, help: help ?? SECRET_HELP,
+    id, title, severity, category, rule: 'no-credentials', remedy, help: help ?? secretHelp(title),
   }))
 }
 
@@ -40,7 +45,9 @@ function rules(rule: SeedRule, category: Category, rows: FullRow[]): RuleInfo[] 
   return rows.map(([id, title, severity, remedy, help]) => ({id, title, severity, category, rule, remedy, help}))
 }
 
-const KEY_KINDS = ['rsa', 'ec', 'dsa', 'pkcs8', 'openssh', 'pgp', 'ssh2', 'putty']
+const KEY_KINDS: Record<string, string> = {
+  rsa: 'RSA', ec: 'EC', dsa: 'DSA', pkcs8: 'PKCS#8', openssh: 'OpenSSH', pgp: 'PGP', ssh2: 'SSH2', putty: 'PuTTY',
+}
 const CREDENTIAL_FILES: Array<[string, string]> = [
   ['docker-config', 'Docker registry credentials (config.json)'], ['npmrc', 'npm registry credentials (.npmrc)'],
   ['pypirc', 'PyPI credentials (.pypirc)'], ['git-credentials', 'Git credentials store'], ['netrc', 'netrc password'],
@@ -137,33 +144,33 @@ const CATALOGUE: readonly RuleInfo[] = [
     ['secret.config-assignment', 'Secret-like value in image configuration', 'medium',
       'ENV, labels and build history are readable by anyone who can pull the image, without opening a layer.'],
   ]),
-  ...secrets(KEY_KINDS.flatMap((k) => [
+  ...secrets(Object.entries(KEY_KINDS).flatMap(([k, name]) => [
     [`private-key.${k}`, `Private key (${k})`, 'high',
-      'Anyone who pulls the image can impersonate or decrypt as the key\'s owner.'] as Row,
+      `Anyone who pulls the image holds this ${name} private key and can sign, log in or decrypt as its owner.`] as Row,
     [`private-key.${k}-encrypted`, `Passphrase-protected private key (${k})`, 'medium',
-      'Usable by whoever finds or guesses its passphrase.'] as Row,
+      `This ${name} key is usable by whoever guesses its passphrase, offline and with unlimited tries.`] as Row,
   ]), 'private-key', KEY_FIX),
   ...secrets([
     ['keystore.pkcs12', 'PKCS#12 keystore', 'medium',
-      'A keystore is meant to hold keys; it is only as safe as its password.'],
+      'A PKCS#12 file (.p12, .pfx) usually holds a private key with its certificate; it is only as safe as its password.'],
     ['keystore.pkcs12-default-password', 'PKCS#12 keystore with a default password', 'high',
-      'Its password is one of the well-known defaults, so its keys are readable.'],
+      'This PKCS#12 file opens with a well-known default password, so its private keys are readable as they are.'],
     ['keystore.jks', 'Java keystore', 'medium',
-      'A keystore is meant to hold keys; it is only as safe as its password.'],
+      'A Java keystore holds private keys and trusted certificates; it is only as safe as its store password.'],
     ['keystore.jks-default-password', 'Java keystore with a default password', 'high',
-      'Its password is one of the well-known defaults, so its keys are readable.'],
+      'This Java keystore opens with a well-known default password (such as changeit), so its keys are readable.'],
     ['keystore.jceks', 'Java JCEKS keystore', 'medium',
-      'A keystore is meant to hold keys; it is only as safe as its password.'],
+      'A JCEKS keystore can hold secret keys as well as private ones; it is only as safe as its password.'],
     ['keystore.jceks-default-password', 'Java JCEKS keystore with a default password', 'high',
-      'Its password is one of the well-known defaults, so its keys are readable.'],
+      'This JCEKS keystore opens with a well-known default password, so its secret and private keys are readable.'],
   ], 'private-key', KEY_FIX),
   ...secrets(CREDENTIAL_FILES.map(([k, title]) => [`credential-file.${k}`, title, 'high'] as Row), 'credential-file',
     FILE_FIX),
   ...secrets([
     ['credential-file.shadow', 'Password hash in shadow file', 'high',
-      'A hash in an image is the same in every container and can be cracked offline.'],
+      'A login hash in /etc/shadow is the same in every container of the image and can be cracked offline.'],
     ['credential-file.htpasswd', 'Password hash in htpasswd file', 'high',
-      'A hash in an image is the same in every container and can be cracked offline.'],
+      'An htpasswd hash guards a web login; anyone who pulls the image can crack it offline and log in.'],
     ['credential-file.shadow-empty-password', 'Account with an empty password', 'high',
       'Anyone who reaches a login prompt or su in the container gets the account.'],
   ], 'credential-file',
@@ -205,11 +212,11 @@ const CATALOGUE: readonly RuleInfo[] = [
   ]),
   ...rules('daemon-tls', 'config', [
     ['config.daemon.client-without-tls', 'Image talks to a Docker daemon without authenticated TLS', 'high',
-      DAEMON_FIX, 'Control of a Docker daemon is root on its host.'],
+      DAEMON_FIX, 'A client that reaches the daemon without TLS sends its commands, which are root on the host, in clear.'],
     ['config.daemon.listens-without-tlsverify', 'Image runs a Docker daemon on TCP without TLS client verification',
-      'high', DAEMON_FIX, 'Control of a Docker daemon is root on its host.'],
+      'high', DAEMON_FIX, 'Without client verification anyone who reaches the port controls the daemon, which is root on its host.'],
     ['config.daemon.plaintext-port', 'Image exposes the Docker daemon\'s plaintext port 2375', 'high',
-      DAEMON_FIX, 'Control of a Docker daemon is root on its host.'],
+      DAEMON_FIX, 'Port 2375 is the daemon API without TLS: whoever reaches it is root on the host.'],
     ['config.volume.docker-socket', 'VOLUME where the Docker daemon socket lives', 'high',
       'Do not mount the Docker socket into a container.',
       'The socket grants root on the host to whoever can write to it.'],
@@ -259,7 +266,7 @@ const CATALOGUE: readonly RuleInfo[] = [
       'Give imgvet a Notation trust store (--notation-trust-store) and identities to verify it.',
       'The signature was seen but not checked.'],
     ['policy.signatures.not-checked', 'Signatures are required but were not checked', 'high',
-      NOT_CHECKED_FIX, 'A requirement that was not checked cannot pass.'],
+      NOT_CHECKED_FIX, 'The policy requires a trusted signature, and no signature was looked at: that is not a pass.'],
   ]),
   ...rules('trust-external', 'provenance', [
     ['provenance.missing', 'No build provenance', 'high',
@@ -277,9 +284,9 @@ const CATALOGUE: readonly RuleInfo[] = [
     ['provenance.unsigned', 'Build provenance is unsigned', 'low', 'Sign the provenance attestation (cosign attest).',
       'Unsigned provenance can be written by anyone who can push.'],
     ['policy.provenance.not-checked', 'Provenance is required but was not checked', 'high',
-      NOT_CHECKED_FIX, 'A requirement that was not checked cannot pass.'],
+      NOT_CHECKED_FIX, 'The policy requires build provenance, and none was looked at: that is not a pass.'],
     ['policy.official.not-checked', 'Official-image provenance is required but was not checked', 'high',
-      NOT_CHECKED_FIX, 'A requirement that was not checked cannot pass.'],
+      NOT_CHECKED_FIX, 'The policy requires Docker Official Image provenance, and none was looked at: that is not a pass.'],
   ]),
   ...rules('trust-external', 'integrity', [
     ['policy.tag-only', 'Reference has no digest', 'critical', 'Reference the image by digest (name@sha256:…).',

@@ -2,19 +2,12 @@ import type {Finding} from '../findings/finding.js'
 import {bySeverity, ruleSections, severityLabel, type TextOptions} from '../report/text.js'
 import type {HostReport} from './audit.js'
 
-export type HostFormat = 'text' | 'json'
-export const HOST_FORMATS: readonly HostFormat[] = ['text', 'json']
-
 /** Labels, names and warnings come from the engine: control characters never reach the terminal as such. */
 function clean(s: string): string {
   return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '?')
 }
 
-export function renderHost(r: HostReport, format: HostFormat, color = false): string {
-  return format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : renderHostText(r, {color})
-}
-
-function renderHostText(report: HostReport, o: TextOptions): string {
+export function renderHostText(report: HostReport, o: TextOptions): string {
   const r = JSON.parse(JSON.stringify(report), (_k, v: unknown) => (typeof v === 'string' ? clean(v) : v)) as HostReport
   const pass = r.verdict === 'pass'
   const word = pass ? 'PASS' : 'FAIL'

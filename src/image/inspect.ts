@@ -7,6 +7,8 @@ import type {Descriptor, ImageSource} from './types.js'
 export interface InspectResult {
   reference: string
   digest: string
+  /** A docker-archive has no manifest: imgvet wrote the one `digest` hashes, so no registry knows it. */
+  digestSynthesised?: boolean
   mediaType: string
   /** Set when the reference names an index. */
   index?: {platforms: Array<{platform: string; digest: string; mediaType: string; attestation: boolean}>}
@@ -74,6 +76,7 @@ export async function inspectImage(source: ImageSource, choice: PlatformChoice):
   return {
     reference: source.name,
     digest: top.digest,
+    ...(source.synthesisedManifest ? {digestSynthesised: true} : {}),
     mediaType: top.mediaType,
     index: platforms ? {platforms} : undefined,
     image: summarise(image),

@@ -130,6 +130,11 @@ export interface ImageSource {
    * registry does. Callers ask this instead of guessing from the kind of source.
    */
   readonly supplyChain?: SupplyChainLocation
+  /**
+   * True when the source has no manifest of its own (a `docker save` archive): the manifest, and so the digest,
+   * is one imgvet wrote. No registry knows that digest, so reports say so rather than let it pass for one.
+   */
+  readonly synthesisedManifest?: boolean
   /** The name policy scopes match a local image by (`oci/<dir>:<tag>`); a registry's is its reference. */
   readonly scopeReference?: Reference
 }

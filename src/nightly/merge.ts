@@ -1,4 +1,5 @@
 import {exitFor, ImgvetError} from '../errors.js'
+import {SCHEMA_VERSION} from '../report/json.js'
 import {isObject} from '../json.js'
 import type {Changes, RunReport} from './types.js'
 
@@ -23,6 +24,10 @@ export function parseRunReport(text: string, where: string): RunReport {
     }
   }
   if (typeof json.run.registry !== 'string') throw new ImgvetError('bad-input', 'run.registry missing', where)
+  // Version N+1 may have changed what a field means: merging it as N would count it wrong.
+  if (typeof json.schemaVersion === 'number' && json.schemaVersion > SCHEMA_VERSION) {
+    throw new ImgvetError('bad-input', `report schemaVersion ${json.schemaVersion} is newer than this imgvet reads (${SCHEMA_VERSION})`, where)
+  }
   return json as unknown as RunReport
 }
 

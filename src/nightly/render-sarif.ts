@@ -1,17 +1,11 @@
 import {createHash} from 'node:crypto'
-import {severityRank, type Finding} from '../findings/finding.js'
+import {severityRank} from '../findings/finding.js'
 import {VERSION} from '../pipeline/scan.js'
-import {sarifLog, sarifResult, sarifRules} from '../report/sarif.js'
-import type {ImageResult, RunReport} from './types.js'
+import {sarifLog, sarifResult, sarifRules, sarifUri} from '../report/sarif.js'
+import type {RunReport} from './types.js'
 
 /** GitHub code scanning shows at most 5,000 and accepts at most 25,000 results per run. */
 const MAX_RESULTS = 25_000
-
-/** Scheme-free pseudo-path `<repository>/<path in image>`: GitHub rejects a URI whose colon reads as a scheme. */
-function uri(img: ImageResult, f: Finding): string {
-  const repo = img.repository.replace(/[^A-Za-z0-9._/-]/g, '_')
-  return `${repo}/${f.path ? f.path.replace(/^\/+/, '') : 'image-config'}`.replace(/:/g, '_')
-}
 
 /**
  * One SARIF run for the whole registry, not one per image: GitHub accepts at most 20 runs per file and a registry
@@ -24,12 +18,12 @@ export function renderRegistrySarif(r: RunReport): string {
   const rows = r.images.flatMap((img) => img.findings.map((f) => ({img, f})))
   rows.sort((a, b) => severityRank(b.f.severity) - severityRank(a.f.severity) || a.img.repository.localeCompare(b.img.repository))
   const kept = rows.slice(0, MAX_RESULTS)
-  const {ruleIds, rules} = sarifRules(kept.map(({f}) => f))
-  return sarifLog(VERSION, rules, {
+  const rules = sarifRules(kept.map(({f}) => f))
+  return sarifLog(VERSION, rules.rules, {
     automationDetails: {id: `imgvet/registry/${r.run.registry}/`},
-    results: kept.map(({img, f}) => sarifResult(f, ruleIds, {
+    results: kept.map(({img, f}) => sarifResult(f, rules, {
       message: `${img.reference} (${img.platform}): ${f.title}${f.path ? ` in ${f.path}` : ''}: ${f.evidence}`,
-      uri: uri(img, f),
+      uri: sarifUri(img.repository, undefined, f.path),
       fingerprint: createHash('sha256').update(`${img.repository}\0${img.platform}\0${f.fingerprint}`).digest('hex').slice(0, 32),
       properties: {
         severity: f.severity, category: f.category,

@@ -1,11 +1,7 @@
-import {renderRegistryHtml} from './render-html.js'
-import {renderRegistrySarif} from './render-sarif.js'
+import {SCHEMA_VERSION} from '../report/json.js'
 import type {RunReport} from './types.js'
 
-export type RegistryFormat = 'json' | 'sarif' | 'html'
-
-export function renderRegistryReport(r: RunReport, format: RegistryFormat): string {
-  if (format === 'sarif') return renderRegistrySarif(r)
-  if (format === 'html') return renderRegistryHtml(r)
-  return `${JSON.stringify(r, null, 2)}\n`
+/** The registry report as JSON (schemas/registry-report.schema.json); `registry merge` reads it back. */
+export function renderRegistryJson(r: RunReport): string {
+  return `${JSON.stringify({schemaVersion: SCHEMA_VERSION, ...r}, null, 2)}\n`
 }

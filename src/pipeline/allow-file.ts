@@ -1,11 +1,17 @@
 import {readFile} from 'node:fs/promises'
-import {parseDocument} from 'yaml'
 import {ImgvetError} from '../errors.js'
-import type {AllowEntry} from '../policy/types.js'
+import {keyPath, lineOf, parseYaml} from '../policy/lines.js'
+import {PolicyError, schemaIssues} from '../policy/load.js'
+import {allowFileValidator} from '../policy/schema.js'
+import type {AllowEntry, Policy} from '../policy/types.js'
+
+const MAX_ALLOW_BYTES = 1024 * 1024
 
 /**
- * `scan --allow FILE`: the same entries a policy scope's `allow:` holds, in a file of their own
- * (`allow: [{id|path|fingerprint, reason, expires}]`). Every entry needs a reason and an expiry, as in policies.
+ * `scan|vet --allow FILE`: the same entries a policy scope's `allow:` holds, in a file of their own
+ * (`allow: [{id|path|fingerprint|package, reason, expires}]`), checked by the same schema: every entry needs a
+ * reason and an expiry that is a real date, and a misspelt key gets the policy validator's "did you mean".
+ * Every problem names `file:line`.
  */
 export async function loadAllowFile(file: string): Promise<AllowEntry[]> {
   let text: string
@@ -14,31 +20,33 @@ export async function loadAllowFile(file: string): Promise<AllowEntry[]> {
   } catch (e) {
     throw new ImgvetError('bad-input', `cannot read allow file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file)
   }
-  const doc = parseDocument(text)
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]
-    throw new ImgvetError('bad-policy', `invalid YAML: ${err?.message.split('\n')[0] ?? ''}`, `${file}:${err?.linePos?.[0]?.line ?? 1}`)
+  if (Buffer.byteLength(text) > MAX_ALLOW_BYTES) throw new ImgvetError('bad-policy', `allow file larger than ${MAX_ALLOW_BYTES} bytes`, file)
+  const parsed = parseYaml(text, file)
+  if (parsed.issues.length > 0) throw new PolicyError(parsed.issues)
+  if (typeof parsed.data !== 'object' || parsed.data === null || Array.isArray(parsed.data)) {
+    throw new PolicyError([{file, line: 1, key: '(root)', message: 'expected a mapping with a top-level "allow:" list'}])
   }
-  const data = doc.toJS() as {allow?: unknown} | null
-  const list = data?.allow
-  if (!Array.isArray(list)) throw new ImgvetError('bad-policy', 'expected a top-level "allow:" list', file)
-  return list.map((raw, i) => {
-    const e = raw as Record<string, unknown>
-    const where = `${file} allow[${i}]`
-    if (typeof e !== 'object' || e === null) throw new ImgvetError('bad-policy', 'entry is not a mapping', where)
-    if (typeof e.reason !== 'string' || !e.reason.trim()) throw new ImgvetError('bad-policy', 'entry needs a reason', where)
-    const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : e.expires
-    if (typeof expires !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(expires)) throw new ImgvetError('bad-policy', 'entry needs expires: YYYY-MM-DD', where)
+  // A misspelt key says more than the "is required" it causes, so on one line it comes first.
+  const required = (i: {message: string}) => (i.message === 'is required' ? 1 : 0)
+  const issues = schemaIssues(parsed, file, allowFileValidator()).sort((a, b) => a.line - b.line || required(a) - required(b))
+  if (issues.length > 0) throw new PolicyError(issues)
+  // Safe: the schema has just accepted this shape.
+  const list = (parsed.data as {allow: AllowEntry[]}).allow
+  return list.map((e, i) => {
+    const line = lineOf(parsed, ['allow', i])
     if (e.id === undefined && e.path === undefined && e.fingerprint === undefined && e.package === undefined) {
-      throw new ImgvetError('bad-policy', 'entry needs id, path, fingerprint or package', where)
+      throw new PolicyError([{file, line, key: keyPath(['allow', i]),
+        message: 'needs at least one of path, id, fingerprint or package (an entry matching everything would hide every finding)'}])
     }
-    const entry: AllowEntry = {reason: e.reason, expires}
-    for (const k of ['id', 'path', 'fingerprint', 'package'] as const) {
-      if (e[k] !== undefined) {
-        if (typeof e[k] !== 'string') throw new ImgvetError('bad-policy', `${k} must be a string`, where)
-        entry[k] = e[k] as string
-      }
-    }
-    return entry
+    return {...e, file, line}
   })
+}
+
+/**
+ * `vet --allow FILE`: the file's entries join every scope's own, so whichever scope judges the image honours them;
+ * each keeps its file and line for the notices about it.
+ */
+export function withAllowFile(policy: Policy, entries: readonly AllowEntry[]): Policy {
+  if (entries.length === 0) return policy
+  return {...policy, scopes: policy.scopes.map((s) => ({...s, allow: [...(s.allow ?? []), ...entries]}))}
 }

@@ -4,7 +4,7 @@ import {ImgvetError} from '../errors.js'
 import {VERSION} from './scan.js'
 import {escapeControl} from '../report/escape.js'
 import type {GitlabOptions} from '../report/gitlab.js'
-import {render, type Format} from '../report/render.js'
+import {renderAs} from '../report/render.js'
 import {summarise, type Report} from '../report/types.js'
 
 /** `-o -` is stdout, as trivy's and skopeo's; anything else is a file. */
@@ -52,7 +52,7 @@ function failedReport(kind: Report['kind'], reference: string, e: ImgvetError): 
 }
 
 export interface ReportTarget {
-  format: Format
+  format: string
   output?: string
   color: boolean
   gitlab: GitlabOptions
@@ -61,7 +61,7 @@ export interface ReportTarget {
 /** Write the report where -o says; true when it went to a file (the caller then prints its verdict line). */
 export function writeReport(r: Report, to: ReportTarget): boolean {
   const file = outputFile(to.output)
-  const text = r.error && to.format === 'text' ? `imgvet: ${escapeControl(r.error.message)}\n` : render(r, to.format, !file && to.color, to.gitlab)
+  const text = r.error && to.format === 'text' ? `imgvet: ${escapeControl(r.error.message)}\n` : renderAs(r.kind, to.format, r, {color: !file && to.color, gitlab: to.gitlab})
   if (!file) {
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
     return false

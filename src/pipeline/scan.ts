@@ -148,7 +148,10 @@ export function scanReport(
 export function reportImage(reference: string, index: IndexModel | undefined, images: readonly Image[]): Report['image'] {
   const labels = images.map((i) => formatPlatform(i.platform))
   const [one] = images
-  if (!index) return {reference: one?.name ?? reference, digest: one?.digest ?? '', platform: labels[0] ?? 'unknown'}
+  if (!index) {
+    const synthesised = one?.source.synthesisedManifest ? {digestSynthesised: true} : {}
+    return {reference: one?.name ?? reference, digest: one?.digest ?? '', platform: labels[0] ?? 'unknown', ...synthesised}
+  }
   return {reference, digest: index.digest, platform: labels.join(', '), platforms: labels}
 }
 

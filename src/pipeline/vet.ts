@@ -168,7 +168,7 @@ export function judgeScanned(image: Image, scan: ScanResult, ref: Reference, opt
   const report: Report = {
     kind: 'vet',
     tool: {name: 'imgvet', version: VERSION},
-    image: {reference: image.name, digest: image.digest, platform: formatPlatform(image.platform)},
+    image: reportImage(image.name, undefined, [image]),
     policy: {name: verdict.policy.name, scope: verdict.policy.scope ? verdict.policy.scope.match.join(', ') : null},
     verdict: verdict.pass ? 'pass' : 'fail',
     reasons: verdict.reasons.map((r) => ({id: r.id, message: r.message})),

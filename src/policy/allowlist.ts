@@ -34,6 +34,10 @@ function entryMatches(entry: AllowEntry, f: Finding): boolean {
   return true
 }
 
+function entryPlace(entry: AllowEntry, file: string): string {
+  return `${entry.file ?? file}${entry.line !== undefined ? `:${entry.line}` : ''}`
+}
+
 function describeEntry(entry: AllowEntry, file: string): string {
   const what = [
     entry.id !== undefined ? `id=${entry.id}` : '',
@@ -41,7 +45,7 @@ function describeEntry(entry: AllowEntry, file: string): string {
     entry.fingerprint !== undefined ? `fingerprint=${entry.fingerprint}` : '',
     entry.package !== undefined ? `package=${entry.package}` : '',
   ].filter(Boolean)
-  return `allow entry ${file}${entry.line !== undefined ? `:${entry.line}` : ''} (${what.join(', ')})`
+  return `allow entry ${entryPlace(entry, file)} (${what.join(', ')})`
 }
 
 export function applyAllowlist(findings: readonly Finding[], entries: readonly AllowEntry[], now: Date, file: string): AllowOutcome {
@@ -64,7 +68,7 @@ export function applyAllowlist(findings: readonly Finding[], entries: readonly A
     const entry = by === undefined ? undefined : entries[by]
     if (by !== undefined && entry) {
       used[by] = (used[by] ?? 0) + 1
-      suppressed.push({...f, note: `allowlisted until ${entry.expires}: ${entry.reason}`})
+      suppressed.push({...f, note: `allowlisted until ${entry.expires}: ${entry.reason}`, allowedBy: entryPlace(entry, file)})
       continue
     }
     const old = expiredBy === undefined ? undefined : entries[expiredBy]

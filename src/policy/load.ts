@@ -4,7 +4,7 @@ import {basename, dirname, extname, isAbsolute, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {ImgvetError} from '../errors.js'
 import {parseTrustedIdentities, parseTrustedIdentity} from '../signatures/notation.js'
-import {policyValidator} from './schema.js'
+import {policyValidator, type ValidateFunction} from './schema.js'
 import {ajvIssue, closest, keyPath, lineOf, parseYaml, type ParsedYaml, type PathSeg} from './lines.js'
 import type {AllowEntry, Policy, PolicyIssue, Scope, ScopeRequirements} from './types.js'
 
@@ -26,26 +26,8 @@ const MAX_POLICY_BYTES = 1024 * 1024
 export function checkPolicyText(text: string, file: string): {issues: PolicyIssue[]; parsed: ParsedYaml} {
   const parsed = parseYaml(text, file)
   if (parsed.issues.length > 0) return {issues: parsed.issues, parsed}
-  const validate = policyValidator()
-  const issues: PolicyIssue[] = []
-  if (!validate(parsed.data)) {
-    const errors = validate.errors ?? []
-    // A misspelt required key shows up twice (unknown `nonroot`, missing `nonRoot`); the first message says it all.
-    const misspelt = new Set(
-      errors
-        .filter((e) => e.keyword === 'additionalProperties')
-        .map((e) => {
-          const allowed = Object.keys((e.parentSchema?.properties as Record<string, unknown> | undefined) ?? {})
-          return `${e.instancePath}\0${closest(String(e.params.additionalProperty), allowed) ?? ''}`
-        }),
-    )
-    for (const e of errors) {
-      if (e.keyword === 'required' && misspelt.has(`${e.instancePath}\0${String(e.params.missingProperty)}`)) continue
-      issues.push(ajvIssue(parsed, file, e))
-    }
-  } else {
-    issues.push(...semanticIssues(parsed, file))
-  }
+  const issues = schemaIssues(parsed, file, policyValidator())
+  if (issues.length === 0) issues.push(...semanticIssues(parsed, file))
   const seen = new Set<string>()
   const unique = issues.filter((i) => {
     const k = `${i.line}\0${i.key}\0${i.message}`
@@ -53,6 +35,24 @@ export function checkPolicyText(text: string, file: string): {issues: PolicyIssu
   })
   unique.sort((a, b) => a.line - b.line)
   return {issues: unique, parsed}
+}
+
+/** What the schema says is wrong, one issue per problem, each with its line and a "did you mean" for typos. */
+export function schemaIssues(parsed: ParsedYaml, file: string, validate: ValidateFunction): PolicyIssue[] {
+  if (validate(parsed.data)) return []
+  const errors = validate.errors ?? []
+  // A misspelt required key shows up twice (unknown `nonroot`, missing `nonRoot`); the first message says it all.
+  const misspelt = new Set(
+    errors
+      .filter((e) => e.keyword === 'additionalProperties')
+      .map((e) => {
+        const allowed = Object.keys((e.parentSchema?.properties as Record<string, unknown> | undefined) ?? {})
+        return `${e.instancePath}\0${closest(String(e.params.additionalProperty), allowed) ?? ''}`
+      }),
+  )
+  return errors
+    .filter((e) => !(e.keyword === 'required' && misspelt.has(`${e.instancePath}\0${String(e.params.missingProperty)}`)))
+    .map((e) => ajvIssue(parsed, file, e))
 }
 
 /** Cross-field rules that JSON Schema would only express with unreadable oneOf errors. */

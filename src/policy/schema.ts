@@ -183,10 +183,12 @@ function isPattern(s: string): boolean {
 }
 
 let compiled: ValidateFunction | undefined
+let compiledAllowFile: ValidateFunction | undefined
+let instance: Ajv | undefined
 
-/** Compiled once: the schema is constant, so caching the validator changes no behaviour. */
-export function policyValidator(): ValidateFunction {
-  if (compiled) return compiled
+/** One ajv with the policy formats, shared by the policy and `--allow FILE` schemas. */
+function policyAjv(): Ajv {
+  if (instance) return instance
   const ajv = new Ajv({allErrors: true, strict: true, allowUnionTypes: true, verbose: true})
   ajv.addFormat('date', isValidDate)
   ajv.addFormat('glob', compiles)
@@ -196,8 +198,22 @@ export function policyValidator(): ValidateFunction {
   ajv.addFormat('pattern', isPattern)
   ajv.addFormat('port', isPortSpec)
   ajv.addFormat('repository', (s: string) => /^[a-z0-9.:-]+(\/[a-z0-9._-]+)+$/i.test(s))
-  compiled = ajv.compile(POLICY_SCHEMA)
+  instance = ajv
+  return ajv
+}
+
+/** Compiled once: the schema is constant, so caching the validator changes no behaviour. */
+export function policyValidator(): ValidateFunction {
+  compiled ??= policyAjv().compile(POLICY_SCHEMA)
   return compiled
 }
 
-export type {ErrorObject}
+/** `scan|vet --allow FILE`: a top-level `allow:` list of the same entries a policy scope holds, same checks. */
+export function allowFileValidator(): ValidateFunction {
+  compiledAllowFile ??= policyAjv().compile({
+    type: 'object', additionalProperties: false, required: ['allow'], properties: {allow: {type: 'array', items: allowEntry}},
+  })
+  return compiledAllowFile
+}
+
+export type {ErrorObject, ValidateFunction}

@@ -54,6 +54,8 @@ export interface AllowEntry {
   expires: string
   /** 1-based line of the entry in the policy file, for messages about it. */
   line?: number
+  /** The file the entry came from when it is not the policy's own (`--allow FILE`). */
+  file?: string
 }
 
 /** What a scope asks of the images it covers. Every key is optional: absent means "not required". */

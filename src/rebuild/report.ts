@@ -2,15 +2,12 @@ import {renderDockerfileText} from '../dockerfile/report.js'
 import {formatTransport} from '../reference/transport.js'
 
 import {escapeControl as e} from '../report/escape.js'
-import {renderSarif} from '../report/sarif.js'
 import {renderVetText} from '../report/text.js'
 import {renderCompareText} from './compare.js'
 import type {RebuildResult} from './rebuild.js'
 
-export type RebuildFormat = 'text' | 'json' | 'sarif'
-
 /** Plain data for --format json: every stage's outcome, the combined verdict, and the comparison. */
-function rebuildJson(r: RebuildResult): unknown {
+export function rebuildJson(r: RebuildResult): unknown {
   return {
     verdict: r.pass ? 'pass' : 'fail',
     refused: r.refused ?? null,
@@ -24,7 +21,7 @@ function rebuildJson(r: RebuildResult): unknown {
   }
 }
 
-function rebuildText(r: RebuildResult, color: boolean): string {
+export function renderRebuildText(r: RebuildResult, color: boolean): string {
   const out: string[] = []
   out.push(`${r.pass ? 'PASS' : 'FAIL'}  rebuild ${e(r.report.image.reference)}`)
   if (r.refused) out.push(`Not built: ${e(r.refused)}`)
@@ -45,15 +42,3 @@ function rebuildText(r: RebuildResult, color: boolean): string {
   if (r.compare) out.push('', '== Compare with upstream', renderCompareText(r.compare).trimEnd())
   return `${out.join('\n')}\n`
 }
-
-export function renderRebuild(r: RebuildResult, format: RebuildFormat, color = false): string {
-  switch (format) {
-    case 'json':
-      return `${JSON.stringify(rebuildJson(r), null, 2)}\n`
-    case 'sarif':
-      return renderSarif(r.report)
-    case 'text':
-      return rebuildText(r, color)
-  }
-}
-

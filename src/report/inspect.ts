@@ -1,6 +1,7 @@
 import type {InspectResult} from '../image/inspect.js'
 import {escapeControl} from './escape.js'
 import {formatBytes} from './progress.js'
+import {SYNTHESISED} from './text.js'
 
 function short(d: string): string {
   return d.length > 19 ? `${d.slice(0, 19)}…` : d
@@ -9,7 +10,7 @@ function short(d: string): string {
 export function renderInspectText(r: InspectResult): string {
   const out: string[] = []
   out.push(`Reference:  ${r.reference}`)
-  out.push(`Digest:     ${r.digest}`)
+  out.push(`Digest:     ${r.digest}${r.digestSynthesised ? ` (${SYNTHESISED})` : ''}`)
   out.push(`MediaType:  ${r.mediaType}`)
   if (r.index) {
     out.push('Platforms:')

@@ -1,30 +1,38 @@
-import {renderGitlab, type GitlabOptions} from './gitlab.js'
-import {renderJson} from './json.js'
-import {renderJunit} from './junit.js'
-import {renderSarif} from './sarif.js'
-import {renderScanText, renderVetText} from './text.js'
-import type {Report} from './types.js'
+import {ImgvetError} from '../errors.js'
+import {gitlab} from './formats/gitlab.js'
+import {html} from './formats/html.js'
+import {json} from './formats/json.js'
+import {junit} from './formats/junit.js'
+import {sarif} from './formats/sarif.js'
+import {text} from './formats/text.js'
+import type {RenderContext, ReportFormat, ReportKind, Reports} from './formats/types.js'
 
-interface RenderContext {
-  color: boolean
-  gitlab: GitlabOptions
+export type {ReportKind}
+
+/**
+ * Every report format of every command, in one list: a command's `--format` choices are the formats with a
+ * renderer for its report kind, so a new format is its file in formats/ plus one line here.
+ */
+const FORMATS: readonly ReportFormat[] = [text, json, sarif, junit, gitlab, html]
+
+/** The formats every one of `kinds` can render, in list order (scan and vet share one flag). */
+export function formatsFor(...kinds: ReportKind[]): string[] {
+  return FORMATS.filter((f) => kinds.every((k) => f.render[k])).map((f) => f.name)
+}
+
+/** The flag's help: one line per format the kinds share. */
+export function formatHelp(...kinds: ReportKind[]): string {
+  return FORMATS.filter((f) => kinds.every((k) => f.render[k])).map((f) => `${f.name}: ${f.summary}`).join('; ')
 }
 
 /**
- * Every report format of scan and vet, in one table: the `--format` flag's choices are its keys, so a new format
- * is its renderer file plus one line here.
+ * Render `r` as `format`. The flag's options already refuse a format the command cannot render (exit 2 at parse
+ * time); this refuses it again for callers that did not come through a flag.
  */
-const RENDERERS = {
-  text: (r: Report, c: RenderContext) => (r.kind === 'vet' ? renderVetText(r, {color: c.color}) : renderScanText(r, {color: c.color})),
-  json: (r: Report) => renderJson(r),
-  sarif: (r: Report) => renderSarif(r),
-  junit: (r: Report) => renderJunit(r),
-  gitlab: (r: Report, c: RenderContext) => renderGitlab(r, c.gitlab),
-} satisfies Record<string, (r: Report, c: RenderContext) => string>
-
-export type Format = keyof typeof RENDERERS
-export const FORMATS = Object.keys(RENDERERS) as Format[]
-
-export function render(r: Report, format: Format, color = false, gitlab: GitlabOptions = {}): string {
-  return RENDERERS[format](r, {color, gitlab})
+export function renderAs<K extends ReportKind>(kind: K, format: string, r: Reports[K], c: Partial<RenderContext> = {}): string {
+  const renderer = FORMATS.find((f) => f.name === format)?.render[kind]
+  if (!renderer) {
+    throw new ImgvetError('usage', `--format ${format} is not available here; choose one of ${formatsFor(kind).join(', ')}`)
+  }
+  return renderer(r, {color: c.color ?? false, gitlab: c.gitlab ?? {}})
 }

@@ -41,6 +41,14 @@ function findingLines(f: Finding, o: TextOptions): string[] {
   return lines
 }
 
+/** The digest and platform; a digest imgvet wrote itself (docker-archive) is never passed off as a registry's. */
+function digestLine(r: Report): string {
+  const made = r.image.digestSynthesised ? `; ${SYNTHESISED}` : ''
+  return `Digest: ${e(r.image.digest)} (${e(r.image.platform)}${made})`
+}
+
+export const SYNTHESISED = "synthesised by imgvet from the archive's manifest.json, not a registry digest"
+
 export function summaryTable(r: Report): string[] {
   const s = r.summary.bySeverity
   return [`Findings: ${SEVERITIES.map((k) => `${k} ${s[k]}`).join(', ')}`]
@@ -81,7 +89,7 @@ export function bySeverity(a: Finding, b: Finding): number {
 
 /** `scan`: grouped by layer, so "what is in layer N" reads top to bottom; config findings first. */
 export function renderScanText(r: Report, o: TextOptions): string {
-  const out = [`Image: ${e(r.image.reference)}`, `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`]
+  const out = [`Image: ${e(r.image.reference)}`, digestLine(r)]
   if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
   out.push(...platformLines(r), ...partialTextLines(r), ...summaryTable(r), '')
   // Grouped by platform (an index), then config before layers in layer order.
@@ -100,8 +108,13 @@ export function renderScanText(r: Report, o: TextOptions): string {
     for (const f of g.list.sort(bySeverity)) out.push(...findingLines(f, o))
     out.push('')
   }
-  if (r.findings.length === 0) out.push('No findings.')
+  if (r.findings.length === 0) out.push('No findings.', ...(r.suppressed?.length ? [''] : []))
+  out.push(...suppressedLines(r, suppressedWhere))
   return `${out.join('\n')}\n`
+}
+
+function suppressedWhere(f: Finding): string {
+  return `${f.platform ? `${f.platform} ` : ''}${f.path ?? ''}${f.layer ? ` (layer ${f.layer.index})` : ''}`
 }
 
 /** `PASS  <reference>`, the word coloured on a terminal. */
@@ -145,15 +158,31 @@ export function ruleSections(findings: readonly Finding[], lines: (f: Finding) =
   return out
 }
 
+/**
+ * Allowlisted findings at the end, counted per allowlist file and listed with the entry that hid each, so a
+ * suppression is never silent: "3 findings suppressed by allow.yaml:".
+ */
 export function suppressedLines(r: Report, where: (f: Finding) => string): string[] {
-  if (!r.suppressed?.length) return []
-  return [`Suppressed by the policy's allowlist: ${r.suppressed.length}`, ...r.suppressed.map((f) => `  ${f.id} ${e(where(f))} (${e(f.note ?? '')})`)]
+  const groups = new Map<string, Finding[]>()
+  for (const f of r.suppressed ?? []) {
+    const file = f.allowedBy?.replace(/:\d+$/, '') ?? "the policy's allowlist"
+    groups.set(file, [...(groups.get(file) ?? []), f])
+  }
+  const out: string[] = []
+  for (const [file, list] of groups) {
+    out.push(`${list.length} finding${list.length === 1 ? '' : 's'} suppressed by ${e(file)}:`)
+    for (const f of list) {
+      const at = where(f).trim()
+      out.push(`  ${f.id}${at ? `  ${e(at)}` : ''}  (${e(f.allowedBy ?? '')}${f.allowedBy ? ', ' : ''}${e(f.note ?? '')})`)
+    }
+  }
+  return out
 }
 
 /** `vet`: the verdict first, then findings grouped by the seed rule they break. */
 export function renderVetText(r: Report, o: TextOptions): string {
-  const out = [verdictHeadline(r, o), `Digest: ${e(r.image.digest)} (${e(r.image.platform)})`, ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
+  const out = [verdictHeadline(r, o), digestLine(r), ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
-  out.push(...suppressedLines(r, (f) => `${f.platform ? `${f.platform} ` : ''}${f.path ?? ''}`))
+  out.push(...suppressedLines(r, suppressedWhere))
   return `${out.join('\n')}\n`
 }

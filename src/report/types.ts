@@ -8,7 +8,14 @@ export interface Report {
   kind: 'scan' | 'vet'
   tool: {name: 'imgvet'; version: string}
   /** For an index: its digest, and `platform` lists the platforms checked (also as `platforms`). */
-  image: {reference: string; digest: string; platform: string; platforms?: string[]}
+  image: {
+    reference: string
+    digest: string
+    platform: string
+    platforms?: string[]
+    /** The source had no manifest (docker-archive): imgvet wrote one, so no registry knows this digest. */
+    digestSynthesised?: boolean
+  }
   findings: Finding[]
   suppressed?: Finding[]
   policy?: {name: string; scope: string | null}

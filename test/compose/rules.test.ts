@@ -1,5 +1,6 @@
 import test from 'ava'
-import {renderCompose} from '../../src/compose/report.js'
+import type {ComposeReport} from '../../src/compose/check.js'
+import {renderAs} from '../../src/report/render.js'
 import {githubToken, highEntropy} from '../support/fake-secrets.js'
 import {join} from 'node:path'
 import {loadPolicy} from '../../src/policy/load.js'
@@ -8,6 +9,8 @@ import {registryVetter} from '../../src/compose/images.js'
 import {checkProject} from '../../src/compose/rules/index.js'
 import {registries} from '../foundation/helpers.js'
 import {check, ids, load, project} from './helpers.js'
+
+const renderCompose = (r: ComposeReport, format: string) => renderAs('compose', format, r)
 
 const PIN = `@sha256:${'ab'.repeat(32)}`
 

@@ -3,12 +3,15 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {checkDockerfile, checkDockerfileText, DOCKERFILE_RULES} from '../../src/dockerfile/check.js'
 import {expandVars, parseDockerfile} from '../../src/dockerfile/parse.js'
-import {renderDockerfileReport} from '../../src/dockerfile/report.js'
+import {renderAs} from '../../src/report/render.js'
+import type {Report} from '../../src/report/types.js'
 import {isImgvetError} from '../../src/errors.js'
 import {loadPolicy, parsePolicy} from '../../src/policy/load.js'
 import type {Policy} from '../../src/policy/types.js'
 import {awsKeyPair, githubToken, highEntropy} from '../support/fake-secrets.js'
 import {makeTempDir} from '../support/tmp.js'
+
+const renderDockerfileReport = (r: Report, format: string) => renderAs('dockerfile', format, r)
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`
 const dir = makeTempDir('dockerfile-check')

@@ -4,7 +4,8 @@ import {dirname, join} from 'node:path'
 import {checkDockerfile, DOCKERFILE_RULES} from '../../src/dockerfile/check.js'
 import {CONTEXT_FINDING_IDS, contextFindings, scanContext} from '../../src/dockerfile/context.js'
 import {parseDockerfile} from '../../src/dockerfile/parse.js'
-import {renderDockerfileReport} from '../../src/dockerfile/report.js'
+import {renderAs} from '../../src/report/render.js'
+import type {Report} from '../../src/report/types.js'
 import {isImgvetError} from '../../src/errors.js'
 import {loadPolicy} from '../../src/policy/load.js'
 import type {Policy} from '../../src/policy/types.js'
@@ -12,6 +13,8 @@ import {rebuild} from '../../src/rebuild/rebuild.js'
 import {Registries} from '../../src/registry/client.js'
 import {githubToken} from '../support/fake-secrets.js'
 import {makeTempDir} from '../support/tmp.js'
+
+const renderDockerfileReport = (r: Report, format: string) => renderAs('dockerfile', format, r)
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`
 const FROM = `FROM alpine@${DIGEST}`

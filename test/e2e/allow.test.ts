@@ -89,11 +89,14 @@ test('scan --allow in text output: the expired and unused entries are listed', a
 })
 
 const MALFORMED: Array<{name: string; text: string; message: RegExp}> = [
-  {name: 'invalid YAML', text: 'allow:\n  - id: [unclosed\n    reason: x\n', message: /^imgvet: bad-policy: invalid YAML: .*\(FILE:\d+\)$/},
-  {name: 'no allow list', text: 'ignore:\n  - id: x\n', message: /^imgvet: bad-policy: expected a top-level "allow:" list \(FILE\)$/},
-  {name: 'entry without a reason', text: `allow:\n  - id: private-key.rsa\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: entry needs a reason \(FILE allow\[0\]\)$/},
-  {name: 'entry without expiry', text: 'allow:\n  - id: private-key.rsa\n    reason: x\n', message: /^imgvet: bad-policy: entry needs expires: YYYY-MM-DD \(FILE allow\[0\]\)$/},
-  {name: 'entry without a matcher', text: `allow:\n  - reason: x\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: entry needs id, path, fingerprint or package \(FILE allow\[0\]\)$/},
+  {name: 'invalid YAML', text: 'allow:\n  - id: [unclosed\n    reason: x\n', message: /^imgvet: bad-policy: \(yaml\): .*\(FILE:\d+\)$/},
+  {name: 'no allow list', text: 'ignore:\n  - id: x\n', message: /^imgvet: bad-policy: ignore: unknown key; allowed: allow \(and 1 more\) \(FILE:1\)$/},
+  {name: 'an empty file', text: '', message: /^imgvet: bad-policy: \(root\): expected a mapping with a top-level "allow:" list \(FILE:1\)$/},
+  {name: 'entry without a reason', text: `allow:\n  - id: private-key.rsa\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: allow\[0\]\.reason: is required \(FILE:2\)$/},
+  {name: 'entry without expiry', text: 'allow:\n  - id: private-key.rsa\n    reason: x\n', message: /^imgvet: bad-policy: allow\[0\]\.expires: is required \(FILE:2\)$/},
+  {name: 'entry without a matcher', text: `allow:\n  - reason: x\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: allow\[0\]: needs at least one of path, id, fingerprint or package .*\(FILE:2\)$/},
+  {name: 'a date that does not exist', text: 'allow:\n  - id: x\n    reason: r\n    expires: 2027-02-30\n', message: /^imgvet: bad-policy: allow\[0\]\.expires: must be a date written YYYY-MM-DD that exists, got "2027-02-30" \(FILE:4\)$/},
+  {name: 'a fingerprint that is not hex', text: `allow:\n  - fingerprint: xyz\n    reason: r\n    expires: ${FUTURE}\n`, message: /^imgvet: bad-policy: allow\[0\]\.fingerprint: must match .* \(FILE:2\)$/},
 ]
 
 for (const m of MALFORMED) {

@@ -145,7 +145,7 @@ test('exit 3 still writes a report that says so: SARIF, GitLab, JUnit, JSON', as
     t.deepEqual(gitlab.vulnerabilities, [])
 
     const junit = await run(cmd, 'junit')
-    t.regex(junit, /<testsuites name="imgvet" tests="1" failures="0" errors="1">/)
+    t.regex(junit, /<testsuites name="imgvet" tests="1" failures="0" errors="1" skipped="0">/)
     t.regex(junit, /<error message="network: [^"]*" type="network"\/>/)
 
     const json = JSON.parse(await run(cmd, 'json')) as {error: {code: string; message: string}; findings: unknown[]}

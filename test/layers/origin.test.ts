@@ -10,7 +10,7 @@ import type {Finding} from '../../src/findings/finding.js'
 import {walkImage} from '../../src/layers/walk.js'
 import {LayerWorkerPool} from '../../src/layers/worker-pool.js'
 import {scanLoadedImage, scanReport} from '../../src/pipeline/scan.js'
-import {render} from '../../src/report/render.js'
+import {renderAs} from '../../src/report/render.js'
 import {imageOf, makeTar, type LayerSpec, type TarItem} from './helpers.js'
 
 const pem = () => generateKeyPairSync('rsa', {modulusLength: 1024}).privateKey.export({type: 'pkcs8', format: 'pem'})
@@ -182,11 +182,11 @@ test('text, SARIF and GitLab reports show the origin', async (t) => {
   const {image} = await imageOf(specs)
   const walk = await walkImage(image, {checks: FILE_CHECKS})
   const r = scanReport({reference: image.name, results: [{image, walk, findings: walk.findings}]})
-  t.regex(render(r, 'text'), /origin: layer 0 \(base or own unknown\); dpkg libfoo-test 1\.2-3: shipped unmodified/)
+  t.regex(renderAs('vet', 'text', r), /origin: layer 0 \(base or own unknown\); dpkg libfoo-test 1\.2-3: shipped unmodified/)
   type Sarif = {runs: Array<{results: Array<{properties: {origin?: {content: string}}}>}>}
-  const sarif = JSON.parse(render(r, 'sarif')) as Sarif
+  const sarif = JSON.parse(renderAs('vet', 'sarif', r)) as Sarif
   t.is(sarif.runs[0]?.results.find((x) => x.properties.origin)?.properties.origin?.content, 'unmodified')
-  t.regex(render(r, 'gitlab'), /Origin: layer 0 .*dpkg libfoo-test 1\.2-3: shipped unmodified/)
+  t.regex(renderAs('vet', 'gitlab', r), /Origin: layer 0 .*dpkg libfoo-test 1\.2-3: shipped unmodified/)
 })
 
 test('a member of an archive a package shipped unmodified is vouched for by the archive record', async (t) => {

@@ -57,7 +57,7 @@ test.serial('scan: JSON report shape, exit 1 when an image fails the policy, def
   const r = await imgvet('registry', 'scan', h.registry.host, '--policy', h.policyFile, '--format', 'json', '-o', out)
   t.is(r.code, 1, r.stderr)
   const report = JSON.parse(readFileSync(out, 'utf8')) as RunReport
-  t.deepEqual(Object.keys(report).sort(), ['changes', 'errors', 'images', 'run', 'stats'])
+  t.deepEqual(Object.keys(report).sort(), ['changes', 'errors', 'images', 'run', 'schemaVersion', 'stats'])
   t.deepEqual(Object.keys(report.changes).sort(), ['fixedFindings', 'newFindings', 'newImages', 'removedImages', 'since'])
   t.is(report.images.length, REPOS.length + 1 + 2)
   t.is(report.images.find((i) => i.repository === 'leaky')?.verdict, 'fail')

@@ -84,3 +84,51 @@ test('the HTML report shows counts, rows, changes and sorts when a header is cli
   await page.screenshot({path: join(h.dir, 'report.png'), fullPage: true})
   t.deepEqual(external, [])
 })
+
+const RANK = ['critical', 'high', 'medium', 'low', 'info']
+
+test('the HTML report lists findings critical first, sizes in KiB/MiB, a moved tag as "tag moved old → new", and counts that agree', async (t) => {
+  const file = join(h.dir, 'report-order.html')
+  writeFileSync(file, renderRegistryHtml(report))
+  if (!browser) return t.fail('no browser')
+  const page = await browser.newPage()
+  await page.goto(pathToFileURL(file).href)
+  // Order as written, before any header is clicked: never a lower severity above a higher one.
+  const sevs = await page.locator('#findings tbody tr td:nth-child(1)').allTextContents()
+  t.is(sevs.length, report.images.reduce((n, i) => n + i.findings.length, 0))
+  const ranks = sevs.map((s) => RANK.indexOf(s))
+  t.false(ranks.includes(-1), sevs.join(','))
+  t.deepEqual(ranks, [...ranks].sort((a, b) => a - b), sevs.join(','))
+  t.true(new Set(sevs).size >= 2, `more than one severity to order: ${sevs.join(',')}`)
+  // Bytes as a person reads them; the exact count stays in the tooltip.
+  const downloaded = page.locator('#downloaded')
+  t.regex((await downloaded.textContent()) ?? '', /^\d+(\.\d)? (B|KiB|MiB|GiB)$/)
+  t.is(await downloaded.getAttribute('title'), `${report.stats.bytesDownloaded} bytes`)
+  t.false(/\d{5,} bytes downloaded/.test((await page.textContent('body')) ?? ''), 'a raw byte count in the text')
+  // web/frontend:latest was pushed again between the runs: one tag moved, not one image removed and one added.
+  const before = report.changes.removedImages.find((i) => i.repository === 'web/frontend')
+  const after = report.changes.newImages.find((i) => i.repository === 'web/frontend')
+  t.truthy(before && after, 'the run recorded the move as a removed and a new image')
+  t.is(await page.textContent('#moved-tags-count'), '1')
+  const move = (await page.textContent('#moved-tags li')) ?? ''
+  t.is(move, `web/frontend:latest linux/amd64 tag moved ${before?.digest.slice(0, 19)} \u2192 ${after?.digest.slice(0, 19)}`)
+  const listed = (id: string) => page.evaluate((x) => document.getElementById(x)?.textContent ?? '', id)
+  t.false((await listed('new-images')).includes('web/frontend'))
+  t.false((await listed('removed-images')).includes('web/frontend'))
+  // Each image row: its severity columns add up to its findings column; the columns add up to the card.
+  const head = await page.locator('#images thead th').allTextContents()
+  let total = 0
+  for (const row of await page.locator('#images tbody tr').all()) {
+    const cells = (await row.locator('td').allTextContents())
+    const perSeverity = RANK.map((s) => Number(cells[head.indexOf(s)]))
+    const n = Number(cells[head.indexOf('findings')])
+    t.is(perSeverity.reduce((a, b) => a + b, 0), n, `${cells[0]}: ${perSeverity.join('+')} != ${n}`)
+    total += n
+  }
+  t.is(String(total), (await page.textContent('#count-findings')) ?? '')
+  const bySeverity = (await page.locator('#by-severity tbody tr td:nth-child(2)').allTextContents()).map(Number)
+  t.is(bySeverity.reduce((a, b) => a + b, 0), total)
+  const byRepo = await page.locator('#by-repository tbody tr td:nth-child(4)').allTextContents()
+  t.is(byRepo.map(Number).reduce((a, b) => a + b, 0), total)
+  t.is(Number(await page.textContent('#count-pass')) + Number(await page.textContent('#count-fail')), report.images.length)
+})

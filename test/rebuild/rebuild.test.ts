@@ -5,7 +5,8 @@ import {fileURLToPath} from 'node:url'
 import {loadPolicy} from '../../src/policy/load.js'
 import {probeBuilders} from '../../src/rebuild/builders.js'
 import {rebuild, type RebuildOptions} from '../../src/rebuild/rebuild.js'
-import {renderRebuild} from '../../src/rebuild/report.js'
+import type {RebuildResult} from '../../src/rebuild/rebuild.js'
+import {renderAs} from '../../src/report/render.js'
 import {Registries} from '../../src/registry/client.js'
 import {Buildah} from '../support/builder.js'
 import {run} from '../support/exec.js'
@@ -13,6 +14,8 @@ import {buildBase} from '../support/fixture-images.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
 import {ensureBuilt} from '../support/build.js'
+
+const renderRebuild = (r: RebuildResult, format: string) => renderAs('rebuild', format, r)
 
 /**
  * Real builds: a busybox-static base built here with buildah, pushed to a real registry, then Dockerfiles FROM it

@@ -32,6 +32,7 @@ interface SaveEntry {
 export class DockerArchiveSource implements ImageSource {
   readonly name: string
   readonly scopeReference: Reference
+  readonly synthesisedManifest = true
   private blobs = new Map<string, {path: string; size: number}>()
   private manifest?: RawManifest
 
