@@ -13,6 +13,8 @@ import {parseDuration} from '../src/duration.js'
 import {checkCaFile} from '../src/registry/tls.js'
 import {progressBar} from '../src/report/progress.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
+import {findConfigFile, settingsArgv, type FlagSpec} from '../src/cli/settings.js'
+import {unknownFlag} from '../src/cli/suggest.js'
 
 /**
  * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
@@ -21,6 +23,8 @@ import type {PlatformChoice} from '../src/image/resolve.js'
 export abstract class BaseCommand extends Command {
   static baseFlags = {
     debug: Flags.boolean({description: 'Print stack traces and registry traffic to stderr.', helpGroup: 'GLOBAL'}),
+    config: Flags.string({description: 'Settings file (default ./imgvet.yaml); flags win over IMGVET_<FLAG>, which win over it.',
+      helpGroup: 'GLOBAL'}),
   }
 
   static registryFlags = {
@@ -174,6 +178,23 @@ export abstract class BaseCommand extends Command {
     this.debugEnabled = this.argv.includes('--debug')
     // skopeo's and podman's spelling; oclif booleans take no value and would read "false" as an argument.
     this.argv = this.argv.map((a) => (a === '--tls-verify=false' ? '--no-tls-verify' : a === '--tls-verify=true' ? '--tls-verify' : a))
+    this.argv = [...this.settingsFromEnvAndFile(), ...this.argv]
+    this.debugEnabled = this.argv.includes('--debug')
+  }
+
+  /** IMGVET_<FLAG> and imgvet.yaml as command-line tokens, for every command at once (src/cli/settings.ts). */
+  private settingsFromEnvAndFile(): string[] {
+    const flags = Object.entries({...this.ctor.baseFlags, ...this.ctor.flags}).map(([name, f]): FlagSpec => ({
+      name, type: f.type, char: f.char, exclusive: f.exclusive,
+      multiple: f.type === 'option' ? f.multiple : false,
+      allowNo: f.type === 'boolean' ? f.allowNo : false,
+      options: f.type === 'option' ? f.options : undefined,
+    }))
+    const commands = new Map(this.config.commands.map((c) => [c.id.replace(/:/g, ' '), Object.keys(c.flags)]))
+    return settingsArgv({
+      flags, commandId: (this.id ?? '').replace(/:/g, ' '), commands, argv: this.argv, env: process.env,
+      file: findConfigFile(this.argv, process.env, process.cwd()),
+    })
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
@@ -190,7 +211,11 @@ export abstract class BaseCommand extends Command {
         process.exitCode = oclifExit
         return
       }
-      process.stderr.write(`imgvet: usage: ${escapeControl(firstParagraph(err.message))} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
+      const unknown = (err as {flags?: unknown}).flags
+      const hint = Array.isArray(unknown) && typeof unknown[0] === 'string'
+        ? unknownFlag(unknown[0], Object.keys({...this.ctor.baseFlags, ...this.ctor.flags})) : undefined
+      const did = hint ? `; did you mean ${hint}?` : ''
+      process.stderr.write(`imgvet: usage: ${escapeControl(firstParagraph(err.message))}${did} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
       if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = oclifExit === 1 ? EXIT.policyFailed : EXIT.badInput
       return
