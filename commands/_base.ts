@@ -1,4 +1,5 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
+import {existsSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
 import {escapeControl} from '../src/report/escape.js'
@@ -30,6 +31,8 @@ export abstract class BaseCommand extends Command {
   static registryFlags = {
     username: Flags.string({description: 'Registry user name (pair with --password-stdin).', helpGroup: 'REGISTRY'}),
     'password-stdin': Flags.boolean({description: 'Read the registry password or token from standard input.', helpGroup: 'REGISTRY'}),
+    authfile: Flags.string({description: 'containers-auth.json(5) file, the only one read (default REGISTRY_AUTH_FILE; else '
+      + '$XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json, docker config, as skopeo).', helpGroup: 'REGISTRY'}),
     'ca-file': Flags.string({description: 'PEM bundle of extra CAs to trust.', helpGroup: 'REGISTRY'}),
     'cert-dir': Flags.string({description: "docker's certs.d directory (<dir>/<host>/ca.crt, client.cert, client.key).", helpGroup: 'REGISTRY'}),
     'plain-http': Flags.boolean({description: 'Allow plain HTTP to non-loopback registries.', helpGroup: 'REGISTRY'}),
@@ -152,9 +155,11 @@ export abstract class BaseCommand extends Command {
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
       timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
+      authFile: flags.authfile ? {path: String(flags.authfile), given: '--authfile'} : undefined,
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (opts.caFile) checkCaFile(opts.caFile)
+    if (opts.authFile && !existsSync(opts.authFile.path)) throw new ImgvetError('bad-input', '--authfile: no such auth file', opts.authFile.path)
     if (opts.insecureSkipVerify) this.warnOnce('--tls-verify=false', 'registry TLS certificates are not verified')
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')

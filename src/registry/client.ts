@@ -5,7 +5,7 @@ import {parseManifest} from '../image/manifest.js'
 import {MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, SCHEMA1_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
 import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
-import {lookupCredential, type Credential} from './credentials.js'
+import {findCredential, type Credential} from './credentials.js'
 import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
 import {notARegistry, RegistryNotFound} from './not-found.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
@@ -37,6 +37,8 @@ export class RegistryClient {
   private challenge: Challenge | null = null
   private readonly tokens = new Map<string, string>()
   private credential: Credential | null | undefined
+  /** Where the credential came from (--username, --authfile FILE, an auth file, docker config), for errors. */
+  private credentialFrom = ''
   /** Total bytes of blob bodies handed out, for reports. */
   bytesDownloaded = 0
 
@@ -64,9 +66,11 @@ export class RegistryClient {
 
   private cred(): Credential | null {
     if (this.credential === undefined) {
-      this.credential = this.opts.username !== undefined
-        ? {username: this.opts.username, password: this.opts.password}
-        : lookupCredential(this.registry, this.opts.dockerConfigDir)
+      const found = this.opts.username !== undefined
+        ? {credential: {username: this.opts.username, password: this.opts.password}, from: '--username'}
+        : findCredential(this.registry, {authFile: this.opts.authFile, dockerConfigDir: this.opts.dockerConfigDir})
+      this.credential = found?.credential ?? null
+      this.credentialFrom = found?.from ?? ''
     }
     return this.credential
   }
@@ -108,7 +112,12 @@ export class RegistryClient {
     const key = scopes.join(' ')
     let token = this.tokens.get(key)
     if (!token) {
-      token = await fetchToken(ch, scopes, this.cred(), {timeoutMs: this.timeoutMs, retries: this.opts.retries ?? DEFAULT_RETRIES, agents: this.agents, log: this.opts.log})
+      try {
+        token = await fetchToken(ch, scopes, this.cred(), {timeoutMs: this.timeoutMs, retries: this.opts.retries ?? DEFAULT_RETRIES, agents: this.agents, log: this.opts.log})
+      } catch (e) {
+        if (!(e instanceof ImgvetError) || e.code !== 'unauthorized' || !this.credentialFrom) throw e
+        throw new ImgvetError('unauthorized', `${e.message}; credentials from ${this.credentialFrom}`, e.where, {cause: e})
+      }
       this.tokens.set(key, token)
     }
     return `Bearer ${token}`
@@ -149,7 +158,7 @@ export class RegistryClient {
     const where = `${this.registry} ${what}`
     if (res.status === 401) {
       const anon = !this.cred()
-      throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ' (credentials rejected)'}${detail}`, where)
+      throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ` (credentials from ${this.credentialFrom} rejected)`}${detail}`, where)
     }
     if (res.status === 403) throw new ImgvetError('unauthorized', `access denied${detail}`, where)
     if (res.status === 404) throw new RegistryNotFound(`not found${detail}`, where, registryCode)

@@ -56,7 +56,7 @@ test('an unknown command or flag is exit 2 on one line with the nearest name', a
 test('autocomplete prints a bash, zsh or fish script naming the commands; bash completes scan and its flags', async (t) => {
   const env = {XDG_CACHE_HOME: tempDir(t, 'imgvet-complete')}
   const [bash, zsh, fish] = await Promise.all(['bash', 'zsh', 'fish'].map((s) => runCli(['autocomplete', s], {env})))
-  for (const r of [bash, zsh, fish]) t.is(r.code, 0, r?.stderr)
+  for (const r of [bash, zsh, fish]) t.is(r?.code, 0, r?.stderr)
   t.regex(bash?.stdout ?? '', /complete -F _imgvet_autocomplete imgvet/)
   t.regex(zsh?.stdout ?? '', /^#compdef imgvet/)
   t.regex(zsh?.stdout ?? '', /compdef _imgvet imgvet\n$/)
