@@ -101,7 +101,7 @@ function fromFile(file: string, registry: string): Credential | null {
   return null
 }
 
-export interface CredentialSources {
+interface CredentialSources {
   /** --authfile (or REGISTRY_AUTH_FILE): then it is the only file read, as skopeo and podman do. */
   authFile?: {path: string; given: string}
   dockerConfigDir?: string
@@ -110,7 +110,7 @@ export interface CredentialSources {
 }
 
 /** The files skopeo reads, in its order, each with the words that name it in "credentials from ... rejected". */
-export function credentialFiles(sources: CredentialSources = {}): Array<{file: string; label: string}> {
+function credentialFiles(sources: CredentialSources = {}): Array<{file: string; label: string}> {
   const env = sources.env ?? process.env
   const explicit = sources.authFile ?? (env.REGISTRY_AUTH_FILE ? {path: env.REGISTRY_AUTH_FILE, given: 'REGISTRY_AUTH_FILE'} : undefined)
   if (explicit) {
