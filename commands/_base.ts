@@ -73,7 +73,7 @@ export abstract class BaseCommand extends Command {
   /** The progress bar scan and vet draw on a terminal, unless --quiet or --no-progress. */
   protected progress(flags: Record<string, unknown>): ReturnType<typeof progressBar> {
     if (flags.quiet || flags['no-progress']) return {update() {}, end() {}}
-    return progressBar('scanning', process.stderr, 'items')
+    return progressBar('scanning', process.stderr, 'bytes')
   }
 
   private warned = new Set<string>()

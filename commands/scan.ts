@@ -50,7 +50,7 @@ export default class Scan extends BaseCommand {
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const {platform} = this.platformChoice(flags)
       const result = await scanSource(source, {
-        platform, cache, maxLayerBytes, maxTextBytes, onProgress: (d, n) => bar.update(d, n),
+        platform, cache, maxLayerBytes, maxTextBytes, onBytes: (d, n) => bar.update(d, n),
       })
       bar.end()
       cache?.prune()

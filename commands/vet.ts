@@ -60,7 +60,7 @@ export default class Vet extends BaseCommand {
         cache,
         maxLayerBytes,
         maxTextBytes,
-        onLayer: (done, total) => bar.update(done, total),
+        onBytes: (done, total) => bar.update(done, total),
       })
       bar.end()
       cache?.prune()

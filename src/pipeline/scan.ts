@@ -15,6 +15,7 @@ import {LayerWorkerPool} from '../layers/worker-pool.js'
 import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
 import {availableParallelism, tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
+import {byteProgress} from './progress.js'
 import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
 export const VERSION = '0.1.0'
@@ -80,17 +81,16 @@ export function indexPlatform(image: Image): string | undefined {
  */
 export async function scanSource(
   source: ImageSource,
-  opts: ScanOptions & {onProgress?: (done: number, total: number) => void},
+  opts: ScanOptions & {onBytes?: (done: number, total: number) => void},
 ): Promise<SourceScan> {
   const {index, images} = await resolveImage(source, {platform: opts.platform})
-  const total = images.reduce((n, i) => n + i.layers.length, 0)
-  let done = 0
   const results: ScanResult[] = []
+  const bytes = byteProgress(images, opts.onBytes)
   await withRunCache(opts.cache, images, async (cache) => {
-    for (const image of images) {
+    for (const image of bytes.images) {
       const r = await scanLoadedImage(image, {...opts, cache, onLayer: (l, c) => {
+        bytes.layerDone(l)
         opts.onLayer?.(l, c)
-        opts.onProgress?.(++done, total)
       }})
       const platform = indexPlatform(image)
       results.push(platform ? {...r, findings: r.findings.map((f) => withPlatform(f, platform))} : r)
