@@ -14,6 +14,7 @@ import {parseDuration} from '../src/duration.js'
 import {checkCaFile} from '../src/registry/tls.js'
 import {progressBar} from '../src/report/progress.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
+import type {PathSkip} from '../src/layers/skip.js'
 import {findConfigFile, settingsArgv, type FlagSpec} from '../src/cli/settings.js'
 import {unknownFlag} from '../src/cli/suggest.js'
 
@@ -48,6 +49,21 @@ export abstract class BaseCommand extends Command {
       min: 1, max: 1024 * 1024, helpGroup: 'SCAN'}),
     'max-text-size': Flags.integer({description: 'How much of each text file is scanned for secrets, in MiB (read in 1 MiB windows, so memory stays bounded; larger files are counted in the report).',
       default: 1, min: 1, max: 1024, helpGroup: 'SCAN'}),
+  }
+
+  /** scan and vet: paths no check looks at, as trivy's flags; the report counts them. */
+  static skipFlags = {
+    'skip-dirs': Flags.string({description: 'Directory glob no check looks into (repeatable or comma list): /usr/share/doc, **/node_modules.',
+      multiple: true, delimiter: ',', helpGroup: 'SCAN'}),
+    'skip-files': Flags.string({description: 'File glob no check reads (repeatable or comma list): /app/test/*.pem, *.min.js.',
+      multiple: true, delimiter: ',', helpGroup: 'SCAN'}),
+  }
+
+  /** --skip-dirs/--skip-files as the walk takes them; absent when neither is given. */
+  protected skipOptions(flags: {'skip-dirs'?: string[]; 'skip-files'?: string[]}): PathSkip | undefined {
+    const dirs = flags['skip-dirs'] ?? []
+    const files = flags['skip-files'] ?? []
+    return dirs.length || files.length ? {dirs, files} : undefined
   }
 
   /** The layer cache, bomb bound and text cap the walk flags ask for. */
@@ -183,7 +199,10 @@ export abstract class BaseCommand extends Command {
     this.debugEnabled = this.argv.includes('--debug')
     // skopeo's and podman's spelling; oclif booleans take no value and would read "false" as an argument.
     this.argv = this.argv.map((a) => (a === '--tls-verify=false' ? '--no-tls-verify' : a === '--tls-verify=true' ? '--tls-verify' : a))
-    this.argv = [...this.settingsFromEnvAndFile(), ...this.argv]
+    // After the user's words (a multiple flag in front would swallow the image argument), before a `--`.
+    const settings = this.settingsFromEnvAndFile()
+    const end = this.argv.includes('--') ? this.argv.indexOf('--') : this.argv.length
+    this.argv = [...this.argv.slice(0, end), ...settings, ...this.argv.slice(end)]
     this.debugEnabled = this.argv.includes('--debug')
   }
 

@@ -30,6 +30,7 @@ export default class Vet extends BaseCommand {
     ...BaseCommand.reportFlags,
     as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
     ...BaseCommand.walkFlags,
+    ...BaseCommand.skipFlags,
   }
 
   async run(): Promise<void> {
@@ -60,6 +61,7 @@ export default class Vet extends BaseCommand {
         cache,
         maxLayerBytes,
         maxTextBytes,
+        skip: this.skipOptions(flags),
         onBytes: (done, total) => bar.update(done, total),
       })
       bar.end()

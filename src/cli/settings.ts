@@ -106,7 +106,8 @@ function tokens(flag: FlagSpec, value: unknown, where: string): string[] {
   })
   if (values.length === 0) return []
   // A list for a single-valued flag is its comma form (severity: [HIGH, CRITICAL] is --severity HIGH,CRITICAL).
-  return flag.multiple ? values.flatMap((v) => [`--${flag.name}`, v]) : [`--${flag.name}`, values.join(',')]
+  // One token each (`--name=value`): a value starting with "-" stays a value.
+  return flag.multiple ? values.map((v) => `--${flag.name}=${v}`) : [`--${flag.name}=${values.join(',')}`]
 }
 
 function asBoolean(v: unknown): boolean | undefined {

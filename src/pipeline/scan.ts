@@ -16,6 +16,7 @@ import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
 import {availableParallelism, tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
 import {byteProgress} from './progress.js'
+import type {PathSkip} from '../layers/skip.js'
 import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
 export const VERSION = '0.1.0'
@@ -28,6 +29,8 @@ interface ScanOptions {
   maxLayerBytes?: number
   /** How far into a text file the text rules read (--max-text-size); default one 1 MiB window. */
   maxTextBytes?: number
+  /** --skip-dirs / --skip-files: entries no check sees, counted in the report. */
+  skip?: PathSkip
   concurrency?: number
   /** Share one pool across images (registry scan); otherwise each scan starts and stops its own. */
   pool?: LayerWorkerPool | null
@@ -125,6 +128,7 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   try {
     const walk = await walkImage(image, {
       checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer,
+      skip: opts.skip,
     })
     // Cached layer results hold facts (a token's expiry); they are judged against today's clock here.
     const now = Date.now()
@@ -187,6 +191,11 @@ export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Rep
     partialTextFiles: sum('partialTextFiles'),
     partialTextExamples: list.flatMap((s) => s.partialTextExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
     maxTextBytes: first.maxTextBytes,
+    ...(first.skip ? {
+      skip: first.skip,
+      skippedPaths: list.reduce((n, s) => n + (s.skippedPaths ?? 0), 0),
+      skippedExamples: list.flatMap((s) => s.skippedExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
+    } : {}),
   }
 }
 
@@ -201,5 +210,6 @@ export function reportStats(s: WalkStats): NonNullable<Report['stats']> {
     partialTextFiles: s.partialTextFiles,
     partialTextExamples: s.partialTextExamples,
     maxTextBytes: s.maxTextBytes,
+    ...(s.skip ? {skip: s.skip, skippedPaths: s.skippedPaths ?? 0, skippedExamples: s.skippedExamples ?? []} : {}),
   }
 }

@@ -11,6 +11,7 @@ import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
 import {summarise, type Report} from '../report/types.js'
 import {byteProgress} from './progress.js'
+import type {PathSkip} from '../layers/skip.js'
 import {
   indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, withRunCache,
   type ScanResult,
@@ -32,6 +33,7 @@ interface VetOptions {
   cache?: LayerCache | null
   maxLayerBytes?: number
   maxTextBytes?: number
+  skip?: PathSkip
   supplyChain?: SupplyChainStage
   now?: Date
   /** Compressed layer bytes read (or served from the cache) of all there are, for a progress bar. */
@@ -70,7 +72,8 @@ export async function vetSource(source: ImageSource, ref: Reference, opts: VetOp
     for (const image of bytes.images) {
       const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
       const scan = await scanLoadedImage(image, {
-        cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: (l) => bytes.layerDone(l),
+        cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, skip: opts.skip,
+        onLayer: (l) => bytes.layerDone(l),
       })
       const judged = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})
       platforms.push({image, ...judged})

@@ -35,28 +35,28 @@ function fails(t: {throws: (fn: () => unknown, e: object) => unknown}, fn: () =>
 
 test('every flag has an IMGVET_ variable: dashes become underscores', (t) => {
   t.is(envName('no-progress'), 'IMGVET_NO_PROGRESS')
-  t.deepEqual(settings({env: {IMGVET_FORMAT: 'json', IMGVET_NO_PROGRESS: 'true', IMGVET_QUIET: '0'}}), ['--format', 'json', '--no-progress'])
+  t.deepEqual(settings({env: {IMGVET_FORMAT: 'json', IMGVET_NO_PROGRESS: 'true', IMGVET_QUIET: '0'}}), ['--format=json', '--no-progress'])
   t.deepEqual(settings({env: {IMGVET_TLS_VERIFY: 'false'}}), ['--no-tls-verify'], 'an allowNo flag switched off')
-  t.deepEqual(settings({env: {IMGVET_SKIP_DIRS: '/usr/share/doc, /opt/x'}}), ['--skip-dirs', '/usr/share/doc', '--skip-dirs', '/opt/x'])
+  t.deepEqual(settings({env: {IMGVET_SKIP_DIRS: '/usr/share/doc, /opt/x'}}), ['--skip-dirs=/usr/share/doc', '--skip-dirs=/opt/x'])
   t.deepEqual(settings({env: {IMGVET_FORMAT: '', IMGVET_BUILT: '1', IMGVET_CONFIG: 'x'}}), [], 'empty, foreign and --config itself')
 })
 
 test('precedence: flags > env > file > defaults, per flag', (t) => {
   const yaml = 'format: sarif\nseverity: [HIGH, CRITICAL]\noutput: from-file.json\n'
-  t.deepEqual(settings({yaml}), ['--format', 'sarif', '--severity', 'HIGH,CRITICAL', '--output', 'from-file.json'])
-  t.deepEqual(settings({yaml, env: {IMGVET_FORMAT: 'json'}}), ['--format', 'json', '--severity', 'HIGH,CRITICAL', '--output', 'from-file.json'])
-  t.deepEqual(settings({yaml, env: {IMGVET_FORMAT: 'json'}, argv: ['--format=text', '-o', 'x']}), ['--severity', 'HIGH,CRITICAL'])
+  t.deepEqual(settings({yaml}), ['--format=sarif', '--severity=HIGH,CRITICAL', '--output=from-file.json'])
+  t.deepEqual(settings({yaml, env: {IMGVET_FORMAT: 'json'}}), ['--format=json', '--severity=HIGH,CRITICAL', '--output=from-file.json'])
+  t.deepEqual(settings({yaml, env: {IMGVET_FORMAT: 'json'}, argv: ['--format=text', '-o', 'x']}), ['--severity=HIGH,CRITICAL'])
   t.deepEqual(settings({yaml: 'quiet: true\n', argv: ['--no-tls-verify', '-q']}), [], 'a short flag counts as given')
 })
 
 test('a setting exclusive with a flag the user gave yields to it', (t) => {
   t.deepEqual(settings({env: {IMGVET_SEVERITY: 'HIGH'}, argv: ['--fail-on', 'high']}), [])
-  t.deepEqual(settings({env: {IMGVET_FAIL_ON: 'high'}, yaml: 'severity: HIGH\n'}), ['--fail-on', 'high'], 'env beats the file')
+  t.deepEqual(settings({env: {IMGVET_FAIL_ON: 'high'}, yaml: 'severity: HIGH\n'}), ['--fail-on=high'], 'env beats the file')
 })
 
 test('a command section wins over the top level; other commands\' sections and flags are not errors', (t) => {
   const yaml = ['format: sarif', 'policy: release-gate', 'scan:', '  format: json', 'vet:', '  quiet: true', 'registry scan:', '  concurrency: 4', ''].join('\n')
-  t.deepEqual(settings({yaml}), ['--format', 'json'])
+  t.deepEqual(settings({yaml}), ['--format=json'])
 })
 
 test('bad values and unknown keys are one coded error naming the variable or file:line', (t) => {
