@@ -37,8 +37,6 @@ export class RegistryClient {
   private challenge: Challenge | null = null
   private readonly tokens = new Map<string, string>()
   private credential: Credential | null | undefined
-  /** Where the credential came from (--username, --authfile FILE, an auth file, docker config), for errors. */
-  private credentialFrom = ''
   /** Total bytes of blob bodies handed out, for reports. */
   bytesDownloaded = 0
 
@@ -66,11 +64,9 @@ export class RegistryClient {
 
   private cred(): Credential | null {
     if (this.credential === undefined) {
-      const found = this.opts.username !== undefined
-        ? {credential: {username: this.opts.username, password: this.opts.password}, from: '--username'}
+      this.credential = this.opts.username !== undefined
+        ? {username: this.opts.username, password: this.opts.password, from: '--username'}
         : findCredential(this.registry, {authFile: this.opts.authFile, dockerConfigDir: this.opts.dockerConfigDir})
-      this.credential = found?.credential ?? null
-      this.credentialFrom = found?.from ?? ''
     }
     return this.credential
   }
@@ -112,12 +108,7 @@ export class RegistryClient {
     const key = scopes.join(' ')
     let token = this.tokens.get(key)
     if (!token) {
-      try {
-        token = await fetchToken(ch, scopes, this.cred(), {timeoutMs: this.timeoutMs, retries: this.opts.retries ?? DEFAULT_RETRIES, agents: this.agents, log: this.opts.log})
-      } catch (e) {
-        if (!(e instanceof ImgvetError) || e.code !== 'unauthorized' || !this.credentialFrom) throw e
-        throw new ImgvetError('unauthorized', `${e.message}; credentials from ${this.credentialFrom}`, e.where, {cause: e})
-      }
+      token = await fetchToken(ch, scopes, this.cred(), {timeoutMs: this.timeoutMs, retries: this.opts.retries ?? DEFAULT_RETRIES, agents: this.agents, log: this.opts.log})
       this.tokens.set(key, token)
     }
     return `Bearer ${token}`
@@ -157,8 +148,8 @@ export class RegistryClient {
     }
     const where = `${this.registry} ${what}`
     if (res.status === 401) {
-      const anon = !this.cred()
-      throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ` (credentials from ${this.credentialFrom} rejected)`}${detail}`, where)
+      const from = this.cred()?.from
+      throw new ImgvetError('unauthorized', `authentication required${from ? ` (credentials from ${from} rejected)` : ' (no credentials found for this registry)'}${detail}`, where)
     }
     if (res.status === 403) throw new ImgvetError('unauthorized', `access denied${detail}`, where)
     if (res.status === 404) throw new RegistryNotFound(`not found${detail}`, where, registryCode)

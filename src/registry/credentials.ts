@@ -10,6 +10,8 @@ export interface Credential {
   password?: string
   /** An OAuth2 refresh token (docker config `identitytoken`), exchanged at the token endpoint. */
   identityToken?: string
+  /** Where it came from (--username, --authfile FILE, an auth file, docker config), so a refusal can say. */
+  from?: string
 }
 
 interface DockerConfig {
@@ -126,10 +128,10 @@ function credentialFiles(sources: CredentialSources = {}): Array<{file: string; 
 }
 
 /** The first file in skopeo's order that has credentials for the registry, and where they came from. */
-export function findCredential(registry: string, sources: CredentialSources = {}): {credential: Credential; from: string} | null {
+export function findCredential(registry: string, sources: CredentialSources = {}): Credential | null {
   for (const {file, label} of credentialFiles(sources)) {
     const credential = fromFile(file, registry)
-    if (credential) return {credential, from: label}
+    if (credential) return {...credential, from: label}
   }
   return null
 }

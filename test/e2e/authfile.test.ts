@@ -134,3 +134,12 @@ test('--username names itself when rejected; a missing --authfile is exit 2 befo
   t.is(m.stderr, `imgvet: bad-input: --authfile: no such auth file (${missing})\n`)
   t.false(m.stderr.includes(ht.password ?? '\0'), 'the password is never printed')
 })
+
+test('behind a token server the refusal names the file as well', async (t) => {
+  const h = home(t)
+  const tok = fx.registries.token
+  const file = h.write(join(h.env.HOME ?? '', 'token-auth.json'), Buffer.from(`${tok.username ?? ''}:wrong`).toString('base64'), tok.host)
+  const r = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'inspect', dockerRef(fx.images.baseToken), '--authfile', file], h.env)
+  t.is(r.code, 3)
+  t.regex(r.stderr, new RegExp(`^imgvet: unauthorized: token server refused the credentials from --authfile ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(401\\)`))
+})
