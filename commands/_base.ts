@@ -1,4 +1,5 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
+import {existsSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import {ImgvetError, isImgvetError, EXIT} from '../src/errors.js'
 import {escapeControl} from '../src/report/escape.js'
@@ -13,6 +14,9 @@ import {parseDuration} from '../src/duration.js'
 import {checkCaFile} from '../src/registry/tls.js'
 import {progressBar} from '../src/report/progress.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
+import type {PathSkip} from '../src/layers/skip.js'
+import {findConfigFile, settingsArgv, type FlagSpec} from '../src/cli/settings.js'
+import {unknownFlag} from '../src/cli/suggest.js'
 
 /**
  * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
@@ -21,11 +25,15 @@ import type {PlatformChoice} from '../src/image/resolve.js'
 export abstract class BaseCommand extends Command {
   static baseFlags = {
     debug: Flags.boolean({description: 'Print stack traces and registry traffic to stderr.', helpGroup: 'GLOBAL'}),
+    config: Flags.string({description: 'Settings file (default ./imgvet.yaml); flags win over IMGVET_<FLAG>, which win over it.',
+      helpGroup: 'GLOBAL'}),
   }
 
   static registryFlags = {
     username: Flags.string({description: 'Registry user name (pair with --password-stdin).', helpGroup: 'REGISTRY'}),
     'password-stdin': Flags.boolean({description: 'Read the registry password or token from standard input.', helpGroup: 'REGISTRY'}),
+    authfile: Flags.string({description: 'containers-auth.json(5) file, the only one read (default REGISTRY_AUTH_FILE; else '
+      + '$XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json, docker config, as skopeo).', helpGroup: 'REGISTRY'}),
     'ca-file': Flags.string({description: 'PEM bundle of extra CAs to trust.', helpGroup: 'REGISTRY'}),
     'cert-dir': Flags.string({description: "docker's certs.d directory (<dir>/<host>/ca.crt, client.cert, client.key).", helpGroup: 'REGISTRY'}),
     'plain-http': Flags.boolean({description: 'Allow plain HTTP to non-loopback registries.', helpGroup: 'REGISTRY'}),
@@ -41,6 +49,21 @@ export abstract class BaseCommand extends Command {
       min: 1, max: 1024 * 1024, helpGroup: 'SCAN'}),
     'max-text-size': Flags.integer({description: 'How much of each text file is scanned for secrets, in MiB (read in 1 MiB windows, so memory stays bounded; larger files are counted in the report).',
       default: 1, min: 1, max: 1024, helpGroup: 'SCAN'}),
+  }
+
+  /** scan and vet: paths no check looks at, as trivy's flags; the report counts them. */
+  static skipFlags = {
+    'skip-dirs': Flags.string({description: 'Directory glob no check looks into (repeatable or comma list): /usr/share/doc, **/node_modules.',
+      multiple: true, delimiter: ',', helpGroup: 'SCAN'}),
+    'skip-files': Flags.string({description: 'File glob no check reads (repeatable or comma list): /app/test/*.pem, *.min.js.',
+      multiple: true, delimiter: ',', helpGroup: 'SCAN'}),
+  }
+
+  /** --skip-dirs/--skip-files as the walk takes them; absent when neither is given. */
+  protected skipOptions(flags: {'skip-dirs'?: string[]; 'skip-files'?: string[]}): PathSkip | undefined {
+    const dirs = flags['skip-dirs'] ?? []
+    const files = flags['skip-files'] ?? []
+    return dirs.length || files.length ? {dirs, files} : undefined
   }
 
   /** The layer cache, bomb bound and text cap the walk flags ask for. */
@@ -71,7 +94,7 @@ export abstract class BaseCommand extends Command {
   /** The progress bar scan and vet draw on a terminal, unless --quiet or --no-progress. */
   protected progress(flags: Pick<ReportFlags, 'quiet' | 'no-progress'>): ReturnType<typeof progressBar> {
     if (flags.quiet || flags['no-progress']) return {update() {}, end() {}}
-    return progressBar('scanning', process.stderr, 'items')
+    return progressBar('scanning', process.stderr, 'bytes')
   }
 
   private warned = new Set<string>()
@@ -155,9 +178,11 @@ export abstract class BaseCommand extends Command {
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
       timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
+      authFile: flags.authfile ? {path: String(flags.authfile), given: '--authfile'} : undefined,
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (opts.caFile) checkCaFile(opts.caFile)
+    if (opts.authFile && !existsSync(opts.authFile.path)) throw new ImgvetError('bad-input', '--authfile: no such auth file', opts.authFile.path)
     if (opts.insecureSkipVerify) this.warnOnce('--tls-verify=false', 'registry TLS certificates are not verified')
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
@@ -181,6 +206,26 @@ export abstract class BaseCommand extends Command {
     this.debugEnabled = this.argv.includes('--debug')
     // skopeo's and podman's spelling; oclif booleans take no value and would read "false" as an argument.
     this.argv = this.argv.map((a) => (a === '--tls-verify=false' ? '--no-tls-verify' : a === '--tls-verify=true' ? '--tls-verify' : a))
+    // After the user's words (a multiple flag in front would swallow the image argument), before a `--`.
+    const settings = this.settingsFromEnvAndFile()
+    const end = this.argv.includes('--') ? this.argv.indexOf('--') : this.argv.length
+    this.argv = [...this.argv.slice(0, end), ...settings, ...this.argv.slice(end)]
+    this.debugEnabled = this.argv.includes('--debug')
+  }
+
+  /** IMGVET_<FLAG> and imgvet.yaml as command-line tokens, for every command at once (src/cli/settings.ts). */
+  private settingsFromEnvAndFile(): string[] {
+    const flags = Object.entries({...this.ctor.baseFlags, ...this.ctor.flags}).map(([name, f]): FlagSpec => ({
+      name, type: f.type, char: f.char, exclusive: f.exclusive,
+      multiple: f.type === 'option' ? f.multiple : false,
+      allowNo: f.type === 'boolean' ? f.allowNo : false,
+      options: f.type === 'option' ? f.options : undefined,
+    }))
+    const commands = new Map(this.config.commands.map((c) => [c.id.replace(/:/g, ' '), Object.keys(c.flags)]))
+    return settingsArgv({
+      flags, commandId: (this.id ?? '').replace(/:/g, ' '), commands, argv: this.argv, env: process.env,
+      file: findConfigFile(this.argv, process.env, process.cwd()),
+    })
   }
 
   protected override async catch(err: Interfaces.CommandError): Promise<unknown> {
@@ -197,7 +242,11 @@ export abstract class BaseCommand extends Command {
         process.exitCode = oclifExit
         return
       }
-      process.stderr.write(`imgvet: usage: ${escapeControl(firstParagraph(err.message))} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
+      const unknown = (err as {flags?: unknown}).flags
+      const hint = Array.isArray(unknown) && typeof unknown[0] === 'string'
+        ? unknownFlag(unknown[0], Object.keys({...this.ctor.baseFlags, ...this.ctor.flags})) : undefined
+      const did = hint ? `; did you mean ${hint}?` : ''
+      process.stderr.write(`imgvet: usage: ${escapeControl(firstParagraph(err.message))}${did} (see imgvet ${this.id?.replace(/:/g, ' ') ?? ''} --help)\n`)
       if (this.debugEnabled && err.stack) process.stderr.write(`${err.stack}\n`)
       process.exitCode = oclifExit === 1 ? EXIT.policyFailed : EXIT.badInput
       return

@@ -27,6 +27,7 @@ export default class Scan extends BaseCommand {
     ...BaseCommand.reportFlags,
     ...BaseCommand.allowFlag,
     ...BaseCommand.walkFlags,
+    ...BaseCommand.skipFlags,
     'exit-code': Flags.integer({description: 'Exit with this code when a finding (at --severity) remains after --allow; default 0.',
       min: 0, max: 255, helpGroup: 'GATE'}),
     severity: Flags.string({description: 'Severities to report and gate on: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL (comma list; info is UNKNOWN).',
@@ -50,7 +51,7 @@ export default class Scan extends BaseCommand {
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const {platform} = this.platformChoice(flags)
       const result = await scanSource(source, {
-        platform, cache, maxLayerBytes, maxTextBytes, onProgress: (d, n) => bar.update(d, n),
+        platform, cache, maxLayerBytes, maxTextBytes, skip: this.skipOptions(flags), onBytes: (d, n) => bar.update(d, n),
       })
       bar.end()
       cache?.prune()

@@ -31,6 +31,7 @@ export default class Vet extends BaseCommand {
     ...BaseCommand.allowFlag,
     as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
     ...BaseCommand.walkFlags,
+    ...BaseCommand.skipFlags,
   }
 
   async run(): Promise<void> {
@@ -61,7 +62,8 @@ export default class Vet extends BaseCommand {
         cache,
         maxLayerBytes,
         maxTextBytes,
-        onLayer: (done, total) => bar.update(done, total),
+        skip: this.skipOptions(flags),
+        onBytes: (done, total) => bar.update(done, total),
       })
       bar.end()
       cache?.prune()

@@ -15,6 +15,7 @@ import type {EntryType, WalkEntry} from './entry.js'
 import {hashesOf, PackageDbs, packageDbBound, type LayerOrigins} from './package-db.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
+import {skipMatcher, type PathSkip} from './skip.js'
 
 /** A detection tied to its file, secret already turned into fingerprint + redacted evidence: safe to cache. */
 export type LayerFinding = Omit<Finding, 'layer' | 'removedIn'> & {path: string}
@@ -38,6 +39,9 @@ export interface LayerScan {
   /** Text files larger than maxTextBytes, scanned only up to it, and the first few of them. */
   partial: number
   partialFiles: Array<{path: string; size: number}>
+  /** Entries no check saw (--skip-dirs, --skip-files), and the first few. */
+  skipped?: number
+  skippedPaths?: string[]
   /** Hashes of the files with findings and this layer's package records for them; judged after the merge. */
   origins?: LayerOrigins
 }
@@ -47,6 +51,8 @@ interface ScanLayerOptions {
   maxLayerBytes: number
   /** How far windowed (text) checks read into a file; below one window it changes nothing. Default: one window. */
   maxTextBytes?: number
+  /** --skip-dirs / --skip-files: such entries stay in the view but no check sees them; they are counted. */
+  skip?: PathSkip
 }
 
 /** Enough paths to act on; the count says how many there are. */
@@ -177,6 +183,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
   const parser = extract()
+  const skipped = skipMatcher(opts.skip)
   const dbs = new PackageDbs()
   const origins: LayerOrigins = {hashes: {}, records: {}}
   // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
@@ -244,6 +251,12 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         seen.set(path, scan.entries.length)
         scan.entries.push(rec)
       } else scan.entries[at] = rec
+      if (skipped?.(path)) {
+        scan.skipped = (scan.skipped ?? 0) + 1
+        if ((scan.skippedPaths ??= []).length < MAX_PARTIAL_EXAMPLES) scan.skippedPaths.push(path)
+        stream.resume()
+        return
+      }
       if (type !== 'file') {
         for (const c of opts.checks) if (c.wants(entry) === 'header') for (const d of runCheck(c, entry, null, false, sight)) scan.findings.push(toLayerFinding(d, path))
         stream.resume()

@@ -9,6 +9,7 @@ import {mergeLayers, type Merged} from './history.js'
 import {withOrigins} from './origin.js'
 import {MAX_PARTIAL_EXAMPLES, scanLayer, type LayerScan} from './scan-layer.js'
 import type {LayerWorkerPool} from './worker-pool.js'
+import type {PathSkip} from './skip.js'
 
 /** Below this a layer is scanned in place: handing it to a thread costs more than it saves. */
 const MIN_WORKER_LAYER_BYTES = 1024 * 1024
@@ -28,6 +29,7 @@ interface WalkOptions {
   /** Worker threads running the built-in checks; only the caller knows `checks` are those. */
   pool?: LayerWorkerPool | null
   onLayer?: (layer: Layer, fromCache: boolean) => void
+  skip?: PathSkip
 }
 
 export interface WalkStats {
@@ -41,6 +43,10 @@ export interface WalkStats {
   partialTextFiles: number
   partialTextExamples: Array<{path: string; size: number; layer: number}>
   maxTextBytes: number
+  /** Entries no check saw because of --skip-dirs/--skip-files, the first few of them, and the patterns. */
+  skippedPaths?: number
+  skippedExamples?: Array<{path: string; layer: number}>
+  skip?: PathSkip
 }
 
 export interface WalkResult extends Merged {
@@ -60,6 +66,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
   const started = Date.now()
   const maxLayerBytes = opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES
   const maxTextBytes = opts.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES
+  const skip = opts.skip && (opts.skip.dirs.length > 0 || opts.skip.files.length > 0) ? opts.skip : undefined
   const scans: LayerScan[] = new Array(image.layers.length)
   let scanned = 0
   let fromCache = 0
@@ -71,7 +78,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
     // The config's diffID is a claim; the key pairs it with the manifest's digest, and only a scan that checked both
     // writes an entry (see layerCacheKey). A diffID scanLayer cannot check (not sha256, absent) is never cached.
     const pair = layer.diffId?.startsWith('sha256:') ? {digest: layer.descriptor.digest, diffId: layer.diffId} : null
-    const key = pair && opts.cache ? layerCacheKey(pair, opts.checks, {maxLayerBytes, maxTextBytes}) : null
+    const key = pair && opts.cache ? layerCacheKey(pair, opts.checks, {maxLayerBytes, maxTextBytes, ...(skip ? {skip} : {})}) : null
     const cached = key && opts.cache ? opts.cache.get(key) : null
     if (cached) {
       scans[layer.index] = cached
@@ -79,9 +86,10 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       opts.onLayer?.(layer, true)
       return
     }
-    const scan = opts.pool && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
+    // The workers take no skip list (yet): a skipping scan runs in this thread.
+    const scan = opts.pool && !skip && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
       ? await opts.pool.scan(layer, image.name, maxLayerBytes, maxTextBytes)
-      : await scanLayer(layer, {checks: opts.checks, maxLayerBytes, maxTextBytes}, image.name)
+      : await scanLayer(layer, {checks: opts.checks, maxLayerBytes, maxTextBytes, skip}, image.name)
     if (key && opts.cache) opts.cache.put(key, scan)
     scans[layer.index] = scan
     scanned++
@@ -103,6 +111,11 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       partialTextFiles: scans.reduce((n, s) => n + (s.partial ?? 0), 0),
       partialTextExamples: scans.flatMap((s, i) => (s.partialFiles ?? []).map((f) => ({...f, layer: i}))).slice(0, MAX_PARTIAL_EXAMPLES),
       maxTextBytes,
+      ...(skip ? {
+        skip,
+        skippedPaths: scans.reduce((n, s) => n + (s.skipped ?? 0), 0),
+        skippedExamples: scans.flatMap((s, i) => (s.skippedPaths ?? []).map((path) => ({path, layer: i}))).slice(0, MAX_PARTIAL_EXAMPLES),
+      } : {}),
     },
   }
 }

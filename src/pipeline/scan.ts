@@ -15,6 +15,8 @@ import {LayerWorkerPool} from '../layers/worker-pool.js'
 import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
 import {availableParallelism, tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
+import {byteProgress} from './progress.js'
+import type {PathSkip} from '../layers/skip.js'
 import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
 export const VERSION = '0.1.0'
@@ -27,6 +29,8 @@ interface ScanOptions {
   maxLayerBytes?: number
   /** How far into a text file the text rules read (--max-text-size); default one 1 MiB window. */
   maxTextBytes?: number
+  /** --skip-dirs / --skip-files: entries no check sees, counted in the report. */
+  skip?: PathSkip
   concurrency?: number
   /** Share one pool across images (registry scan); otherwise each scan starts and stops its own. */
   pool?: LayerWorkerPool | null
@@ -71,17 +75,16 @@ export function indexPlatform(image: Image): string | undefined {
  */
 export async function scanSource(
   source: ImageSource,
-  opts: ScanOptions & {onProgress?: (done: number, total: number) => void},
+  opts: ScanOptions & {onBytes?: (done: number, total: number) => void},
 ): Promise<SourceScan> {
   const {index, images} = await resolveImage(source, {platform: opts.platform})
-  const total = images.reduce((n, i) => n + i.layers.length, 0)
-  let done = 0
   const results: ScanResult[] = []
+  const bytes = byteProgress(images, opts.onBytes)
   await withRunCache(opts.cache, images, async (cache) => {
-    for (const image of images) {
+    for (const image of bytes.images) {
       const r = await scanLoadedImage(image, {...opts, cache, onLayer: (l, c) => {
+        bytes.layerDone(l)
         opts.onLayer?.(l, c)
-        opts.onProgress?.(++done, total)
       }})
       const platform = indexPlatform(image)
       results.push(platform ? {...r, findings: r.findings.map((f) => withPlatform(f, platform))} : r)
@@ -116,6 +119,7 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   try {
     const walk = await walkImage(image, {
       checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer,
+      skip: opts.skip,
     })
     // Cached layer results hold facts (a token's expiry); they are judged against today's clock here.
     const now = Date.now()
@@ -181,6 +185,11 @@ export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Rep
     partialTextFiles: sum('partialTextFiles'),
     partialTextExamples: list.flatMap((s) => s.partialTextExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
     maxTextBytes: first.maxTextBytes,
+    ...(first.skip ? {
+      skip: first.skip,
+      skippedPaths: list.reduce((n, s) => n + (s.skippedPaths ?? 0), 0),
+      skippedExamples: list.flatMap((s) => s.skippedExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
+    } : {}),
   }
 }
 
@@ -195,5 +204,6 @@ export function reportStats(s: WalkStats): NonNullable<Report['stats']> {
     partialTextFiles: s.partialTextFiles,
     partialTextExamples: s.partialTextExamples,
     maxTextBytes: s.maxTextBytes,
+    ...(s.skip ? {skip: s.skip, skippedPaths: s.skippedPaths ?? 0, skippedExamples: s.skippedExamples ?? []} : {}),
   }
 }

@@ -10,6 +10,8 @@ import {scopeName} from '../policy/match.js'
 import type {Policy, ScopeRequirements, Verdict} from '../policy/types.js'
 import {parseReference, withDigest, type Reference} from '../reference/reference.js'
 import {summarise, type Report} from '../report/types.js'
+import {byteProgress} from './progress.js'
+import type {PathSkip} from '../layers/skip.js'
 import {
   indexPlatform, platformEntry, reportImage, reportStats, scanLoadedImage, skippedEntries, sumStats, VERSION, withRunCache,
   type ScanResult,
@@ -31,10 +33,11 @@ interface VetOptions {
   cache?: LayerCache | null
   maxLayerBytes?: number
   maxTextBytes?: number
+  skip?: PathSkip
   supplyChain?: SupplyChainStage
   now?: Date
-  /** Called as each layer is done (scanned or from the cache), for a progress display. */
-  onLayer?: (done: number, total: number) => void
+  /** Compressed layer bytes read (or served from the cache) of all there are, for a progress bar. */
+  onBytes?: (done: number, total: number) => void
 }
 
 export interface VetResult {
@@ -63,14 +66,14 @@ export function policyReference(source: ImageSource, as?: string): Reference {
 export async function vetSource(source: ImageSource, ref: Reference, opts: VetOptions): Promise<VetResult> {
   const {index, images} = await resolveImage(source, {platform: opts.platform})
   const now = opts.now ?? new Date()
-  const total = images.reduce((n, i) => n + i.layers.length, 0)
-  let done = 0
   const platforms: VetResult['platforms'] = []
+  const bytes = byteProgress(images, opts.onBytes)
   await withRunCache(opts.cache, images, async (cache) => {
-    for (const image of images) {
+    for (const image of bytes.images) {
       const supply = await checkSupplyChain(image, ref, opts.policy, opts.supplyChain)
       const scan = await scanLoadedImage(image, {
-        cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, onLayer: () => opts.onLayer?.(++done, total),
+        cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, skip: opts.skip,
+        onLayer: (l) => bytes.layerDone(l),
       })
       const judged = judgeScanned(image, scan, ref, {policy: opts.policy, supply, now, platform: indexPlatform(image)})
       platforms.push({image, ...judged})

@@ -66,7 +66,7 @@ export async function fetchToken(
   }
   const body = await readBounded(res.body, MAX_TOKEN_RESPONSE, url.origin + url.pathname)
   if (res.status === 401 || res.status === 403) {
-    throw new ImgvetError('unauthorized', `token server refused the credentials (${res.status})`, url.origin + url.pathname)
+    throw new ImgvetError('unauthorized', `token server refused the credentials${cred?.from ? ` from ${cred.from}` : ''} (${res.status})`, url.origin + url.pathname)
   }
   if (res.status !== 200) {
     throw new ImgvetError('registry', `token server answered ${res.status}`, url.origin + url.pathname)

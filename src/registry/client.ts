@@ -5,7 +5,7 @@ import {parseManifest} from '../image/manifest.js'
 import {MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, SCHEMA1_TYPES, type Descriptor, type RawManifest} from '../image/types.js'
 import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
-import {lookupCredential, type Credential} from './credentials.js'
+import {findCredential, type Credential} from './credentials.js'
 import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
 import {notARegistry, RegistryNotFound} from './not-found.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
@@ -65,8 +65,8 @@ export class RegistryClient {
   private cred(): Credential | null {
     if (this.credential === undefined) {
       this.credential = this.opts.username !== undefined
-        ? {username: this.opts.username, password: this.opts.password}
-        : lookupCredential(this.registry, this.opts.dockerConfigDir)
+        ? {username: this.opts.username, password: this.opts.password, from: '--username'}
+        : findCredential(this.registry, {authFile: this.opts.authFile, dockerConfigDir: this.opts.dockerConfigDir})
     }
     return this.credential
   }
@@ -148,8 +148,8 @@ export class RegistryClient {
     }
     const where = `${this.registry} ${what}`
     if (res.status === 401) {
-      const anon = !this.cred()
-      throw new ImgvetError('unauthorized', `authentication required${anon ? ' (no credentials found for this registry)' : ' (credentials rejected)'}${detail}`, where)
+      const from = this.cred()?.from
+      throw new ImgvetError('unauthorized', `authentication required${from ? ` (credentials from ${from} rejected)` : ' (no credentials found for this registry)'}${detail}`, where)
     }
     if (res.status === 403) throw new ImgvetError('unauthorized', `access denied${detail}`, where)
     if (res.status === 404) throw new RegistryNotFound(`not found${detail}`, where, registryCode)

@@ -10,6 +10,8 @@ export interface Credential {
   password?: string
   /** An OAuth2 refresh token (docker config `identitytoken`), exchanged at the token endpoint. */
   identityToken?: string
+  /** Where it came from (--username, --authfile FILE, an auth file, docker config), so a refusal can say. */
+  from?: string
 }
 
 interface DockerConfig {
@@ -29,15 +31,15 @@ function dockerConfigDir(explicit?: string): string {
   return explicit ?? process.env.DOCKER_CONFIG ?? join(homedir(), '.docker')
 }
 
-function loadConfig(dir: string): DockerConfig | null {
-  const file = join(dir, 'config.json')
+function loadConfig(file: string): DockerConfig | null {
   if (!existsSync(file)) return null
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown
     if (typeof parsed !== 'object' || parsed === null) throw new Error('not an object')
     return parsed as DockerConfig
   } catch (e) {
-    throw new ImgvetError('bad-input', `docker config is not valid JSON: ${(e as Error).message}`, file)
+    const what = file.endsWith('config.json') ? 'docker config' : 'auth file'
+    throw new ImgvetError('bad-input', `${what} is not valid JSON: ${(e as Error).message}`, file)
   }
 }
 
@@ -73,12 +75,16 @@ function decodeAuth(auth: string, where: string): Credential {
 }
 
 /**
- * Credentials for a registry, in docker's order: credHelpers[host], then auths[host] (auth, username/password,
- * identitytoken), then credsStore. Returns null for anonymous access.
+ * Credentials for a registry from one docker config dir, in docker's order: credHelpers[host], then auths[host]
+ * (auth, username/password, identitytoken), then credsStore. Returns null for anonymous access.
  */
 export function lookupCredential(registry: string, configDir?: string): Credential | null {
-  const dir = dockerConfigDir(configDir)
-  const cfg = loadConfig(dir)
+  return fromFile(join(dockerConfigDir(configDir), 'config.json'), registry)
+}
+
+/** containers-auth.json(5) has docker's layout (auths, credHelpers), so one reader serves both. */
+function fromFile(file: string, registry: string): Credential | null {
+  const cfg = loadConfig(file)
   if (!cfg) return null
   const isHub = registry === DOCKER_HUB
   const wanted = isHub ? HUB_KEYS : [registry]
@@ -88,11 +94,44 @@ export function lookupCredential(registry: string, configDir?: string): Credenti
   }
   for (const [key, entry] of Object.entries(cfg.auths ?? {})) {
     if (!wanted.includes(key) && !wanted.includes(keyHost(key))) continue
-    const where = `${join(dir, 'config.json')} auths["${key}"]`
+    const where = `${file} auths["${key}"]`
     if (entry.identitytoken) return {identityToken: entry.identitytoken}
     if (entry.auth) return decodeAuth(entry.auth, where)
     if (entry.username && entry.password) return {username: entry.username, password: entry.password}
   }
   if (cfg.credsStore) return runHelper(cfg.credsStore, serverUrl)
+  return null
+}
+
+interface CredentialSources {
+  /** --authfile (or REGISTRY_AUTH_FILE): then it is the only file read, as skopeo and podman do. */
+  authFile?: {path: string; given: string}
+  dockerConfigDir?: string
+  /** XDG_RUNTIME_DIR, XDG_CONFIG_HOME, DOCKER_CONFIG, HOME, REGISTRY_AUTH_FILE; default process.env. */
+  env?: NodeJS.ProcessEnv
+}
+
+/** The files skopeo reads, in its order, each with the words that name it in "credentials from ... rejected". */
+function credentialFiles(sources: CredentialSources = {}): Array<{file: string; label: string}> {
+  const env = sources.env ?? process.env
+  const explicit = sources.authFile ?? (env.REGISTRY_AUTH_FILE ? {path: env.REGISTRY_AUTH_FILE, given: 'REGISTRY_AUTH_FILE'} : undefined)
+  if (explicit) {
+    if (!existsSync(explicit.path)) throw new ImgvetError('bad-input', `${explicit.given}: no such auth file`, explicit.path)
+    return [{file: explicit.path, label: `${explicit.given} ${explicit.path}`}]
+  }
+  const home = env.HOME || homedir()
+  const uid = process.getuid?.() ?? 0
+  const runtime = env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'containers', 'auth.json') : `/run/containers/${uid}/auth.json`
+  const xdgConfig = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'containers', 'auth.json')
+  const docker = join(sources.dockerConfigDir ?? env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json')
+  return [{file: runtime, label: runtime}, {file: xdgConfig, label: xdgConfig}, {file: docker, label: `docker config ${docker}`}]
+}
+
+/** The first file in skopeo's order that has credentials for the registry, and where they came from. */
+export function findCredential(registry: string, sources: CredentialSources = {}): Credential | null {
+  for (const {file, label} of credentialFiles(sources)) {
+    const credential = fromFile(file, registry)
+    if (credential) return {...credential, from: label}
+  }
   return null
 }

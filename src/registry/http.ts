@@ -106,6 +106,22 @@ export function redactUrl(url: string): string {
   }
 }
 
+// Query values --debug may show: what was asked for. Anything else (presigned signatures, account names) is hidden.
+const SHOWN_QUERY = new Set(['service', 'scope', 'n', 'last', 'digest', 'mount', 'from', 'artifactType'])
+
+/** A URL for --debug: the path and the harmless query values; never user info, signatures or tokens. */
+function debugUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    u.username = ''
+    u.password = ''
+    for (const k of [...new Set(u.searchParams.keys())]) if (!SHOWN_QUERY.has(k)) u.searchParams.set(k, '…')
+    return decodeURIComponent(u.toString())
+  } catch {
+    return redactUrl(url)
+  }
+}
+
 async function requestFollowingRedirects(url: string, req: HttpRequest): Promise<HttpResponse> {
   const origin = new URL(url).host
   let current = url
@@ -147,11 +163,16 @@ async function requestOnce(url: string, req: HttpRequest): Promise<HttpResponse>
     compress: false,
   }
   let res: Response
+  const started = Date.now()
   try {
     res = await fetch(url, init)
+  } catch (e) {
+    req.log?.(`${init.method} ${debugUrl(url)} failed after ${Date.now() - started} ms (${errnoOf(e) ?? (e as Error).name})`)
+    throw e
   } finally {
     clearTimeout(timer)
   }
+  req.log?.(`${init.method} ${debugUrl(url)} ${res.status} ${Date.now() - started} ms`)
   const body = req.method === 'HEAD' ? null : (res.body as Readable | null)
   if (body) {
     // Idle timeout: a server that stops sending mid-body must not hang us forever.

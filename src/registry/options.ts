@@ -15,6 +15,8 @@ export interface RegistryOptions {
   timeoutMs?: number
   /** Bounded retries on 429/5xx/resets. */
   retries?: number
+  /** --authfile (or REGISTRY_AUTH_FILE): the only credentials file read, as skopeo does; `given` names which. */
+  authFile?: {path: string; given: string}
   /** Where docker config.json lives; default $DOCKER_CONFIG or ~/.docker. */
   dockerConfigDir?: string
   /** Called with human-readable progress (debug). */

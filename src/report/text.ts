@@ -69,6 +69,17 @@ function partialTextLines(r: Report): string[] {
   return [`${n} text file${one ? '' : 's'} larger than ${cap} ${one ? 'was' : 'were'} scanned only in ${one ? 'its' : 'their'} first ${cap} (--max-text-size raises the cap): ${listed.join(', ')}${more}`]
 }
 
+/** --skip-dirs / --skip-files: what no check looked at, said where the findings are. */
+function skippedLines(r: Report): string[] {
+  const s = r.stats
+  if (!s?.skip) return []
+  const n = s.skippedPaths ?? 0
+  const patterns = [...s.skip.dirs.map((d) => `--skip-dirs ${e(d)}`), ...s.skip.files.map((f) => `--skip-files ${e(f)}`)].join(', ')
+  const listed = (s.skippedExamples ?? []).map((x) => e(x.path))
+  const more = n > listed.length ? `, and ${n - listed.length} more` : ''
+  return [`${n} path${n === 1 ? '' : 's'} skipped, not scanned (${patterns})${listed.length ? `: ${listed.join(', ')}${more}` : ''}`]
+}
+
 /** An index: the platforms checked (each with its verdict in `vet`) and the entries that were not images. */
 function platformLines(r: Report): string[] {
   if (!r.platforms) return []
@@ -91,7 +102,7 @@ export function bySeverity(a: Finding, b: Finding): number {
 export function renderScanText(r: Report, o: TextOptions): string {
   const out = [`Image: ${e(r.image.reference)}`, digestLine(r)]
   if (r.stats) out.push(`Scanned ${r.stats.layers} layers, ${r.stats.files} files, ${formatBytes(r.stats.bytes)} in ${r.stats.seconds.toFixed(1)} s${r.stats.layersFromCache ? ` (${r.stats.layersFromCache} layers from cache)` : ''}`)
-  out.push(...platformLines(r), ...partialTextLines(r), ...summaryTable(r), '')
+  out.push(...platformLines(r), ...partialTextLines(r), ...skippedLines(r), ...summaryTable(r), '')
   // Grouped by platform (an index), then config before layers in layer order.
   const order = new Map((r.platforms ?? []).map((p, i) => [p.platform, i]))
   const groups = new Map<string, {rank: [number, number]; list: Finding[]}>()
@@ -181,7 +192,7 @@ export function suppressedLines(r: Report, where: (f: Finding) => string): strin
 
 /** `vet`: the verdict first, then findings grouped by the seed rule they break. */
 export function renderVetText(r: Report, o: TextOptions): string {
-  const out = [verdictHeadline(r, o), digestLine(r), ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...reasonLines(r)]
+  const out = [verdictHeadline(r, o), digestLine(r), ...platformLines(r), policyLine(r), ...summaryTable(r), ...partialTextLines(r), ...skippedLines(r), ...reasonLines(r)]
   out.push(...ruleSections(r.findings, (f) => findingLines(f, o), bySeverity))
   out.push(...suppressedLines(r, suppressedWhere))
   return `${out.join('\n')}\n`

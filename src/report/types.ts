@@ -40,6 +40,10 @@ export interface Report {
     partialTextFiles?: number
     partialTextExamples?: Array<{path: string; size: number; layer: number}>
     maxTextBytes?: number
+    /** --skip-dirs / --skip-files as given, the entries no check saw, and the first few: a skip is never silent. */
+    skip?: {dirs: readonly string[]; files: readonly string[]}
+    skippedPaths?: number
+    skippedExamples?: Array<{path: string; layer: number}>
   }
 }
 
