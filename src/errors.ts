@@ -33,11 +33,15 @@ export type ErrorCode =
   | 'inconsistent'
   // another run holds the state this one needs (retry later)
   | 'busy'
+  // exit 2: adopt would overwrite a destination tag that names other content (--force allows it)
+  | 'conflict'
+  // exit 4: copied, but the destination does not prove to hold what was copied (retrying cannot fix a lying registry)
+  | 'not-proven'
 
-export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
+export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3, notProven: 4} as const
 
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set([
-  'usage', 'bad-reference', 'bad-policy', 'bad-input', 'no-such-image', 'not-a-registry',
+  'usage', 'bad-reference', 'bad-policy', 'bad-input', 'no-such-image', 'not-a-registry', 'conflict',
 ])
 
 export class ImgvetError extends Error {
@@ -53,6 +57,7 @@ export class ImgvetError extends Error {
   }
 
   get exitCode(): number {
+    if (this.code === 'not-proven') return EXIT.notProven
     return BAD_INPUT.has(this.code) ? EXIT.badInput : EXIT.couldNotComplete
   }
 
