@@ -24,6 +24,8 @@ interface SignatureProof {
   destination: 'verified' | 'found' | 'missing' | 'other-identity'
 }
 
+const DISPROOF = new Set(['integrity', 'bad-manifest', 'not-found', 'no-such-image', 'too-large', 'unsupported'])
+
 export interface Proof {
   nodes: {checked: number; failed: string[]}
   blobs: {checked: number; failed: string[]; mode: 'full' | 'head'}
@@ -60,13 +62,15 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
   const {client, repository} = p.dst
   const proof: Proof = {nodes: {checked: 0, failed: []}, blobs: {checked: 0, failed: [], mode: p.verifyBlobs}, tags: {checked: 0, failed: []}, signatures: [], failures: []}
   const why = (e: unknown) => (e instanceof ImgvetError ? e.oneLine() : String(e))
+  // What the destination served contradicts the copy (exit 4); trouble reaching it is exit 3, and a rerun resumes.
+  const disproves = (e: unknown) => e instanceof ImgvetError && DISPROOF.has(e.code)
   await mapLimit(p.closure.manifests, p.jobs, async (m) => {
     proof.nodes.checked++
     try {
       const raw = await client.getManifest(repository, m.digest)
       if (!raw.bytes.equals(m.raw.bytes)) throw new ImgvetError('integrity', 'bytes differ from the source', m.digest)
     } catch (e) {
-      if (!(e instanceof ImgvetError) || e.exitCode !== 3) throw e
+      if (!disproves(e)) throw e
       proof.nodes.failed.push(`${m.digest}: ${why(e)}`)
     }
   })
@@ -80,7 +84,7 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
       const stream = await client.openBlob(repository, b.desc)
       for await (const _ of stream) { /* the verifying stream hashes as it goes */ }
     } catch (e) {
-      if (!(e instanceof ImgvetError) || e.exitCode !== 3) throw e
+      if (!disproves(e)) throw e
       proof.blobs.failed.push(`${b.desc.digest}: ${why(e)}`)
     }
   })
@@ -96,10 +100,16 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
     if (missing.length && !p.lostReferrers.includes(f.tag)) proof.tags.failed.push(`${f.tag} lacks ${missing.length} referrer(s)`)
   }
   for (const tag of p.lostReferrers) proof.tags.failed.push(`${tag}: another writer kept replacing the referrers index`)
-  proof.signatures = await compareSignatures(p)
+  try {
+    proof.signatures = await compareSignatures(p)
+  } catch (e) {
+    if (!disproves(e)) throw e
+    proof.failures.push(`signatures could not be verified at the destination: ${why(e)}`)
+  }
   const lost = proof.signatures.filter((s) => s.destination === 'missing' || s.destination === 'other-identity'
     || (s.source === 'verified' && s.destination !== 'verified'))
   proof.failures = [
+    ...proof.failures,
     ...proof.nodes.failed.map((x) => `manifest ${x}`),
     ...proof.blobs.failed.map((x) => `blob ${x}`),
     ...proof.tags.failed.map((x) => `tag ${x}`),

@@ -10,7 +10,7 @@ export type PushMisbehavior =
   | {kind: 'put-digest-lie'}
   /** GET of a manifest by digest answers re-indented JSON: the same document, other bytes */
   | {kind: 'serve-other-bytes'}
-  /** HEAD of a blob says 200 with the asked digest and size, whatever the registry holds */
+  /** HEAD of a blob says 200 with the asked digest (and no length, as some registries do), whatever it holds */
   | {kind: 'blob-head-lies'}
   /** a cross-repository mount is answered 201 without being done */
   | {kind: 'mount-fake-201'}
@@ -129,7 +129,7 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
     }
     const blob = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url)
     if (blob && method === 'HEAD' && find('blob-head-lies')) {
-      return answer(res, rec, {status: 200, headers: {'docker-content-digest': blob[2], 'content-length': '1'}, body: Buffer.alloc(0)})
+      return answer(res, rec, {status: 200, headers: {'docker-content-digest': blob[2]}, body: Buffer.alloc(0)})
     }
     if (method === 'POST' && /[?&]mount=/.test(url) && find('mount-fake-201')) {
       const d = /mount=([^&]+)/.exec(url)?.[1] ?? ''
