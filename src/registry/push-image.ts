@@ -4,7 +4,7 @@ import type {Descriptor, ImageSource, RawManifest} from '../image/types.js'
 import type {RegistryClient} from './client.js'
 import {pushBlob, putManifest, type BlobOutcome} from './push.js'
 
-export interface PushedImage {
+interface PushedImage {
   digest: string
   mediaType: string
   blobs: Record<BlobOutcome, number>
