@@ -44,7 +44,7 @@ test('SIGKILL in the middle: the destination tag is untouched, and the rerun upl
   const proxy = await startPushProxy(dst.url)
   t.teardown(() => proxy.stop())
   const args = [join(ROOT, 'bin', 'run.js'), 'adopt', `${src.host}/upstream/big:v1`, `${proxy.host}/killed/big:v1`, ...fx.flags, '--no-cache', '--jobs', '1']
-  const env = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
+  const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
   delete env['NODE_ENV']
   const child = spawn(process.execPath, args, {cwd: ROOT, env, stdio: 'ignore'})
   const exited = new Promise<string | null>((resolve) => child.once('exit', (_c, signal) => resolve(signal)))
