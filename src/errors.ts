@@ -35,9 +35,9 @@ export type ErrorCode =
   | 'busy'
   // exit 2: adopt would overwrite a destination tag that names other content (--force allows it)
   | 'conflict'
-  // exit 4: copied, but the destination does not prove to hold what was copied (retrying cannot fix a lying registry)
-  | 'not-proven'
 
+// 4: adopt copied but the destination does not prove to hold the copy; apart from 3, since a rerun cannot fix a
+// registry that serves other bytes.
 export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3, notProven: 4} as const
 
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set([
@@ -57,7 +57,6 @@ export class ImgvetError extends Error {
   }
 
   get exitCode(): number {
-    if (this.code === 'not-proven') return EXIT.notProven
     return BAD_INPUT.has(this.code) ? EXIT.badInput : EXIT.couldNotComplete
   }
 

@@ -135,6 +135,8 @@ export async function discoverClosure(client: RegistryClient, repository: string
     }
     if (api === false) {
       const tag = cosignTag(raw.digest, '')
+      // HEAD first: it is free on Docker Hub, and most manifests have no referrers tag.
+      if (!(await client.headManifest(repository, tag))) continue
       const found = await readFallback(client, repository, tag).catch((e: unknown) => {
         if (e instanceof ImgvetError && e.code === 'conflict') {
           warnings.push(`the referrers tag ${tag} is not an index; ignored`)

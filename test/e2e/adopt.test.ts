@@ -12,6 +12,7 @@ let src: RunningRegistry
 let dst: RunningRegistry
 let proxy: PushProxy
 let fx: AdoptFixture
+let dryItems: unknown[] = []
 const dir = makeTempDir('adopt-e2e')
 
 test.before(async () => {
@@ -54,6 +55,7 @@ test.serial('dry run: the plan lists every node, nothing is written', async (t) 
   const j = JSON.parse(r.stdout) as AdoptJson
   t.is(j.result, 'planned')
   t.is(proxy.writes().length, 0)
+  dryItems = j.plan.items
   const manifests = j.plan.items.filter((i) => i.kind === 'manifest')
   // index, 2 images, attestation manifest, .sig, .att, bundle, notation, nested notation
   t.is(manifests.length, 9)
@@ -68,6 +70,8 @@ test.serial('full adopt: byte-identical at the destination, signatures re-verifi
   t.is(r.code, 0, r.stderr + r.stdout)
   const j = JSON.parse(r.stdout) as AdoptJson
   t.is(j.result, 'adopted')
+  // The real run did what the dry run said it would.
+  t.deepEqual(j.plan.items, dryItems)
   t.true(j.tag.moved)
   t.deepEqual(j.verification.failures, [])
   const verified = j.verification.signatures.filter((s) => s.source === 'verified')
