@@ -126,3 +126,18 @@ test('a stalled upload: exit 3 after the timeout, tag untouched', async (t) => {
   t.regex(r.stderr, /timeout: /)
   t.is(await tagAt('stall/app', 'v1'), 404)
 })
+
+test('OCI-Subject claimed without a referrers API: the fallback tag is still written, exit 0', async (t) => {
+  const p = await proxied(t, [{kind: 'oci-subject-lie'}])
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/subject/app:v1`, fx)
+  t.is(r.code, 0, r.stderr + r.stdout)
+  t.true(p.requests.some((x) => x.method === 'PUT' && x.url.endsWith(`/manifests/${fx.index.digest.replace(':', '-')}`) && x.status === 201))
+})
+
+test('a manifest PUT refused as too large (413): exit 3 naming the manifest, tag untouched', async (t) => {
+  const p = await proxied(t, [{kind: 'status', method: 'PUT', path: /\/manifests\/sha256:/, status: 413}])
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/large/app:v1`, fx)
+  t.is(r.code, 3, r.stderr)
+  t.regex(r.stderr, /too-large: manifest PUT refused as too large \(413\) \(.*large\/app@sha256:/)
+  t.is(await tagAt('large/app', 'v1'), 404)
+})

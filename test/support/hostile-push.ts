@@ -22,6 +22,8 @@ export type PushMisbehavior =
   | {kind: 'race-fallback-tag'; entry: object; times?: number}
   /** answer `status` (with Retry-After) to the first `times` requests matching method and path */
   | {kind: 'status'; method: string; path: RegExp; status: number; retryAfter?: string; times?: number}
+  /** manifest PUTs are answered with an OCI-Subject header although the registry has no referrers API */
+  | {kind: 'oci-subject-lie'}
   /** read the request and never answer */
   | {kind: 'stall'; method: string; path: RegExp}
 
@@ -143,6 +145,9 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
     }
     if (method === 'PUT' && /\/blobs\/uploads\//.test(url) && f.status === 201 && find('put-digest-lie')) {
       f.headers['docker-content-digest'] = `sha256:${'0'.repeat(64)}`
+    }
+    if (method === 'PUT' && /\/manifests\//.test(url) && f.status === 201 && find('oci-subject-lie')) {
+      f.headers['oci-subject'] = `sha256:${'1'.repeat(64)}`
     }
     if (method === 'GET' && /\/manifests\/sha256:[0-9a-f]{64}$/.test(url) && f.status === 200 && find('serve-other-bytes')) {
       f.body = Buffer.from(JSON.stringify(JSON.parse(f.body.toString('utf8')), null, 3))
