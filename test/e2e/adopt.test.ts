@@ -111,3 +111,20 @@ test.serial('a destination tag naming other content: exit 2 without --force, mov
   t.is(forced.code, 0, forced.stderr + forced.stdout)
   t.is((await manifestAt(dst.host, 'mirror/app', 'v1')).digest, fx.images[1]?.digest)
 })
+
+test('bad input is exit 2 with one coded line, before any request to the destination', async (t) => {
+  const before = proxy.requests.length
+  const cases: Array<[string[], RegExp]> = [
+    [['oci:/tmp/nowhere', `${proxy.host}/m/app`], /usage: the source must be an image in a registry/],
+    [[`${src.host}/upstream/app:v1`, `${proxy.host}/m/app@${fx.index.digest}`], /usage: the destination takes a tag, not a digest/],
+    [[`${src.host}/upstream/app:v1`, `${proxy.host}/m/app`, '--platform', 'linux/amd64'], /usage: --platform is refused/],
+    [[`${src.host}/upstream/app:nope`, `${proxy.host}/m/app`], /no-such-image: no such manifest/],
+  ]
+  for (const [args, message] of cases) {
+    const r = await adopt(...args, ...fx.flags)
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+    t.regex(r.stderr, message)
+    t.is(r.stderr.trim().split('\n').length, 1)
+  }
+  t.is(proxy.requests.length, before)
+})
