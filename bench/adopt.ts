@@ -30,11 +30,15 @@ export async function adoptSection(ctx: Ctx): Promise<string> {
     layers.push(layer)
     bytes += layer.size
   }
-  const config = await p.blob(repo, JSON.stringify({architecture: 'amd64', os: 'linux', created: new Date().toISOString(), config: {User: '1000'},
+  const config = await p.blob(repo,
+    JSON.stringify({architecture: 'amd64', os: 'linux', created: new Date().toISOString(), config: {User: '1000'},
     rootfs: {type: 'layers', diff_ids: diffIds}}), 'application/vnd.oci.image.config.v1+json')
-  await p.manifest(repo, '1', {schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers})
+  await p.manifest(repo, '1',
+    {schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers})
   const policy = join(ctx.tmp, 'adopt-bench-policy.yaml')
-  writeFileSync(policy, ['version: 1', 'name: adopt-bench', 'scopes:', "  - match: '**'", '    failOn: critical', '    user: {nonRoot: false}', ''].join('\n'))
+  writeFileSync(policy,
+    ['version: 1', 'name: adopt-bench', 'scopes:', "  - match: '**'", '    failOn: critical',
+      '    user: {nonRoot: false}', ''].join('\n'))
   const cache = join(ctx.tmp, 'adopt-cache')
   const from = `${ctx.reg.host}/${repo}:1`
   // Fill the layer cache once: the warm runs measure adopt of an image already vetted.
@@ -51,10 +55,13 @@ export async function adoptSection(ctx: Ctx): Promise<string> {
         const to = `${dst.host}/${who}/app:1`
         const home = join(ctx.tmp, `adopt-home-${who}-${i}`)
         const t = who === 'skopeo'
-          ? await timed('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${from}`, `docker://${to}`],
+          ? await timed('skopeo',
+            ['copy', '--all', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${from}`,
+              `docker://${to}`],
             {tmp: ctx.tmp, env: {...process.env, HOME: home}})
           : await cli(ctx, ['adopt', from, to, '--policy', policy, '--format', 'json',
-            ...(who === 'cold' ? ['--no-cache'] : ['--cache-dir', cache]), ...(who === 'head' ? ['--verify-blobs', 'head'] : [])])
+            ...(who === 'cold' ? ['--no-cache'] : ['--cache-dir', cache]), ...(who === 'head' ? ['--verify-blobs',
+              'head'] : [])])
         runs[who].push(ok(t, `${who} run ${i + 1}`))
       } finally {
         await dst.stop()
@@ -65,7 +72,8 @@ export async function adoptSection(ctx: Ctx): Promise<string> {
   const med = (ts: Timed[]) => median(ts.map((t) => t.wall))
   const rows = ([['imgvet adopt (layer cache warm)', runs.warm], ['imgvet adopt --verify-blobs head (warm)', runs.head],
     ['imgvet adopt --no-cache (vet scans)', runs.cold], ['skopeo copy --all', runs.skopeo]] as const)
-    .map(([tool, ts]) => [tool, secs(med(ts)), ts.map((t) => secs(t.wall)).join(' / '), rssMiB(median(ts.map((t) => t.rssKiB)))])
+    .map(([tool, ts]) => [tool, secs(med(ts)), ts.map((t) => secs(t.wall)).join(' / '),
+      rssMiB(median(ts.map((t) => t.rssKiB)))])
   const ratio = (ts: Timed[]) => med(ts) / med(runs.skopeo)
   return [
     `## Adopt: imgvet adopt vs skopeo copy --all (two loopback plain-HTTP registries, ${mib(bytes)} MiB, 2 layers)`,

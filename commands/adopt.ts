@@ -21,19 +21,22 @@ export default class Adopt extends BaseCommand {
   ]
   static args = {
     src: Args.string({required: true, description: 'Image to adopt (a registry reference).'}),
-    dst: Args.string({required: true, description: 'Destination repository, optionally :TAG (default: the source tag).'}),
+    dst: Args.string({required: true,
+      description: 'Destination repository, optionally :TAG (default: the source tag).'}),
   }
   static flags = {
     ...BaseCommand.registryFlags,
     ...BaseCommand.signerFlags,
     ...BaseCommand.walkFlags,
-    policy: Flags.string({char: 'p', description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
+    policy: Flags.string({char: 'p',
+      description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
     'dry-run': Flags.boolean({description: 'Vet and print the plan; write nothing to the destination.'}),
     format: Flags.string({options: ['text', 'json'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout.'}),
     jobs: Flags.integer({description: 'Blobs copied and verified at once.', default: 4, min: 1, max: 64}),
     force: Flags.boolean({description: 'Move a destination tag that names another digest (only after the copy is proven).'}),
-    'chunk-size': Flags.integer({description: 'Upload blobs in chunks of this many MiB (PATCH) instead of one PUT.', min: 1, max: 4096}),
+    'chunk-size': Flags.integer({description: 'Upload blobs in chunks of this many MiB (PATCH) instead of one PUT.',
+      min: 1, max: 4096}),
     'verify-blobs': Flags.string({options: ['full', 'head'], default: 'full',
       description: 'full: stream and hash every blob back from the destination; head: check only its size and digest headers.'}),
     platform: Flags.string({hidden: true}),
@@ -42,7 +45,8 @@ export default class Adopt extends BaseCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Adopt)
     if (flags.platform) {
-      throw new ImgvetError('usage', '--platform is refused: narrowing an index rewrites it and breaks the signatures made over it')
+      throw new ImgvetError('usage',
+        '--platform is refused: narrowing an index rewrites it and breaks the signatures made over it')
     }
     const registries = new Registries(await this.registryOptions(flags))
     const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)

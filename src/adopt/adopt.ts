@@ -51,14 +51,16 @@ export interface AdoptResult {
 
 function registryRef(input: string, what: string): Reference {
   const t = parseTransport(input)
-  if (t.kind !== 'registry') throw new ImgvetError('usage', `${what} must be an image in a registry, not ${t.kind}:`, input)
+  if (t.kind !== 'registry') throw new ImgvetError('usage', `${what} must be an image in a registry, not ${t.kind}:`,
+    input)
   return t.ref
 }
 
 /** DST[:TAG]: a digest is the source's to give; without a tag the source's tag is kept. */
 function destinationRef(input: string, src: Reference): Reference {
   const ref = registryRef(input, 'the destination')
-  if (ref.digest) throw new ImgvetError('usage', 'the destination takes a tag, not a digest (the digest is the source\'s)', input)
+  if (ref.digest) throw new ImgvetError('usage',
+    'the destination takes a tag, not a digest (the digest is the source\'s)', input)
   const bare = input.replace(/^docker:\/\//, '')
   const tagged = bare.lastIndexOf(':') > bare.lastIndexOf('/')
   return {...ref, tag: tagged ? ref.tag : src.tag ?? 'latest'}
@@ -78,13 +80,15 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   input.onPhase?.('resolving')
   const head = await src.headManifest(srcRef.repository, srcRef.digest ?? srcRef.tag ?? 'latest')
   if (!head) throw new ImgvetError('no-such-image', 'no such manifest', formatReference(srcRef))
-  if (srcRef.digest && head.digest !== srcRef.digest) throw new ImgvetError('integrity', `resolved to ${head.digest}`, formatReference(srcRef))
+  if (srcRef.digest && head.digest !== srcRef.digest) throw new ImgvetError('integrity', `resolved to ${head.digest}`,
+    formatReference(srcRef))
   const pinned = withDigest(srcRef, head.digest)
   input.onPhase?.('discovering')
   const closure = await discoverClosure(src, srcRef.repository, head)
   const result: AdoptResult = {
     schema: 'imgvet.adopt/v1',
-    source: {reference: formatReference(srcRef), digest: head.digest, mediaType: closure.root.raw.mediaType, referrersVia: closure.referrersVia},
+    source: {reference: formatReference(srcRef), digest: head.digest, mediaType: closure.root.raw.mediaType,
+      referrersVia: closure.referrersVia},
     destination: {reference: formatReference(dstRef), referrersApi: null},
     vet: {verdict: 'fail', policy: input.policy.name, reasons: []},
     plan: null, result: 'vet-failed', copy: null, verification: null,
@@ -96,14 +100,17 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   const source = new RegistrySource(src, pinned)
   const stage = registrySupplyChainStage(input.registries, {os: 'linux', architecture: 'amd64'}, input.overrides)
   const vet = await vetSource(source, policyReference(source), {
-    policy: input.policy, supplyChain: stage, cache: input.cache, maxLayerBytes: input.maxLayerBytes, maxTextBytes: input.maxTextBytes,
+    policy: input.policy, supplyChain: stage, cache: input.cache, maxLayerBytes: input.maxLayerBytes,
+      maxTextBytes: input.maxTextBytes,
   })
-  result.vet = {verdict: vet.verdict.pass ? 'pass' : 'fail', policy: input.policy.name, reasons: vet.report.reasons ?? []}
+  result.vet = {verdict: vet.verdict.pass ? 'pass' : 'fail', policy: input.policy.name,
+    reasons: vet.report.reasons ?? []}
   // A failing vet ends the run before the destination hears from us at all.
   if (!vet.verdict.pass) return result
   input.onPhase?.('planning')
   const target = {client: dst, repository: dstRef.repository, tag}
-  const plan = await planAdoption(closure, {registry: srcRef.registry, repository: srcRef.repository}, target, input.force)
+  const plan = await planAdoption(closure, {registry: srcRef.registry, repository: srcRef.repository}, target,
+    input.force)
   result.plan = plan
   result.destination.referrersApi = plan.referrersApi
   result.tag.previous = plan.tagState.previous
@@ -115,17 +122,21 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   }
   if (conflicts.length) {
     const what = conflicts.map((c) => `${c.tag ?? c.digest}${c.reason ? ` (${c.reason})` : ''}`).join(', ')
-    throw new ImgvetError('conflict', `the destination already has ${what}; --force moves the tag`, formatReference(dstRef))
+    throw new ImgvetError('conflict', `the destination already has ${what}; --force moves the tag`,
+      formatReference(dstRef))
   }
   const nothingToDo = plan.totals.toWrite === 0
   if (!nothingToDo) {
     input.onPhase?.('copying')
-    result.copy = await copyClosure(closure, plan, {client: src, repository: srcRef.repository}, target, {jobs: input.jobs, chunkSize: input.chunkSize})
+    result.copy = await copyClosure(closure, plan, {client: src, repository: srcRef.repository}, target,
+      {jobs: input.jobs, chunkSize: input.chunkSize})
   }
   input.onPhase?.('proving')
   result.verification = await proveAtDestination({
-    closure, dst: target, srcRef, dstRef, registries: input.registries, images: vet.platforms.map((p) => p.image), policy: input.policy,
-    overrides: input.overrides, trustRoot: await loadTrustRoot(input.overrides.trustedRoot), verifyBlobs: input.verifyBlobs,
+    closure, dst: target, srcRef, dstRef, registries: input.registries, images: vet.platforms.map((p) => p.image),
+      policy: input.policy,
+    overrides: input.overrides, trustRoot: await loadTrustRoot(input.overrides.trustedRoot),
+      verifyBlobs: input.verifyBlobs,
     jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [],
   })
   if (result.verification.failures.length) {

@@ -70,7 +70,8 @@ interface Pending {
  * cosign legacy tags and its referrers (API, else the fallback tag, whose entries count only if their `subject`
  * says so), recursively. Every manifest is fetched once, by digest, and checked against it.
  */
-export async function discoverClosure(client: RegistryClient, repository: string, rootDesc: Descriptor): Promise<Closure> {
+export async function discoverClosure(client: RegistryClient, repository: string,
+  rootDesc: Descriptor): Promise<Closure> {
   const where = (d: string) => `${client.registry}/${repository}@${d}`
   const warnings: string[] = []
   const manifests: ManifestNode[] = []
@@ -83,14 +84,16 @@ export async function discoverClosure(client: RegistryClient, repository: string
   let via: Closure['referrersVia'] = 'none'
   const enqueue = (p: Pending) => {
     if (seen.has(p.desc.digest)) return
-    if (seen.size >= MAX_NODES) throw new ImgvetError('too-large', `closure has more than ${MAX_NODES} manifests`, where(rootDesc.digest))
+    if (seen.size >= MAX_NODES) throw new ImgvetError('too-large', `closure has more than ${MAX_NODES} manifests`,
+      where(rootDesc.digest))
     seen.add(p.desc.digest)
     queue.push(p)
   }
   for (let p = queue.shift(); p; p = queue.shift()) {
     const raw = await client.getManifest(repository, p.desc.digest)
     if (raw.bytes.length !== p.desc.size) {
-      throw new ImgvetError('integrity', `size mismatch: descriptor says ${p.desc.size} bytes, manifest has ${raw.bytes.length}`, where(raw.digest))
+      throw new ImgvetError('integrity',
+        `size mismatch: descriptor says ${p.desc.size} bytes, manifest has ${raw.bytes.length}`, where(raw.digest))
     }
     const parsed = parseManifest(raw, where(raw.digest))
     const body = parsed.kind === 'index' ? parsed.index : parsed.manifest
@@ -105,7 +108,8 @@ export async function discoverClosure(client: RegistryClient, repository: string
     if (parsed.kind === 'index') {
       for (const child of parsed.index.manifests) {
         node.contains.push(child.digest)
-        const childRole = isAttestationManifest(child) ? 'attestation' : role === 'index' || role === 'image' ? 'image' : role
+        const inherited = role === 'index' || role === 'image' ? 'image' : role
+        const childRole = isAttestationManifest(child) ? 'attestation' : inherited
         enqueue({desc: child, role: childRole})
       }
     } else {
@@ -164,5 +168,6 @@ export async function discoverClosure(client: RegistryClient, repository: string
   }
   const [root] = manifests
   if (!root) throw new Error('unreachable: the root manifest is always fetched')
-  return {root, manifests, blobs: [...blobs.values()], legacyTags, fallbacks: fallbacks.filter((f) => f.entries.length > 0), referrersVia: via, warnings}
+  return {root, manifests, blobs: [...blobs.values()], legacyTags,
+    fallbacks: fallbacks.filter((f) => f.entries.length > 0), referrersVia: via, warnings}
 }

@@ -1,7 +1,8 @@
 import {mapLimit} from '../concurrency.js'
 import type {Descriptor} from '../image/types.js'
 import type {RegistryClient} from '../registry/client.js'
-import {MissingChild, pushBlob, putManifest, referrerDescriptor, updateFallbackIndex, type BlobOutcome} from '../registry/push.js'
+import {MissingChild, pushBlob, putManifest, referrerDescriptor, updateFallbackIndex,
+  type BlobOutcome} from '../registry/push.js'
 import type {Closure, ManifestNode} from './closure.js'
 import type {Destination, Plan} from './plan.js'
 
@@ -34,9 +35,12 @@ interface Source {
  * manifest after the manifests it lists (a subject before its referrers), then legacy tags, then the referrers
  * fallback tags. The destination tag is not touched here: it moves only after the copy is proven.
  */
-export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst: Destination, opts: CopyOptions): Promise<CopyResult> {
-  const r: CopyResult = {blobs: {present: 0, mounted: 0, uploaded: 0}, bytesSent: 0, manifests: 0, tags: 0, repaired: 0, lostReferrers: [], subjectIndexed: 0}
-  const act = new Map(plan.items.filter((i) => i.kind === 'blob' || i.kind === 'manifest').map((i) => [`${i.kind} ${i.digest}`, i.action]))
+export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst: Destination,
+  opts: CopyOptions): Promise<CopyResult> {
+  const r: CopyResult = {blobs: {present: 0, mounted: 0, uploaded: 0}, bytesSent: 0, manifests: 0, tags: 0,
+    repaired: 0, lostReferrers: [], subjectIndexed: 0}
+  const act = new Map(plan.items.filter((i) => i.kind === 'blob' || i.kind === 'manifest')
+    .map((i) => [`${i.kind} ${i.digest}`, i.action]))
   const todo = closure.blobs.filter((b) => {
     const a = act.get(`blob ${b.desc.digest}`)
     return a === 'copy' || a === 'mount'
@@ -44,7 +48,8 @@ export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst
   let done = 0
   const sendBlob = async (desc: Descriptor, mount: boolean, noHead: boolean) => {
     const outcome = await pushBlob(dst.client, dst.repository, desc, {
-      open: () => src.client.openBlob(src.repository, desc), mountFrom: mount ? src.repository : undefined, chunkSize: opts.chunkSize, noHead,
+      open: () => src.client.openBlob(src.repository, desc), mountFrom: mount ? src.repository : undefined,
+        chunkSize: opts.chunkSize, noHead,
     })
     r.blobs[outcome]++
     if (outcome === 'uploaded') r.bytesSent += desc.size

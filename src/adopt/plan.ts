@@ -37,7 +37,8 @@ export interface Destination {
  * What the destination already holds and what a copy would do, asking only HEAD and GET: one item per blob,
  * manifest and tag. A following run performs exactly these actions (a rerun finds everything present).
  */
-export async function planAdoption(closure: Closure, source: {registry: string; repository: string}, dst: Destination, force: boolean): Promise<Plan> {
+export async function planAdoption(closure: Closure, source: {registry: string; repository: string}, dst: Destination,
+  force: boolean): Promise<Plan> {
   const {client, repository} = dst
   const items: PlanItem[] = []
   const sameRegistry = source.registry === client.registry && source.repository !== repository
@@ -55,12 +56,13 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
     const head = await client.headManifest(repository, t.tag)
     const action = !head ? 'copy' : head.digest === t.digest ? 'present' : force ? 'move' : 'conflict'
     items.push({kind: 'legacy-tag', role: 'signature tag', digest: t.digest, tag: t.tag, action,
-      reason: action === 'conflict' || action === 'move' ? `the destination tag names ${head?.digest ?? ''}` : undefined})
+      reason: head && head.digest !== t.digest ? `the destination tag names ${head.digest}` : undefined})
   }
   const referrersApi = (await client.referrersApi(repository, closure.root.digest)) !== null
   for (const f of closure.fallbacks) {
     if (referrersApi) {
-      items.push({kind: 'fallback-tag', role: 'referrers tag', digest: f.subject, tag: f.tag, action: 'present', reason: 'the destination has the referrers API'})
+      items.push({kind: 'fallback-tag', role: 'referrers tag', digest: f.subject, tag: f.tag, action: 'present',
+        reason: 'the destination has the referrers API'})
       continue
     }
     const found = await readFallback(client, repository, f.tag).catch((e: unknown) => {
@@ -70,14 +72,15 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
     const action = found === 'conflict' ? 'conflict' : !found ? 'copy'
       : f.entries.every((d) => found.entries.some((x) => x.digest === d.digest)) ? 'present' : 'update'
     items.push({kind: 'fallback-tag', role: 'referrers tag', digest: f.subject, tag: f.tag, action,
-      reason: action === 'update' ? `merged with the ${found && found !== 'conflict' ? found.entries.length : 0} entries there` : action === 'conflict' ? 'the tag is not an index' : undefined})
+      reason: found === 'conflict' ? 'the tag is not an index' : action === 'update' ? `merged with the ${found?.entries.length ?? 0} entries there` : undefined})
   }
   const head = await client.headManifest(repository, dst.tag)
   const root = closure.root.digest
   const tagAction = !head ? 'move' : head.digest === root ? 'present' : force ? 'move' : 'conflict'
   items.push({kind: 'tag', role: 'tag', digest: root, tag: dst.tag, action: tagAction,
     reason: head && head.digest !== root ? `the destination tag names ${head.digest}` : undefined})
-  const sum = (a: Action) => items.filter((i) => i.action === a && i.kind === 'blob').reduce((n, i) => n + (i.size ?? 0), 0)
+  const sum = (a: Action) => items.filter((i) => i.action === a && i.kind === 'blob')
+    .reduce((n, i) => n + (i.size ?? 0), 0)
   return {
     items,
     referrersApi,

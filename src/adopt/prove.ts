@@ -60,7 +60,8 @@ interface ProveInput {
  */
 export async function proveAtDestination(p: ProveInput): Promise<Proof> {
   const {client, repository} = p.dst
-  const proof: Proof = {nodes: {checked: 0, failed: []}, blobs: {checked: 0, failed: [], mode: p.verifyBlobs}, tags: {checked: 0, failed: []}, signatures: [], failures: []}
+  const proof: Proof = {nodes: {checked: 0, failed: []}, blobs: {checked: 0, failed: [], mode: p.verifyBlobs},
+    tags: {checked: 0, failed: []}, signatures: [], failures: []}
   const why = (e: unknown) => (e instanceof ImgvetError ? e.oneLine() : String(e))
   // What the destination served contradicts the copy (exit 4); trouble reaching it is exit 3, and a rerun resumes.
   const disproves = (e: unknown) => e instanceof ImgvetError && DISPROOF.has(e.code)
@@ -78,7 +79,8 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
     proof.blobs.checked++
     try {
       if (p.verifyBlobs === 'head') {
-        if (!(await blobExists(client, repository, b.desc))) throw new ImgvetError('integrity', 'absent or of another size', b.desc.digest)
+        if (!(await blobExists(client, repository, b.desc))) throw new ImgvetError('integrity',
+          'absent or of another size', b.desc.digest)
         return
       }
       const stream = await client.openBlob(repository, b.desc)
@@ -122,9 +124,11 @@ const key = (r: SignatureRecord) => `${r.kind} ${r.target.digest} ${r.digest}`
 
 async function records(p: ProveInput, ref: Reference, image: Image): Promise<SignatureRecord[]> {
   const requirements = requirementsFor(p.policy, p.srcRef)
-  const resolved = {imageDigest: image.digest, index: image.index ? {digest: image.index.digest, index: image.index.index} : undefined}
+  const resolved = {imageDigest: image.digest,
+    index: image.index ? {digest: image.index.digest, index: image.index.index} : undefined}
   const platform = image.platform ?? {os: 'linux', architecture: 'amd64'}
-  const r = await checkSupplyChain({reference: ref, registries: p.registries, platform, requirements, overrides: p.overrides, trustRoot: p.trustRoot, resolved})
+  const r = await checkSupplyChain({reference: ref, registries: p.registries, platform, requirements,
+    overrides: p.overrides, trustRoot: p.trustRoot, resolved})
   return r.summary.signatures
 }
 
@@ -139,11 +143,13 @@ async function compareSignatures(p: ProveInput): Promise<SignatureProof[]> {
     for (const s of at) {
       if (out.has(key(s))) continue
       const d = byKey.get(key(s))
-      const sameIdentity = !s.verified || (d?.signer?.identity === s.signer?.identity && d?.signer?.label === s.signer?.label)
+      const sameIdentity = !s.verified
+        || (d?.signer?.identity === s.signer?.identity && d?.signer?.label === s.signer?.label)
       out.set(key(s), {
-        kind: s.kind, target: s.target.digest, digest: s.digest, identity: s.signer?.identity ?? s.signer?.label, predicateType: s.predicateType,
+        kind: s.kind, target: s.target.digest, digest: s.digest, identity: s.signer?.identity ?? s.signer?.label,
+          predicateType: s.predicateType,
         source: s.verified ? 'verified' : 'found',
-        destination: !d ? 'missing' : d.verified && !sameIdentity ? 'other-identity' : d.verified ? 'verified' : 'found',
+        destination: !d ? 'missing' : !d.verified ? 'found' : sameIdentity ? 'verified' : 'other-identity',
       })
     }
   }

@@ -15,12 +15,14 @@ export function renderAdoptText(r: AdoptResult): string {
   const out: string[] = []
   out.push(`source       ${r.source.reference} -> ${r.source.digest} (vet ${r.vet.verdict}, policy ${r.vet.policy})`)
   for (const reason of r.vet.reasons) out.push(`  reason     ${reason.message}`)
-  const api = r.destination.referrersApi === null ? 'not asked' : r.destination.referrersApi ? 'yes' : 'no (fallback tags)'
+  const apiAnswer = r.destination.referrersApi ? 'yes' : 'no (fallback tags)'
+  const api = r.destination.referrersApi === null ? 'not asked' : apiAnswer
   out.push(`destination  ${r.destination.reference} (referrers API: ${api}; tag: ${r.tag.previous ?? 'absent'})`)
   if (r.plan) {
     out.push('', 'plan')
     const rows = r.plan.items.map((i) => [
-      i.role, i.tag ?? short(i.digest), i.size === undefined ? '' : formatBytes(i.size), i.artifactType ?? i.mediaType ?? '', i.platform ?? '',
+      i.role, i.tag ?? short(i.digest), i.size === undefined ? '' : formatBytes(i.size),
+        i.artifactType ?? i.mediaType ?? '', i.platform ?? '',
       `${i.action}${i.reason ? ` (${i.reason})` : ''}`,
     ])
     out.push(...table([['ROLE', 'ITEM', 'SIZE', 'TYPE', 'PLATFORM', 'ACTION'], ...rows]).map((l) => `  ${l}`))
@@ -59,5 +61,6 @@ function finalLine(r: AdoptResult): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? []
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ').trimEnd())
+  const pad = (cell: string, c: number, last: boolean) => (last ? cell : cell.padEnd(widths[c] ?? 0))
+  return rows.map((r) => r.map((cell, c) => pad(cell, c, c === r.length - 1)).join('  ').trimEnd())
 }

@@ -16,16 +16,20 @@ interface PushedImage {
  * blobs first, each manifest by digest after the ones it lists, the tag last, so the tag never names a manifest
  * the registry could not serve.
  */
-export async function pushImage(source: ImageSource, client: RegistryClient, repository: string, tag: string, jobs = 4): Promise<PushedImage> {
+export async function pushImage(source: ImageSource, client: RegistryClient, repository: string, tag: string,
+  jobs = 4): Promise<PushedImage> {
   const top = await source.resolve()
-  const out: PushedImage = {digest: top.digest, mediaType: top.mediaType, blobs: {present: 0, mounted: 0, uploaded: 0}, bytesSent: 0}
+  const out: PushedImage = {digest: top.digest, mediaType: top.mediaType, blobs: {present: 0, mounted: 0, uploaded: 0},
+    bytesSent: 0}
   const order: RawManifest[] = []
   const blobs = new Map<string, Descriptor>()
   const visit = async (desc: Descriptor): Promise<RawManifest> => {
     const raw = await source.fetchManifest(desc)
     const parsed = parseManifest(raw, `${source.name}@${raw.digest}`)
     if (parsed.kind === 'index') for (const child of parsed.index.manifests) await visit(child)
-    else for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) if (!d.urls?.length) blobs.set(d.digest, d)
+    else {
+      for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) if (!d.urls?.length) blobs.set(d.digest, d)
+    }
     if (!order.some((m) => m.digest === raw.digest)) order.push(raw)
     return raw
   }

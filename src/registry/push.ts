@@ -25,10 +25,12 @@ export class MissingChild extends ImgvetError {
  * PUT manifest bytes as they are, by digest or by tag, under their own media type (the CNCF registry picks its
  * handler from Content-Type and rejects a body sent under another). The answer must name the digest we sent.
  */
-export async function putManifest(client: RegistryClient, repository: string, ref: string, raw: RawManifest): Promise<PutResult> {
+export async function putManifest(client: RegistryClient, repository: string, ref: string,
+  raw: RawManifest): Promise<PutResult> {
   const where = `${client.registry}/${repository}${ref.includes(':') ? '@' : ':'}${ref}`
   if (raw.bytes.length > MAX_MANIFEST_BYTES) {
-    throw new ImgvetError('too-large', `manifest ${raw.digest} is ${raw.bytes.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit registries accept`, where)
+    throw new ImgvetError('too-large',
+      `manifest ${raw.digest} is ${raw.bytes.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit registries accept`, where)
   }
   const res = await client.call(`/v2/${repository}/manifests/${ref}`, {
     method: 'PUT',
@@ -38,20 +40,24 @@ export async function putManifest(client: RegistryClient, repository: string, re
   })
   if (res.status !== 201 && res.status !== 200) {
     const err = await registryError(res)
-    if (err.code === 'MANIFEST_BLOB_UNKNOWN' || err.code === 'BLOB_UNKNOWN') throw new MissingChild(`manifest PUT refused: ${err.message}`, where)
+    if (err.code === 'MANIFEST_BLOB_UNKNOWN' || err.code === 'BLOB_UNKNOWN') {
+      throw new MissingChild(`manifest PUT refused: ${err.message}`, where)
+    }
     if (res.status === 413) throw new ImgvetError('too-large', `manifest PUT refused as too large (413)`, where)
     const code = res.status === 401 || res.status === 403 ? 'unauthorized' : 'registry'
     throw new ImgvetError(code, `manifest PUT: HTTP ${res.status} ${err.message}`, where)
   }
   res.body?.resume()
   const said = res.headers.get('docker-content-digest')
-  if (said && said !== raw.digest) throw new ImgvetError('integrity', `registry stored the manifest as ${said}, not ${raw.digest}`, where)
+  if (said && said !== raw.digest) throw new ImgvetError('integrity',
+    `registry stored the manifest as ${said}, not ${raw.digest}`, where)
   return {digest: raw.digest, subject: res.headers.get('oci-subject') ?? undefined}
 }
 
 /** The descriptor a fallback index lists for a referrer: artifactType (else the config type) and all annotations. */
 export function referrerDescriptor(raw: RawManifest): Descriptor {
-  const m = JSON.parse(raw.bytes.toString('utf8')) as {artifactType?: string; config?: {mediaType?: string}; annotations?: Record<string, string>}
+  type Fields = {artifactType?: string; config?: {mediaType?: string}; annotations?: Record<string, string>}
+  const m = JSON.parse(raw.bytes.toString('utf8')) as Fields
   const artifactType = m.artifactType ?? m.config?.mediaType
   return {
     mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length,
@@ -101,12 +107,14 @@ export async function updateFallbackIndex(
 }
 
 /** The fallback tag's entries; null when absent. Anything but an image index there is refused, not overwritten. */
-export async function readFallback(client: RegistryClient, repository: string, tag: string): Promise<{raw: RawManifest; entries: Descriptor[]} | null> {
+export async function readFallback(client: RegistryClient, repository: string,
+  tag: string): Promise<{raw: RawManifest; entries: Descriptor[]} | null> {
   try {
     const raw = await client.getManifest(repository, tag)
     const parsed = parseManifest(raw, `${client.registry}/${repository}:${tag}`)
     if (parsed.kind !== 'index') {
-      throw new ImgvetError('conflict', `the referrers tag ${tag} holds a ${raw.mediaType}, not an index; not overwritten`, `${client.registry}/${repository}`)
+      throw new ImgvetError('conflict',
+        `the referrers tag ${tag} holds a ${raw.mediaType}, not an index; not overwritten`, `${client.registry}/${repository}`)
     }
     return {raw, entries: parsed.index.manifests}
   } catch (e) {

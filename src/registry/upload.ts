@@ -47,7 +47,8 @@ async function failed(res: HttpResponse, what: string, where: string): Promise<n
  * registry sent (the CNCF registry 2.8 cancels a session on a stale one). The bytes are streamed, never buffered
  * whole; a failed attempt deletes its session and starts over from the source.
  */
-export async function pushBlob(client: RegistryClient, repository: string, desc: Descriptor, up: BlobUpload): Promise<BlobOutcome> {
+export async function pushBlob(client: RegistryClient, repository: string, desc: Descriptor,
+  up: BlobUpload): Promise<BlobOutcome> {
   const where = `${client.registry}/${repository}@${desc.digest}`
   parseDigest(desc.digest, where)
   if (!up.noHead && await blobExists(client, repository, desc)) return 'present'
@@ -56,7 +57,8 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
     const session = await openSession(client, repository, desc, attempt === 0 ? up.mountFrom : undefined)
     if (session === 'mounted') return 'mounted'
     try {
-      await (up.chunkSize ? sendChunked(client, repository, desc, session, up) : sendWhole(client, repository, desc, session, up))
+      const send = up.chunkSize ? sendChunked : sendWhole
+      await send(client, repository, desc, session, up)
       return 'uploaded'
     } catch (e) {
       lastError = e
@@ -71,8 +73,10 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
 }
 
 /** HEAD in the destination repository: the CNCF registry links blobs per repository, so another repo's copy does not count. */
-export async function blobExists(client: RegistryClient, repository: string, desc: Pick<Descriptor, 'digest' | 'size'>): Promise<boolean> {
-  const res = await client.call(`/v2/${repository}/blobs/${desc.digest}`, {method: 'HEAD', scope: `repository:${repository}:pull`})
+export async function blobExists(client: RegistryClient, repository: string,
+  desc: Pick<Descriptor, 'digest' | 'size'>): Promise<boolean> {
+  const res = await client.call(`/v2/${repository}/blobs/${desc.digest}`,
+    {method: 'HEAD', scope: `repository:${repository}:pull`})
   if (res.status === 404) return false
   if (res.status !== 200) await client.fail(res, `blob ${desc.digest}`)
   const size = Number(res.headers.get('content-length') ?? NaN)
@@ -85,7 +89,8 @@ function pushScopes(repository: string, mountFrom?: string): string[] {
   return [`repository:${repository}:pull,push`, ...(mountFrom ? [`repository:${mountFrom}:pull`] : [])]
 }
 
-async function openSession(client: RegistryClient, repository: string, desc: Descriptor, mountFrom?: string): Promise<string | 'mounted'> {
+async function openSession(client: RegistryClient, repository: string, desc: Descriptor,
+  mountFrom?: string): Promise<string | 'mounted'> {
   const where = `${client.registry}/${repository}@${desc.digest}`
   const query = mountFrom ? `?mount=${encodeURIComponent(desc.digest)}&from=${encodeURIComponent(mountFrom)}` : ''
   const res = await client.call(`/v2/${repository}/blobs/uploads/${query}`, {
@@ -112,7 +117,8 @@ function withDigest(loc: string, digest: string): string {
   return `${loc}${loc.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`
 }
 
-async function sendWhole(client: RegistryClient, repository: string, desc: Descriptor, session: string, up: BlobUpload): Promise<void> {
+async function sendWhole(client: RegistryClient, repository: string, desc: Descriptor, session: string,
+  up: BlobUpload): Promise<void> {
   const body = await up.open()
   const res = await client.call(withDigest(session, desc.digest), {
     method: 'PUT',
@@ -126,7 +132,8 @@ async function sendWhole(client: RegistryClient, repository: string, desc: Descr
   await finished(res, desc, `${client.registry}/${repository}@${desc.digest}`)
 }
 
-async function sendChunked(client: RegistryClient, repository: string, desc: Descriptor, session: string, up: BlobUpload): Promise<void> {
+async function sendChunked(client: RegistryClient, repository: string, desc: Descriptor, session: string,
+  up: BlobUpload): Promise<void> {
   const where = `${client.registry}/${repository}@${desc.digest}`
   const size = up.chunkSize ?? desc.size
   const body = await up.open()

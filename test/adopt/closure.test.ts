@@ -13,7 +13,8 @@ test.after.always(() => reg?.stop())
 
 const tagOf = (d: string) => d.replace(':', '-')
 
-test('a fallback entry whose subject is another manifest is dropped with a warning; the tag keeps only the rest', async (t) => {
+test('a fallback entry whose subject is another manifest is dropped with a warning; the tag keeps only the rest',
+  async (t) => {
   const p = new Pusher(reg.url)
   const img = await p.image('c/app', 'v1', 'closure-a')
   const other = await p.image('c/app', null, 'closure-b')
@@ -23,7 +24,8 @@ test('a fallback entry whose subject is another manifest is dropped with a warni
   const c = await discoverClosure(registries(t).get(reg.host), 'c/app', img)
   t.deepEqual(c.manifests.map((m) => m.digest), [img.digest, good.digest])
   t.is(c.referrersVia, 'tag')
-  t.deepEqual(c.fallbacks.map((f) => [f.tag, f.entries.map((e) => e.digest), f.verbatim]), [[tagOf(img.digest), [good.digest], false]])
+  t.deepEqual(c.fallbacks.map((f) => [f.tag, f.entries.map((e) => e.digest), f.verbatim]),
+    [[tagOf(img.digest), [good.digest], false]])
   t.true(c.warnings.some((w) => w.includes(stray.digest) && w.includes(`its subject is ${other.digest}`)))
   // Config and layer of the image, the empty config of the referrer.
   t.is(c.blobs.length, 3)
@@ -39,7 +41,8 @@ test('a digest-shaped tag that names the image itself (as GitLab answers) lists 
   t.true(c.warnings.some((w) => w.includes('names the image itself')))
 })
 
-test('an index: every child, the attestation manifest and the legacy tags of each are part of the closure', async (t) => {
+test('an index: every child, the attestation manifest and the legacy tags of each are part of the closure',
+  async (t) => {
   const p = new Pusher(reg.url)
   const amd = await p.image('c/multi', null, 'closure-amd')
   const arm = await p.image('c/multi', null, 'closure-arm', {os: 'linux', architecture: 'arm64'})
@@ -49,7 +52,8 @@ test('an index: every child, the attestation manifest and the legacy tags of eac
   const sig = await p.artifact('c/multi', `${tagOf(arm.digest)}.sig`, {layers: []})
   const c = await discoverClosure(registries(t).get(reg.host), 'c/multi', index)
   t.deepEqual(c.manifests.map((m) => [m.digest, m.role]), [
-    [index.digest, 'index'], [amd.digest, 'image'], [arm.digest, 'image'], [att.digest, 'attestation'], [sig.digest, 'signature'],
+    [index.digest, 'index'], [amd.digest, 'image'], [arm.digest, 'image'], [att.digest, 'attestation'],
+      [sig.digest, 'signature'],
   ])
   t.deepEqual(c.legacyTags, [{tag: `${tagOf(arm.digest)}.sig`, digest: sig.digest, subject: arm.digest}])
   t.is(c.manifests.find((m) => m.digest === arm.digest)?.platform, 'linux/arm64')

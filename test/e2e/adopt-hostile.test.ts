@@ -24,7 +24,8 @@ test.before(async () => {
 })
 test.after.always(() => Promise.all([src?.stop(), dst?.stop()]))
 
-async function proxied(t: {teardown: (f: () => Promise<void>) => void}, rules: PushMisbehavior[], upstream = dst): Promise<PushProxy> {
+async function proxied(t: {teardown: (f: () => Promise<void>) => void}, rules: PushMisbehavior[],
+  upstream = dst): Promise<PushProxy> {
   const p = await startPushProxy(upstream.url, rules)
   t.teardown(() => p.stop())
   return p
@@ -34,7 +35,8 @@ const adopt = (from: string, to: string, f: AdoptFixture, ...args: string[]) =>
   runCli(['adopt', from, to, ...f.flags, '--no-cache', '--format', 'json', ...args], {timeoutMs: 90_000})
 
 const tagAt = async (repo: string, tag: string) =>
-  (await request(`${dst.url}/v2/${repo}/manifests/${tag}`, {method: 'HEAD', headers: {accept: 'application/vnd.oci.image.index.v1+json'}})).status
+  (await request(`${dst.url}/v2/${repo}/manifests/${tag}`,
+    {method: 'HEAD', headers: {accept: 'application/vnd.oci.image.index.v1+json'}})).status
 
 const blobPuts = (p: PushProxy) => p.requests.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/'))
 
@@ -92,19 +94,23 @@ test('a fake mount (201 without the blob): caught by the manifest PUT, blobs upl
 })
 
 test('fallback tag overwritten by a racing writer once: merged again, both kept, exit 0', async (t) => {
-  const foreign = await new Pusher(dst.url).artifact('race/app', null, {artifactType: 'application/x-foreign', layers: []})
-  const entry = {mediaType: foreign.mediaType, digest: foreign.digest, size: foreign.size, artifactType: 'application/x-foreign'}
+  const foreign = await new Pusher(dst.url).artifact('race/app', null,
+    {artifactType: 'application/x-foreign', layers: []})
+  const entry = {mediaType: foreign.mediaType, digest: foreign.digest, size: foreign.size,
+    artifactType: 'application/x-foreign'}
   const p = await proxied(t, [{kind: 'race-fallback-tag', entry, times: 1}])
   const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/race/app:v1`, fx)
   t.is(r.code, 0, r.stderr + r.stdout)
   const tag = fx.index.digest.replace(':', '-')
-  const res = await request(`${dst.url}/v2/race/app/manifests/${tag}`, {headers: {accept: 'application/vnd.oci.image.index.v1+json'}})
+  const res = await request(`${dst.url}/v2/race/app/manifests/${tag}`,
+    {headers: {accept: 'application/vnd.oci.image.index.v1+json'}})
   const listed = (JSON.parse(res.body.toString()) as {manifests: {digest: string}[]}).manifests.map((m) => m.digest).sort()
   t.deepEqual(listed, [foreign.digest, fx.bundle.digest, fx.notation.digest].sort())
 })
 
 test('fallback tag overwritten every time: exit 4, tag not moved', async (t) => {
-  const foreign = await new Pusher(dst.url).artifact('race2/app', null, {artifactType: 'application/x-foreign', layers: []})
+  const foreign = await new Pusher(dst.url).artifact('race2/app', null,
+    {artifactType: 'application/x-foreign', layers: []})
   const entry = {mediaType: foreign.mediaType, digest: foreign.digest, size: foreign.size}
   const p = await proxied(t, [{kind: 'race-fallback-tag', entry}])
   const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/race2/app:v1`, fx)
@@ -131,7 +137,8 @@ test('OCI-Subject claimed without a referrers API: the fallback tag is still wri
   const p = await proxied(t, [{kind: 'oci-subject-lie'}])
   const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/subject/app:v1`, fx)
   t.is(r.code, 0, r.stderr + r.stdout)
-  t.true(p.requests.some((x) => x.method === 'PUT' && x.url.endsWith(`/manifests/${fx.index.digest.replace(':', '-')}`) && x.status === 201))
+  t.true(p.requests.some((x) => x.method === 'PUT' && x.url.endsWith(`/manifests/${fx.index.digest.replace(':',
+    '-')}`) && x.status === 201))
 })
 
 test('a manifest PUT refused as too large (413): exit 3 naming the manifest, tag untouched', async (t) => {

@@ -28,22 +28,28 @@ test.before(async () => {
   // Four layers of 3 MiB, signed like the fixture, so a run can be killed between two blob uploads.
   const a = new Artifacts(src.url)
   const layers = []
-  for (let i = 0; i < 4; i++) layers.push(await a.push.blob('upstream/big', tarFiles([[`data-${i}.bin`, randomBytes(3 << 20)]]), 'application/vnd.oci.image.layer.v1.tar'))
+  for (let i = 0; i < 4; i++) layers.push(await a.push.blob('upstream/big',
+    tarFiles([[`data-${i}.bin`, randomBytes(3 << 20)]]), 'application/vnd.oci.image.layer.v1.tar'))
   const config = await a.push.blob('upstream/big', JSON.stringify({architecture: 'amd64', os: 'linux', config: {},
     rootfs: {type: 'layers', diff_ids: layers.map((l) => l.digest)}}), 'application/vnd.oci.image.config.v1+json')
-  big = await a.push.manifest('upstream/big', 'v1', {schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers})
-  await a.sig('upstream/big', big.digest, [await h.cosignLayer(s, await h.keylessSigner(s), h.cosignPayload(big.digest))])
+  big = await a.push.manifest('upstream/big', 'v1',
+    {schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers})
+  await a.sig('upstream/big', big.digest,
+    [await h.cosignLayer(s, await h.keylessSigner(s), h.cosignPayload(big.digest))])
   await ensureBuilt()
 })
 test.after.always(() => Promise.all([src?.stop(), dst?.stop()]))
 
 const head = async (base: string, repo: string, ref: string) =>
-  (await request(`${base}/v2/${repo}/manifests/${ref}`, {method: 'HEAD', headers: {accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json'}}))
+  (await request(`${base}/v2/${repo}/manifests/${ref}`,
+    {method: 'HEAD',
+      headers: {accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json'}}))
 
 test('SIGKILL in the middle: the destination tag is untouched, and the rerun uploads each blob once', async (t) => {
   const proxy = await startPushProxy(dst.url)
   t.teardown(() => proxy.stop())
-  const args = [join(ROOT, 'bin', 'run.js'), 'adopt', `${src.host}/upstream/big:v1`, `${proxy.host}/killed/big:v1`, ...fx.flags, '--no-cache', '--jobs', '1']
+  const args = [join(ROOT, 'bin', 'run.js'), 'adopt', `${src.host}/upstream/big:v1`, `${proxy.host}/killed/big:v1`,
+    ...fx.flags, '--no-cache', '--jobs', '1']
   const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
   delete env['NODE_ENV']
   const child = spawn(process.execPath, args, {cwd: ROOT, env, stdio: 'ignore'})
@@ -54,7 +60,8 @@ test('SIGKILL in the middle: the destination tag is untouched, and the rerun upl
   t.is((await head(dst.url, 'killed/big', 'v1')).status, 404)
   const firstRun = proxy.requests.filter((r) => r.method === 'PUT' && r.url.includes('/blobs/uploads/') && r.status === 201).length
   t.true(firstRun >= 1 && firstRun < 5, `${firstRun} blobs uploaded before the kill`)
-  const r = await runCli(['adopt', `${src.host}/upstream/big:v1`, `${proxy.host}/killed/big:v1`, ...fx.flags, '--no-cache'], {timeoutMs: 90_000})
+  const r = await runCli(['adopt', `${src.host}/upstream/big:v1`, `${proxy.host}/killed/big:v1`, ...fx.flags,
+    '--no-cache'], {timeoutMs: 90_000})
   t.is(r.code, 0, r.stderr + r.stdout)
   t.is((await head(dst.url, 'killed/big', 'v1')).headers['docker-content-digest'], big.digest)
   const uploaded = proxy.requests.filter((x) => x.method === 'PUT' && x.url.includes('/blobs/uploads/') && x.status === 201)
@@ -81,7 +88,8 @@ test('Basic auth at the destination, a Location on another host: exit 3 and no c
   t.teardown(() => reg.stop())
   const proxy = await startPushProxy(reg.url, [{kind: 'location-other-host'}])
   t.teardown(() => proxy.stop())
-  const r = await runCli(['adopt', `${src.host}/upstream/app:v1`, `${proxy.host}/team/app:v1`, ...fx.flags, '--no-cache',
+  const r = await runCli(['adopt', `${src.host}/upstream/app:v1`, `${proxy.host}/team/app:v1`, ...fx.flags,
+    '--no-cache',
     '--username', reg.username ?? '', '--password-stdin'], {input: reg.password, timeoutMs: 90_000})
   t.is(r.code, 3, r.stderr + r.stdout)
   t.true(proxy.other.requests.length > 0)
@@ -91,12 +99,16 @@ test('Basic auth at the destination, a Location on another host: exit 3 and no c
 
 test('what skopeo copy --all drops that adopt keeps, on the same fixture', async (t) => {
   const from = `docker://${src.host}/upstream/app:v1`
-  await run('skopeo', ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', from, `docker://${dst.host}/skopeo/app:v1`])
-  const r = await runCli(['adopt', `${src.host}/upstream/app:v1`, `${dst.host}/adopted/app:v1`, ...fx.flags, '--no-cache'], {timeoutMs: 90_000})
+  await run('skopeo',
+    ['copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', from, `docker://${dst.host}/skopeo/app:v1`])
+  const r = await runCli(['adopt', `${src.host}/upstream/app:v1`, `${dst.host}/adopted/app:v1`, ...fx.flags,
+    '--no-cache'], {timeoutMs: 90_000})
   t.is(r.code, 0, r.stderr + r.stdout)
   const tag = fx.index.digest.replace(':', '-')
-  const refs = [`${tag}.sig`, `${fx.images[0]?.digest.replace(':', '-')}.att`, tag, fx.bundle.digest, fx.notation.digest, fx.nested.digest]
-  const kept = async (repo: string) => Promise.all(refs.map(async (ref) => (await head(dst.url, repo, ref)).status === 200))
+  const refs = [`${tag}.sig`, `${fx.images[0]?.digest.replace(':', '-')}.att`, tag, fx.bundle.digest,
+    fx.notation.digest, fx.nested.digest]
+  const kept = async (repo: string) => Promise.all(refs.map(async (ref) => (await head(dst.url, repo,
+    ref)).status === 200))
   // skopeo compresses the uncompressed layers on the way, so even with --all the image is another one (a new index
   // digest: any signature over the original names something the destination does not hold) ...
   t.not((await head(dst.url, 'skopeo/app', 'v1')).headers['docker-content-digest'], fx.index.digest)

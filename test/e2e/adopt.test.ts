@@ -35,7 +35,8 @@ interface AdoptJson {
   tag: {moved: boolean}
 }
 
-async function manifestAt(host: string, repo: string, ref: string): Promise<{status: number; digest?: string; body: Buffer}> {
+async function manifestAt(host: string, repo: string,
+  ref: string): Promise<{status: number; digest?: string; body: Buffer}> {
   const accept = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json'
   const r = await request(`http://${host}/v2/${repo}/manifests/${ref}`, {headers: {accept}})
   return {status: r.status, digest: r.headers['docker-content-digest'] as string | undefined, body: r.body}
@@ -43,14 +44,16 @@ async function manifestAt(host: string, repo: string, ref: string): Promise<{sta
 
 test.serial('vet failure: exit 1 and not one request reaches the destination', async (t) => {
   const before = proxy.requests.length
-  const r = await adopt(`${src.host}/upstream/app:v1`, `${proxy.host}/mirror/app:v1`, ...fx.flags.slice(0, 2), '--policy', fx.strictPolicy)
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${proxy.host}/mirror/app:v1`, ...fx.flags.slice(0, 2),
+    '--policy', fx.strictPolicy)
   t.is(r.code, 1, r.stderr + r.stdout)
   t.regex(r.stdout, /NOT ADOPTED: .* nothing written/)
   t.is(proxy.requests.length, before)
 })
 
 test.serial('dry run: the plan lists every node, nothing is written', async (t) => {
-  const r = await adopt(`${src.host}/upstream/app:v1`, `${proxy.host}/mirror/app:v1`, ...fx.flags, '--dry-run', '--format', 'json')
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${proxy.host}/mirror/app:v1`, ...fx.flags, '--dry-run',
+    '--format', 'json')
   t.is(r.code, 0, r.stderr + r.stdout)
   const j = JSON.parse(r.stdout) as AdoptJson
   t.is(j.result, 'planned')

@@ -76,7 +76,8 @@ test('manifest PUT by digest and by tag under its own Content-Type; the registry
   const client = registries(t).get(plain.host)
   const cfg = blob(10)
   await pushBlob(client, 'push/m', cfg.desc, {open: cfg.open})
-  const bytes = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: MediaType.ociManifest, config: {...cfg.desc, mediaType: MediaType.ociConfig}, layers: []}, null, 1))
+  const bytes = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: MediaType.ociManifest,
+    config: {...cfg.desc, mediaType: MediaType.ociConfig}, layers: []}, null, 1))
   const raw = {mediaType: MediaType.ociManifest, digest: digestOf(bytes), bytes}
   t.is((await putManifest(client, 'push/m', raw.digest, raw)).digest, raw.digest)
   await putManifest(client, 'push/m', 'v1', raw)
@@ -84,12 +85,15 @@ test('manifest PUT by digest and by tag under its own Content-Type; the registry
   t.true(back.bytes.equals(bytes))
   t.is(back.digest, raw.digest)
   // An index naming a manifest the repository lacks is refused with a coded error.
-  const idx = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{mediaType: MediaType.ociManifest, digest: digestOf('x'), size: 1}]}))
-  const e = await t.throwsAsync(putManifest(client, 'push/m', 'bad', {mediaType: MediaType.ociIndex, digest: digestOf(idx), bytes: idx}))
+  const idx = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: MediaType.ociIndex,
+    manifests: [{mediaType: MediaType.ociManifest, digest: digestOf('x'), size: 1}]}))
+  const e = await t.throwsAsync(putManifest(client, 'push/m', 'bad',
+    {mediaType: MediaType.ociIndex, digest: digestOf(idx), bytes: idx}))
   t.regex(e?.message ?? '', /MANIFEST_BLOB_UNKNOWN/)
 })
 
-test('Basic and token auth: push scope asked for, and a mount asks pull on the repository it mounts from', async (t) => {
+test('Basic and token auth: push scope asked for, and a mount asks pull on the repository it mounts from',
+  async (t) => {
   const b = blob(3000)
   const withBasic = registries(t, {username: basic.username, password: basic.password}).get(basic.host)
   t.is(await pushBlob(withBasic, 'push/basic', b.desc, {open: b.open}), 'uploaded')
@@ -121,7 +125,8 @@ test('a stalled PUT times out with a coded error', async (t) => {
   const proxy = await startPushProxy(plain.url, [{kind: 'stall', method: 'PUT', path: /\/blobs\/uploads\//}])
   t.teardown(() => proxy.stop())
   const b = blob(1000)
-  const e = await t.throwsAsync(pushBlob(registries(t, {timeoutMs: 1500}).get(proxy.host), 'push/stall', b.desc, {open: b.open}))
+  const e = await t.throwsAsync(pushBlob(registries(t, {timeoutMs: 1500}).get(proxy.host), 'push/stall', b.desc,
+    {open: b.open}))
   t.is((e as {code?: string}).code, 'timeout')
 })
 
@@ -147,13 +152,17 @@ test('a Location that drops from https to http is refused before any request is 
   t.is(proxy.requests.filter((r) => r.method === 'PUT').length, 0)
 })
 
-test('fallback index: merged with what is there, re-merged after a racing writer, loss reported when it persists', async (t) => {
+test('fallback index: merged with what is there, re-merged after a racing writer, loss reported when it persists',
+  async (t) => {
   const p = new Pusher(plain.url)
   const subject = await p.image('push/ref', 'v1', 'subject')
   const foreign = await p.artifact('push/ref', null, {artifactType: 'application/x-foreign', layers: [], subject})
-  const ours = await p.artifact('push/ref', null, {artifactType: 'application/x-ours', layers: [], subject, annotations: {a: 'b'}})
-  const desc: Descriptor = {mediaType: MediaType.ociManifest, digest: ours.digest, size: ours.size, artifactType: 'application/x-ours', annotations: {a: 'b'}}
-  const foreignDesc = {mediaType: MediaType.ociManifest, digest: foreign.digest, size: foreign.size, artifactType: 'application/x-foreign'}
+  const ours = await p.artifact('push/ref', null,
+    {artifactType: 'application/x-ours', layers: [], subject, annotations: {a: 'b'}})
+  const desc: Descriptor = {mediaType: MediaType.ociManifest, digest: ours.digest, size: ours.size,
+    artifactType: 'application/x-ours', annotations: {a: 'b'}}
+  const foreignDesc = {mediaType: MediaType.ociManifest, digest: foreign.digest, size: foreign.size,
+    artifactType: 'application/x-foreign'}
   const once = await startPushProxy(plain.url, [{kind: 'race-fallback-tag', entry: foreignDesc, times: 1}])
   t.teardown(() => once.stop())
   const up = await updateFallbackIndex(registries(t).get(once.host), 'push/ref', subject.digest, [desc])

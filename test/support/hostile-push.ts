@@ -56,10 +56,12 @@ interface Forwarded {
   body: Buffer
 }
 
-function forward(upstream: URL, req: http.IncomingMessage, body: Buffer, path = req.url ?? '/', method = req.method ?? 'GET'): Promise<Forwarded> {
+function forward(upstream: URL, req: http.IncomingMessage, body: Buffer, path = req.url ?? '/',
+  method = req.method ?? 'GET'): Promise<Forwarded> {
   return new Promise((resolve, reject) => {
     // The registry builds absolute Locations from Host: keeping the client's makes them point back at the proxy.
-    const out = http.request({host: upstream.hostname, port: upstream.port, method, path, headers: {...req.headers, 'content-length': String(body.length)}}, (res) => {
+    const out = http.request({host: upstream.hostname, port: upstream.port, method, path,
+      headers: {...req.headers, 'content-length': String(body.length)}}, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks)}))
@@ -80,11 +82,13 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
 }
 
 function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as {port: number}).port)))
+  return new Promise((resolve) => server.listen(0, '127.0.0.1',
+    () => resolve((server.address() as {port: number}).port)))
 }
 
 /** Starts the proxy in front of `upstream` (`http://127.0.0.1:PORT` of a plain or htpasswd registry). */
-export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior[] = [], tls?: {certFile: string; keyFile: string}): Promise<PushProxy> {
+export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior[] = [],
+  tls?: {certFile: string; keyFile: string}): Promise<PushProxy> {
   const upstream = new URL(upstreamUrl)
   const requests: Recorded[] = []
   const otherRequests: Recorded[] = []
@@ -125,7 +129,9 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
         return
       }
       if (r.kind === 'status' && r.method === method && r.path.test(url) && fires(r)) {
-        return answer(res, rec, {status: r.status, headers: {'content-type': 'application/json', ...(r.retryAfter ? {'retry-after': r.retryAfter} : {})},
+        return answer(res, rec,
+          {status: r.status,
+            headers: {'content-type': 'application/json', ...(r.retryAfter ? {'retry-after': r.retryAfter} : {})},
           body: Buffer.from(JSON.stringify({errors: [{code: 'TOOMANYREQUESTS', message: 'slow down'}]}))})
       }
     }
@@ -135,7 +141,10 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
     }
     if (method === 'POST' && /[?&]mount=/.test(url) && find('mount-fake-201')) {
       const d = /mount=([^&]+)/.exec(url)?.[1] ?? ''
-      return answer(res, rec, {status: 201, headers: {location: `/v2/x/blobs/${decodeURIComponent(d)}`, 'docker-content-digest': decodeURIComponent(d)}, body: Buffer.alloc(0)})
+      return answer(res, rec,
+        {status: 201,
+          headers: {location: `/v2/x/blobs/${decodeURIComponent(d)}`,
+            'docker-content-digest': decodeURIComponent(d)}, body: Buffer.alloc(0)})
     }
     const f = await forward(upstream, req, body)
     const loc = f.headers.location
@@ -155,8 +164,10 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
     const race = find('race-fallback-tag')
     const tag = /^\/v2\/(.+)\/manifests\/(sha256-[0-9a-f]{64})$/.exec(url)
     if (race && tag && method === 'PUT' && f.status === 201 && fires(race)) {
-      const index = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [race.entry]}))
-      const put = {...req, headers: {...req.headers, 'content-type': 'application/vnd.oci.image.index.v1+json'}} as http.IncomingMessage
+      const index = Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [race.entry]}))
+      const put = {...req,
+        headers: {...req.headers, 'content-type': 'application/vnd.oci.image.index.v1+json'}} as http.IncomingMessage
       await forward(upstream, put, index, url, 'PUT')
     }
     answer(res, rec, f)
