@@ -34,6 +34,7 @@ export default class Adopt extends BaseCommand {
     format: Flags.string({options: ['text', 'json'], default: 'text'}),
     output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout.'}),
     jobs: Flags.integer({description: 'Blobs copied and verified at once.', default: 4, min: 1, max: 64}),
+    'expect-digest': Flags.string({description: 'Refuse (exit 2) unless SRC resolves to this digest.'}),
     force: Flags.boolean({description: 'Move a destination tag that names another digest (only after the copy is proven).'}),
     'chunk-size': Flags.integer({description: 'Upload blobs in chunks of this many MiB (PATCH) instead of one PUT.',
       min: 1, max: 4096}),
@@ -55,7 +56,7 @@ export default class Adopt extends BaseCommand {
       const policy = await loadPolicy(flags.policy)
       const result = await adopt({
         source: args.src, destination: args.dst, policy, registries, overrides: this.signerOverrides(flags),
-        dryRun: flags['dry-run'], force: flags.force, jobs: flags.jobs,
+        dryRun: flags['dry-run'], force: flags.force, jobs: flags.jobs, expectDigest: flags['expect-digest'],
         chunkSize: flags['chunk-size'] ? flags['chunk-size'] * 1024 * 1024 : undefined,
         verifyBlobs: flags['verify-blobs'] as 'full' | 'head', cache, maxLayerBytes, maxTextBytes,
         onPhase: tty ? (p) => process.stderr.write(`\r\x1b[Kadopt: ${p}...`) : undefined,

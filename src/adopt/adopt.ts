@@ -23,6 +23,8 @@ interface AdoptInput {
   overrides: SupplyChainOverrides
   dryRun: boolean
   force: boolean
+  /** The digest SRC must resolve to (a tag may have moved since it was reviewed). */
+  expectDigest?: string
   jobs: number
   chunkSize?: number
   verifyBlobs: 'full' | 'head'
@@ -82,6 +84,9 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   if (!head) throw new ImgvetError('no-such-image', 'no such manifest', formatReference(srcRef))
   if (srcRef.digest && head.digest !== srcRef.digest) throw new ImgvetError('integrity', `resolved to ${head.digest}`,
     formatReference(srcRef))
+  if (input.expectDigest && head.digest !== input.expectDigest) {
+    throw new ImgvetError('bad-input', `resolves to ${head.digest}, not the expected ${input.expectDigest}`, formatReference(srcRef))
+  }
   const pinned = withDigest(srcRef, head.digest)
   input.onPhase?.('discovering')
   const closure = await discoverClosure(src, srcRef.repository, head)

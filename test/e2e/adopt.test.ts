@@ -122,6 +122,8 @@ test('bad input is exit 2 with one coded line, before any request to the destina
     [[`${src.host}/upstream/app:v1`, `${proxy.host}/m/app@${fx.index.digest}`], /usage: the destination takes a tag, not a digest/],
     [[`${src.host}/upstream/app:v1`, `${proxy.host}/m/app`, '--platform', 'linux/amd64'], /usage: --platform is refused/],
     [[`${src.host}/upstream/app:nope`, `${proxy.host}/m/app`], /no-such-image: no such manifest/],
+    [[`${src.host}/upstream/app:v1`, `${proxy.host}/m/app`, '--expect-digest', fx.images[0]?.digest ?? ''],
+      /bad-input: resolves to sha256:[0-9a-f]{64}, not the expected sha256:/],
   ]
   for (const [args, message] of cases) {
     const r = await adopt(...args, ...fx.flags)
