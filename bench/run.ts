@@ -16,7 +16,7 @@ import {secretlintSection} from './secretlint.js'
 import {zstdSection} from './zstd.js'
 import {scanJson, ref} from './context.js'
 
-const SECTIONS = ['pull', 'scan', 'cache', 'registry'] as const
+const SECTIONS = ['pull', 'scan', 'cache', 'registry', 'adopt'] as const
 /** `scan` covers all three; these pick one part of it. */
 const SUBSECTIONS = ['zstd', 'secretlint'] as const
 
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     log('cache...')
     emit(await cacheSection(ctx))
   }
+  if (want('adopt')) emit(await (await import('./adopt.js')).adoptSection(ctx))
   if (want('registry')) {
     log('registry scan...')
     // Owned by the registry-scan work; loaded lazily so a section under construction cannot break the others.

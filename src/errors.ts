@@ -33,8 +33,12 @@ export type ErrorCode =
   | 'inconsistent'
   // another run holds the state this one needs (retry later)
   | 'busy'
+  // exit 2: adopt would overwrite a destination tag that names other content (--force allows it)
+  | 'conflict'
 
-export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3} as const
+// 4: adopt copied but the destination does not prove to hold the copy; apart from 3, since a rerun cannot fix a
+// registry that serves other bytes.
+export const EXIT = {ok: 0, policyFailed: 1, badInput: 2, couldNotComplete: 3, notProven: 4} as const
 
 /** What a command decided, as far as its exit code goes. */
 interface Outcome {
@@ -54,7 +58,7 @@ export function exitFor(o: Outcome, failCode: number = EXIT.policyFailed): numbe
 }
 
 const BAD_INPUT: ReadonlySet<ErrorCode> = new Set([
-  'usage', 'bad-reference', 'bad-policy', 'bad-input', 'no-such-image', 'not-a-registry',
+  'usage', 'bad-reference', 'bad-policy', 'bad-input', 'no-such-image', 'not-a-registry', 'conflict',
 ])
 
 export class ImgvetError extends Error {

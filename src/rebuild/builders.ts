@@ -1,7 +1,6 @@
 import {mkdirSync, readFileSync} from 'node:fs'
 import {basename, dirname, join, resolve} from 'node:path'
 import {ImgvetError} from '../errors.js'
-import {parseReference, withDigest} from '../reference/reference.js'
 import type {Transport} from '../reference/transport.js'
 import {mustRun, runTool} from './exec.js'
 
@@ -20,8 +19,7 @@ interface BuildRequest {
   context: string
   dockerfile: string
   tag: string
-  push: boolean
-  /** Plain HTTP / unverified TLS for registries (loopback test registries, --no-tls-verify). */
+  /** Plain HTTP / unverified TLS for registries the build pulls from (loopback test registries, --no-tls-verify). */
   insecure: boolean
   /** Scratch space: builder storage and the OCI layout the result is exported to. */
   workDir: string
@@ -32,7 +30,7 @@ interface BuildRequest {
 
 export interface BuildOutput {
   builder: BuilderName
-  /** Where the built image can be read: the registry (pushed, by digest) or a local OCI layout/archive. */
+  /** Where the built image can be read: a local OCI layout or archive (imgvet's own client pushes it, with --push). */
   transport: Transport
   digest?: string
   seconds: number
@@ -99,12 +97,6 @@ async function buildWithBuildah(r: BuildRequest): Promise<BuildOutput> {
   const tls = `--tls-verify=${!r.insecure}`
   await mustRun('buildah', [...global, 'bud', '--isolation', 'chroot', tls, '--format', 'oci', ...(r.platform ? ['--platform', r.platform] : []),
     ...buildArgFlags(r), '-f', r.dockerfile, '-t', r.tag, r.context], 'buildah bud', {env, log: r.log, failCode: 'build-failed'})
-  if (r.push) {
-    const digestFile = join(r.workDir, 'push.digest')
-    await mustRun('buildah', [...global, 'push', tls, '--digestfile', digestFile, r.tag, `docker://${r.tag}`], 'buildah push', {env, log: r.log})
-    const digest = readDigest(digestFile)
-    return {builder: 'buildah', transport: {kind: 'registry', ref: withDigest(parseReference(r.tag), digest)}, digest, seconds: (Date.now() - started) / 1000}
-  }
   const layout = join(r.workDir, 'layout')
   const digestFile = join(r.workDir, 'layout.digest')
   await mustRun('buildah', [...global, 'push', '--digestfile', digestFile, r.tag, `oci:${layout}:rebuilt`], 'buildah push to an OCI layout', {env, log: r.log})
@@ -125,14 +117,10 @@ async function buildWithBuildx(r: BuildRequest): Promise<BuildOutput> {
   const started = Date.now()
   const meta = join(r.workDir, 'buildx-metadata.json')
   const archive = join(r.workDir, 'image.oci.tar')
-  const output = r.push ? ['--push'] : ['--output', `type=oci,dest=${archive}`]
+  const output = ['--output', `type=oci,dest=${archive}`]
   await mustRun('docker', ['buildx', 'build', '--metadata-file', meta, ...(r.platform ? ['--platform', r.platform] : []), ...buildArgFlags(r),
     '-f', r.dockerfile, '-t', r.tag, ...output, r.context], 'docker buildx build', {log: r.log, failCode: 'build-failed'})
   const digest = metadataDigest(meta)
-  if (r.push) {
-    if (!digest) throw new ImgvetError('bad-manifest', 'docker buildx did not report the pushed digest', meta)
-    return {builder: 'docker-buildx', transport: {kind: 'registry', ref: withDigest(parseReference(r.tag), digest)}, digest, seconds: (Date.now() - started) / 1000}
-  }
   return {builder: 'docker-buildx', transport: {kind: 'oci-archive', path: archive}, digest, seconds: (Date.now() - started) / 1000}
 }
 
@@ -141,18 +129,12 @@ async function buildWithBuildctl(r: BuildRequest): Promise<BuildOutput> {
   const meta = join(r.workDir, 'buildctl-metadata.json')
   const archive = join(r.workDir, 'image.oci.tar')
   const dockerfile = resolve(r.dockerfile)
-  const output = r.push
-    ? `type=image,name=${r.tag},push=true${r.insecure ? ',registry.insecure=true' : ''}`
-    : `type=oci,dest=${archive}`
+  const output = `type=oci,dest=${archive}`
   await mustRun('buildctl', ['build', '--frontend', 'dockerfile.v0', '--local', `context=${r.context}`, '--local', `dockerfile=${dirname(dockerfile)}`,
     '--opt', `filename=${basename(dockerfile)}`, ...(r.platform ? ['--opt', `platform=${r.platform}`] : []),
     ...Object.entries(r.buildArgs ?? {}).flatMap(([k, v]) => ['--opt', `build-arg:${k}=${v}`]),
     '--metadata-file', meta, '--output', output], 'buildctl build', {log: r.log, failCode: 'build-failed'})
   const digest = metadataDigest(meta)
-  if (r.push) {
-    if (!digest) throw new ImgvetError('bad-manifest', 'buildctl did not report the pushed digest', meta)
-    return {builder: 'buildctl', transport: {kind: 'registry', ref: withDigest(parseReference(r.tag), digest)}, digest, seconds: (Date.now() - started) / 1000}
-  }
   return {builder: 'buildctl', transport: {kind: 'oci-archive', path: archive}, digest, seconds: (Date.now() - started) / 1000}
 }
 

@@ -22,6 +22,7 @@ import {build, pickBuilder, probeBuilders, type BuilderName, type BuilderProbe, 
 import {compareImages, type CompareResult} from './compare.js'
 import {imageFiles} from './filemap.js'
 import {referenceIsLoopback} from './insecure.js'
+import {pushBuilt} from './push.js'
 
 export interface RebuildOptions {
   context: string
@@ -157,9 +158,11 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   let builtSource: ImageSource | undefined
   try {
     partial.build = await build(chosen.name, {
-      context, dockerfile: resolve(dockerfilePath), tag: o.tag, push: o.push, insecure, workDir,
+      context, dockerfile: resolve(dockerfilePath), tag: o.tag, insecure, workDir,
       buildArgs: o.buildArgs, platform: undefined, log: o.log,
     })
+    // Our own push, not the builder's: the same client, auth, TLS and integrity checks as every other request.
+    if (o.push) partial.build = await pushBuilt(partial.build, targetRef, o.registries)
     const t = partial.build.transport
     builtSource = await openSource(t, o.registries)
     const pushedRef = builtSource.supplyChain?.reference

@@ -6,16 +6,19 @@ import {MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, SCHEMA1_TYPES, type Descriptor, typ
 import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
 import {findCredential, type Credential} from './credentials.js'
-import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
+import {httpRequest, readBounded, redactUrl, type HttpRequest, type HttpResponse} from './http.js'
 import {notARegistry, RegistryNotFound} from './not-found.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
 import {agentsFor, isLoopbackHost, type Agents} from './tls.js'
+import {manifestMediaType, nextLink, parseJson, speaksNoTls} from './wire.js'
 
 interface CallOptions {
-  method?: 'GET' | 'HEAD'
+  method?: HttpRequest['method']
   accept?: string
-  /** Token scope, e.g. `repository:library/nginx:pull`. */
-  scope?: string
+  /** Token scopes, e.g. `repository:library/nginx:pull`; a mount also needs pull on the repository it mounts from. */
+  scope?: string | readonly string[]
+  headers?: Record<string, string>
+  body?: Buffer | Readable
 }
 
 const MAX_ERROR_BODY = 64 * 1024
@@ -51,10 +54,11 @@ export class RegistryClient {
     return this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
   }
 
-  private http(url: string, method: 'GET' | 'HEAD', headers: Record<string, string>): Promise<HttpResponse> {
+  private http(url: string, method: HttpRequest['method'], headers: Record<string, string>, body?: Buffer | Readable): Promise<HttpResponse> {
     return httpRequest(url, {
       method,
       headers,
+      body,
       timeoutMs: this.timeoutMs,
       retries: this.opts.retries ?? DEFAULT_RETRIES,
       agents: this.agents,
@@ -96,7 +100,7 @@ export class RegistryClient {
     throw lastError
   }
 
-  private async authHeader(scope: string | undefined): Promise<string | undefined> {
+  private async authHeader(scope: string | readonly string[] | undefined): Promise<string | undefined> {
     const ch = this.challenge
     if (!ch) return undefined
     if (ch.scheme === 'basic') {
@@ -104,7 +108,7 @@ export class RegistryClient {
       return cred?.username !== undefined ? basicHeader(cred) : undefined
     }
     if (ch.scheme !== 'bearer') return undefined
-    const scopes = [...new Set([ch.params.scope, scope].filter((s): s is string => Boolean(s)))]
+    const scopes = [...new Set([ch.params.scope, ...(typeof scope === 'string' ? [scope] : scope ?? [])].filter((s): s is string => Boolean(s)))]
     const key = scopes.join(' ')
     let token = this.tokens.get(key)
     if (!token) {
@@ -114,24 +118,49 @@ export class RegistryClient {
     return `Bearer ${token}`
   }
 
-  /** A request with auth: on 401 learn the (new) challenge, get a fresh token once, try again. */
-  async call(path: string, opts: CallOptions = {}): Promise<HttpResponse> {
+  /**
+   * A request with auth: on 401 learn the (new) challenge, get a fresh token once, try again. `target` is a path
+   * or a URL the registry handed out (an upload Location): one on another host gets no Authorization, as a redirect
+   * does not, and one that would drop from https to http is refused.
+   */
+  async call(target: string, opts: CallOptions = {}): Promise<HttpResponse> {
     const base = await this.ping()
-    const url = `${base}${path}`
+    const url = this.resolveUrl(base, target)
+    const ours = new URL(url).host === new URL(base).host
     const method = opts.method ?? 'GET'
     for (let attempt = 0; ; attempt++) {
-      const headers: Record<string, string> = {'user-agent': 'imgvet/0.1'}
+      const headers: Record<string, string> = {'user-agent': 'imgvet/0.1', ...opts.headers}
       if (opts.accept) headers.accept = opts.accept
-      const auth = await this.authHeader(opts.scope)
+      const auth = ours ? await this.authHeader(opts.scope) : undefined
       if (auth) headers.authorization = auth
-      const res = await this.http(url, method, headers)
-      if (res.status !== 401 || attempt > 0) return res
+      const res = await this.http(url, method, headers, opts.body)
+      // A streamed body is gone once sent: the caller restarts the whole upload with the fresh token.
+      if (res.status !== 401 || attempt > 0 || !ours) return res
+      if (opts.body && !Buffer.isBuffer(opts.body)) {
+        this.tokens.clear()
+        return res
+      }
       res.body?.resume()
       const fresh = parseChallenge(res.headers.get('www-authenticate'))
       if (!fresh) return res
       this.challenge = fresh
       this.tokens.clear()
     }
+  }
+
+  private resolveUrl(base: string, target: string): string {
+    if (target.startsWith('/')) return `${base}${target}`
+    let u: URL
+    try {
+      u = new URL(target, base)
+    } catch {
+      throw new ImgvetError('registry', 'the registry handed out an unusable URL', this.registry)
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ImgvetError('registry', `URL with scheme ${u.protocol} refused`, this.registry)
+    if (base.startsWith('https:') && u.protocol === 'http:') {
+      throw new ImgvetError('registry', `refused a downgrade from https to http (${redactUrl(u.toString())})`, this.registry)
+    }
+    return u.toString()
   }
 
   /** Turn a non-2xx answer into a coded error naming the registry's own error code. */
@@ -327,49 +356,6 @@ export class RegistryClient {
 
   describe(url: string): string {
     return redactUrl(url)
-  }
-}
-
-const NO_TLS = new Set(['EPROTO', 'ECONNREFUSED', 'ECONNRESET', 'ERR_SSL_WRONG_VERSION_NUMBER'])
-
-function speaksNoTls(e: ImgvetError): boolean {
-  if (e.code !== 'network') return false
-  const cause = e.cause as {code?: string; errno?: string} | undefined
-  const code = cause?.code ?? cause?.errno
-  return (code !== undefined && NO_TLS.has(code)) || /wrong version number/i.test(e.message)
-}
-
-function parseJson(body: Buffer, where: string): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'))
-  } catch (e) {
-    throw new ImgvetError('registry', `invalid JSON: ${(e as Error).message}`, where)
-  }
-}
-
-/** `Link: </v2/_catalog?last=x&n=5>; rel="next"` → the path to fetch next. */
-function nextLink(header: string | null): string | null {
-  if (!header) return null
-  const m = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header)
-  if (!m?.[1]) return null
-  try {
-    const u = new URL(m[1], 'http://placeholder')
-    return `${u.pathname}${u.search}`
-  } catch {
-    return null
-  }
-}
-
-function manifestMediaType(header: string | null, bytes: Buffer): string {
-  const fromHeader = header?.split(';')[0]?.trim()
-  if (fromHeader && fromHeader !== 'application/json' && fromHeader !== 'text/plain') return fromHeader
-  try {
-    const parsed = JSON.parse(bytes.toString('utf8')) as {mediaType?: unknown; schemaVersion?: unknown; manifests?: unknown}
-    if (typeof parsed.mediaType === 'string') return parsed.mediaType
-    if (parsed.schemaVersion === 1) return 'application/vnd.docker.distribution.manifest.v1+json'
-    return Array.isArray(parsed.manifests) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json'
-  } catch {
-    return fromHeader ?? 'application/octet-stream'
   }
 }
 

@@ -4,9 +4,10 @@ import {ImgvetError} from '../errors.js'
 import type {Agents} from './tls.js'
 
 export interface HttpRequest {
-  method?: 'GET' | 'HEAD' | 'POST'
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   headers?: Record<string, string>
-  body?: string
+  /** A stream can be sent once: it is never retried (push restarts the whole blob instead). */
+  body?: string | Buffer | Readable
   timeoutMs: number
   retries: number
   agents: Agents
@@ -52,10 +53,11 @@ function errnoOf(e: unknown): string | undefined {
  */
 export async function httpRequest(url: string, req: HttpRequest): Promise<HttpResponse> {
   let attempt = 0
+  const replayable = req.body === undefined || typeof req.body === 'string' || Buffer.isBuffer(req.body)
   for (;;) {
     try {
       const res = await requestFollowingRedirects(url, req)
-      if (RETRY_STATUS.has(res.status) && attempt < req.retries) {
+      if (RETRY_STATUS.has(res.status) && attempt < req.retries && replayable) {
         const wait = retryAfterMs(res.headers.get('retry-after'), attempt)
         req.log?.(`${res.status} from ${url}; retry ${attempt + 1}/${req.retries} in ${wait} ms`)
         res.body?.destroy()
@@ -67,7 +69,7 @@ export async function httpRequest(url: string, req: HttpRequest): Promise<HttpRe
     } catch (e) {
       const code = errnoOf(e)
       const transient = code !== undefined && RETRY_ERRNO.has(code)
-      if (transient && attempt < req.retries && (req.method ?? 'GET') !== 'POST') {
+      if (transient && attempt < req.retries && (req.method ?? 'GET') !== 'POST' && replayable) {
         const wait = retryAfterMs(null, attempt)
         req.log?.(`${code} on ${url}; retry ${attempt + 1}/${req.retries} in ${wait} ms`)
         attempt++

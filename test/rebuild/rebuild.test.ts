@@ -11,6 +11,7 @@ import {Registries} from '../../src/registry/client.js'
 import {Buildah} from '../support/builder.js'
 import {run} from '../support/exec.js'
 import {buildBase} from '../support/fixture-images.js'
+import {request} from '../support/net.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
 import {ensureBuilt} from '../support/build.js'
@@ -100,6 +101,9 @@ test.serial('rebuild, push, vet; a second rebuild matches the first except for b
   t.is(first.vet?.report.verdict, 'pass')
   t.regex(first.vet?.image.digest ?? '', /^sha256:[0-9a-f]{64}$/)
   t.is(first.vet?.image.digest, first.build?.digest)
+  // imgvet's own push put the tag there, last, naming the digest it vetted.
+  const tagged = await request(`${registry.url}/v2/rebuild/app/manifests/upstream`, {method: 'HEAD', headers: {accept: 'application/vnd.oci.image.manifest.v1+json'}})
+  t.is(tagged.headers['docker-content-digest'], first.build?.digest)
   // The base was checked for signatures (none required by the default policy) or honestly reported as not checked.
   t.is(first.bases.length, 1)
 

@@ -1,0 +1,71 @@
+import {Args, Flags} from '@oclif/core'
+import {BaseCommand} from './_base.js'
+import {ImgvetError} from '../src/errors.js'
+import {adopt} from '../src/adopt/adopt.js'
+import {renderAdoptJson, renderAdoptText} from '../src/adopt/render.js'
+import {loadPolicy} from '../src/policy/load.js'
+import {Registries} from '../src/registry/client.js'
+
+export default class Adopt extends BaseCommand {
+  static summary = 'Copy a vetted image into your registry with all its proof (platforms, attestations, signatures, referrers), and re-prove it there.'
+  static description = [
+    'Resolves SRC to a digest, discovers its closure (every index child, configs, layers, referrers by API or fallback tag,',
+    'cosign .sig/.att/.sbom tags, Notation signatures, recursively), vets SRC with the policy, plans against DST read-only,',
+    'copies bytes unchanged, fetches everything back from DST and verifies its signatures there, and only then moves the DST tag.',
+    'Exit codes: 0 adopted and proven (or already adopted), 1 vet failed (nothing written), 2 bad input or a refused conflict,',
+    '3 could not complete (DST tag untouched; a rerun resumes), 4 copied but DST verification failed (tag not moved).',
+  ].join('\n')
+  static examples = [
+    '<%= config.bin %> adopt docker.io/library/nginx:1.27 registry.example.com/mirror/nginx --policy docker-official',
+    '<%= config.bin %> adopt ghcr.io/org/app:1.0 registry.example.com/team/app:1.0 --dry-run --format json',
+  ]
+  static args = {
+    src: Args.string({required: true, description: 'Image to adopt (a registry reference).'}),
+    dst: Args.string({required: true,
+      description: 'Destination repository, optionally :TAG (default: the source tag).'}),
+  }
+  static flags = {
+    ...BaseCommand.registryFlags,
+    ...BaseCommand.signerFlags,
+    ...BaseCommand.walkFlags,
+    policy: Flags.string({char: 'p',
+      description: 'Preset name (default, release-gate, docker-official) or policy file.', default: 'default'}),
+    'dry-run': Flags.boolean({description: 'Vet and print the plan; write nothing to the destination.'}),
+    format: Flags.string({options: ['text', 'json'], default: 'text'}),
+    output: Flags.string({char: 'o', description: 'Write the report to FILE instead of stdout.'}),
+    jobs: Flags.integer({description: 'Blobs copied and verified at once.', default: 4, min: 1, max: 64}),
+    'expect-digest': Flags.string({description: 'Refuse (exit 2) unless SRC resolves to this digest.'}),
+    force: Flags.boolean({description: 'Move a destination tag that names another digest (only after the copy is proven).'}),
+    'chunk-size': Flags.integer({description: 'Upload blobs in chunks of this many MiB (PATCH) instead of one PUT.',
+      min: 1, max: 4096}),
+    'verify-blobs': Flags.string({options: ['full', 'head'], default: 'full',
+      description: 'full: stream and hash every blob back from the destination; head: check only its size and digest headers.'}),
+    platform: Flags.string({hidden: true}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Adopt)
+    if (flags.platform) {
+      throw new ImgvetError('usage',
+        '--platform is refused: narrowing an index rewrites it and breaks the signatures made over it')
+    }
+    const registries = new Registries(await this.registryOptions(flags))
+    const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
+    const tty = process.stderr.isTTY && flags.format === 'text' && !flags.output
+    try {
+      const policy = await loadPolicy(flags.policy)
+      const result = await adopt({
+        source: args.src, destination: args.dst, policy, registries, overrides: this.signerOverrides(flags),
+        dryRun: flags['dry-run'], force: flags.force, jobs: flags.jobs, expectDigest: flags['expect-digest'],
+        chunkSize: flags['chunk-size'] ? flags['chunk-size'] * 1024 * 1024 : undefined,
+        verifyBlobs: flags['verify-blobs'] as 'full' | 'head', cache, maxLayerBytes, maxTextBytes,
+        onPhase: tty ? (p) => process.stderr.write(`\r\x1b[Kadopt: ${p}...`) : undefined,
+      })
+      if (tty) process.stderr.write('\r\x1b[K')
+      await this.emit(flags.format === 'json' ? renderAdoptJson(result) : renderAdoptText(result), flags.output)
+      process.exitCode = result.exitCode
+    } finally {
+      registries.close()
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import {ImgvetError} from '../errors.js'
+import type {RegistryClient} from '../registry/client.js'
+import {blobExists, readFallback} from '../registry/push.js'
+import type {Closure} from './closure.js'
+
+type Action = 'present' | 'mount' | 'copy' | 'update' | 'move' | 'conflict'
+
+interface PlanItem {
+  kind: 'blob' | 'manifest' | 'legacy-tag' | 'fallback-tag' | 'tag'
+  role: string
+  digest: string
+  size?: number
+  mediaType?: string
+  artifactType?: string
+  platform?: string
+  tag?: string
+  action: Action
+  reason?: string
+}
+
+export interface Plan {
+  items: PlanItem[]
+  /** The destination answers the OCI referrers API, so it indexes subjects itself and needs no fallback tag. */
+  referrersApi: boolean
+  /** The destination tag before this run: absent, already ours, or another digest. */
+  tagState: {name: string; previous: string | null}
+  totals: {copyBytes: number; mountBytes: number; present: number; toWrite: number; conflicts: number}
+}
+
+export interface Destination {
+  client: RegistryClient
+  repository: string
+  tag: string
+}
+
+/**
+ * What the destination already holds and what a copy would do, asking only HEAD and GET: one item per blob,
+ * manifest and tag. A following run performs exactly these actions (a rerun finds everything present).
+ */
+export async function planAdoption(closure: Closure, source: {registry: string; repository: string}, dst: Destination,
+  force: boolean): Promise<Plan> {
+  const {client, repository} = dst
+  const items: PlanItem[] = []
+  const sameRegistry = source.registry === client.registry && source.repository !== repository
+  for (const b of closure.blobs) {
+    const present = await blobExists(client, repository, b.desc)
+    items.push({kind: 'blob', role: b.role, digest: b.desc.digest, size: b.desc.size, mediaType: b.desc.mediaType,
+      action: present ? 'present' : sameRegistry ? 'mount' : 'copy'})
+  }
+  for (const m of closure.manifests) {
+    const head = await client.headManifest(repository, m.digest)
+    items.push({kind: 'manifest', role: m.role, digest: m.digest, size: m.raw.bytes.length, mediaType: m.raw.mediaType,
+      artifactType: m.artifactType, platform: m.platform, action: head?.digest === m.digest ? 'present' : 'copy'})
+  }
+  for (const t of closure.legacyTags) {
+    const head = await client.headManifest(repository, t.tag)
+    const action = !head ? 'copy' : head.digest === t.digest ? 'present' : force ? 'move' : 'conflict'
+    items.push({kind: 'legacy-tag', role: 'signature tag', digest: t.digest, tag: t.tag, action,
+      reason: head && head.digest !== t.digest ? `the destination tag names ${head.digest}` : undefined})
+  }
+  const referrersApi = (await client.referrersApi(repository, closure.root.digest)) !== null
+  for (const f of closure.fallbacks) {
+    if (referrersApi) {
+      items.push({kind: 'fallback-tag', role: 'referrers tag', digest: f.subject, tag: f.tag, action: 'present',
+        reason: 'the destination has the referrers API'})
+      continue
+    }
+    const found = await readFallback(client, repository, f.tag).catch((e: unknown) => {
+      if (e instanceof ImgvetError && e.code === 'conflict') return 'conflict' as const
+      throw e
+    })
+    const action = found === 'conflict' ? 'conflict' : !found ? 'copy'
+      : f.entries.every((d) => found.entries.some((x) => x.digest === d.digest)) ? 'present' : 'update'
+    items.push({kind: 'fallback-tag', role: 'referrers tag', digest: f.subject, tag: f.tag, action,
+      reason: found === 'conflict' ? 'the tag is not an index' : action === 'update' ? `merged with the ${found?.entries.length ?? 0} entries there` : undefined})
+  }
+  const head = await client.headManifest(repository, dst.tag)
+  const root = closure.root.digest
+  const tagAction = !head ? 'move' : head.digest === root ? 'present' : force ? 'move' : 'conflict'
+  items.push({kind: 'tag', role: 'tag', digest: root, tag: dst.tag, action: tagAction,
+    reason: head && head.digest !== root ? `the destination tag names ${head.digest}` : undefined})
+  const sum = (a: Action) => items.filter((i) => i.action === a && i.kind === 'blob')
+    .reduce((n, i) => n + (i.size ?? 0), 0)
+  return {
+    items,
+    referrersApi,
+    tagState: {name: dst.tag, previous: head?.digest ?? null},
+    totals: {
+      copyBytes: sum('copy'),
+      mountBytes: sum('mount'),
+      present: items.filter((i) => i.action === 'present').length,
+      toWrite: items.filter((i) => i.action !== 'present' && i.action !== 'conflict').length,
+      conflicts: items.filter((i) => i.action === 'conflict').length,
+    },
+  }
+}
