@@ -85,7 +85,8 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   if (srcRef.digest && head.digest !== srcRef.digest) throw new ImgvetError('integrity', `resolved to ${head.digest}`,
     formatReference(srcRef))
   if (input.expectDigest && head.digest !== input.expectDigest) {
-    throw new ImgvetError('bad-input', `resolves to ${head.digest}, not the expected ${input.expectDigest}`, formatReference(srcRef))
+    throw new ImgvetError('bad-input', `resolves to ${head.digest}, not the expected ${input.expectDigest}`,
+      formatReference(srcRef))
   }
   const pinned = withDigest(srcRef, head.digest)
   input.onPhase?.('discovering')
@@ -134,7 +135,8 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   if (!nothingToDo) {
     input.onPhase?.('copying')
     result.copy = await copyClosure(closure, plan, {client: src, repository: srcRef.repository}, target,
-      {jobs: input.jobs, chunkSize: input.chunkSize})
+      {jobs: input.jobs, chunkSize: input.chunkSize,
+        onProgress: (done, total) => input.onPhase?.(`copying (${done}/${total} blobs)`)})
   }
   input.onPhase?.('proving')
   result.verification = await proveAtDestination({

@@ -129,7 +129,12 @@ async function sendWhole(client: RegistryClient, repository: string, desc: Descr
     body.destroy()
     throw e
   })
-  await finished(res, desc, `${client.registry}/${repository}@${desc.digest}`)
+  try {
+    await finished(res, desc, `${client.registry}/${repository}@${desc.digest}`)
+  } finally {
+    // A registry that answers before reading the whole body leaves the source download paused: release it.
+    body.destroy()
+  }
 }
 
 async function sendChunked(client: RegistryClient, repository: string, desc: Descriptor, session: string,
