@@ -6,11 +6,14 @@ import {join} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {asImgvetError, ImgvetError} from '../errors.js'
 import {parseDigest} from './digest.js'
+import {releaseDeadBuffers} from './heap.js'
 import type {Descriptor, ImageSource} from './types.js'
 
 /** Partial data lives here, outside blobs/: umoci gc and skopeo treat every file under blobs/ as a blob. */
 const INGEST_DIR = '.imgvet-tmp'
 // What older versions left beside the blob they were writing.
+/** Bytes of blob data between two collections of the buffers they arrived in. */
+const GC_EVERY = 2 * 1024 * 1024
 const LEGACY_TMP = /^[0-9a-f]{64}\.tmp-[0-9a-f]{8}$/
 
 /**
@@ -90,7 +93,15 @@ export class LayoutWriter {
     const tmp = this.tmpFile()
     try {
       const stream = await source.openBlob(desc)
-      if (onBytes) stream.on('data', (c: Buffer) => onBytes(c.length))
+      let sinceGc = 0
+      stream.on('data', (c: Buffer) => {
+        onBytes?.(c.length)
+        sinceGc += c.length
+        if (sinceGc >= GC_EVERY) {
+          sinceGc = 0
+          releaseDeadBuffers()
+        }
+      })
       await pipeline(stream, createWriteStream(tmp, {highWaterMark: 1024 * 1024}))
       await rename(tmp, final)
       return true

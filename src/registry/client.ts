@@ -6,8 +6,9 @@ import {MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, SCHEMA1_TYPES, type Descriptor, typ
 import {registryEndpoint} from '../reference/reference.js'
 import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js'
 import {lookupCredential, type Credential} from './credentials.js'
-import {httpRequest, readBounded, redactUrl, type HttpResponse} from './http.js'
+import {httpRequest, readBounded, type HttpResponse} from './http.js'
 import {notARegistry, RegistryNotFound} from './not-found.js'
+import {PullBudget} from './rate-limit.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
 import {agentsFor, isLoopbackHost, type Agents} from './tls.js'
 
@@ -39,6 +40,7 @@ export class RegistryClient {
   private credential: Credential | null | undefined
   /** Total bytes of blob bodies handed out, for reports. */
   bytesDownloaded = 0
+  readonly budget = new PullBudget()
 
   constructor(registry: string, opts: RegistryOptions) {
     this.registry = registry
@@ -125,6 +127,7 @@ export class RegistryClient {
       const auth = await this.authHeader(opts.scope)
       if (auth) headers.authorization = auth
       const res = await this.http(url, method, headers)
+      this.budget.observe(res.headers)
       if (res.status !== 401 || attempt > 0) return res
       res.body?.resume()
       const fresh = parseChallenge(res.headers.get('www-authenticate'))
@@ -169,6 +172,7 @@ export class RegistryClient {
   /** GET a manifest by tag or digest. Its digest is computed from the raw bytes, never taken from a header. */
   async getManifest(repository: string, reference: string): Promise<RawManifest> {
     const where = `${this.registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`
+    this.budget.require(1, where)
     const res = await this.call(`/v2/${repository}/manifests/${reference}`, {accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`})
     if (res.status !== 200) await this.fail(res, `manifest ${where}`)
     const bytes = await this.readManifest(res, where)
@@ -323,10 +327,6 @@ export class RegistryClient {
   close(): void {
     this.agents.http.destroy()
     this.agents.https.destroy()
-  }
-
-  describe(url: string): string {
-    return redactUrl(url)
   }
 }
 
