@@ -100,6 +100,11 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** Local sources only, and no network request at all: every connection is refused below the registry client. */
+  static offlineFlag = {
+    offline: Flags.boolean({description: 'Make no network request (local sources only); the report names the trust root and what was not checked.'}),
+  }
+
   /** Any of these means "must be signed by this signer" (as `cosign verify`), whatever the policy scope says. */
   static signerFlags = {
     key: Flags.string({description: 'PEM public key of the signer (repeatable); the image must carry a signature it verifies.', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
@@ -148,6 +153,7 @@ export abstract class BaseCommand extends Command {
       plainHttp: Boolean(flags['plain-http']),
       insecureSkipVerify: flags['tls-verify'] === false,
       timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
+      offline: Boolean(flags.offline),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (opts.caFile) checkCaFile(opts.caFile)
