@@ -5,7 +5,7 @@ type Gc = (opts?: {type?: 'minor' | 'major'; execution?: 'sync' | 'async'}) => v
 
 let gc: Gc | null | undefined
 /** Bytes of blob data (all streams together) between two collections of the buffers they arrived in. */
-const GC_EVERY = 2 * 1024 * 1024
+const GC_EVERY = 1024 * 1024
 let sinceGc = 0
 
 /**
