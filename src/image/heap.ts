@@ -10,9 +10,9 @@ let sinceGc = 0
 
 /**
  * Every socket read is a fresh off-heap buffer, and V8 only collects for external memory after ~64 MiB of it:
- * streaming a blob would hold that much dead data (peak RSS +64 MiB). A young-generation collection every few
- * MiB of data frees those buffers at ~0.5 ms each. The gc function is taken as jest's leak detector does, since node is
- * not started with --expose-gc; where that is refused the pull works as before, with the higher peak.
+ * streaming a blob would hold that much dead data (peak RSS +64 MiB). A young-generation collection after each
+ * MiB of data frees those buffers at ~0.5 ms each. The gc function is taken as jest's leak detector takes it, since
+ * node is not started with --expose-gc; where that is refused the pull works as before, with the higher peak.
  */
 export function releaseDeadBuffers(bytes: number): void {
   sinceGc += bytes
