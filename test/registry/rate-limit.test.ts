@@ -124,3 +124,11 @@ test('any other 429 (an abuse limit, a proxy) keeps its Retry-After retries and 
   t.is(r.code, 0, r.stderr)
   t.is(manifestCalls(h, 'GET').length, 3, 'two 429s, then the answer')
 })
+
+test('scan (as vet) takes every platform: the budget is checked for all of them before the first GET of one', async (t) => {
+  const {image, artifacts} = indexOf([await buildValidImage(), await buildValidImage({'arm.txt': 'arm64\n'})])
+  const h = await hub(t, {images: {'hub/multi': image}, artifacts: {'hub/multi': artifacts}, rateLimit: {limit: 100, remaining: 2}})
+  const r = await runCli(['scan', `${h.host}/hub/multi:latest`, '--no-cache', '--timeout', '20'])
+  assertRateLimited(t, r, /needs 2 manifest pulls, the registry allows 1 of 100/)
+  t.deepEqual(manifestCalls(h, 'GET').map((q) => q.url), [`/v2/hub/multi/manifests/${image.manifestDigest}`], 'only the index')
+})
