@@ -13,7 +13,7 @@ export interface Ctx {
 }
 
 /** The CLI as users run it, compiled: `node bin/run.js ...`. */
-export function cli(ctx: Ctx, args: readonly string[], o: {timeoutMs?: number} = {}): Promise<Timed> {
+export function cli(ctx: Pick<Ctx, 'repoRoot' | 'tmp'>, args: readonly string[], o: {timeoutMs?: number} = {}): Promise<Timed> {
   return timed(process.execPath, [join(ctx.repoRoot, 'bin', 'run.js'), ...args], {cwd: ctx.repoRoot, tmp: ctx.tmp, timeoutMs: o.timeoutMs})
 }
 

@@ -7,6 +7,8 @@ export interface Timed {
   wall: number
   /** Peak resident set size of the process (GNU time %M), in KiB; the largest of its descendants when it forks. */
   rssKiB: number
+  /** User + system CPU seconds (GNU time %U + %S): steadier than wall time when the machine is busy. */
+  cpu: number
   code: number
   stdout: string
   stderr: string
@@ -39,7 +41,7 @@ export function timed(cmd: string, args: readonly string[], o: {cwd?: string; en
   const rssFile = join(o.tmp, `rss-${process.pid}-${seq++}`)
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, cmd, ...args], {cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true})
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, cmd, ...args], {cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true})
     running.add(child)
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -66,15 +68,18 @@ export function timed(cmd: string, args: readonly string[], o: {cwd?: string; en
       running.delete(child)
       const wall = Number(process.hrtime.bigint() - started) / 1e9
       let rssKiB = NaN
+      let cpu = NaN
       try {
         // time prints "Command exited with non-zero status N" before the figure when the command fails.
         const lines = readFileSync(rssFile, 'utf8').trim().split('\n')
-        rssKiB = Number(lines[lines.length - 1])
+        const [rss, user, sys] = (lines[lines.length - 1] ?? '').split(' ').map(Number)
+        rssKiB = rss ?? NaN
+        cpu = (user ?? NaN) + (sys ?? NaN)
       } catch {
         // Killed before time wrote it.
       }
       rmSync(rssFile, {force: true})
-      resolve({wall, rssKiB, code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut})
+      resolve({wall, rssKiB, cpu, code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut})
     })
   })
 }

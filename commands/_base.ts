@@ -128,6 +128,11 @@ export abstract class BaseCommand extends Command {
     }
   }
 
+  /** Local sources only, and no network request at all: every connection is refused below the registry client. */
+  static offlineFlag = {
+    offline: Flags.boolean({description: 'Make no network request (local sources only); the report names the trust root and what was not checked.'}),
+  }
+
   /** Any of these means "must be signed by this signer" (as `cosign verify`), whatever the policy scope says. */
   static signerFlags = {
     key: Flags.string({description: 'PEM public key of the signer (repeatable); the image must carry a signature it verifies.', multiple: true, exclusive: ['certificate-identity', 'certificate-identity-regexp'], helpGroup: 'SIGNATURES'}),
@@ -170,7 +175,7 @@ export abstract class BaseCommand extends Command {
     return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
   }
 
-  protected async registryOptions(flags: RegistryFlags & {debug?: boolean}): Promise<RegistryOptions> {
+  protected async registryOptions(flags: RegistryFlags & {debug?: boolean; offline?: boolean}): Promise<RegistryOptions> {
     this.debugEnabled = Boolean(flags.debug)
     const opts: RegistryOptions = {
       caFile: flags['ca-file'],
@@ -179,6 +184,7 @@ export abstract class BaseCommand extends Command {
       insecureSkipVerify: flags['tls-verify'] === false,
       timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
       authFile: flags.authfile ? {path: String(flags.authfile), given: '--authfile'} : undefined,
+      offline: Boolean(flags.offline),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
     if (opts.caFile) checkCaFile(opts.caFile)

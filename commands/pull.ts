@@ -1,12 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {Registries} from '../src/registry/client.js'
-import {openSource} from '../src/image/open.js'
-import {pullToLayout} from '../src/image/pull.js'
-import {parsePlatform} from '../src/image/manifest.js'
-import {parseTransport} from '../src/reference/transport.js'
-import {escapeControl} from '../src/report/escape.js'
-import {formatBytes, progressBar} from '../src/report/progress.js'
+import {runPull} from './_pull-run.js'
 
 export default class Pull extends BaseCommand {
   static summary = 'Copy an image into an OCI image layout directory, verifying every digest.'
@@ -23,39 +17,6 @@ export default class Pull extends BaseCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Pull)
-    const registries = new Registries(await this.registryOptions(flags))
-    const t = parseTransport(args.ref)
-    const tag = flags.tag ?? (t.kind === 'registry' ? t.ref.tag : t.tag)
-    const bar = progressBar('pulling')
-    const abort = new AbortController()
-    // Nothing of a pull is worth keeping half done: drop the partial blobs and stop now, with the shell's codes.
-    const onSignal = (sig: NodeJS.Signals) => {
-      bar.end()
-      abort.abort()
-      const kept = `${escapeControl(flags.output)} keeps only complete blobs`
-      process.stderr.write(`imgvet: interrupted by ${sig}; partial downloads removed, ${kept}\n`)
-      process.exit(sig === 'SIGINT' ? 130 : 143)
-    }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    try {
-      const source = await openSource(t, registries)
-      const result = await pullToLayout(source, flags.output, {
-        platform: parsePlatform(flags.platform ?? 'linux/amd64'),
-        platformNamed: flags.platform !== undefined,
-        allPlatforms: flags['all-platforms'],
-        tag,
-        onProgress: (d, n) => bar.update(d, n),
-        signal: abort.signal,
-      })
-      bar.end()
-      if (flags.format === 'json') await this.emit(JSON.stringify(result, null, 2))
-      else await this.emit(`pulled ${escapeControl(result.reference)} ${result.digest} to ${flags.output}${tag ? `:${tag}` : ''}: ${result.blobs} blobs, ${formatBytes(result.bytes)} in ${result.seconds.toFixed(1)} s${result.blobsSkipped ? ` (${result.blobsSkipped} already present)` : ''}`)
-    } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      bar.end()
-      registries.close()
-    }
+    await runPull(args.ref, flags, await this.registryOptions(flags), (text) => this.emit(text))
   }
 }

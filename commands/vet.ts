@@ -11,6 +11,7 @@ import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} 
 import {useColor} from '../src/report/text.js'
 import {registrySupplyChainStage} from '../src/signatures/stage.js'
 import {signerFlagsGiven} from '../src/signatures/supply-chain.js'
+import {offlineNotes} from '../src/pipeline/offline.js'
 
 export default class Vet extends BaseCommand {
   static summary = 'Decide whether an image can be trusted: signatures, layer scan, config checks, judged by a trust policy.'
@@ -32,6 +33,7 @@ export default class Vet extends BaseCommand {
     as: Flags.string({description: 'Judge a local image as if it were this registry reference (policy scope selection).'}),
     ...BaseCommand.walkFlags,
     ...BaseCommand.skipFlags,
+    ...BaseCommand.offlineFlag,
   }
 
   async run(): Promise<void> {
@@ -46,6 +48,7 @@ export default class Vet extends BaseCommand {
       const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
+      const offline = flags.offline ? await offlineNotes(source, overrides.trustedRoot) : []
       // A signer flag means "must be signed by this signer"; a layout or archive has nowhere to carry that signature.
       if (!source.supplyChain && signerFlagsGiven(overrides)) {
         const why = `signer flags need an image in a registry; a local source carries no signatures to verify`
@@ -67,6 +70,7 @@ export default class Vet extends BaseCommand {
       })
       bar.end()
       cache?.prune()
+      report.notes = [...(report.notes ?? []), ...offline]
       if (writeReport(report, to) && !flags.quiet) process.stderr.write(`${verdictLine(report, null)}\n`)
       process.exitCode = exitFor({pass: report.verdict === 'pass'})
     } catch (e) {

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'network'
   | 'timeout'
   | 'registry'
+  // the registry's pull budget (Docker Hub's ratelimit-remaining) is spent, or too small for this run
+  | 'rate-limited'
   | 'integrity'
   | 'bad-manifest'
   | 'unsupported'

@@ -34,8 +34,9 @@ export interface Image {
 export type Resolved = {kind: 'index'; descriptor: Descriptor; raw: RawManifest; index: ImageIndex} | {kind: 'image'; descriptor: Descriptor; raw: RawManifest; manifest: ImageManifest}
 
 /** Resolve the source's reference to its top-level manifest or index, parsed. */
-export async function resolveTop(source: ImageSource): Promise<Resolved> {
+export async function resolveTop(source: ImageSource, beforeFetch?: (d: Descriptor) => void): Promise<Resolved> {
   const descriptor = await source.resolve()
+  beforeFetch?.(descriptor)
   const raw = await source.fetchManifest(descriptor)
   const parsed = parseManifest(raw, `${source.name}@${raw.digest}`)
   return parsed.kind === 'index'

@@ -3,7 +3,7 @@ import {LayoutWriter} from './layout-writer.js'
 import {resolveTop} from './image.js'
 import {fetchChildManifest, indexModel, resolveImage} from './resolve.js'
 import {dockerIndexToOci, dockerManifestToOci, needsOciConversion} from './convert.js'
-import type {Descriptor, ImageSource, Platform} from './types.js'
+import {INDEX_TYPES, type Descriptor, type ImageSource, type Platform} from './types.js'
 
 export interface PullResult {
   reference: string
@@ -49,10 +49,13 @@ async function copyInto(source: ImageSource, writer: LayoutWriter, opts: PullOpt
   const started = Date.now()
   const manifests: Array<{digest: string; bytes: Buffer}> = []
   const blobs = new Map<string, Descriptor>()
+  const fromMemory = {blobs: 0, skipped: 0, bytes: 0}
   let rootDesc: Descriptor
   let sourceDigest: string
   // skopeo (containers/image) only reads OCI media types from a layout: Docker manifests are converted as it does.
-  const top = await resolveTop(source)
+  // The pull budget is checked before each round of manifest GETs: an index costs itself and at least one image.
+  const top = await resolveTop(source, (d) => source.requireManifestGets?.(INDEX_TYPES.has(d.mediaType) ? 2 : 1))
+  if (top.kind === 'index') source.requireManifestGets?.(opts.allPlatforms ? top.index.manifests.length : 1)
   if (top.kind === 'index' && opts.allPlatforms) {
     const model = indexModel(top.raw, top.index)
     const replaced = new Map<string, Descriptor>()
@@ -78,15 +81,21 @@ async function copyInto(source: ImageSource, writer: LayoutWriter, opts: PullOpt
     if (!image) throw new Error('unreachable: a platform choice for pull selects one image')
     const written = needsOciConversion(image.rawManifest.mediaType) ? dockerManifestToOci(image.manifest) : {digest: image.digest, bytes: image.rawManifest.bytes}
     manifests.push(written)
-    for (const b of [image.manifest.config, ...image.manifest.layers]) blobs.set(b.digest, b)
+    // The config was read (and verified) to check the platform: written from memory, not fetched twice.
+    const config = image.manifest.config
+    if (writer.has(config)) fromMemory.skipped++
+    else await writer.writeBytes(config.digest, image.rawConfig)
+    fromMemory.blobs++
+    fromMemory.bytes += config.size
+    for (const b of image.manifest.layers) blobs.set(b.digest, b)
     sourceDigest = image.digest
     rootDesc = {mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: written.digest, size: written.bytes.length}
     if (image.platform) rootDesc.platform = image.platform
   }
   const list = [...blobs.values()].filter((b) => !b.urls?.length)
-  const total = list.reduce((n, b) => n + b.size, 0)
-  let done = 0
-  let skipped = 0
+  const total = list.reduce((n, b) => n + b.size, fromMemory.bytes)
+  let done = fromMemory.bytes
+  let skipped = fromMemory.skipped
   await mapLimit(list, opts.concurrency ?? 4, async (b) => {
     const wrote = await writer.copyBlob(source, b, (n) => {
       done += n
@@ -106,7 +115,7 @@ async function copyInto(source: ImageSource, writer: LayoutWriter, opts: PullOpt
     digest: rootDesc.digest,
     sourceDigest,
     mediaType: rootDesc.mediaType,
-    blobs: list.length,
+    blobs: list.length + fromMemory.blobs,
     blobsSkipped: skipped,
     bytes: total,
     seconds: (Date.now() - started) / 1000,

@@ -86,9 +86,11 @@ export async function selectPlatforms(
   const where = `${source.name}@${resolved.raw.digest}`
   const model = indexModel(resolved.raw, resolved.index)
   const want = choice.platform ?? choice.fallback
-  if (want) return {top: resolved, index: model, chosen: [choosePlatform(model, want, where)]}
-  if (model.platforms.length === 0) throw new ImgvetError('not-found', 'index holds no platform image', where)
-  return {top: resolved, index: model, chosen: model.platforms}
+  const chosen = want ? [choosePlatform(model, want, where)] : model.platforms
+  if (chosen.length === 0) throw new ImgvetError('not-found', 'index holds no platform image', where)
+  // Every chosen image costs a manifest GET: a registry's pull limit is checked for all of them before the first.
+  source.requireManifestGets?.(chosen.length)
+  return {top: resolved, index: model, chosen}
 }
 
 /**

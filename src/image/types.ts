@@ -125,6 +125,8 @@ export interface ImageSource {
   openBlob(desc: Descriptor): Promise<Readable>
   /** Release sockets and file handles. */
   close?(): Promise<void>
+  /** Throws before `n` more manifest fetches would overrun a registry's pull limit (Docker Hub); others need none. */
+  requireManifestGets?(n: number): void
   /**
    * Where this source's images keep signatures and attestations (cosign tags, referrers), if they have any: only a
    * registry does. Callers ask this instead of guessing from the kind of source.

@@ -8,6 +8,7 @@ import {basicHeader, fetchToken, parseChallenge, type Challenge} from './auth.js
 import {findCredential, type Credential} from './credentials.js'
 import {httpRequest, readBounded, redactUrl, type HttpRequest, type HttpResponse} from './http.js'
 import {notARegistry, RegistryNotFound} from './not-found.js'
+import {PullBudget} from './rate-limit.js'
 import {DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, type RegistryOptions} from './options.js'
 import {agentsFor, isLoopbackHost, type Agents} from './tls.js'
 import {manifestMediaType, nextLink, parseJson, speaksNoTls} from './wire.js'
@@ -42,6 +43,7 @@ export class RegistryClient {
   private credential: Credential | null | undefined
   /** Total bytes of blob bodies handed out, for reports. */
   bytesDownloaded = 0
+  readonly budget = new PullBudget()
 
   constructor(registry: string, opts: RegistryOptions) {
     this.registry = registry
@@ -134,6 +136,7 @@ export class RegistryClient {
       const auth = ours ? await this.authHeader(opts.scope) : undefined
       if (auth) headers.authorization = auth
       const res = await this.http(url, method, headers, opts.body)
+      this.budget.observe(res.headers)
       // A streamed body is gone once sent: the caller restarts the whole upload with the fresh token.
       if (res.status !== 401 || attempt > 0 || !ours) return res
       if (opts.body && !Buffer.isBuffer(opts.body)) {
@@ -198,6 +201,7 @@ export class RegistryClient {
   /** GET a manifest by tag or digest. Its digest is computed from the raw bytes, never taken from a header. */
   async getManifest(repository: string, reference: string): Promise<RawManifest> {
     const where = `${this.registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`
+    this.budget.require(1, where)
     const res = await this.call(`/v2/${repository}/manifests/${reference}`, {accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`})
     if (res.status !== 200) await this.fail(res, `manifest ${where}`)
     const bytes = await this.readManifest(res, where)
@@ -352,10 +356,6 @@ export class RegistryClient {
   close(): void {
     this.agents.http.destroy()
     this.agents.https.destroy()
-  }
-
-  describe(url: string): string {
-    return redactUrl(url)
   }
 }
 

@@ -1,6 +1,8 @@
-import fetch, {type Response, type RequestInit} from 'node-fetch'
+import {request as httpGet, type IncomingHttpHeaders, type IncomingMessage} from 'node:http'
+import {request as httpsGet} from 'node:https'
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
+import {pullLimitReached} from './rate-limit.js'
 import type {Agents} from './tls.js'
 
 export interface HttpRequest {
@@ -14,9 +16,14 @@ export interface HttpRequest {
   log?: (msg: string) => void
 }
 
+/** Response headers as fetch reads them: by lower-case name, repeats joined with ", ". */
+export interface HeaderReader {
+  get(name: string): string | null
+}
+
 export interface HttpResponse {
   status: number
-  headers: Response['headers']
+  headers: HeaderReader
   url: string
   /** Body stream guarded by an idle timeout; null for HEAD. */
   body: Readable | null
@@ -57,6 +64,8 @@ export async function httpRequest(url: string, req: HttpRequest): Promise<HttpRe
   for (;;) {
     try {
       const res = await requestFollowingRedirects(url, req)
+      const final = await pullLimitReached(res, redactUrl(url))
+      if (final) throw final
       if (RETRY_STATUS.has(res.status) && attempt < req.retries && replayable) {
         const wait = retryAfterMs(res.headers.get('retry-after'), attempt)
         req.log?.(`${res.status} from ${url}; retry ${attempt + 1}/${req.retries} in ${wait} ms`)
@@ -152,46 +161,59 @@ async function requestFollowingRedirects(url: string, req: HttpRequest): Promise
   }
 }
 
-async function requestOnce(url: string, req: HttpRequest): Promise<HttpResponse> {
-  const controller = new AbortController()
-  let timer = setTimeout(() => controller.abort(), req.timeoutMs)
-  const init: RequestInit = {
-    method: req.method ?? 'GET',
-    headers: req.headers,
-    body: req.body,
-    redirect: 'manual',
-    signal: controller.signal as RequestInit['signal'],
-    agent: (u: URL) => (u.protocol === 'http:' ? req.agents.http : req.agents.https),
-    compress: false,
+function headerReader(h: IncomingHttpHeaders): HeaderReader {
+  return {
+    get: (name) => {
+      const v = h[name.toLowerCase()]
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v
+    },
   }
-  let res: Response
-  const started = Date.now()
-  try {
-    res = await fetch(url, init)
-  } catch (e) {
-    req.log?.(`${init.method} ${debugUrl(url)} failed after ${Date.now() - started} ms (${errnoOf(e) ?? (e as Error).name})`)
-    throw e
-  } finally {
-    clearTimeout(timer)
-  }
-  req.log?.(`${init.method} ${debugUrl(url)} ${res.status} ${Date.now() - started} ms`)
-  const body = req.method === 'HEAD' ? null : (res.body as Readable | null)
-  if (body) {
-    // Idle timeout: a server that stops sending mid-body must not hang us forever.
-    const arm = () => {
+}
+
+/**
+ * node:http itself rather than a fetch layer: the body is the socket's own IncomingMessage (no extra stream per
+ * chunk) and start-up loads no fetch polyfill. Nothing is decompressed: no Accept-Encoding is sent.
+ */
+function requestOnce(url: string, req: HttpRequest): Promise<HttpResponse> {
+  const u = new URL(url)
+  const https = u.protocol === 'https:'
+  return new Promise((resolve, reject) => {
+    let answered = false
+    const r = (https ? httpsGet : httpGet)(u, {method: req.method ?? 'GET', headers: req.headers, agent: https ? req.agents.https : req.agents.http})
+    // No answer (headers) within the timeout: the same error an aborted fetch gave.
+    const abort = () => r.destroy(Object.assign(new Error('The operation was aborted.'), {name: 'AbortError'}))
+    const timer = setTimeout(abort, req.timeoutMs)
+    const started = Date.now()
+    const method = req.method ?? 'GET'
+    r.on('error', (e) => {
       clearTimeout(timer)
-      timer = setTimeout(() => {
-        body.destroy(new ImgvetError('timeout', `body stalled for ${Math.round(req.timeoutMs / 1000)} s`, redactUrl(url)))
-        controller.abort()
-      }, req.timeoutMs)
+      if (answered) return
+      req.log?.(`${method} ${debugUrl(url)} failed after ${Date.now() - started} ms (${errnoOf(e) ?? e.name})`)
+      reject(e)
+    })
+    r.once('response', (res: IncomingMessage) => {
+      answered = true
+      clearTimeout(timer)
+      req.log?.(`${method} ${debugUrl(url)} ${res.statusCode ?? 0} ${Date.now() - started} ms`)
+      const head = req.method === 'HEAD'
+      if (head) res.resume()
+      else {
+        // Idle timeout on the socket (any bytes re-arm it): a server that stops sending mid-body must not hang us.
+        // A 'data' listener here would start the flow before the caller is reading, and lose the first chunks.
+        r.setTimeout(req.timeoutMs, () => {
+          res.destroy(new ImgvetError('timeout', `body stalled for ${Math.round(req.timeoutMs / 1000)} s`, redactUrl(url)))
+        })
+      }
+      resolve({status: res.statusCode ?? 0, headers: headerReader(res.headers), url, body: head ? null : res})
+    })
+    const body = req.body
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) r.end(body)
+    else {
+      // A failing source stream must fail the request, not leave it waiting for bytes that never come.
+      body.once('error', (e) => r.destroy(e))
+      body.pipe(r)
     }
-    arm()
-    body.on('data', arm)
-    body.once('close', () => clearTimeout(timer))
-    body.once('end', () => clearTimeout(timer))
-    body.once('error', () => clearTimeout(timer))
-  }
-  return {status: res.status, headers: res.headers, url, body}
+  })
 }
 
 export {readBounded} from '../image/bounded.js'

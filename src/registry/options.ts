@@ -19,6 +19,8 @@ export interface RegistryOptions {
   authFile?: {path: string; given: string}
   /** Where docker config.json lives; default $DOCKER_CONFIG or ~/.docker. */
   dockerConfigDir?: string
+  /** No network at all (--offline): every connection is refused before a socket is opened. */
+  offline?: boolean
   /** Called with human-readable progress (debug). */
   log?: (msg: string) => void
 }

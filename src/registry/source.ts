@@ -1,11 +1,14 @@
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
-import type {Descriptor, ImageSource, RawManifest, SupplyChainLocation} from '../image/types.js'
+import {IMAGE_MANIFEST_TYPES, INDEX_TYPES, type Descriptor, type ImageSource, type RawManifest, type SupplyChainLocation} from '../image/types.js'
 import {formatReference, type Reference} from '../reference/reference.js'
 import type {RegistryClient} from './client.js'
 import {RegistryNotFound} from './not-found.js'
 
 const TAGS_SHOWN = 5
+const MANIFEST_TYPES = new Set([...INDEX_TYPES, ...IMAGE_MANIFEST_TYPES])
+/** HEAD failures a GET would only repeat (after the same retries). */
+const FINAL: ReadonlySet<string> = new Set(['rate-limited', 'registry', 'timeout', 'network'])
 
 /** A repository in a registry, as an ImageSource. Manifests fetched while resolving are kept, not fetched twice. */
 export class RegistrySource implements ImageSource {
@@ -18,11 +21,29 @@ export class RegistrySource implements ImageSource {
     this.supplyChain = {client, reference: ref}
   }
 
+  /**
+   * A tag is resolved by HEAD: free on Docker Hub (a GET counts against its pull limit) and it carries the budget
+   * headers, so a run can check what it will spend before spending it; the GET by digest follows when the manifest
+   * is read. A HEAD refused for a reason a GET's error body explains better (404, 401, odd answers) falls back to it.
+   */
   async resolve(): Promise<Descriptor> {
-    const raw = await this.client.getManifest(this.ref.repository, this.ref.digest ?? this.ref.tag ?? 'latest')
+    const ref = this.ref.digest ?? this.ref.tag ?? 'latest'
+    if (!this.ref.digest) {
+      const head = await this.client.headManifest(this.ref.repository, ref).catch((e: unknown) => {
+        if (e instanceof ImgvetError && FINAL.has(e.code)) throw e
+        return null
+      })
+      if (head && MANIFEST_TYPES.has(head.mediaType)) return head
+    }
+    const raw = await this.client.getManifest(this.ref.repository, ref)
       .catch(async (e: unknown) => { throw await this.noSuchImage(e) })
     this.seen.set(raw.digest, raw)
     return {mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length}
+  }
+
+  /** Stop now if the registry's pull budget cannot cover `n` more manifest GETs. */
+  requireManifestGets(n: number): void {
+    this.client.budget.require(n, this.name)
   }
 
   async fetchManifest(desc: Pick<Descriptor, 'digest'> & Partial<Descriptor>): Promise<RawManifest> {

@@ -66,6 +66,7 @@ export interface Agents {
 }
 
 export function agentsFor(host: string, opts: RegistryOptions): Agents {
+  if (opts.offline) return offlineAgents(host)
   const tls = tlsFor(host, opts)
   return {
     http: new HttpAgent({keepAlive: true, maxSockets: 8}),
@@ -78,6 +79,21 @@ export function agentsFor(host: string, opts: RegistryOptions): Agents {
       rejectUnauthorized: !opts.insecureSkipVerify,
     }),
   }
+}
+
+/**
+ * Agents that refuse to connect: --offline holds below every request (registry, token service, redirect target), not
+ * only where a command remembered to check.
+ */
+function offlineAgents(host: string): Agents {
+  const refuse = (_o: unknown, cb: (e: Error) => void) => {
+    process.nextTick(() => cb(new ImgvetError('usage', 'no network request is made with --offline', host)))
+    return undefined
+  }
+  const agents = {http: new HttpAgent(), https: new HttpsAgent()}
+  Object.assign(agents.http, {createConnection: refuse})
+  Object.assign(agents.https, {createConnection: refuse})
+  return agents
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -46,7 +46,8 @@ async function pullAndInterrupt(h: HostileRegistry, dir: string, sig: NodeJS.Sig
     resolve({code, signal, stderr: Buffer.concat(err).toString('utf8')})
   }))
   const deadline = Date.now() + 30_000
-  const inFlight = () => ingestFiles(dir).some((f) => f.size > 0)
+  // More than a config or manifest (also renamed in from the ingest area): part of the big layer itself.
+  const inFlight = () => ingestFiles(dir).some((f) => f.size > 64 * 1024)
   while (!inFlight() && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20))
   child.kill(sig)
   return exited

@@ -57,7 +57,16 @@ export interface HostileOptions {
    * took. Without this the API 404s (as CNCF distribution does) and that tag lists the same referrers instead.
    */
   referrersApi?: ReferrersApiOptions
+  /**
+   * Docker Hub's pull limit: manifest answers carry `ratelimit-limit`/`ratelimit-remaining` (`N;w=21600`), every
+   * manifest GET (not HEAD) spends one, and a GET with none left gets Hub's 429 (HUB_PULL_LIMIT_BODY). The object is
+   * updated in place, so a test reads what is left.
+   */
+  rateLimit?: {limit: number; remaining: number}
 }
+
+export const HUB_PULL_LIMIT_BODY = JSON.stringify({errors: [{code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate '
+  + 'limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit'}]})
 
 export interface ReferrersApiOptions {
   /** split the listing over this many pages linked by `Link: <...>; rel="next"`; default 1 */
@@ -260,6 +269,14 @@ export async function startHostileRegistry(opts: HostileOptions = {}): Promise<H
       res.writeHead(401, {'content-type': 'application/json', 'www-authenticate': challenge(repo ? `repository:${repo}:pull` : undefined),
         'docker-distribution-api-version': 'registry/2.0'})
       return void res.end(head ? undefined : '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+    }
+    const rl = opts.rateLimit
+    if (rl && target === 'manifest') {
+      const spent = !head && rl.remaining === 0
+      if (!head && rl.remaining > 0) rl.remaining--
+      res.setHeader('ratelimit-limit', `${rl.limit};w=21600`)
+      res.setHeader('ratelimit-remaining', `${rl.remaining};w=21600`)
+      if (spent) return void res.writeHead(429, {'content-type': 'application/json'}).end(HUB_PULL_LIMIT_BODY)
     }
     if (target === 'ping') {
       return void res.writeHead(200, {'content-type': 'application/json', 'docker-distribution-api-version': 'registry/2.0'}).end(head ? undefined : '{}')

@@ -1,0 +1,99 @@
+import {readFileSync} from 'node:fs'
+import {parseArgs, type ParseArgsConfig} from 'node:util'
+import {isImgvetError} from '../src/errors.js'
+import {parseDuration} from '../src/duration.js'
+import {DEFAULT_TIMEOUT_MS, type RegistryOptions} from '../src/registry/options.js'
+import {checkCaFile} from '../src/registry/tls.js'
+import {escapeControl} from '../src/report/escape.js'
+import {runPull, type PullFlags} from './_pull-run.js'
+
+interface ManifestFlag {
+  type: 'boolean' | 'option'
+  char?: string
+  options?: string[]
+  default?: string
+  required?: boolean
+  multiple?: boolean
+}
+
+/** Flags whose handling lives in BaseCommand alone (credentials from stdin, debug output): oclif takes those runs. */
+const OCLIF_ONLY = new Set(['debug', 'username', 'password-stdin'])
+
+/**
+ * `imgvet pull` without oclif: on a small image, loading oclif costs more than the copy (~0.1 s and ~20 MiB). The
+ * flags are the command's own, read from oclif.manifest.json (built from commands/pull.ts), so there is one list
+ * of them. Returns false, having done nothing, for anything it does not fully understand (help, unknown or
+ * malformed flags, a missing argument): oclif then runs the command and reports as it always does.
+ */
+export async function fastPull(argv: readonly string[], manifestFile: string | URL): Promise<boolean> {
+  const parsed = parse(argv, manifestFile)
+  if (!parsed) return false
+  const {ref, values} = parsed
+  const str = (k: string) => values[k] as string | undefined
+  try {
+    const opts: RegistryOptions = {
+      caFile: str('ca-file'),
+      certsDir: str('cert-dir'),
+      plainHttp: Boolean(values['plain-http']),
+      insecureSkipVerify: values['tls-verify'] === false,
+      timeoutMs: values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(values.timeout)),
+    }
+    if (opts.caFile) checkCaFile(opts.caFile)
+    if (opts.insecureSkipVerify) process.stderr.write('imgvet: warning: --tls-verify=false: registry TLS certificates are not verified\n')
+    await runPull(ref, values as unknown as PullFlags, opts, async (text) => {
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+    })
+  } catch (e) {
+    // As BaseCommand.catch: a coded error is one line and its exit code; anything else is a bug, said so.
+    if (isImgvetError(e)) {
+      process.stderr.write(`imgvet: ${e.oneLine()}\n`)
+      process.exitCode = e.exitCode
+    } else {
+      process.stderr.write(`imgvet: internal error: ${escapeControl((e as Error).message.split('\n')[0] ?? '')} (run with --debug for details)\n`)
+      process.exitCode = 3
+    }
+  }
+  return true
+}
+
+function parse(argv: readonly string[], manifestFile: string | URL): {ref: string; values: Record<string, unknown>} | null {
+  let flags: Record<string, ManifestFlag>
+  try {
+    flags = (JSON.parse(readFileSync(manifestFile, 'utf8')) as {commands: {pull: {flags: Record<string, ManifestFlag>}}}).commands.pull.flags
+  } catch {
+    return null
+  }
+  const options: NonNullable<ParseArgsConfig['options']> = {}
+  for (const [name, f] of Object.entries(flags)) {
+    if (f.multiple) return null
+    options[name] = {type: f.type === 'boolean' ? 'boolean' : 'string', ...(f.char ? {short: f.char} : {})}
+  }
+  // skopeo's and podman's spelling, as BaseCommand.init maps it; `--no-x` is oclif's negation.
+  const args = argv.map((a) => (a === '--tls-verify=false' ? '--no-tls-verify' : a === '--tls-verify=true' ? '--tls-verify' : a))
+  const negated = new Set<string>()
+  const kept = args.filter((a) => {
+    const name = /^--no-(.+)$/.exec(a)?.[1]
+    if (name && flags[name]?.type === 'boolean') return !negated.add(name)
+    return true
+  })
+  let result
+  try {
+    result = parseArgs({args: kept, options, allowPositionals: true, strict: true})
+  } catch {
+    return null
+  }
+  const values: Record<string, unknown> = {...result.values}
+  for (const name of negated) {
+    if (values[name] !== undefined) return null
+    values[name] = false
+  }
+  const [ref, ...extra] = result.positionals
+  if (ref === undefined || extra.length > 0) return null
+  for (const [name, f] of Object.entries(flags)) {
+    if (OCLIF_ONLY.has(name) && values[name] !== undefined) return null
+    if (values[name] === undefined && f.default !== undefined) values[name] = f.default
+    if (f.required && values[name] === undefined) return null
+    if (f.options && values[name] !== undefined && !f.options.includes(String(values[name]))) return null
+  }
+  return {ref, values}
+}
