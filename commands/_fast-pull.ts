@@ -1,4 +1,5 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {isImgvetError} from '../src/errors.js'
 import {parseDuration} from '../src/duration.js'
@@ -16,8 +17,16 @@ interface ManifestFlag {
   multiple?: boolean
 }
 
-/** Flags whose handling lives in BaseCommand alone (credentials from stdin, debug output): oclif takes those runs. */
-const OCLIF_ONLY = new Set(['debug', 'username', 'password-stdin'])
+/**
+ * Flags whose handling lives in BaseCommand alone (credentials, settings files, debug output): oclif takes those
+ * runs, as it takes any run with IMGVET_<FLAG> settings or an imgvet.yaml, so both paths always see the same options.
+ */
+const OCLIF_ONLY = new Set(['debug', 'username', 'password-stdin', 'authfile', 'config'])
+
+// --config is in OCLIF_ONLY and IMGVET_CONFIG is an IMGVET_ variable: what is left is src/cli/settings.ts's default file.
+function hasSettings(): boolean {
+  return Object.keys(process.env).some((k) => k.startsWith('IMGVET_')) || existsSync(join(process.cwd(), 'imgvet.yaml'))
+}
 
 /**
  * `imgvet pull` without oclif: on a small image, loading oclif costs more than the copy (~0.1 s and ~20 MiB). The
@@ -26,7 +35,7 @@ const OCLIF_ONLY = new Set(['debug', 'username', 'password-stdin'])
  * malformed flags, a missing argument): oclif then runs the command and reports as it always does.
  */
 export async function fastPull(argv: readonly string[], manifestFile: string | URL): Promise<boolean> {
-  const parsed = parse(argv, manifestFile)
+  const parsed = hasSettings() ? null : parse(argv, manifestFile)
   if (!parsed) return false
   const {ref, values} = parsed
   const str = (k: string) => values[k] as string | undefined
