@@ -2,6 +2,7 @@ import test from 'ava'
 import {existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {ROOT, runCli} from '../foundation/helpers.js'
+import {reportValidator, schemaErrors} from '../report/report-schemas.js'
 
 /** --skip-dirs / --skip-files on the shipped example image: what is skipped is said in every report, never silent. */
 test.before(() => {
@@ -36,6 +37,8 @@ test('scan --skip-dirs: the key under /app is not reported, and JSON stats and t
   t.is(b.stats.skippedPaths, 2)
   t.deepEqual(b.stats.skippedExamples, [{path: '/app/config', layer: 0}, {path: '/app/config/server.key', layer: 0}])
   t.is(b.stats.files, a.stats.files - 1)
+  const valid = reportValidator('scan-report', {strict: true})
+  t.true(valid(b), schemaErrors(valid))
   t.regex(text.stdout, /^3 paths skipped, not scanned \(--skip-dirs \/app\/config, --skip-files \*\.sh\): \/app\/config, \/app\/config\/server\.key, \/app\/hello\.sh$/m)
 })
 
