@@ -15,7 +15,7 @@ const TYPES = join(import.meta.dirname, '..', '..', 'src', 'policy', 'types.ts')
 const LOADED: Record<string, readonly string[]> = {
   policy: ['source', 'file'],
   scope: ['index', 'line'],
-  'scope.allow[]': ['line'],
+  'scope.allow[]': ['line', 'file'],
 }
 /** Keys of the file the loader folds away: `defaults` is merged into every scope, `version` is checked and dropped. */
 const FOLDED: Record<string, readonly string[]> = {policy: ['version', 'defaults']}
