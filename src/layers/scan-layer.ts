@@ -3,21 +3,21 @@ import {posix} from 'node:path'
 import {Writable} from 'node:stream'
 import {finished} from 'node:stream/promises'
 import {extract, type Header} from 'tar-stream'
-import type {ContentWindow, Detection, FileCheck} from '../checks/check.js'
+import type {FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
 import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
-import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
+import type {LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
+import {sniffArchive} from './archive-formats.js'
 import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
-import {hashesOf, PackageDbs, packageDbBound, type LayerOrigins} from './package-db.js'
+import {hashesOf, PackageDbs, packageDbBound, type FileHashes, type LayerOrigins} from './package-db.js'
+import {CheckFailure, readLimit, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
 
-/** A detection tied to its file, secret already turned into fingerprint + redacted evidence: safe to cache. */
-export type LayerFinding = Omit<Finding, 'layer' | 'removedIn'> & {path: string}
 
 /** Compact per-path record; enough to rebuild the final view and per-path history from a cache. */
 type EntryRecord = [path: string, type: EntryType, mode: number, uid: number, gid: number, size: number, linkname?: string]
@@ -47,6 +47,8 @@ interface ScanLayerOptions {
   maxLayerBytes: number
   /** How far windowed (text) checks read into a file; below one window it changes nothing. Default: one window. */
   maxTextBytes?: number
+  /** Worker threads for the content checks; used only when they run exactly `checks`. */
+  matcher?: ContentMatcher
 }
 
 /** Enough paths to act on; the count says how many there are. */
@@ -69,44 +71,6 @@ function entryType(t: Header['type']): EntryType {
     default:
       return 'other'
   }
-}
-
-/** A check that throws is a bug in imgvet, not a property of the image: never report it as a hostile layer. */
-export class CheckFailure extends Error {
-  constructor(check: string, path: string, cause: unknown) {
-    super(`check ${check} failed on ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {cause})
-    this.name = 'CheckFailure'
-  }
-}
-
-function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean, sight: SightingSink, window?: ContentWindow): Detection[] {
-  try {
-    return c.inspect(entry, content, truncated, sight, window)
-  } catch (e) {
-    throw new CheckFailure(c.id, entry.path, e)
-  }
-}
-
-function toLayerFinding(d: Detection, path: string): LayerFinding {
-  const f: LayerFinding = {
-    id: d.id,
-    severity: d.severity,
-    category: d.category,
-    title: d.title,
-    rule: d.rule,
-    path,
-    evidence: d.evidence ?? redact(d.secret),
-    fingerprint: fingerprint(d.id, path, d.secret),
-  }
-  if (d.line !== undefined) f.line = d.line
-  if (d.note) f.note = d.note
-  if (d.expires) f.expires = d.expires
-  return f
-}
-
-function notePartial(scan: LayerScan, entry: WalkEntry): void {
-  scan.partial++
-  if (scan.partialFiles.length < MAX_PARTIAL_EXAMPLES) scan.partialFiles.push({path: entry.path, size: entry.size})
 }
 
 /**
@@ -160,13 +124,30 @@ async function scanWindows(
   return cut && active.size > 0
 }
 
+/** Bytes from the decompressor that wait for the tar parser; past this, decompression waits in turn. */
+const QUEUED_TAR_BYTES = 4 * 1024 * 1024
+
+/**
+ * A pooled file's results, and where in the layer's lists they go: the walk went on meanwhile, and the lists must come
+ * out in the order of the entries, as if the walk had waited.
+ */
+interface Pending {
+  result: Promise<Matched>
+  at: {findings: number; sightings: number; hashes: number; partial: number}
+  path: string
+  entry: WalkEntry
+}
+
 /**
  * One pass over one layer: decompress (bounded), hash for the diffID, parse tar entries, give each entry to the
- * checks that want it. Content is read only when a check asks, up to the largest bound among them.
+ * checks that want it. Content is read only when a check asks, up to the largest bound among them. With a matcher,
+ * the tar walk stays here and in order (it records entries and whiteouts), and the content checks of plain files run
+ * on the matcher's threads.
  */
 export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName: string): Promise<LayerScan> {
   const where = `${imageName} layer ${layer.index} ${layer.descriptor.digest}`
   const ref: LayerRef = {index: layer.index, digest: layer.descriptor.digest}
+  const matcher = opts.matcher?.runs(opts.checks) ? opts.matcher : undefined
   const compressed = await layer.open()
   const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
   const diffHash = createHash('sha256')
@@ -178,7 +159,11 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const seen = new Map<string, number>()
   const parser = extract()
   const dbs = new PackageDbs()
-  const origins: LayerOrigins = {hashes: {}, records: {}}
+  // In entry order; a path hashed twice (a duplicate entry) keeps its first place and its last value, as an object does.
+  const hashes: Array<[string, FileHashes | null]> = []
+  const partials: WalkEntry[] = []
+  const pending: Pending[] = []
+  let poolFailure: unknown
   // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
   let escapes = 0
   const escaped = (path: string, what: string, raw: string) => {
@@ -194,6 +179,8 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
 
   parser.on('entry', (header, stream, next) => {
     const handle = async () => {
+      // A pooled check that threw fails the layer here, as it would have in this thread.
+      if (poolFailure) throw poolFailure
       const placed = placeEntryName(header.name)
       if ('unsafe' in placed) {
         escaped(shownName(header.name), `name ${placed.unsafe}:`, header.name)
@@ -271,30 +258,92 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       const cap = opts.maxTextBytes ?? 0
       const windowed = wanting.some((c) => c.windowed)
       if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
-        if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
-        if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = null
+        if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) partials.push(entry)
+        if (scan.findings.length + scan.keySightings.length > before) hashes.push([path, null])
         return
       }
       const {buf, truncated} = max > 0 ? await readEntry(stream, max) : {buf: Buffer.alloc(0), truncated: false}
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
       if (dbBound && !truncated) dbs.add(path, buf)
+      const hashAnyway = scan.findings.length + scan.keySightings.length > before
+      // An archive is opened here, after its own bytes were checked: its members' findings follow the file's.
+      if (matcher && wanting.length > 0 && !archiveBytes && (truncated || !sniffArchive(buf))) {
+        const job = {entry, buf, truncated, wanting, cap, hashAnyway}
+        const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
+        const result = matcher.submit(job)
+        result.catch((e: unknown) => {
+          poolFailure ??= e
+        })
+        pending.push({result, at, path, entry})
+        await matcher.room()
+        return
+      }
       let cut = false
       for (const c of wanting) {
-        // A windowed check reads up to the cap; within one read that is at most `max`.
-        const limit = c.windowed ? Math.max(c.maxBytes ?? 1024 * 1024, cap) : c.maxBytes ?? 1024 * 1024
+        const limit = readLimit(c, cap)
         const view = buf.length > limit ? buf.subarray(0, limit) : buf
         for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) scan.findings.push(toLayerFinding(d, path))
         if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
       }
-      if (cut) notePartial(scan, entry)
+      if (cut) partials.push(entry)
       await archives.expand(entry, buf, truncated)
       // Hashed only when this file (or a member of it) has a finding: origin compares them to the package records.
-      if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = truncated ? null : hashesOf(buf)
+      if (scan.findings.length + scan.keySightings.length > before) hashes.push([path, truncated ? null : hashesOf(buf)])
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })
 
-  await new Promise<void>((resolve, reject) => {
+  try {
+    await walkTar(tar, parser, scan, diffHash, where)
+  } finally {
+    // Sent even when the walk failed, so that nothing of this layer is left waiting in a half-filled batch.
+    matcher?.flush()
+  }
+  await placePending(pending, scan, hashes, partials)
+
+  if (escapes > MAX_ESCAPE_FINDINGS) {
+    const more = escapes - MAX_ESCAPE_FINDINGS
+    scan.findings.push(pathEscapeFinding('/', `${more} more entries escape the root (not listed one by one)`))
+  }
+  scan.partial = partials.length
+  scan.partialFiles = partials.slice(0, MAX_PARTIAL_EXAMPLES).map((e) => ({path: e.path, size: e.size}))
+  if (hashes.length > 0) {
+    const origins: LayerOrigins = {hashes: {}, records: {}}
+    for (const [path, h] of hashes) origins.hashes[path] = h
+    scan.origins = {hashes: origins.hashes, records: dbs.resolve(new Set(Object.keys(origins.hashes)))}
+  }
+  // The result stands for (compressed digest, diffID) only once the verifying stream has checked its last byte too.
+  compressed.resume()
+  await finished(compressed)
+  if (layer.diffId) {
+    const actual = `sha256:${diffHash.digest('hex')}`
+    if (layer.diffId.startsWith('sha256:') && actual !== layer.diffId) {
+      throw new ImgvetError('integrity', `diffID mismatch: config says ${layer.diffId}, uncompressed layer hashes to ${actual}`, where)
+    }
+  }
+  return scan
+}
+
+/** Waits for the pooled files and puts their results where the walk would have put them (the last first). */
+async function placePending(pending: readonly Pending[], scan: LayerScan, hashes: Array<[string, FileHashes | null]>, partials: WalkEntry[]) {
+  const results = await Promise.all(pending.map((p) => p.result))
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const p = pending[i] as Pending
+    const r = results[i] as Matched
+    if (r.findings.length) scan.findings.splice(p.at.findings, 0, ...r.findings)
+    if (r.sightings.length) scan.keySightings.splice(p.at.sightings, 0, ...r.sightings)
+    if (r.hashes !== undefined) hashes.splice(p.at.hashes, 0, [p.path, r.hashes])
+    if (r.cut) partials.splice(p.at.partial, 0, p.entry)
+  }
+}
+
+/**
+ * Feeds the decompressed bytes through the diffID hash into the tar parser. The bytes are queued and taken up on the
+ * next turn of the event loop rather than inside the decompressor's callback, so inflating the next chunk (on
+ * libuv's threads) overlaps parsing this one, instead of each waiting for the other.
+ */
+function walkTar(tar: NodeJS.ReadableStream & {destroy(): void}, parser: ReturnType<typeof extract>, scan: LayerScan, diffHash: ReturnType<typeof createHash>, where: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     let failed = false
     const fail = (e: unknown) => {
       if (failed) return
@@ -308,37 +357,53 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
     parser.on('finish', () => {
       if (!failed) resolve()
     })
+    const queue: Buffer[] = []
+    let queued = 0
+    let waiting: (() => void) | null = null
+    let ending: (() => void) | null = null
+    let draining = false
+    const drain = () => {
+      draining = false
+      while (queue.length > 0 && !failed) {
+        const chunk = queue.shift() as Buffer
+        queued -= chunk.length
+        scan.bytes += chunk.length
+        diffHash.update(chunk)
+        if (waiting && queued < QUEUED_TAR_BYTES) {
+          const w = waiting
+          waiting = null
+          w()
+        }
+        if (!parser.write(chunk)) {
+          parser.once('drain', drain)
+          draining = true
+          return
+        }
+      }
+      if (queue.length === 0 && ending) {
+        ;(parser as unknown as {end(): void}).end()
+        ending()
+        ending = null
+      }
+    }
     // Hash everything that comes out of the decompressor, including what follows the tar end marker.
     const hasher = new Writable({
       write(chunk: Buffer, _e, cb) {
-        scan.bytes += chunk.length
-        diffHash.update(chunk)
-        if (!parser.write(chunk)) parser.once('drain', () => cb())
-        else cb()
+        queue.push(chunk)
+        queued += chunk.length
+        if (!draining) {
+          draining = true
+          setImmediate(drain)
+        }
+        if (queued < QUEUED_TAR_BYTES) cb()
+        else waiting = cb
       },
       final(cb) {
-        ;(parser as unknown as {end(): void}).end()
-        cb()
+        ending = cb
+        if (!draining) drain()
       },
     })
     hasher.on('error', fail)
     tar.pipe(hasher)
   })
-
-  if (escapes > MAX_ESCAPE_FINDINGS) {
-    const more = escapes - MAX_ESCAPE_FINDINGS
-    scan.findings.push(pathEscapeFinding('/', `${more} more entries escape the root (not listed one by one)`))
-  }
-  const withHash = new Set(Object.keys(origins.hashes))
-  if (withHash.size > 0) scan.origins = {hashes: origins.hashes, records: dbs.resolve(withHash)}
-  // The result stands for (compressed digest, diffID) only once the verifying stream has checked its last byte too.
-  compressed.resume()
-  await finished(compressed)
-  if (layer.diffId) {
-    const actual = `sha256:${diffHash.digest('hex')}`
-    if (layer.diffId.startsWith('sha256:') && actual !== layer.diffId) {
-      throw new ImgvetError('integrity', `diffID mismatch: config says ${layer.diffId}, uncompressed layer hashes to ${actual}`, where)
-    }
-  }
-  return scan
 }

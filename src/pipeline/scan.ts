@@ -11,9 +11,9 @@ import {formatPlatform} from '../image/manifest.js'
 import {resolveImage, type IndexModel} from '../image/resolve.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {walkImage, type WalkResult, type WalkStats} from '../layers/walk.js'
-import {LayerWorkerPool} from '../layers/worker-pool.js'
+import {defaultJobs, LayerWorkerPool} from '../layers/worker-pool.js'
 import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
-import {availableParallelism, tmpdir} from 'node:os'
+import {tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
 import {summarise, type PlatformEntry, type Report} from '../report/types.js'
 
@@ -121,7 +121,8 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   const checks = opts.checks ?? FILE_CHECKS
   // The workers run the built-in checks only; a caller's own set runs in this thread.
   const own = opts.pool === undefined && checks === FILE_CHECKS && image.layers.some((l) => l.descriptor.size >= 1024 * 1024)
-  const pool = own ? new LayerWorkerPool(Math.max(1, Math.min(opts.concurrency ?? 2, availableParallelism()))) : checks === FILE_CHECKS ? opts.pool : null
+  const jobs = own ? defaultJobs() : 0
+  const pool = jobs > 0 ? new LayerWorkerPool(jobs) : checks === FILE_CHECKS ? opts.pool : null
   try {
     const walk = await walkImage(image, {
       checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer,
@@ -130,7 +131,7 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
     const now = Date.now()
     return {image, walk, findings: [...configSecretFindings(image), ...walk.findings].map((f) => judgeTime(f, now))}
   } finally {
-    if (own) await pool?.close()
+    if (jobs > 0) await pool?.close()
   }
 }
 
