@@ -22,14 +22,14 @@ function camel(r: Rng): string {
 const WORDY: ReadonlyArray<(r: Rng) => string> = [
   (r) => `  const ${camel(r)} = Object.keys(options).filter((key) => key !== '${r.pick(WORDS)}')`,
   (r) => `  if (this.token.type === '${r.pick(WORDS)}') return this.${camel(r)}(token, ${r.int(64)})`,
-  (r) => `  const auth = options.auth || (options.username && options.password ? { user: options.username, pass: options.password } : null)`,
+  () => `  const auth = options.auth || (options.username && options.password ? { user: options.username, pass: options.password } : null)`,
   (r) => `  // See https://github.com/${r.pick(WORDS)}js/${r.pick(WORDS)}/issues/${r.int(5000)} for why the key is read twice`,
   (r) => `  for (const [key, value] of Object.entries(${r.pick(WORDS)})) ${camel(r)}[key] = value`,
   (r) => `  headers.authorization = 'Bearer ' + this.${r.pick(WORDS)}Token`,
   (r) => `  const secretKey = process.env.${r.pick(WORDS).toUpperCase()}_SECRET_KEY || config.get('${r.pick(WORDS)}.secret')`,
-  (r) => `  var passwordField = form.querySelector('input[type="password"]')`,
+  () => `  var passwordField = form.querySelector('input[type="password"]')`,
   (r) => `  throw new TypeError('Unexpected token ' + JSON.stringify(${r.pick(WORDS)}) + ' at ' + pos)`,
-  (r) => `  const url = new URL(path, 'https://registry.npmjs.org/')`,
+  () => `  const url = new URL(path, 'https://registry.npmjs.org/')`,
 ]
 
 const PLAIN: ReadonlyArray<(r: Rng) => string> = [

@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       ['big2', String(images.images.big2.layers.length), String(images.images.big2.files), mib(images.images.big2.compressed), mib(images.images.big2.uncompressed), 'big at twice the size'],
       ['many', '1', String(images.images.many.files), mib(images.images.many.compressed), mib(images.images.many.uncompressed), '100,000 source-like files of 1000 bytes'],
       ['few', '1', String(images.images.few.files), mib(images.images.few.compressed), mib(images.images.few.uncompressed), 'the same bytes as many in 100 files of 1 MB'],
+      ['nm', '1', String(images.images.nm.files), mib(images.images.nm.compressed), mib(images.images.nm.uncompressed), 'one layer: a node_modules-like tree (package.json, README, sources, maps, bundles, a few binaries)'],
     ]),
   ]
   const emit = (md: string) => {

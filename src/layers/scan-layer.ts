@@ -1,6 +1,5 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
-import {Writable} from 'node:stream'
 import {finished} from 'node:stream/promises'
 import {extract, type Header} from 'tar-stream'
 import type {FileCheck} from '../checks/check.js'
@@ -14,8 +13,9 @@ import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
 import {hashesOf, PackageDbs, packageDbBound, type FileHashes, type LayerOrigins} from './package-db.js'
-import {CheckFailure, readLimit, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
+import {readLimit, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
+import {feedTar} from './tar-feed.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
 
 
@@ -40,6 +40,8 @@ export interface LayerScan {
   partialFiles: Array<{path: string; size: number}>
   /** Hashes of the files with findings and this layer's package records for them; judged after the merge. */
   origins?: LayerOrigins
+  /** Files the content checks wanted by their name and left by their bytes (binary for the text rules). */
+  skipped?: number
 }
 
 interface ScanLayerOptions {
@@ -124,9 +126,6 @@ async function scanWindows(
   return cut && active.size > 0
 }
 
-/** Bytes from the decompressor that wait for the tar parser; past this, decompression waits in turn. */
-const QUEUED_TAR_BYTES = 4 * 1024 * 1024
-
 /**
  * A pooled file's results, and where in the layer's lists they go: the walk went on meanwhile, and the lists must come
  * out in the order of the entries, as if the walk had waited.
@@ -179,8 +178,12 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
 
   parser.on('entry', (header, stream, next) => {
     const handle = async () => {
-      // A pooled check that threw fails the layer here, as it would have in this thread.
-      if (poolFailure) throw poolFailure
+      // A pooled check that threw fails the layer here, as it would have in this thread. The parser then destroys
+      // this entry's unread stream, which must not raise an error nobody listens to.
+      if (poolFailure) {
+        stream.on('error', () => {})
+        throw poolFailure
+      }
       const placed = placeEntryName(header.name)
       if ('unsafe' in placed) {
         escaped(shownName(header.name), `name ${placed.unsafe}:`, header.name)
@@ -266,9 +269,15 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
       if (dbBound && !truncated) dbs.add(path, buf)
       const hashAnyway = scan.findings.length + scan.keySightings.length > before
+      // A check the bytes hold nothing for (binary content for the text rules) is not run, here or on a thread.
+      const keep = wanting.filter((c) => {
+        const limit = readLimit(c, cap)
+        return !c.skips?.(entry, buf.length > limit ? buf.subarray(0, limit) : buf, truncated || buf.length > limit)
+      })
+      if (keep.length === 0 && wanting.length > 0) scan.skipped = (scan.skipped ?? 0) + 1
       // An archive is opened here, after its own bytes were checked: its members' findings follow the file's.
-      if (matcher && wanting.length > 0 && !archiveBytes && (truncated || !sniffArchive(buf))) {
-        const job = {entry, buf, truncated, wanting, cap, hashAnyway}
+      if (matcher && keep.length > 0 && !archiveBytes && (truncated || !sniffArchive(buf))) {
+        const job = {entry, buf, truncated, wanting: keep, cap, hashAnyway}
         const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
         const result = matcher.submit(job)
         result.catch((e: unknown) => {
@@ -279,7 +288,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         return
       }
       let cut = false
-      for (const c of wanting) {
+      for (const c of keep) {
         const limit = readLimit(c, cap)
         const view = buf.length > limit ? buf.subarray(0, limit) : buf
         for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) scan.findings.push(toLayerFinding(d, path))
@@ -294,7 +303,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   })
 
   try {
-    await walkTar(tar, parser, scan, diffHash, where)
+    await feedTar(tar, parser, {hash: diffHash, count: (n) => (scan.bytes += n)}, where, () => poolFailure)
   } finally {
     // Sent even when the walk failed, so that nothing of this layer is left waiting in a half-filled batch.
     matcher?.flush()
@@ -335,75 +344,4 @@ async function placePending(pending: readonly Pending[], scan: LayerScan, hashes
     if (r.hashes !== undefined) hashes.splice(p.at.hashes, 0, [p.path, r.hashes])
     if (r.cut) partials.splice(p.at.partial, 0, p.entry)
   }
-}
-
-/**
- * Feeds the decompressed bytes through the diffID hash into the tar parser. The bytes are queued and taken up on the
- * next turn of the event loop rather than inside the decompressor's callback, so inflating the next chunk (on
- * libuv's threads) overlaps parsing this one, instead of each waiting for the other.
- */
-function walkTar(tar: NodeJS.ReadableStream & {destroy(): void}, parser: ReturnType<typeof extract>, scan: LayerScan, diffHash: ReturnType<typeof createHash>, where: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let failed = false
-    const fail = (e: unknown) => {
-      if (failed) return
-      failed = true
-      tar.destroy()
-      parser.destroy()
-      reject(e instanceof ImgvetError || e instanceof CheckFailure ? e : new ImgvetError('hostile-layer', `layer is not a valid tar: ${(e as Error).message}`, where))
-    }
-    tar.on('error', fail)
-    parser.on('error', fail)
-    parser.on('finish', () => {
-      if (!failed) resolve()
-    })
-    const queue: Buffer[] = []
-    let queued = 0
-    let waiting: (() => void) | null = null
-    let ending: (() => void) | null = null
-    let draining = false
-    const drain = () => {
-      draining = false
-      while (queue.length > 0 && !failed) {
-        const chunk = queue.shift() as Buffer
-        queued -= chunk.length
-        scan.bytes += chunk.length
-        diffHash.update(chunk)
-        if (waiting && queued < QUEUED_TAR_BYTES) {
-          const w = waiting
-          waiting = null
-          w()
-        }
-        if (!parser.write(chunk)) {
-          parser.once('drain', drain)
-          draining = true
-          return
-        }
-      }
-      if (queue.length === 0 && ending) {
-        ;(parser as unknown as {end(): void}).end()
-        ending()
-        ending = null
-      }
-    }
-    // Hash everything that comes out of the decompressor, including what follows the tar end marker.
-    const hasher = new Writable({
-      write(chunk: Buffer, _e, cb) {
-        queue.push(chunk)
-        queued += chunk.length
-        if (!draining) {
-          draining = true
-          setImmediate(drain)
-        }
-        if (queued < QUEUED_TAR_BYTES) cb()
-        else waiting = cb
-      },
-      final(cb) {
-        ending = cb
-        if (!draining) drain()
-      },
-    })
-    hasher.on('error', fail)
-    tar.pipe(hasher)
-  })
 }

@@ -41,6 +41,8 @@ export interface WalkStats {
   partialTextFiles: number
   partialTextExamples: Array<{path: string; size: number; layer: number}>
   maxTextBytes: number
+  /** Files the content checks left by their bytes (binary), over the layers scanned now and those from the cache. */
+  binaryFilesSkipped: number
 }
 
 export interface WalkResult extends Merged {
@@ -103,6 +105,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       partialTextFiles: scans.reduce((n, s) => n + (s.partial ?? 0), 0),
       partialTextExamples: scans.flatMap((s, i) => (s.partialFiles ?? []).map((f) => ({...f, layer: i}))).slice(0, MAX_PARTIAL_EXAMPLES),
       maxTextBytes,
+      binaryFilesSkipped: scans.reduce((n, s) => n + (s.skipped ?? 0), 0),
     },
   }
 }

@@ -66,6 +66,11 @@ function rebuildError(e: {name: string; message: string}): Error {
   return err
 }
 
+/** A scan still running when its pool is closed (the run was cut short) could not complete. */
+function closedError(): ImgvetError {
+  return new ImgvetError('tool-failed', 'the content-check threads were stopped before the layer was scanned')
+}
+
 const REGISTERED = new Map<string, FileCheck>(FILE_CHECKS.map((c) => [c.id, c]))
 
 /**
@@ -96,7 +101,7 @@ export class LayerWorkerPool implements ContentMatcher {
   }
 
   submit(job: ContentJob): Promise<Matched> {
-    if (this.closed) return Promise.reject(new Error('content worker pool is closed'))
+    if (this.closed) return Promise.reject(closedError())
     const length = job.buf.length
     if (this.batch && (this.batch.bytes + length > BATCH_BYTES || this.batch.items.length >= BATCH_FILES)) this.flush()
     const batch = (this.batch ??= {items: [], bufs: [], waiters: [], bytes: 0})
@@ -189,7 +194,7 @@ export class LayerWorkerPool implements ContentMatcher {
     if (i === -1) return
     this.slots.splice(i, 1)
     const err = this.closed
-      ? new Error('content worker pool is closed')
+      ? closedError()
       : new ImgvetError('tool-failed', `a content-check thread stopped: ${e.message}`)
     for (const id of [...slot.sent.keys()]) for (const w of this.settle(slot, id)) w.reject(err)
     void slot.worker.terminate()
@@ -208,7 +213,7 @@ export class LayerWorkerPool implements ContentMatcher {
     this.closed = true
     const batch = this.batch
     this.batch = null
-    for (const w of batch?.waiters ?? []) w.reject(new Error('content worker pool is closed'))
+    for (const w of batch?.waiters ?? []) w.reject(closedError())
     const slots = [...this.slots]
     await Promise.all(slots.map((s) => s.worker.terminate()))
     for (const s of slots) this.lost(s, new Error('closed'))

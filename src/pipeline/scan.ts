@@ -177,7 +177,7 @@ export function skippedEntries(index: IndexModel): NonNullable<Report['skipped']
 export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Report['stats'] {
   const [first, ...rest] = list
   if (!first || rest.length === 0) return first
-  type Figure = 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles'
+  type Figure = 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles' | 'binaryFilesSkipped'
   const sum = (k: Figure) => list.reduce((n, s) => n + (s[k] ?? 0), 0)
   return {
     layers: sum('layers'),
@@ -188,6 +188,7 @@ export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Rep
     partialTextFiles: sum('partialTextFiles'),
     partialTextExamples: list.flatMap((s) => s.partialTextExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
     maxTextBytes: first.maxTextBytes,
+    binaryFilesSkipped: sum('binaryFilesSkipped'),
   }
 }
 
@@ -202,5 +203,6 @@ export function reportStats(s: WalkStats): NonNullable<Report['stats']> {
     partialTextFiles: s.partialTextFiles,
     partialTextExamples: s.partialTextExamples,
     maxTextBytes: s.maxTextBytes,
+    binaryFilesSkipped: s.binaryFilesSkipped,
   }
 }

@@ -33,6 +33,8 @@ export interface Report {
     partialTextFiles?: number
     partialTextExamples?: Array<{path: string; size: number; layer: number}>
     maxTextBytes?: number
+    /** Files the content checks left because their bytes are binary (not text, no key armour, no keystore). */
+    binaryFilesSkipped?: number
   }
 }
 
