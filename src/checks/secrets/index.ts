@@ -68,17 +68,20 @@ const CONTROL = new Uint8Array(256)
 for (let b = 0; b < 32; b++) if (![8, 9, 10, 12, 13, 27].includes(b)) CONTROL[b] = 1
 CONTROL[0x7f] = 1
 
+/** The first block, in which control characters are counted (a byte loop: the NUL search covers SNIFF_BYTES). */
+const BLOCK = 512
+
 /**
- * Binary by content, never by name: a known binary format's magic, a NUL in the first block, or a first block of
+ * Binary by content, never by name: a known binary format's magic, a NUL in the first 8 KiB, or a first block of
  * which more than a tenth is control characters (what text never has, whatever its encoding but UTF-16).
  */
 function isBinary(buf: Buffer): boolean {
   if (BINARY_MAGIC.some((m) => buf.length >= m.length && buf.subarray(0, m.length).equals(m))) return true
-  const head = buf.subarray(0, SNIFF_BYTES)
-  if (head.includes(0)) return true
+  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return true
+  const n = Math.min(buf.length, BLOCK)
   let control = 0
-  for (let i = 0; i < head.length; i++) control += CONTROL[head[i] as number] as number
-  return control * 10 > head.length
+  for (let i = 0; i < n; i++) control += CONTROL[buf[i] as number] as number
+  return control * 10 > n
 }
 
 /**
