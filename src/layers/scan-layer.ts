@@ -161,7 +161,10 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   // In entry order; a path hashed twice (a duplicate entry) keeps its first place and its last value, as an object does.
   const hashes: Array<[string, FileHashes | null]> = []
   const partials: WalkEntry[] = []
-  const pending: Pending[] = []
+  // By submission order; a file whose result holds nothing leaves as soon as it is known, so that a layer of 100k
+  // files does not hold 100k of these until its end.
+  const pending = new Map<number, Pending>()
+  let seq = 0
   let poolFailure: unknown
   // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
   let escapes = 0
@@ -276,14 +279,18 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       })
       if (keep.length === 0 && wanting.length > 0) scan.skipped = (scan.skipped ?? 0) + 1
       // An archive is opened here, after its own bytes were checked: its members' findings follow the file's.
-      if (matcher && keep.length > 0 && !archiveBytes && (truncated || !sniffArchive(buf))) {
+      if (matcher && keep.length > 0 && !archiveBytes && !matcher.busy() && (truncated || !sniffArchive(buf))) {
         const job = {entry, buf, truncated, wanting: keep, cap, hashAnyway}
         const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
         const result = matcher.submit(job)
         result.catch((e: unknown) => {
           poolFailure ??= e
         })
-        pending.push({result, at, path, entry})
+        const id = seq++
+        pending.set(id, {result, at, path, entry})
+        result.then((r) => {
+          if (r.findings.length === 0 && r.sightings.length === 0 && !r.cut && r.hashes === undefined) pending.delete(id)
+        }, () => {})
         await matcher.room()
         return
       }
@@ -308,7 +315,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
     // Sent even when the walk failed, so that nothing of this layer is left waiting in a half-filled batch.
     matcher?.flush()
   }
-  await placePending(pending, scan, hashes, partials)
+  await placePending([...pending.values()], scan, hashes, partials)
 
   if (escapes > MAX_ESCAPE_FINDINGS) {
     const more = escapes - MAX_ESCAPE_FINDINGS

@@ -13,6 +13,8 @@ const MAX_IN_FLIGHT = 16 * 1024 * 1024
 /** A batch is sent once it holds this much or this many files: one message per file would cost more than a match. */
 const BATCH_BYTES = 1024 * 1024
 const BATCH_FILES = 1024
+/** Bytes queued per thread past which the threads count as busy (a batch running and one waiting). */
+const BUSY_PER_THREAD = 2 * BATCH_BYTES
 /** What a file costs in flight besides its bytes (its entry, its result), so that many empty files are bounded too. */
 const ITEM_COST = 256
 
@@ -29,12 +31,13 @@ function startWorker(): Worker {
 }
 
 /**
- * Content threads by default: one per core the process may use. IMGVET_JOBS sets another number; 0 keeps every check
- * in the walking thread.
+ * Content threads by default: one per core the process may use besides the walking thread's, which checks files
+ * itself while the threads are busy (so two cores are one thread plus the walk, and one thread's start-up and
+ * warm-up is all the pool costs). IMGVET_JOBS sets another number; 0 keeps every check in the walking thread.
  */
 export function defaultJobs(env: NodeJS.ProcessEnv = process.env): number {
   const v = env['IMGVET_JOBS']
-  if (v === undefined || v === '') return availableParallelism()
+  if (v === undefined || v === '') return Math.max(1, availableParallelism() - 1)
   if (!/^\d{1,3}$/.test(v)) throw new ImgvetError('usage', `IMGVET_JOBS must be a number of threads (0 for none), not "${v.slice(0, 20)}"`)
   return Number(v)
 }
@@ -70,6 +73,9 @@ function rebuildError(e: {name: string; message: string}): Error {
 function closedError(): ImgvetError {
   return new ImgvetError('tool-failed', 'the content-check threads were stopped before the layer was scanned')
 }
+
+/** What a file without findings, sightings or cut comes back as (read only by the walk). */
+const NOTHING: Matched = Object.freeze({findings: [], sightings: [], cut: false}) as Matched
 
 const REGISTERED = new Map<string, FileCheck>(FILE_CHECKS.map((c) => [c.id, c]))
 
@@ -119,6 +125,10 @@ export class LayerWorkerPool implements ContentMatcher {
     return result
   }
 
+  busy(): boolean {
+    return this.inFlight >= BUSY_PER_THREAD * this.size
+  }
+
   room(): Promise<void> | undefined {
     if (this.inFlight < MAX_IN_FLIGHT || this.closed) return undefined
     this.flush()
@@ -141,7 +151,7 @@ export class LayerWorkerPool implements ContentMatcher {
     if (slot.sent.size === 0) slot.worker.ref()
     slot.sent.set(id, {waiters: batch.waiters, cost})
     slot.cost += cost
-    slot.worker.postMessage({type: 'batch', id, items: batch.items, data: data.buffer} satisfies ToWorker, [data.buffer])
+    slot.worker.postMessage({type: 'batch', id, items: JSON.stringify(batch.items), data: data.buffer} satisfies ToWorker, [data.buffer])
   }
 
   private idleSlot(): boolean {
@@ -178,7 +188,10 @@ export class LayerWorkerPool implements ContentMatcher {
 
   private answered(slot: Slot, m: FromWorker): void {
     const waiters = this.settle(slot, m.id)
-    if (m.type === 'done') waiters.forEach((w, i) => w.resolve(m.results[i] as Matched))
+    if (m.type === 'done') {
+      const said = new Map(m.results)
+      waiters.forEach((w, i) => w.resolve(said.get(i) ?? NOTHING))
+    }
     else {
       const err = rebuildError(m.error)
       for (const w of waiters) w.reject(err)

@@ -152,8 +152,8 @@ test('close() stops every thread; work still queued fails rather than hangs', as
   t.is((pool as unknown as {slots: unknown[]}).slots.length, 0)
 })
 
-test('IMGVET_JOBS sets the number of threads; the default is one per available core; junk is a usage error', (t) => {
-  t.is(defaultJobs({}), availableParallelism())
+test('IMGVET_JOBS sets the number of threads; by default the walk and its threads use every core; junk is a usage error', (t) => {
+  t.is(defaultJobs({}), Math.max(1, availableParallelism() - 1), 'the walking thread is the other core')
   t.is(defaultJobs({IMGVET_JOBS: '3'}), 3)
   t.is(defaultJobs({IMGVET_JOBS: '0'}), 0)
   const err = t.throws(() => defaultJobs({IMGVET_JOBS: 'lots'}))

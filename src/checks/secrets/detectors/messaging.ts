@@ -10,7 +10,7 @@ function discordCheck(token: string): Verdict {
 }
 
 /** Mail, SMS and chat delivery APIs: a key sends as the company, to its customers. */
-export const messagingDetector = ruleDetector('messaging', 3, [
+export const messagingDetector = ruleDetector('messaging', 2, [
   {
     id: 'secret.sendgrid-key', title: 'SendGrid API key', severity: 'high', needles: ['SG.'],
     re: new RegExp(`${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}${E}`, 'g'), check: maskedCheck,
@@ -49,8 +49,6 @@ export const messagingDetector = ruleDetector('messaging', 3, [
   {
     id: 'secret.discord-bot-token', title: 'Discord bot token', severity: 'high', needles: SNOWFLAKE_B64,
     re: /(?<![A-Za-z0-9_.=-])(?:MT|Mj|Mz|ND|NT|Nj|Nz|OD|OT)[A-Za-z0-9_-]{22,24}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_.-])/g,
-    // A match starts with a needle and is at most 72 characters long: tried only there, not at every position.
-    around: {back: 1, fwd: 73},
     check: discordCheck,
   },
 ])
