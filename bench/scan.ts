@@ -108,7 +108,7 @@ export async function scanSection(ctx: Ctx): Promise<ScanSectionResult> {
     '',
     `## One big layer (image nm: ${nm.files} files of a node_modules-like tree in 1 layer, ${mib(nm.uncompressed)} MiB uncompressed)`,
     '',
-    `The tar walk of one layer is one stream; the content checks of its files run on worker threads (one per core by default). Medians of ${RUNS} alternating runs.`,
+    `The tar walk of one layer is one stream; the content checks of its files run on worker threads (by default one per core besides the walking thread, which checks files itself while they are busy). Medians of ${RUNS} alternating runs.`,
     '',
     table(['tool', 'in-process s', 'MiB/s', 'wall s', 'MiB/s (wall)', 'peak RSS MiB', 'findings'], [
       ['imgvet scan', secs(nmS), rate(nm.uncompressed, nmS), secs(nmWall), rate(nm.uncompressed, nmWall), rssMiB(median(nmRuns.map((o) => o.t.rssKiB))), String(nmRuns[0]?.report.findings.length ?? '?')],
