@@ -13,6 +13,8 @@ const MAX_IN_FLIGHT = 16 * 1024 * 1024
 /** A batch is sent once it holds this much or this many files: one message per file would cost more than a match. */
 const BATCH_BYTES = 1024 * 1024
 const BATCH_FILES = 1024
+const MIN_SEND_FILES = 64
+const MIN_SEND_BYTES = 128 * 1024
 /** Bytes queued per thread past which the threads count as busy (a batch running and one waiting). */
 const BUSY_PER_THREAD = 2 * BATCH_BYTES
 /** What a file costs in flight besides its bytes (its entry, its result), so that many empty files are bounded too. */
@@ -59,6 +61,14 @@ interface Slot {
   /** Batches sent and not answered, by id, with the bytes they hold in flight. */
   sent: Map<number, {waiters: Waiter[]; cost: number}>
   cost: number
+}
+
+/**
+ * Enough for one message to an idle thread: a message costs some microseconds on both sides, so files the size of a
+ * few lines wait for company (a walk that is slower than its thread would otherwise send them one by one).
+ */
+function worthSending(b: Batch): boolean {
+  return b.items.length >= MIN_SEND_FILES || b.bytes >= MIN_SEND_BYTES
 }
 
 /** Errors cross the thread boundary as plain data; a check that threw stays a CheckFailure (a bug, not the image). */
@@ -120,8 +130,8 @@ export class LayerWorkerPool implements ContentMatcher {
     batch.bytes += length
     this.inFlight += length + ITEM_COST
     const result = new Promise<Matched>((resolve, reject) => batch.waiters.push({resolve, reject}))
-    // A thread with nothing to do takes what there is now; busy threads let the batch grow meanwhile.
-    if (batch.bytes >= BATCH_BYTES || this.idleSlot()) this.flush()
+    // A thread with nothing to do takes what there is once it is worth a message; busy threads let the batch grow.
+    if (batch.bytes >= BATCH_BYTES || (this.idleSlot() && worthSending(batch))) this.flush()
     return result
   }
 
@@ -198,7 +208,7 @@ export class LayerWorkerPool implements ContentMatcher {
     }
     this.wake()
     // The thread is free and files are waiting: send them rather than let them wait for a full batch.
-    if (slot.sent.size === 0 && this.batch) this.flush()
+    if (slot.sent.size === 0 && this.batch && worthSending(this.batch)) this.flush()
   }
 
   /** A thread that died takes its batches with it: they fail (coded), and the next batch starts a new thread. */

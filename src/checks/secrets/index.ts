@@ -63,6 +63,20 @@ const BINARY_MAGIC: readonly Buffer[] = [
   Buffer.from('wOF2', 'latin1'),
 ]
 
+/** The magics by their first byte: most files start with a byte no magic does, and cost one look-up. */
+const MAGIC_BY_FIRST = new Map<number, Buffer[]>()
+for (const m of BINARY_MAGIC) MAGIC_BY_FIRST.set(m[0] as number, [...(MAGIC_BY_FIRST.get(m[0] as number) ?? []), m])
+
+function hasMagic(buf: Buffer): boolean {
+  for (const m of MAGIC_BY_FIRST.get(buf[0] ?? -1) ?? []) {
+    if (buf.length < m.length) continue
+    let same = true
+    for (let i = 1; i < m.length && same; i++) same = buf[i] === m[i]
+    if (same) return true
+  }
+  return false
+}
+
 /** Control characters other than the whitespace, backspace and escape text uses, by byte. */
 const CONTROL = new Uint8Array(256)
 for (let b = 0; b < 32; b++) if (![8, 9, 10, 12, 13, 27].includes(b)) CONTROL[b] = 1
@@ -76,7 +90,7 @@ const BLOCK = 512
  * which more than a tenth is control characters (what text never has, whatever its encoding but UTF-16).
  */
 function isBinary(buf: Buffer): boolean {
-  if (BINARY_MAGIC.some((m) => buf.length >= m.length && buf.subarray(0, m.length).equals(m))) return true
+  if (hasMagic(buf)) return true
   if (buf.subarray(0, SNIFF_BYTES).includes(0)) return true
   const n = Math.min(buf.length, BLOCK)
   let control = 0
