@@ -28,6 +28,8 @@ export interface ScanStats {
   bytes: number
   seconds: number
   layersFromCache: number
+  /** Files the text rules left out because their first bytes are binary (absent before that count existed). */
+  binaryFilesSkipped?: number
 }
 
 export interface ScanJson {

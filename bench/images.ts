@@ -5,6 +5,7 @@ import {skopeoCopy} from '../test/support/builder.js'
 import {awsKeyPair, base62, crc32, githubToken, highEntropy, randomFrom, BASE62, rsaPrivateKeyPem} from '../test/support/fake-secrets.js'
 import type {RunningRegistry} from '../test/support/registry.js'
 import {jsonLine, logLine, randomContent, Rng, sourceChunk, textOf} from './content.js'
+import {nodeModulesTree} from './node-modules.js'
 import {Layout, type BuiltLayer, type LayerWriter} from './oci-build.js'
 
 /** Bump when the generated images change: a stale cache would benchmark something other than the code says. */
@@ -31,7 +32,9 @@ export interface ImageInfo {
 export interface BenchImages {
   version: number
   smallVersion: number
-  images: Record<'big' | 'big2' | 'many' | 'few', ImageInfo>
+  /** The one-big-layer image is built on its own too, so adding it did not rebuild the others. */
+  nmVersion?: number
+  images: Record<'big' | 'big2' | 'many' | 'few' | 'nm', ImageInfo>
   planted: Planted[]
   /** zstd-compressed copies of big's text and random layers, for the decoder comparison. */
   zstd: Array<{name: string; file: string; uncompressed: number; compressed: number}>
@@ -144,6 +147,31 @@ async function buildSmallFiles(manyDir: string, fewDir: string): Promise<[ImageI
   return [info('many', [m]), info('few', [f])]
 }
 
+const NM_VERSION = 1
+const NM_FILES = 20_000
+
+/** One layer holding a node_modules-like tree of ~20k small text files (~200 MB): a single layer, one walk. */
+async function buildNodeModules(dir: string): Promise<ImageInfo> {
+  const layout = new Layout(dir)
+  const w = layout.layer()
+  for (const f of nodeModulesTree(NM_FILES, 7)) await w.file(f.path, f.content)
+  const l = await w.finish()
+  layout.finish([l], '1', ['COPY node_modules /app/node_modules'])
+  return info('nm', [l])
+}
+
+/** Builds and pushes the one-big-layer image when the cache lacks it (or holds an older one). */
+async function provideNodeModules(reg: RunningRegistry, meta: BenchImages, work: string, storage: string, metaFile: string, log: (s: string) => void): Promise<void> {
+  if (meta.nmVersion === NM_VERSION && meta.images.nm) return
+  log('building the one-big-layer image (node_modules-like)...')
+  meta.images.nm = await buildNodeModules(join(work, 'nm'))
+  await push(reg, work, [meta.images.nm])
+  rmSync(work, {recursive: true, force: true})
+  await keepStorage(reg, storage)
+  meta.nmVersion = NM_VERSION
+  writeFileSync(metaFile, JSON.stringify(meta, null, 2))
+}
+
 /** The same tar as a zstd layer (what `--compression-format zstd` pushes), from the gzip blob in the layout. */
 async function zstdCopy(layout: string, digest: string, out: string): Promise<number> {
   const blob = join(layout, 'blobs', 'sha256', digest.replace(/^sha256:/, ''))
@@ -195,6 +223,7 @@ export async function provideImages(reg: RunningRegistry, cacheRoot: string, log
         meta.smallVersion = SMALL_VERSION
         writeFileSync(metaFile, JSON.stringify(meta, null, 2))
       }
+      await provideNodeModules(reg, meta, work, storage, metaFile, log)
       return meta
     }
   }
@@ -218,9 +247,10 @@ export async function provideImages(reg: RunningRegistry, cacheRoot: string, log
   await push(reg, work, [big, big2, many, few])
   rmSync(work, {recursive: true, force: true})
   await keepStorage(reg, storage)
-  const meta: BenchImages = {version: CACHE_VERSION, smallVersion: SMALL_VERSION, images: {big, big2, many, few},
-    planted: plants.map(({path, kind, deleted}) => ({path, kind, deleted})), zstd}
+  const meta = {version: CACHE_VERSION, smallVersion: SMALL_VERSION, images: {big, big2, many, few},
+    planted: plants.map(({path, kind, deleted}) => ({path, kind, deleted})), zstd} as BenchImages
   writeFileSync(metaFile, JSON.stringify(meta, null, 2))
+  await provideNodeModules(reg, meta, work, storage, metaFile, log)
   log(`  images ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
   return meta
 }

@@ -43,6 +43,12 @@ export interface FileCheck {
   /** Windowed checks: whether windows after the first are worth reading, judged on the first (e.g. it is text). */
   moreWindows?(entry: WalkEntry, first: Buffer): boolean
   /**
+   * Whether `inspect` would find nothing in this content, judged cheaply by the bytes themselves (binary content
+   * for a text rule): the walk then does not hand it over, nor to another thread, and counts the files that no check
+   * kept. Must never be true where `inspect` could report something.
+   */
+  skips?(entry: WalkEntry, content: Buffer, truncated: boolean): boolean
+  /**
    * `content` is null for 'header' checks; it may be truncated to maxBytes (`truncated` says so). `sight` records
    * public keys (hashes only) that only mean something next to other files, such as a certificate and its key.
    * `window` is set when a windowed check gets one window of a larger file.

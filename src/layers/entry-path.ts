@@ -1,7 +1,7 @@
 import {posix} from 'node:path'
 import {fingerprint} from '../findings/finding.js'
 import {escapeControl} from '../report/escape.js'
-import type {LayerFinding} from './scan-layer.js'
+import type {LayerFinding} from './match.js'
 
 const PATH_ESCAPE_ID = 'layer.path-escape'
 /** A layer can hold millions of hostile names; past this many the rest are counted in one finding. */

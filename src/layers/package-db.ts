@@ -10,7 +10,7 @@ interface PackageRecord {
   hash?: {algo: 'md5' | 'sha1' | 'sha256'; hex: string}
 }
 
-interface FileHashes {
+export interface FileHashes {
   md5: string
   sha1: string
   sha256: string

@@ -1,24 +1,24 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
-import {Writable} from 'node:stream'
 import {finished} from 'node:stream/promises'
 import {extract, type Header} from 'tar-stream'
-import type {ContentWindow, Detection, FileCheck} from '../checks/check.js'
+import type {FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
 import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
 import {ImgvetError} from '../errors.js'
-import {fingerprint, redact, type Finding, type LayerRef} from '../findings/finding.js'
+import type {LayerRef} from '../findings/finding.js'
 import type {Layer} from '../image/image.js'
+import {sniffArchive} from './archive-formats.js'
 import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
-import {hashesOf, PackageDbs, packageDbBound, type LayerOrigins} from './package-db.js'
+import {hashesOf, PackageDbs, packageDbBound, type FileHashes, type LayerOrigins} from './package-db.js'
+import {readLimit, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
+import {feedTar} from './tar-feed.js'
 import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
 import {skipMatcher, type PathSkip} from './skip.js'
 
-/** A detection tied to its file, secret already turned into fingerprint + redacted evidence: safe to cache. */
-export type LayerFinding = Omit<Finding, 'layer' | 'removedIn'> & {path: string}
 
 /** Compact per-path record; enough to rebuild the final view and per-path history from a cache. */
 type EntryRecord = [path: string, type: EntryType, mode: number, uid: number, gid: number, size: number, linkname?: string]
@@ -44,6 +44,8 @@ export interface LayerScan {
   skippedPaths?: string[]
   /** Hashes of the files with findings and this layer's package records for them; judged after the merge. */
   origins?: LayerOrigins
+  /** Files the content checks wanted by their name and left by their bytes (binary for the text rules). */
+  binarySkipped?: number
 }
 
 interface ScanLayerOptions {
@@ -53,6 +55,8 @@ interface ScanLayerOptions {
   maxTextBytes?: number
   /** --skip-dirs / --skip-files: such entries stay in the view but no check sees them; they are counted. */
   skip?: PathSkip
+  /** Worker threads for the content checks; used only when they run exactly `checks`. */
+  matcher?: ContentMatcher
 }
 
 /** Enough paths to act on; the count says how many there are. */
@@ -75,44 +79,6 @@ function entryType(t: Header['type']): EntryType {
     default:
       return 'other'
   }
-}
-
-/** A check that throws is a bug in imgvet, not a property of the image: never report it as a hostile layer. */
-export class CheckFailure extends Error {
-  constructor(check: string, path: string, cause: unknown) {
-    super(`check ${check} failed on ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {cause})
-    this.name = 'CheckFailure'
-  }
-}
-
-function runCheck(c: FileCheck, entry: WalkEntry, content: Buffer | null, truncated: boolean, sight: SightingSink, window?: ContentWindow): Detection[] {
-  try {
-    return c.inspect(entry, content, truncated, sight, window)
-  } catch (e) {
-    throw new CheckFailure(c.id, entry.path, e)
-  }
-}
-
-function toLayerFinding(d: Detection, path: string): LayerFinding {
-  const f: LayerFinding = {
-    id: d.id,
-    severity: d.severity,
-    category: d.category,
-    title: d.title,
-    rule: d.rule,
-    path,
-    evidence: d.evidence ?? redact(d.secret),
-    fingerprint: fingerprint(d.id, path, d.secret),
-  }
-  if (d.line !== undefined) f.line = d.line
-  if (d.note) f.note = d.note
-  if (d.expires) f.expires = d.expires
-  return f
-}
-
-function notePartial(scan: LayerScan, entry: WalkEntry): void {
-  scan.partial++
-  if (scan.partialFiles.length < MAX_PARTIAL_EXAMPLES) scan.partialFiles.push({path: entry.path, size: entry.size})
 }
 
 /**
@@ -167,12 +133,26 @@ async function scanWindows(
 }
 
 /**
+ * A pooled file's results, and where in the layer's lists they go: the walk went on meanwhile, and the lists must come
+ * out in the order of the entries, as if the walk had waited.
+ */
+interface Pending {
+  result: Promise<Matched>
+  at: {findings: number; sightings: number; hashes: number; partial: number}
+  path: string
+  entry: WalkEntry
+}
+
+/**
  * One pass over one layer: decompress (bounded), hash for the diffID, parse tar entries, give each entry to the
- * checks that want it. Content is read only when a check asks, up to the largest bound among them.
+ * checks that want it. Content is read only when a check asks, up to the largest bound among them. With a matcher,
+ * the tar walk stays here and in order (it records entries and whiteouts), and the content checks of plain files run
+ * on the matcher's threads.
  */
 export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName: string): Promise<LayerScan> {
   const where = `${imageName} layer ${layer.index} ${layer.descriptor.digest}`
   const ref: LayerRef = {index: layer.index, digest: layer.descriptor.digest}
+  const matcher = opts.matcher?.runs(opts.checks) ? opts.matcher : undefined
   const compressed = await layer.open()
   const {stream: tar} = await decompress(compressed, opts.maxLayerBytes, where)
   const diffHash = createHash('sha256')
@@ -185,7 +165,14 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const parser = extract()
   const skipped = skipMatcher(opts.skip)
   const dbs = new PackageDbs()
-  const origins: LayerOrigins = {hashes: {}, records: {}}
+  // In entry order; a path hashed twice (a duplicate entry) keeps its first place and its last value, as an object does.
+  const hashes: Array<[string, FileHashes | null]> = []
+  const partials: WalkEntry[] = []
+  // By submission order; a file whose result holds nothing leaves as soon as it is known, so that a layer of 100k
+  // files does not hold 100k of these until its end.
+  const pending = new Map<number, Pending>()
+  let seq = 0
+  let poolFailure: unknown
   // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
   let escapes = 0
   const escaped = (path: string, what: string, raw: string) => {
@@ -201,6 +188,12 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
 
   parser.on('entry', (header, stream, next) => {
     const handle = async () => {
+      // A pooled check that threw fails the layer here, as it would have in this thread. The parser then destroys
+      // this entry's unread stream, which must not raise an error nobody listens to.
+      if (poolFailure) {
+        stream.on('error', () => {})
+        throw poolFailure
+      }
       const placed = placeEntryName(header.name)
       if ('unsafe' in placed) {
         escaped(shownName(header.name), `name ${placed.unsafe}:`, header.name)
@@ -284,66 +277,70 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       const cap = opts.maxTextBytes ?? 0
       const windowed = wanting.some((c) => c.windowed)
       if (windowed && !archiveBytes && entry.size > max && cap > max && max > WINDOW_OVERLAP) {
-        if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) notePartial(scan, entry)
-        if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = null
+        if (await scanWindows(stream, entry, wanting, {size: max, cap}, scan, sight)) partials.push(entry)
+        if (scan.findings.length + scan.keySightings.length > before) hashes.push([path, null])
         return
       }
       const {buf, truncated} = max > 0 ? await readEntry(stream, max) : {buf: Buffer.alloc(0), truncated: false}
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
       if (dbBound && !truncated) dbs.add(path, buf)
+      const hashAnyway = scan.findings.length + scan.keySightings.length > before
+      // A check the bytes hold nothing for (binary content for the text rules) is not run, here or on a thread.
+      const keep = wanting.filter((c) => {
+        const limit = readLimit(c, cap)
+        return !c.skips?.(entry, buf.length > limit ? buf.subarray(0, limit) : buf, truncated || buf.length > limit)
+      })
+      if (keep.length === 0 && wanting.length > 0) scan.binarySkipped = (scan.binarySkipped ?? 0) + 1
+      // An archive is opened here, after its own bytes were checked: its members' findings follow the file's.
+      if (matcher && keep.length > 0 && !archiveBytes && !matcher.busy() && (truncated || !sniffArchive(buf))) {
+        const job = {entry, buf, truncated, wanting: keep, cap, hashAnyway}
+        const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
+        const result = matcher.submit(job)
+        result.catch((e: unknown) => {
+          poolFailure ??= e
+        })
+        const id = seq++
+        pending.set(id, {result, at, path, entry})
+        result.then((r) => {
+          if (r.findings.length === 0 && r.sightings.length === 0 && !r.cut && r.hashes === undefined) pending.delete(id)
+        }, () => {})
+        await matcher.room()
+        return
+      }
       let cut = false
-      for (const c of wanting) {
-        // A windowed check reads up to the cap; within one read that is at most `max`.
-        const limit = c.windowed ? Math.max(c.maxBytes ?? 1024 * 1024, cap) : c.maxBytes ?? 1024 * 1024
+      for (const c of keep) {
+        const limit = readLimit(c, cap)
         const view = buf.length > limit ? buf.subarray(0, limit) : buf
         for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) scan.findings.push(toLayerFinding(d, path))
         if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
       }
-      if (cut) notePartial(scan, entry)
+      if (cut) partials.push(entry)
       await archives.expand(entry, buf, truncated)
       // Hashed only when this file (or a member of it) has a finding: origin compares them to the package records.
-      if (scan.findings.length + scan.keySightings.length > before) origins.hashes[path] = truncated ? null : hashesOf(buf)
+      if (scan.findings.length + scan.keySightings.length > before) hashes.push([path, truncated ? null : hashesOf(buf)])
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })
 
-  await new Promise<void>((resolve, reject) => {
-    let failed = false
-    const fail = (e: unknown) => {
-      if (failed) return
-      failed = true
-      tar.destroy()
-      parser.destroy()
-      reject(e instanceof ImgvetError || e instanceof CheckFailure ? e : new ImgvetError('hostile-layer', `layer is not a valid tar: ${(e as Error).message}`, where))
-    }
-    tar.on('error', fail)
-    parser.on('error', fail)
-    parser.on('finish', () => {
-      if (!failed) resolve()
-    })
-    // Hash everything that comes out of the decompressor, including what follows the tar end marker.
-    const hasher = new Writable({
-      write(chunk: Buffer, _e, cb) {
-        scan.bytes += chunk.length
-        diffHash.update(chunk)
-        if (!parser.write(chunk)) parser.once('drain', () => cb())
-        else cb()
-      },
-      final(cb) {
-        ;(parser as unknown as {end(): void}).end()
-        cb()
-      },
-    })
-    hasher.on('error', fail)
-    tar.pipe(hasher)
-  })
+  try {
+    await feedTar(tar, parser, {hash: diffHash, count: (n) => (scan.bytes += n)}, where, () => poolFailure)
+  } finally {
+    // Sent even when the walk failed, so that nothing of this layer is left waiting in a half-filled batch.
+    matcher?.flush()
+  }
+  await placePending([...pending.values()], scan, hashes, partials)
 
   if (escapes > MAX_ESCAPE_FINDINGS) {
     const more = escapes - MAX_ESCAPE_FINDINGS
     scan.findings.push(pathEscapeFinding('/', `${more} more entries escape the root (not listed one by one)`))
   }
-  const withHash = new Set(Object.keys(origins.hashes))
-  if (withHash.size > 0) scan.origins = {hashes: origins.hashes, records: dbs.resolve(withHash)}
+  scan.partial = partials.length
+  scan.partialFiles = partials.slice(0, MAX_PARTIAL_EXAMPLES).map((e) => ({path: e.path, size: e.size}))
+  if (hashes.length > 0) {
+    const origins: LayerOrigins = {hashes: {}, records: {}}
+    for (const [path, h] of hashes) origins.hashes[path] = h
+    scan.origins = {hashes: origins.hashes, records: dbs.resolve(new Set(Object.keys(origins.hashes)))}
+  }
   // The result stands for (compressed digest, diffID) only once the verifying stream has checked its last byte too.
   compressed.resume()
   await finished(compressed)
@@ -354,4 +351,17 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
     }
   }
   return scan
+}
+
+/** Waits for the pooled files and puts their results where the walk would have put them (the last first). */
+async function placePending(pending: readonly Pending[], scan: LayerScan, hashes: Array<[string, FileHashes | null]>, partials: WalkEntry[]) {
+  const results = await Promise.all(pending.map((p) => p.result))
+  for (let i = pending.length - 1; i >= 0; i--) {
+    const p = pending[i] as Pending
+    const r = results[i] as Matched
+    if (r.findings.length) scan.findings.splice(p.at.findings, 0, ...r.findings)
+    if (r.sightings.length) scan.keySightings.splice(p.at.sightings, 0, ...r.sightings)
+    if (r.hashes !== undefined) hashes.splice(p.at.hashes, 0, [p.path, r.hashes])
+    if (r.cut) partials.splice(p.at.partial, 0, p.entry)
+  }
 }

@@ -47,6 +47,8 @@ export interface WalkStats {
   skippedPaths?: number
   skippedExamples?: Array<{path: string; layer: number}>
   skip?: PathSkip
+  /** Files the content checks left by their bytes (binary), over the layers scanned now and those from the cache. */
+  binaryFilesSkipped: number
 }
 
 export interface WalkResult extends Merged {
@@ -116,6 +118,7 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
         skippedPaths: scans.reduce((n, s) => n + (s.skipped ?? 0), 0),
         skippedExamples: scans.flatMap((s, i) => (s.skippedPaths ?? []).map((path) => ({path, layer: i}))).slice(0, MAX_PARTIAL_EXAMPLES),
       } : {}),
+      binaryFilesSkipped: scans.reduce((n, s) => n + (s.binarySkipped ?? 0), 0),
     },
   }
 }

@@ -1,15 +1,29 @@
+import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
-import {ImgvetError, type ErrorCode} from '../errors.js'
+import type {FileCheck} from '../checks/check.js'
+import {FILE_CHECKS} from '../checks/index.js'
+import {ImgvetError} from '../errors.js'
 import type {Layer} from '../image/image.js'
-import type {FromWorker, ToWorker} from './layer-worker.js'
-import type {LayerScan} from './scan-layer.js'
+import type {BatchItem, FromWorker, ToWorker} from './content-worker.js'
+import {CheckFailure, type ContentJob, type ContentMatcher, type Matched} from './match.js'
+import {scanLayer, type LayerScan} from './scan-layer.js'
 
-const MAX_IN_FLIGHT = 4 * 1024 * 1024
+/** Bytes handed to the threads and not yet answered, over all layers: the walk waits past this (peak RSS). */
+const MAX_IN_FLIGHT = 16 * 1024 * 1024
+/** A batch is sent once it holds this much or this many files: one message per file would cost more than a match. */
+const BATCH_BYTES = 1024 * 1024
+const BATCH_FILES = 1024
+const MIN_SEND_FILES = 64
+const MIN_SEND_BYTES = 128 * 1024
+/** Bytes queued per thread past which the threads count as busy (a batch running and one waiting). */
+const BUSY_PER_THREAD = 2 * BATCH_BYTES
+/** What a file costs in flight besides its bytes (its entry, its result), so that many empty files are bounded too. */
+const ITEM_COST = 256
 
 // Under tsx (tests, bench) this module is a .ts file and so is its worker, which then needs tsx's loader
 // registered inside the thread; compiled, both are .js and load directly.
 const UNDER_TSX = import.meta.url.endsWith('.ts')
-const WORKER_URL = new URL(UNDER_TSX ? './layer-worker.ts' : './layer-worker.js', import.meta.url)
+const WORKER_URL = new URL(UNDER_TSX ? './content-worker.ts' : './content-worker.js', import.meta.url)
 
 function startWorker(): Worker {
   if (!UNDER_TSX) return new Worker(WORKER_URL)
@@ -18,110 +32,214 @@ function startWorker(): Worker {
   return new Worker(boot, {eval: true})
 }
 
-/** Errors cross the thread boundary as plain data; coded ones come back coded, anything else stays an internal error. */
-function rebuildError(e: {name: string; code?: string; message: string; where?: string}): Error {
-  if (e.name === 'ImgvetError' && e.code) return new ImgvetError(e.code as ErrorCode, e.message, e.where)
+/**
+ * Content threads by default: one per core the process may use besides the walking thread's, which checks files
+ * itself while the threads are busy (so two cores are one thread plus the walk, and one thread's start-up and
+ * warm-up is all the pool costs). IMGVET_JOBS sets another number; 0 keeps every check in the walking thread.
+ */
+export function defaultJobs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env['IMGVET_JOBS']
+  if (v === undefined || v === '') return Math.max(1, availableParallelism() - 1)
+  if (!/^\d{1,3}$/.test(v)) throw new ImgvetError('usage', `IMGVET_JOBS must be a number of threads (0 for none), not "${v.slice(0, 20)}"`)
+  return Number(v)
+}
+
+interface Waiter {
+  resolve: (m: Matched) => void
+  reject: (e: unknown) => void
+}
+
+interface Batch {
+  items: BatchItem[]
+  bufs: Buffer[]
+  waiters: Waiter[]
+  bytes: number
+}
+
+interface Slot {
+  worker: Worker
+  /** Batches sent and not answered, by id, with the bytes they hold in flight. */
+  sent: Map<number, {waiters: Waiter[]; cost: number}>
+  cost: number
+}
+
+/**
+ * Enough for one message to an idle thread: a message costs some microseconds on both sides, so files the size of a
+ * few lines wait for company (a walk that is slower than its thread would otherwise send them one by one).
+ */
+function worthSending(b: Batch): boolean {
+  return b.items.length >= MIN_SEND_FILES || b.bytes >= MIN_SEND_BYTES
+}
+
+/** Errors cross the thread boundary as plain data; a check that threw stays a CheckFailure (a bug, not the image). */
+function rebuildError(e: {name: string; message: string}): Error {
+  if (e.name === 'CheckFailure') return CheckFailure.rebuilt(e.message)
   const err = new Error(e.message)
   err.name = e.name
   return err
 }
 
+/** A scan still running when its pool is closed (the run was cut short) could not complete. */
+function closedError(): ImgvetError {
+  return new ImgvetError('tool-failed', 'the content-check threads were stopped before the layer was scanned')
+}
+
+/** What a file without findings, sightings or cut comes back as (read only by the walk). */
+const NOTHING: Matched = Object.freeze({findings: [], sightings: [], cut: false}) as Matched
+
+const REGISTERED = new Map<string, FileCheck>(FILE_CHECKS.map((c) => [c.id, c]))
+
 /**
- * Worker threads that each scan one layer at a time with the built-in checks. The main thread keeps the network
- * and the digest check; the CPU-heavy part (inflate, diffID hash, tar, detectors) runs in parallel.
+ * Worker threads for the content checks of layer walks. The walk itself (decompression, diffID hash, tar entries,
+ * whiteouts, records) stays in the calling thread and in order; the bytes of each plain file go, batched, to the
+ * least busy thread, and the results come back to their entry's place, so findings are the same, in the same order,
+ * as a walk that checked every file itself. Threads start on first use and are ref'd only while they hold work.
  */
-export class LayerWorkerPool {
-  private readonly idle: Worker[] = []
-  private readonly all: Worker[] = []
-  private readonly waiting: Array<(w: Worker) => void> = []
-  private readonly dead = new WeakSet<Worker>()
-  private nextJob = 1
+export class LayerWorkerPool implements ContentMatcher {
+  private readonly slots: Slot[] = []
+  private batch: Batch | null = null
+  private inFlight = 0
+  private nextId = 1
+  private roomWaiters: Array<() => void> = []
+  private closed = false
 
-  constructor(readonly size: number) {}
+  constructor(readonly size: number = defaultJobs()) {
+    if (size < 1) throw new Error('a worker pool needs at least one thread')
+  }
 
-  private async acquire(): Promise<Worker> {
-    const w = this.idle.pop()
-    if (w) return w
-    if (this.all.length < this.size) {
-      const worker = startWorker()
-      worker.unref()
-      this.all.push(worker)
-      return worker
+  /** The whole walk of one layer, its content checks on this pool's threads. */
+  scan(layer: Layer, imageName: string, maxLayerBytes: number, maxTextBytes?: number): Promise<LayerScan> {
+    return scanLayer(layer, {checks: FILE_CHECKS, maxLayerBytes, maxTextBytes, matcher: this}, imageName)
+  }
+
+  runs(checks: readonly FileCheck[]): boolean {
+    return !this.closed && checks.every((c) => REGISTERED.get(c.id) === c)
+  }
+
+  submit(job: ContentJob): Promise<Matched> {
+    if (this.closed) return Promise.reject(closedError())
+    const length = job.buf.length
+    if (this.batch && (this.batch.bytes + length > BATCH_BYTES || this.batch.items.length >= BATCH_FILES)) this.flush()
+    const batch = (this.batch ??= {items: [], bufs: [], waiters: [], bytes: 0})
+    const item: BatchItem = {
+      entry: job.entry, offset: batch.bytes, length, truncated: job.truncated, wanting: job.wanting.map((c) => c.id),
+      cap: job.cap, hashAnyway: job.hashAnyway,
     }
-    return new Promise((resolve) => this.waiting.push(resolve))
+    batch.items.push(item)
+    batch.bufs.push(job.buf)
+    batch.bytes += length
+    this.inFlight += length + ITEM_COST
+    const result = new Promise<Matched>((resolve, reject) => batch.waiters.push({resolve, reject}))
+    // A thread with nothing to do takes what there is once it is worth a message; busy threads let the batch grow.
+    if (batch.bytes >= BATCH_BYTES || (this.idleSlot() && worthSending(batch))) this.flush()
+    return result
   }
 
-  private release(w: Worker): void {
-    if (this.dead.has(w)) {
-      // A crashed thread is replaced on the next acquire rather than handed out again.
-      this.all.splice(this.all.indexOf(w), 1)
-      const waiter = this.waiting.shift()
-      if (waiter) void this.acquire().then(waiter)
-      return
+  busy(): boolean {
+    return this.inFlight >= BUSY_PER_THREAD * this.size
+  }
+
+  room(): Promise<void> | undefined {
+    if (this.inFlight < MAX_IN_FLIGHT || this.closed) return undefined
+    this.flush()
+    return new Promise((resolve) => this.roomWaiters.push(resolve))
+  }
+
+  flush(): void {
+    const batch = this.batch
+    if (!batch || batch.items.length === 0) return
+    this.batch = null
+    const data = new Uint8Array(batch.bytes)
+    let at = 0
+    for (const b of batch.bufs) {
+      data.set(b, at)
+      at += b.length
     }
-    const next = this.waiting.shift()
-    if (next) next(w)
-    else this.idle.push(w)
+    const slot = this.pick()
+    const id = this.nextId++
+    const cost = batch.bytes + ITEM_COST * batch.items.length
+    if (slot.sent.size === 0) slot.worker.ref()
+    slot.sent.set(id, {waiters: batch.waiters, cost})
+    slot.cost += cost
+    slot.worker.postMessage({type: 'batch', id, items: JSON.stringify(batch.items), data: data.buffer} satisfies ToWorker, [data.buffer])
   }
 
-  async scan(layer: Layer, imageName: string, maxLayerBytes: number, maxTextBytes?: number): Promise<LayerScan> {
-    const worker = await this.acquire()
-    const job = this.nextJob++
-    try {
-      return await this.run(worker, job, layer, imageName, {maxLayerBytes, maxTextBytes})
-    } finally {
-      this.release(worker)
+  private idleSlot(): boolean {
+    return this.slots.length < this.size || this.slots.some((s) => s.sent.size === 0)
+  }
+
+  private pick(): Slot {
+    const idle = this.slots.find((s) => s.sent.size === 0)
+    if (idle) return idle
+    if (this.slots.length < this.size) return this.start()
+    return this.slots.reduce((a, b) => (b.cost < a.cost ? b : a))
+  }
+
+  private start(): Slot {
+    const worker = startWorker()
+    worker.unref()
+    const slot: Slot = {worker, sent: new Map(), cost: 0}
+    this.slots.push(slot)
+    worker.on('message', (m: FromWorker) => this.answered(slot, m))
+    worker.on('error', (e) => this.lost(slot, e))
+    worker.on('exit', (code) => this.lost(slot, new Error(`exited with code ${code}`)))
+    return slot
+  }
+
+  private settle(slot: Slot, id: number): Waiter[] {
+    const sent = slot.sent.get(id)
+    if (!sent) return []
+    slot.sent.delete(id)
+    slot.cost -= sent.cost
+    this.inFlight -= sent.cost
+    if (slot.sent.size === 0) slot.worker.unref()
+    return sent.waiters
+  }
+
+  private answered(slot: Slot, m: FromWorker): void {
+    const waiters = this.settle(slot, m.id)
+    if (m.type === 'done') {
+      const said = new Map(m.results)
+      waiters.forEach((w, i) => w.resolve(said.get(i) ?? NOTHING))
     }
+    else {
+      const err = rebuildError(m.error)
+      for (const w of waiters) w.reject(err)
+    }
+    this.wake()
+    // The thread is free and files are waiting: send them rather than let them wait for a full batch.
+    if (slot.sent.size === 0 && this.batch && worthSending(this.batch)) this.flush()
   }
 
-  private async run(worker: Worker, job: number, layer: Layer, imageName: string, limits: {maxLayerBytes: number; maxTextBytes?: number}): Promise<LayerScan> {
-    const post = (m: ToWorker) => worker.postMessage(m)
-    const stream = await layer.open()
-    return new Promise<LayerScan>((resolve, reject) => {
-      let inFlight = 0
-      let settled = false
-      const finish = (err: Error | null, scan?: LayerScan) => {
-        if (settled) return
-        settled = true
-        worker.off('message', onMessage)
-        worker.off('error', onWorkerError)
-        if (err) {
-          stream.destroy()
-          post({type: 'abort', job})
-          reject(err)
-        } else resolve(scan as LayerScan)
-      }
-      const onMessage = (m: FromWorker) => {
-        if (m.job !== job) return
-        if (m.type === 'ack') {
-          inFlight -= m.bytes
-          if (inFlight < MAX_IN_FLIGHT && stream.isPaused()) stream.resume()
-        } else if (m.type === 'done') finish(null, m.scan as LayerScan)
-        else if (m.type === 'error') finish(rebuildError(m.error))
-      }
-      const onWorkerError = (e: Error) => {
-        this.dead.add(worker)
-        finish(e)
-      }
-      worker.on('message', onMessage)
-      worker.on('error', onWorkerError)
-      post({type: 'start', job, index: layer.index, descriptor: layer.descriptor, diffId: layer.diffId, imageName, ...limits})
-      stream.on('data', (chunk: Buffer) => {
-        inFlight += chunk.length
-        // Copy out of Node's shared pool so the bytes can cross the thread boundary.
-        const data = new Uint8Array(chunk.length)
-        data.set(chunk)
-        worker.postMessage({type: 'chunk', job, data} satisfies ToWorker, [data.buffer])
-        if (inFlight >= MAX_IN_FLIGHT) stream.pause()
-      })
-      stream.on('end', () => post({type: 'end', job}))
-      stream.on('error', (e) => finish(e))
-    })
+  /** A thread that died takes its batches with it: they fail (coded), and the next batch starts a new thread. */
+  private lost(slot: Slot, e: Error): void {
+    const i = this.slots.indexOf(slot)
+    if (i === -1) return
+    this.slots.splice(i, 1)
+    const err = this.closed
+      ? closedError()
+      : new ImgvetError('tool-failed', `a content-check thread stopped: ${e.message}`)
+    for (const id of [...slot.sent.keys()]) for (const w of this.settle(slot, id)) w.reject(err)
+    void slot.worker.terminate()
+    this.wake()
   }
 
+  private wake(): void {
+    if (this.inFlight >= MAX_IN_FLIGHT && !this.closed) return
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const w of waiters) w()
+  }
+
+  /** Stops every thread; what was still in flight fails rather than hangs. */
   async close(): Promise<void> {
-    await Promise.all(this.all.map((w) => w.terminate()))
-    this.all.length = 0
-    this.idle.length = 0
+    this.closed = true
+    const batch = this.batch
+    this.batch = null
+    for (const w of batch?.waiters ?? []) w.reject(closedError())
+    const slots = [...this.slots]
+    await Promise.all(slots.map((s) => s.worker.terminate()))
+    for (const s of slots) this.lost(s, new Error('closed'))
+    this.wake()
   }
 }

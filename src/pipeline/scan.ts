@@ -11,9 +11,9 @@ import {formatPlatform} from '../image/manifest.js'
 import {resolveImage, type IndexModel} from '../image/resolve.js'
 import type {ImageSource, Platform} from '../image/types.js'
 import {walkImage, type WalkResult, type WalkStats} from '../layers/walk.js'
-import {LayerWorkerPool} from '../layers/worker-pool.js'
+import {defaultJobs, LayerWorkerPool} from '../layers/worker-pool.js'
 import {MAX_PARTIAL_EXAMPLES} from '../layers/scan-layer.js'
-import {availableParallelism, tmpdir} from 'node:os'
+import {tmpdir} from 'node:os'
 import type {Layer} from '../image/image.js'
 import {byteProgress} from './progress.js'
 import type {PathSkip} from '../layers/skip.js'
@@ -115,7 +115,8 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
   const checks = opts.checks ?? FILE_CHECKS
   // The workers run the built-in checks only; a caller's own set runs in this thread.
   const own = opts.pool === undefined && checks === FILE_CHECKS && image.layers.some((l) => l.descriptor.size >= 1024 * 1024)
-  const pool = own ? new LayerWorkerPool(Math.max(1, Math.min(opts.concurrency ?? 2, availableParallelism()))) : checks === FILE_CHECKS ? opts.pool : null
+  const jobs = own ? defaultJobs() : 0
+  const pool = jobs > 0 ? new LayerWorkerPool(jobs) : checks === FILE_CHECKS ? opts.pool : null
   try {
     const walk = await walkImage(image, {
       checks, cache: opts.cache, maxLayerBytes: opts.maxLayerBytes, maxTextBytes: opts.maxTextBytes, concurrency: opts.concurrency, pool, onLayer: opts.onLayer,
@@ -125,7 +126,7 @@ export async function scanLoadedImage(image: Image, opts: Omit<ScanOptions, 'pla
     const now = Date.now()
     return {image, walk, findings: [...configSecretFindings(image), ...walk.findings].map((f) => judgeTime(f, now))}
   } finally {
-    if (own) await pool?.close()
+    if (jobs > 0) await pool?.close()
   }
 }
 
@@ -174,7 +175,7 @@ export function skippedEntries(index: IndexModel): NonNullable<Report['skipped']
 export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Report['stats'] {
   const [first, ...rest] = list
   if (!first || rest.length === 0) return first
-  type Figure = 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles'
+  type Figure = 'layers' | 'files' | 'bytes' | 'seconds' | 'layersFromCache' | 'partialTextFiles' | 'binaryFilesSkipped'
   const sum = (k: Figure) => list.reduce((n, s) => n + (s[k] ?? 0), 0)
   return {
     layers: sum('layers'),
@@ -190,6 +191,7 @@ export function sumStats(list: ReadonlyArray<NonNullable<Report['stats']>>): Rep
       skippedPaths: list.reduce((n, s) => n + (s.skippedPaths ?? 0), 0),
       skippedExamples: list.flatMap((s) => s.skippedExamples ?? []).slice(0, MAX_PARTIAL_EXAMPLES),
     } : {}),
+    binaryFilesSkipped: sum('binaryFilesSkipped'),
   }
 }
 
@@ -205,5 +207,6 @@ export function reportStats(s: WalkStats): NonNullable<Report['stats']> {
     partialTextExamples: s.partialTextExamples,
     maxTextBytes: s.maxTextBytes,
     ...(s.skip ? {skip: s.skip, skippedPaths: s.skippedPaths ?? 0, skippedExamples: s.skippedExamples ?? []} : {}),
+    binaryFilesSkipped: s.binaryFilesSkipped,
   }
 }

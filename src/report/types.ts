@@ -44,6 +44,8 @@ export interface Report {
     skip?: {dirs: readonly string[]; files: readonly string[]}
     skippedPaths?: number
     skippedExamples?: Array<{path: string; layer: number}>
+    /** Files the content checks left because their bytes are binary (not text, no key armour, no keystore). */
+    binaryFilesSkipped?: number
   }
 }
 

@@ -121,6 +121,17 @@ export function textParts(buf: Buffer, first: boolean, isBinary: (b: Buffer) => 
   return armouredSpans(buf)
 }
 
+/**
+ * Whether textParts(buf, true, isBinary) is empty, without decoding anything: binary bytes that are not UTF-16 and
+ * hold no key armour. Cheap enough for the walking thread, which skips such files before they go anywhere.
+ */
+export function holdsNoText(buf: Buffer, isBinary: (b: Buffer) => boolean): boolean {
+  const bom = buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+  if (bom || !isBinary(buf) || utf16Order(buf)) return false
+  if (PACKED.some((m) => buf.length >= m.length && buf.subarray(0, m.length).equals(m))) return true
+  return keySpans(buf).length === 0
+}
+
 /** Run `detect` over each part, moving lines (of detections and key sightings) to the file's own. */
 export function detectInParts(
   parts: readonly TextPart[],

@@ -9,6 +9,8 @@ export interface DetectContext {
   path: string
   /** The registered needles that occur in the text. */
   present: ReadonlySet<string>
+  /** Where the detectors' `words` occur (in any case): start offsets, ascending, of each word that occurs. */
+  words: WordHits
   /** The private-key blocks of the text, parsed once for the key and certificate detectors. */
   keys(): KeyBlock[]
   sight?: SightingSink
@@ -23,14 +25,21 @@ export interface Detector {
   version: number
   /** Cheap substrings; the detector runs only when one occurs, unless `gate` says otherwise. */
   needles: readonly string[]
+  /**
+   * Words (lowercase ASCII) whose every occurrence in any case the detector is given in `ctx.words`, found in one
+   * pass with every other detector's: for rules that start from a word rather than scan the text for it.
+   */
+  words?: readonly string[]
   /** Runs the detector even without a needle (a file named `.npmrc`, an assignment to a secret name). */
-  gate?(text: string, path: string): boolean
+  gate?(text: string, path: string, words: WordHits): boolean
   detect(text: string, ctx: DetectContext): Hit[]
 }
 
+export type WordHits = ReadonlyMap<string, readonly number[]>
+
 /** Whether a detector is worth running on a text whose present needles are known. */
-export function wantsText(d: Detector, text: string, path: string, present: ReadonlySet<string>): boolean {
-  return d.needles.some((n) => present.has(n)) || (d.gate?.(text, path) ?? false)
+export function wantsText(d: Detector, text: string, path: string, present: ReadonlySet<string>, words: WordHits): boolean {
+  return d.needles.some((n) => present.has(n)) || (d.gate?.(text, path, words) ?? false)
 }
 
 /**

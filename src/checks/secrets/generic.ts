@@ -6,6 +6,8 @@ import {detectHttpAuth} from './http-auth.js'
 import {detectNetrc} from './netrc.js'
 import {hit, type Hit, type LineIndex} from './util.js'
 import {classifyValue} from './values.js'
+import type {WordHits} from './detector.js'
+import {Prefilter} from './needles.js'
 
 export {detectUrlCredentials} from './url-credentials.js'
 export {detectNetrc} from './netrc.js'
@@ -25,9 +27,51 @@ export const SECRET_NAME =
 export const NOT_SECRET_NAMES =
   /(?:^|_|\b)(?:public|pub|publishable)[_-]?key|token[_-]?(?:url|uri|endpoint|type|ttl|expir\w*|lifetime|length|file|path|name|header|prefix)$|(?:password|secret|token)[_-]?(?:file|path|dir|policy|length|min|max|hash|field|prompt|label|regex|pattern|hint|reset\w*|url|uri|name|key_name|id|env|ref|version)$|^(?:no|skip|use|has|require|allow|enable|is|show|check|ask)[_-]|_version$|length$|(?:encryption|algorithm|method|type|mode|format|scheme|strategy|provider|store|manager|source|kind|class|handler|callback|field|column|cache|modifiers?|keyword|operator)$/i
 
-/** Where a secret word may sit in a name; the name around it is read by hand, which is cheaper than one big regex. */
-const KEYWORD = /pass|pwd|secret|token|key|credential|creds|auth/gi
-const NAME_CHAR = /[A-Za-z0-9_.-]/
+/**
+ * Where a secret word may sit in a name; the name around it is read by hand from each occurrence, which the walk's
+ * one pass over the text finds (Prefilter): a case-insensitive alternation tried at every position cost a quarter
+ * of the walk's time.
+ */
+const KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'creds', 'auth']
+/** curl's user flag as SECRET_NAME has it: after whitespace or at the start of the text. */
+const CURL_WORDS = ['-u ', '-u\t', '-u=', '--user ', '--user\t', '--user=']
+/** Every word the family starts from; `uthorization` is what the header rule looks for. */
+export const GENERIC_WORDS: readonly string[] = [...KEYWORDS, 'machine', 'default', 'uthorization', ...CURL_WORDS]
+const FALLBACK = new Prefilter([], GENERIC_WORDS)
+
+/** The words of `text`, when a caller has not found them already. */
+function findWords(text: string): WordHits {
+  return FALLBACK.scan(text).words
+}
+
+/**
+ * Whether the family has anything to look at: exactly `SECRET_NAME.test(text) || /auth|creds|key|machine|default/i`,
+ * from the words' offsets.
+ */
+export function genericGate(text: string, words: WordHits): boolean {
+  for (const w of KEYWORDS) if (words.has(w)) return true
+  if (words.has('machine') || words.has('default')) return true
+  for (const w of CURL_WORDS) {
+    for (const at of words.get(w) ?? []) if (at === 0 || /\s/.test(text[at - 1] ?? '')) return true
+  }
+  return false
+}
+
+/** The keyword matches a global `/pass|…|auth/gi` regex would give: leftmost first, none inside the one before. */
+function keywordMatches(words: WordHits): Array<[start: number, end: number]> {
+  const all: Array<[number, number]> = []
+  for (const w of KEYWORDS) for (const at of words.get(w) ?? []) all.push([at, at + w.length])
+  return all.sort((a, b) => a[0] - b[0])
+}
+
+/** [A-Za-z0-9_.-], by table: it is tested for every character of every name. */
+const NAME_CHARS = new Uint8Array(128)
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-') NAME_CHARS[c.charCodeAt(0)] = 1
+
+function nameCharAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i)
+  return c < 128 && NAME_CHARS[c] === 1
+}
 
 /** Names another rule owns: a value of the wrong shape under them is not a secret (an encrypted blob, a KMS ref). */
 const OWNED_NAMES = /aws_?secret_?access_?key|secret_?access_?key|aws_?secret_?key/i
@@ -77,11 +121,11 @@ function readQuoted(text: string, at: number): {value: string; end: number} | un
 /** The `name op value` around one keyword hit, or undefined when the keyword is not in an assigned name. */
 function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind): Assignment | undefined {
   let s = kwStart
-  while (s > 0 && kwStart - s < 80 && NAME_CHAR.test(text[s - 1] ?? '')) s--
+  while (s > 0 && kwStart - s < 80 && nameCharAt(text, s - 1)) s--
   // `//user:password@host`: inside a URL's authority; the URL rule reads those (a Ruby `:symbol` is a name).
   if (text[s - 1] === '/' || (text[s - 1] === ':' && /[\w.-]/.test(text[s - 2] ?? ''))) return undefined
   let e = kwEnd
-  while (e < text.length && e - kwEnd < 80 && NAME_CHAR.test(text[e] ?? '')) e++
+  while (e < text.length && e - kwEnd < 80 && nameCharAt(text, e)) e++
   const name = text.slice(s, e).replace(/^[$@.-]+|[.-]+$/g, '')
   let i = e
   const before = text[s - 1]
@@ -169,12 +213,14 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
 }
 
 /** The generic family: `key = value` assignments, netrc entries and HTTP credentials, in any file. */
-export function detectGeneric(text: string, lines: LineIndex, path: string): Hit[] {
+export function detectGeneric(text: string, lines: LineIndex, path: string, words: WordHits = findWords(text)): Hit[] {
   const out: Hit[] = []
-  if (SECRET_NAME.test(text) || /auth|creds|key/i.test(text)) out.push(...detectAssignments(text, lines, path))
+  // Without a keyword the assignment loop has nothing to start from (the curl words alone start none).
+  const keywords = keywordMatches(words)
+  if (keywords.length > 0) out.push(...detectAssignments(text, lines, path, keywords))
   const more = [
     ...(text.includes('machine') || text.includes('default') ? detectNetrc(text, lines, path) : []),
-    ...detectHttpAuth(text, lines),
+    ...detectHttpAuth(text, lines, words.has('uthorization')),
   ]
   if (more.length === 0) return out
   const doc = docStructure(text, path, refineKind(fileKind(path), text))
@@ -182,15 +228,18 @@ export function detectGeneric(text: string, lines: LineIndex, path: string): Hit
   return out
 }
 
-function detectAssignments(text: string, lines: LineIndex, path: string): Hit[] {
+function detectAssignments(text: string, lines: LineIndex, path: string, keywords: ReadonlyArray<[number, number]>): Hit[] {
   const kind = refineKind(fileKind(path), text)
   let doc: string | null | undefined = null
   const out: Hit[] = []
   let nameEnd = -1
-  const re = new RegExp(KEYWORD)
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    if (m.index < nameEnd) continue
-    const a = assignmentAt(text, m.index, m.index + m[0].length, kind)
+  // Where the regex this loop replaced would search next: after its last match, or past a value it took.
+  let from = 0
+  for (const [start, end] of keywords) {
+    if (start < from) continue
+    from = end
+    if (start < nameEnd) continue
+    const a = assignmentAt(text, start, end, kind)
     if (!a) continue
     nameEnd = a.valueStart
     const v = judge(a, kind, text)
@@ -205,7 +254,7 @@ function detectAssignments(text: string, lines: LineIndex, path: string): Hit[] 
       end: a.valueStart + a.value.length, priority: 30, evidence: `${a.name}=${redact(a.value)}`,
     }))
     nameEnd = a.valueStart + a.value.length
-    re.lastIndex = Math.max(re.lastIndex, nameEnd)
+    from = Math.max(from, nameEnd)
   }
   return out
 }

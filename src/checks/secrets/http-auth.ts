@@ -100,9 +100,10 @@ function curlUsers(text: string): Found[] {
   return out
 }
 
-export function detectHttpAuth(text: string, lines: LineIndex): Hit[] {
+/** `header`: whether the text holds `uthorization` in any case (the walk knows from its word pass). */
+export function detectHttpAuth(text: string, lines: LineIndex, header = /uthorization/i.test(text)): Hit[] {
   const found = [
-    ...(/uthorization/i.test(text) ? headers(text) : []),
+    ...(header ? headers(text) : []),
     ...(text.includes('-u') ? curlUsers(text) : []),
   ]
   return found.map((f) => hit(lines, {

@@ -3,9 +3,9 @@ import type {WalkEntry} from '../../layers/entry.js'
 import {composedVersion, wantsText, type DetectContext, type Detector} from './detector.js'
 import {DETECTORS} from './detectors/index.js'
 import {credentialFileKind} from './credential-files.js'
-import {detectInParts, textParts} from './decode.js'
+import {detectInParts, holdsNoText, textParts} from './decode.js'
 import {detectBinary} from './keystores.js'
-import {NeedleSet} from './needles.js'
+import {Prefilter} from './needles.js'
 import {applyNoise} from './noise.js'
 import {findKeyBlocks, KEY_NEEDLES, type KeyBlock} from './private-keys.js'
 import type {SightingSink} from './key-pairs.js'
@@ -21,14 +21,19 @@ export const TEXT_MAX_BYTES = 1024 * 1024
 const BINARY_MAX_BYTES = 1024 * 1024
 const SNIFF_BYTES = 8 * 1024
 
-/** The prefilter: every needle of every registered detector. */
-const CHEAP_NEEDLES: readonly string[] = [...new Set(DETECTORS.flatMap((d) => d.needles))]
+/** The prefilter: every needle and every word of every registered detector. */
+const PREFILTER = new Prefilter([...new Set(DETECTORS.flatMap((d) => d.needles))], [...new Set(DETECTORS.flatMap((d) => d.words ?? []))])
 
-const NEEDLES = new NeedleSet(CHEAP_NEEDLES)
+/** A caller's own list of detectors gets its own prefilter, built on first use. */
+const PREFILTERS = new WeakMap<readonly Detector[], Prefilter>([[DETECTORS, PREFILTER]])
 
-/** Which registered needles occur in the text, in one pass. */
-function needlesIn(text: string): Set<string> {
-  return NEEDLES.find(text)
+function prefilterOf(detectors: readonly Detector[]): Prefilter {
+  let p = PREFILTERS.get(detectors)
+  if (!p) {
+    p = new Prefilter([...new Set(detectors.flatMap((d) => d.needles))], [...new Set(detectors.flatMap((d) => d.words ?? []))])
+    PREFILTERS.set(detectors, p)
+  }
+  return p
 }
 
 /** Formats that are binary whatever their first 8 KiB say (some start with long ASCII headers). */
@@ -46,11 +51,51 @@ const BINARY_MAGIC: readonly Buffer[] = [
   Buffer.from([0xca, 0xfe, 0xba, 0xbe]),
   Buffer.from('SQLite format 3', 'latin1'),
   Buffer.from([0x00, 0x61, 0x73, 0x6d]), // wasm
+  Buffer.from('TZif', 'latin1'),
+  Buffer.from([0xfe, 0xed, 0xfa, 0xce]), // Mach-O
+  Buffer.from([0xfe, 0xed, 0xfa, 0xcf]),
+  Buffer.from([0xce, 0xfa, 0xed, 0xfe]),
+  Buffer.from([0xcf, 0xfa, 0xed, 0xfe]),
+  Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]), // 7z
+  Buffer.from([0x04, 0x22, 0x4d, 0x18]), // lz4
+  Buffer.from('OggS', 'latin1'),
+  Buffer.from('wOFF', 'latin1'),
+  Buffer.from('wOF2', 'latin1'),
 ]
 
+/** The magics by their first byte: most files start with a byte no magic does, and cost one look-up. */
+const MAGIC_BY_FIRST = new Map<number, Buffer[]>()
+for (const m of BINARY_MAGIC) MAGIC_BY_FIRST.set(m[0] as number, [...(MAGIC_BY_FIRST.get(m[0] as number) ?? []), m])
+
+function hasMagic(buf: Buffer): boolean {
+  for (const m of MAGIC_BY_FIRST.get(buf[0] ?? -1) ?? []) {
+    if (buf.length < m.length) continue
+    let same = true
+    for (let i = 1; i < m.length && same; i++) same = buf[i] === m[i]
+    if (same) return true
+  }
+  return false
+}
+
+/** Control characters other than the whitespace, backspace and escape text uses, by byte. */
+const CONTROL = new Uint8Array(256)
+for (let b = 0; b < 32; b++) if (![8, 9, 10, 12, 13, 27].includes(b)) CONTROL[b] = 1
+CONTROL[0x7f] = 1
+
+/** The first block, in which control characters are counted (a byte loop: the NUL search covers SNIFF_BYTES). */
+const BLOCK = 512
+
+/**
+ * Binary by content, never by name: a known binary format's magic, a NUL in the first 8 KiB, or a first block of
+ * which more than a tenth is control characters (what text never has, whatever its encoding but UTF-16).
+ */
 function isBinary(buf: Buffer): boolean {
-  if (BINARY_MAGIC.some((m) => buf.length >= m.length && buf.subarray(0, m.length).equals(m))) return true
-  return buf.subarray(0, SNIFF_BYTES).includes(0)
+  if (hasMagic(buf)) return true
+  if (buf.subarray(0, SNIFF_BYTES).includes(0)) return true
+  const n = Math.min(buf.length, BLOCK)
+  let control = 0
+  for (let i = 0; i < n; i++) control += CONTROL[buf[i] as number] as number
+  return control * 10 > n
 }
 
 /**
@@ -59,12 +104,12 @@ function isBinary(buf: Buffer): boolean {
  * that change with time stay facts (`expires`); judgeTime() turns them into severities when a report is made.
  */
 export function detectInText(text: string, path: string, sight?: SightingSink, detectors: readonly Detector[] = DETECTORS): Detection[] {
-  const present = needlesIn(text)
-  const run = detectors.filter((d) => wantsText(d, text, path, present))
+  const {present, words} = prefilterOf(detectors).scan(text)
+  const run = detectors.filter((d) => wantsText(d, text, path, present, words))
   if (run.length === 0) return []
   let keys: KeyBlock[] | undefined
   const ctx: DetectContext = {
-    lines: new LineIndex(text), path, present, sight,
+    lines: new LineIndex(text), path, present, words, sight,
     keys: () => (keys ??= KEY_NEEDLES.some((n) => present.has(n)) ? findKeyBlocks(text) : []),
   }
   const hits: Hit[] = run.flatMap((d) => d.detect(text, ctx))
@@ -74,17 +119,22 @@ export function detectInText(text: string, path: string, sight?: SightingSink, d
 /** Content that is never worth decoding as text or sniffing for keystores. */
 const SKIP_PREFIXES = ['/proc/', '/sys/', '/dev/', '/usr/share/zoneinfo/', '/usr/share/locale/', '/usr/lib/locale/',
   '/usr/share/icons/', '/usr/share/fonts/', '/usr/share/mime/', '/var/lib/dpkg/info/', '/usr/share/i18n/']
-const SKIP_EXT = /\.(so(\.\d+)*|a|o|ko|pyc|pyo|class|png|jpe?g|gif|ico|svgz|webp|bmp|tiff?|woff2?|ttf|otf|eot|gz|tgz|xz|bz2|zst|lz4|7z|zip|jar|war|ear|whl|egg|deb|rpm|apk|mo|gmo|mp3|mp4|ogg|wav|avi|mkv|wasm|node|pak|bin|dat|db|sqlite|pdf)$/i
+/**
+ * Members of archives named as binary formats. A file in a layer is judged by its bytes (isBinary), which the walk
+ * reads anyway; a member would have to be inflated to be judged, which costs what reading it costs, and a jar holds
+ * thousands of classes.
+ */
+const MEMBER_SKIP_EXT = /\.(so(\.\d+)*|a|o|ko|pyc|pyo|class|png|jpe?g|gif|ico|svgz|webp|bmp|tiff?|woff2?|ttf|otf|eot|gz|tgz|xz|bz2|zst|lz4|7z|zip|jar|war|ear|whl|egg|deb|rpm|apk|mo|gmo|mp3|mp4|ogg|wav|avi|mkv|wasm|node|pak|bin|dat|db|sqlite|pdf)$/i
 
 function wanted(entry: WalkEntry, max: number): boolean {
   if (entry.type !== 'file' || entry.size === 0) return false
   if (SKIP_PREFIXES.some((p) => entry.path.startsWith(p))) return false
-  if (SKIP_EXT.test(entry.path) && !credentialFileKind(entry.path)) return false
+  if (entry.path.includes('!/') && MEMBER_SKIP_EXT.test(entry.path) && !credentialFileKind(entry.path)) return false
   return entry.size > 0 && max > 0
 }
 
 /** Bump for a change here (window handling, noise, overlaps); a detector's own change bumps the detector. */
-const TEXT_CHECK_VERSION = 6
+const TEXT_CHECK_VERSION = 8
 
 const textCheck: FileCheck = {
   id: 'secrets.text',
@@ -94,6 +144,7 @@ const textCheck: FileCheck = {
   windowed: true,
   // Binary is judged on the first window only: a later window of a text file may hold a stray NUL.
   moreWindows: (_entry, first) => !isBinary(first),
+  skips: (_entry, content) => holdsNoText(content, isBinary),
   wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
   inspect(entry, content, _truncated, sight, window) {
     if (!content) return []
@@ -101,18 +152,21 @@ const textCheck: FileCheck = {
   },
 }
 
+/** The first byte of a PKCS#12 or X.509 DER (0x30), a JKS (0xfe) or a JCEKS (0xce) store. */
+const KEYSTORE_FIRST: ReadonlySet<number> = new Set([0x30, 0xfe, 0xce])
+
 const KEYSTORE_EXT = /\.(p12|pfx|jks|jceks|keystore|ks|truststore|der|cer|crt|cert)$/i
 
 const binaryCheck: FileCheck = {
   id: 'secrets.keystores',
-  version: 2,
+  version: 3,
   maxBytes: BINARY_MAX_BYTES,
   wants: (entry) => (entry.size >= 32 && (wanted(entry, BINARY_MAX_BYTES) || (entry.type === 'file' && KEYSTORE_EXT.test(entry.path))) ? 'content' : false),
+  skips: (_entry, content, truncated) => truncated || !KEYSTORE_FIRST.has(content[0] ?? -1),
   inspect(entry, content, truncated, sight) {
     if (!content || truncated) return []
     // Keystores are binary; a text file cannot start with these bytes.
-    const b0 = content[0]
-    if (b0 !== 0x30 && b0 !== 0xfe && b0 !== 0xce) return []
+    if (!KEYSTORE_FIRST.has(content[0] ?? -1)) return []
     return detectBinary(content, entry.path, sight).map((d) => applyNoise(d, entry.path))
   },
 }

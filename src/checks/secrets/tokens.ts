@@ -1,5 +1,5 @@
 import type {Severity} from '../../findings/finding.js'
-import type {Detector} from './detector.js'
+import type {Detector, WordHits} from './detector.js'
 import {hit, isPlaceholder, type Hit, type LineIndex} from './util.js'
 
 /** What a rule's validation says about one match. */
@@ -31,6 +31,14 @@ export interface TokenRule {
    * it): for needles common in ordinary text, where trying the regex at every position would cost the walk.
    */
   around?: {back: number; fwd: number}
+  /**
+   * Run the regex only where a match may start: from the end of an occurrence of one of `words` (any case) up to
+   * `within` characters past that occurrence's start. For a rule whose check wants such a word just before the match
+   * anyway; `span` is the longest match. The words come from the walk's one pass (ctx.words).
+   */
+  near?: {words: readonly string[]; within: number; span: number}
+  /** Every match holds this substring: without it in the text the regex cannot match and is not run. */
+  contains?: string
 }
 
 /** Token boundaries: a token never starts or ends inside a longer word of its own alphabet. */
@@ -90,8 +98,36 @@ export function nameNeedles(...names: string[]): string[] {
 
 export const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
 
-/** The rule's matches: over the whole text, or only in windows around its needles. */
-function* matches(rule: TokenRule, text: string): Generator<RegExpExecArray> {
+/** Matches of a `near` rule: windows after each word, matches kept only where the rule says they may start. */
+function* nearMatches(rule: TokenRule, near: NonNullable<TokenRule['near']>, text: string, words: WordHits): Generator<RegExpExecArray> {
+  const seen = new Set<number>()
+  for (const word of near.words) {
+    for (const q of words.get(word) ?? []) {
+      const lo = q + word.length
+      const hi = q + near.within
+      // One character either side, for the regex's look-behind and look-ahead.
+      const from = Math.max(0, lo - 1)
+      const window = text.slice(from, hi + near.span + 1)
+      rule.re.lastIndex = 0
+      for (const m of window.matchAll(rule.re)) {
+        const at = m.index + from
+        if (at < lo || at > hi || seen.has(at)) continue
+        seen.add(at)
+        m.index = at
+        yield m
+      }
+    }
+  }
+}
+
+/** The rule's matches: over the whole text, or only in windows around its needles or words. */
+function* matches(rule: TokenRule, text: string, words: WordHits): Generator<RegExpExecArray> {
+  if (rule.contains !== undefined && !text.includes(rule.contains)) return
+  if (rule.near) {
+    // In text order, as a scan of the whole text gives them.
+    yield* [...nearMatches(rule, rule.near, text, words)].sort((a, b) => a.index - b.index)
+    return
+  }
   if (!rule.around) {
     rule.re.lastIndex = 0
     yield* text.matchAll(rule.re)
@@ -116,11 +152,14 @@ function* matches(rule: TokenRule, text: string): Generator<RegExpExecArray> {
   }
 }
 
-export function runRules(rules: readonly TokenRule[], text: string, lines: LineIndex, present: ReadonlySet<string>): Hit[] {
+/** `words`: the walk's word offsets, which `near` rules need (a detector listing them in `words` gets them). */
+export function runRules(
+  rules: readonly TokenRule[], text: string, lines: LineIndex, present: ReadonlySet<string>, words: WordHits = new Map(),
+): Hit[] {
   const out: Hit[] = []
   for (const rule of rules) {
     if (!rule.needles.some((n) => present.has(n))) continue
-    for (const m of matches(rule, text)) {
+    for (const m of matches(rule, text, words)) {
       const token = m[1] ?? m[0]
       const start = m.index + (m[1] === undefined ? 0 : m[0].indexOf(token))
       const v = rule.check?.(token, text, start) ?? {}
@@ -140,6 +179,7 @@ export function ruleDetector(id: string, version: number, rules: readonly TokenR
   return {
     id, version, rules,
     needles: [...new Set(rules.flatMap((r) => r.needles))],
-    detect: (text, ctx) => runRules(rules, text, ctx.lines, ctx.present),
+    words: [...new Set(rules.flatMap((r) => r.near?.words ?? []))],
+    detect: (text, ctx) => runRules(rules, text, ctx.lines, ctx.present, ctx.words),
   }
 }

@@ -18,7 +18,7 @@ function npmAuthCheck(value: string): Verdict {
 }
 
 /** Package and container registry tokens: what a build step logs in with and then leaves behind. */
-export const registriesDetector = ruleDetector('registries', 2, [
+export const registriesDetector = ruleDetector('registries', 3, [
   {
     id: 'secret.npm-token', title: 'npm access token', severity: 'high', needles: ['npm_'],
     re: new RegExp(`${B}npm_[A-Za-z0-9]{36}${E}`, 'g'), check: npmCheck,
@@ -60,6 +60,7 @@ export const registriesDetector = ruleDetector('registries', 2, [
     // `//registry.example/:_password=<base64>`: npm keeps the password base64-encoded.
     id: 'secret.npm-legacy-auth', title: 'npm registry credentials (legacy token)', severity: 'high',
     needles: ['//registry'], re: new RegExp(`//[^\\s:]+/:_password\\s*=\\s*["']?([A-Za-z0-9+/=]{8,})`, 'g'),
+    contains: '/:_password',
     check: (v) => (/^[A-Za-z0-9+/]+={0,2}$/.test(v) && v.length % 4 === 0 ? {} : {keep: false}),
   },
 ])

@@ -9,7 +9,7 @@ function vaultLegacyCheck(token: string, text: string, index: number): Verdict {
 }
 
 /** Secret managers and encryption keys: one of these opens every secret it guards. */
-export const vaultsDetector = ruleDetector('vaults', 1, [
+export const vaultsDetector = ruleDetector('vaults', 2, [
   {
     id: 'secret.vault-token', title: 'HashiCorp Vault token', severity: 'high', needles: ['hvs.', 'hvb.', 'hvr.'],
     re: new RegExp(`${B}(?:hvs\\.[A-Za-z0-9_-]{90,120}|hvb\\.[A-Za-z0-9_-]{138,300}|hvr\\.[A-Za-z0-9_-]{90,120})${E}`, 'g'),
@@ -19,6 +19,8 @@ export const vaultsDetector = ruleDetector('vaults', 1, [
     // `s.` starts too many identifiers to look for alone; the check wants a Vault or token name before it anyway.
     id: 'secret.vault-token', title: 'HashiCorp Vault token (legacy)', severity: 'high', needles: nameNeedles('vault', 'token'),
     re: /(?<![A-Za-z0-9_.-])s\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.-])/g, check: vaultLegacyCheck,
+    // Only where the check can pass: a token or vault word ends at most 80 characters before the match.
+    near: {words: ['token', 'vault'], within: 80, span: 26},
   },
   {
     id: 'secret.age-secret-key', title: 'age secret key', severity: 'high', needles: ['AGE-SECRET-KEY-1'],
