@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What `npm test` runs: check tools, build, start the shared registry fixtures, run ava, always clean up.
-# Extra arguments go to ava: npm test -- test/infra/registry.test.ts
+# Extra arguments go to ava: npm test -- test/support/registry.test.ts
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import type {Finding} from '../../src/findings/finding.js'
 import {ensureBuilt} from '../support/build.js'
 import {busybox, debianMinbase, debianWith, type DistroImage} from '../support/distro-images.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 
 /**
  * Real distribution images, built from real packages, must give no medium-or-worse finding that is not real key

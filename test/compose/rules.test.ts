@@ -7,7 +7,7 @@ import {loadPolicy} from '../../src/policy/load.js'
 import {checkCompose} from '../../src/compose/check.js'
 import {registryVetter} from '../../src/compose/images.js'
 import {checkProject} from '../../src/compose/rules/index.js'
-import {registries} from '../foundation/helpers.js'
+import {registries} from '../support/cli.js'
 import {check, ids, load, project} from './helpers.js'
 
 const renderCompose = (r: ComposeReport, format: string) => renderAs('compose', format, r)

@@ -1,7 +1,7 @@
 import test from 'ava'
 import {Ajv} from 'ajv'
 import {assertBuilt, imgvet, parseJson, SECRETS, type VetJson} from './helpers.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 
 /**
  * What GitLab's secret-detection report schema 15.x requires of a report (security-report-schemas, dist/

@@ -2,7 +2,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {Finding} from '../../src/findings/finding.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
-import {ROOT, runCli, tempDir, type CliResult} from '../foundation/helpers.js'
+import {ROOT, runCli, tempDir, type CliResult} from '../support/cli.js'
 import type {TestImage} from '../support/hostile-image.js'
 
 export {ROOT, tempDir, type CliResult}

@@ -7,7 +7,7 @@ import {githubToken, rsaPrivateKeyPem} from '../support/fake-secrets.js'
 import {endpoint} from '../support/fixture-images.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 import {assertBuilt, fx, oneLineError, parseJson, tempDir, type CliResult, type Finding, type ScanJson, type VetJson} from './helpers.js'
 
 /**

@@ -4,7 +4,7 @@ import {gzipSync} from 'node:zlib'
 import {githubToken} from '../support/fake-secrets.js'
 import {blob, imageFromLayers, makeTarItems, OCI_LAYER_GZIP, sha256} from '../support/hostile-image.js'
 import {assertBuilt, imgvet, parseJson, tempDir, writeLayout, type ScanJson} from './helpers.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 
 const MiB = 1024 * 1024
 const PATH = '/app/dist/bundle.js'

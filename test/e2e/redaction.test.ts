@@ -2,7 +2,7 @@ import test from 'ava'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {assertBuilt, imgvet, parseJson, plantedValues, SECRETS, tempDir, type CliResult, type ScanJson, type VetJson} from './helpers.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 
 test.before(assertBuilt)
 

@@ -10,7 +10,7 @@ import {blob, imageFromLayers, makeTarItems, OCI_LAYER_GZIP, sha256} from '../su
 import {buildLyingImages, type LyingImages} from '../support/lying-image.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir, removeDir} from '../support/tmp.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 import {assertBuilt, fx, oneLineError, parseJson, tempDir, writeLayout, type VetJson} from './helpers.js'
 
 // Issue 11 items 1 and 7, end to end through a real registry: an image whose config borrows a clean layer's diffID

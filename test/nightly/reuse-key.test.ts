@@ -13,7 +13,7 @@ import {artifactManifest, blob, buildValidImage, startHostileRegistry} from '../
 import type {TestArtifact, TestImage} from '../support/hostile-registry.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
-import {BUNDLE_TYPE, statementFor} from '../verify/support.js'
+import {BUNDLE_TYPE, statementFor} from '../signatures/support.js'
 import {scanRegistry} from './helpers.js'
 
 const dir = makeTempDir('reuse-key')

@@ -7,7 +7,7 @@ import {ensureBuilt} from '../support/build.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
-import {Artifacts, statementFor} from '../verify/support.js'
+import {Artifacts, statementFor} from '../signatures/support.js'
 
 // The nightly run checks signatures the way vet does: a policy that requires them passes signed images and fails
 // unsigned ones with a precise reason, and --no-signatures turns the check off (and the requirement into "not checked").

@@ -11,7 +11,7 @@ import {skopeoCopy} from '../support/builder.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {startTokenServer, type TokenServer} from '../support/token-server.js'
-import {drain, registries, tempDir} from './helpers.js'
+import {drain, registries, tempDir} from '../support/cli.js'
 
 const fx = loadFixtures()
 const AMD64 = {os: 'linux', architecture: 'amd64'}

@@ -9,7 +9,7 @@ import {discoverSupplyChain} from '../../src/registry/referrers.js'
 import {checkSupplyChain} from '../../src/signatures/index.js'
 import {artifactManifest, blob, buildValidImage, startHostileRegistry, type HostileOptions, type HostileRegistry, type TestArtifact, type TestImage} from '../support/hostile-registry.js'
 import * as h from '../signatures/private-sigstore.js'
-import {BUNDLE_TYPE, statementFor} from './support.js'
+import {BUNDLE_TYPE, statementFor} from '../signatures/support.js'
 
 const NOTATION_TYPE = 'application/vnd.cncf.notary.signature'
 const SBOM_TYPE = 'application/spdx+json'

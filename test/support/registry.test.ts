@@ -1,11 +1,11 @@
 import test from 'ava'
 import {createHash} from 'node:crypto'
-import {run} from '../support/exec.js'
-import {dockerRef, loadFixtures, type ImageState, type RegistryState} from '../support/env.js'
-import {endpoint} from '../support/fixture-images.js'
-import {skopeoCopy, skopeoInspectRaw} from '../support/builder.js'
-import {request} from '../support/net.js'
-import {startRegistry} from '../support/registry.js'
+import {run} from './exec.js'
+import {dockerRef, loadFixtures, type ImageState, type RegistryState} from './env.js'
+import {endpoint} from './fixture-images.js'
+import {skopeoCopy, skopeoInspectRaw} from './builder.js'
+import {request} from './net.js'
+import {startRegistry} from './registry.js'
 
 const fx = loadFixtures()
 const OCI_ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json'

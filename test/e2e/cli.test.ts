@@ -7,7 +7,7 @@ import {run} from '../support/exec.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
 import {startHostileRegistry} from '../support/hostile-registry.js'
 import {ensureBuilt} from '../support/build.js'
-import {runCli, tempDir, type CliResult} from './helpers.js'
+import {runCli, tempDir, type CliResult} from '../support/cli.js'
 
 const fx = loadFixtures()
 

@@ -1,8 +1,8 @@
 import test from 'ava'
-import {daemonTlsCheck} from '../../src/checks/config/daemon.js'
-import {vetSource} from '../../src/pipeline/vet.js'
-import {loadPolicy} from '../../src/policy/load.js'
-import {imageOf, makeTar} from '../layers/helpers.js'
+import {daemonTlsCheck} from '../../../src/checks/config/daemon.js'
+import {vetSource} from '../../../src/pipeline/vet.js'
+import {loadPolicy} from '../../../src/policy/load.js'
+import {imageOf, makeTar} from '../../layers/helpers.js'
 import {ctx, entry, view} from './helpers.js'
 
 const ids = (fs: Array<{id: string}>) => fs.map((f) => f.id)

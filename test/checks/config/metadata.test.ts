@@ -1,5 +1,5 @@
 import test from 'ava'
-import {baseImageCheck, healthcheckCheck, imageAgeCheck, requiredLabelsCheck, volumesCheck} from '../../src/checks/config/metadata.js'
+import {baseImageCheck, healthcheckCheck, imageAgeCheck, requiredLabelsCheck, volumesCheck} from '../../../src/checks/config/metadata.js'
 import {ctx} from './helpers.js'
 
 test('missing and empty required labels are reported, present ones pass', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava'
-import {allowedUidCheck, rootUserCheck, unknownUserCheck} from '../../src/checks/config/user.js'
+import {allowedUidCheck, rootUserCheck, unknownUserCheck} from '../../../src/checks/config/user.js'
 import {ctx, GROUP, view} from './helpers.js'
 
 const strict = {user: {nonRoot: true}}

@@ -1,5 +1,5 @@
 import test from 'ava'
-import {setuidCheck, sudoCheck, worldWritableCheck} from '../../src/checks/config/filesystem.js'
+import {setuidCheck, sudoCheck, worldWritableCheck} from '../../../src/checks/config/filesystem.js'
 import {ctx, entry, view} from './helpers.js'
 
 test('setuid and setgid files are reported with their layer', (t) => {

@@ -12,7 +12,7 @@ import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
 import {issue, notationJws, rootCa} from '../signatures/notation-pki.js'
-import {Artifacts} from './support.js'
+import {Artifacts} from '../signatures/support.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
 const BIN = join(ROOT, 'bin/run.js')

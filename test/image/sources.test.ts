@@ -10,7 +10,7 @@ import {walkImage} from '../../src/layers/walk.js'
 import {run} from '../support/exec.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
 import {startHostileRegistry} from '../support/hostile-registry.js'
-import {drain, registries, tempDir} from './helpers.js'
+import {drain, registries, tempDir} from '../support/cli.js'
 
 const fx = loadFixtures()
 const AMD64 = {os: 'linux', architecture: 'amd64'}

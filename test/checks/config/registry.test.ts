@@ -1,5 +1,5 @@
 import test from 'ava'
-import {IMAGE_CHECKS, runImageChecks} from '../../src/checks/config/index.js'
+import {IMAGE_CHECKS, runImageChecks} from '../../../src/checks/config/index.js'
 import {ctx, entry, view} from './helpers.js'
 
 test('image check ids are unique, and so are the finding ids they emit', (t) => {

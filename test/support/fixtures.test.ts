@@ -1,10 +1,10 @@
 import test from 'ava'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {run} from '../support/exec.js'
-import {loadFixtures} from '../support/env.js'
-import {githubTokenChecksumValid} from '../support/fake-secrets.js'
-import {getBlob, getManifest, readTar} from '../support/registry-read.js'
+import {run} from './exec.js'
+import {loadFixtures} from './env.js'
+import {githubTokenChecksumValid} from './fake-secrets.js'
+import {getBlob, getManifest, readTar} from './registry-read.js'
 
 /** The fixture state is a contract other tests rely on: check it against the bytes the registry serves. */
 const fx = loadFixtures()

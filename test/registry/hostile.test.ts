@@ -5,7 +5,7 @@ import {loadImage} from '../../src/image/resolve.js'
 import {openSource} from '../../src/image/open.js'
 import {walkImage} from '../../src/layers/walk.js'
 import {startHostileRegistry, sha256, type HostileOptions, type HostileRegistry, type TestImage} from '../support/hostile-registry.js'
-import {drain, registries} from './helpers.js'
+import {drain, registries} from '../support/cli.js'
 import type {RegistryOptions} from '../../src/registry/options.js'
 
 const AMD64 = {os: 'linux', architecture: 'amd64'}

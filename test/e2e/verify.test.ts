@@ -7,7 +7,7 @@ import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import type {Pushed} from '../support/push.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
-import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from './support.js'
+import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from '../signatures/support.js'
 import {ensureBuilt} from '../support/build.js'
 
 /** Command tests go through the compiled CLI, the way users run it. */

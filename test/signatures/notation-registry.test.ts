@@ -13,7 +13,7 @@ import {run} from '../support/exec.js'
 import type {Pushed} from '../support/push.js'
 import {startRegistry} from '../support/registry.js'
 import {makeTempDir} from '../support/tmp.js'
-import {issue, notationJws, rootCa} from '../signatures/notation-pki.js'
+import {issue, notationJws, rootCa} from './notation-pki.js'
 import {Artifacts} from './support.js'
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')

@@ -1,5 +1,5 @@
 import test from 'ava'
-import {exposedPortsCheck, portAllowed} from '../../src/checks/config/ports.js'
+import {exposedPortsCheck, portAllowed} from '../../../src/checks/config/ports.js'
 import {ctx} from './helpers.js'
 
 const ports = (...p: string[]) => Object.fromEntries(p.map((x) => [x, {}]))

@@ -1,10 +1,10 @@
 import test from 'ava'
 import {createGunzip} from 'node:zlib'
 import {Readable} from 'node:stream'
-import {run} from '../support/exec.js'
-import {sha256, startHostileRegistry, type HostileOptions, type HostileRegistry} from '../support/hostile-registry.js'
-import {request} from '../support/net.js'
-import {makeTempDir, removeDir} from '../support/tmp.js'
+import {run} from './exec.js'
+import {sha256, startHostileRegistry, type HostileOptions, type HostileRegistry} from './hostile-registry.js'
+import {request} from './net.js'
+import {makeTempDir, removeDir} from './tmp.js'
 
 async function hostile(t: {teardown: (fn: () => Promise<void>) => void}, opts?: HostileOptions): Promise<HostileRegistry> {
   const h = await startHostileRegistry(opts)

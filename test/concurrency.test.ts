@@ -1,5 +1,5 @@
 import test from 'ava'
-import {mapLimit} from '../../src/concurrency.js'
+import {mapLimit} from '../src/concurrency.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

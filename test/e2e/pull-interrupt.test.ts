@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {run} from '../support/exec.js'
 import {buildValidImage, startHostileRegistry, type HostileRegistry} from '../support/hostile-registry.js'
-import {ROOT, runCli, tempDir} from './helpers.js'
+import {ROOT, runCli, tempDir} from '../support/cli.js'
 
 const BIG = 4 * 1024 * 1024
 

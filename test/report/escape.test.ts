@@ -6,7 +6,7 @@ import {escapeControl} from '../../src/report/escape.js'
 import {rsaPrivateKeyPem} from '../support/fake-secrets.js'
 import {blob, imageFromLayers, makeTar, OCI_LAYER_GZIP, sha256, type TestImage} from '../support/hostile-image.js'
 import {startHostileRegistry} from '../support/hostile-registry.js'
-import {runCli, tempDir, type CliResult} from './helpers.js'
+import {runCli, tempDir, type CliResult} from '../support/cli.js'
 
 const ESC = '\x1b'
 // A name that clears the screen, then starts a line of its own claiming the image passed.

@@ -1,8 +1,8 @@
-import type {FinalView} from '../../src/checks/check.js'
-import type {ImageCheckContext} from '../../src/checks/config/types.js'
-import type {ContainerConfig} from '../../src/image/types.js'
-import type {EntryType, WalkEntry} from '../../src/layers/entry.js'
-import type {ScopeRequirements} from '../../src/policy/types.js'
+import type {FinalView} from '../../../src/checks/check.js'
+import type {ImageCheckContext} from '../../../src/checks/config/types.js'
+import type {ContainerConfig} from '../../../src/image/types.js'
+import type {EntryType, WalkEntry} from '../../../src/layers/entry.js'
+import type {ScopeRequirements} from '../../../src/policy/types.js'
 
 export const NOW = new Date('2026-06-01T00:00:00Z')
 

@@ -6,7 +6,7 @@ import {openSource} from '../../src/image/open.js'
 import {walkImage} from '../../src/layers/walk.js'
 import {RegistrySource} from '../../src/registry/source.js'
 import {dockerRef, loadFixtures} from '../support/env.js'
-import {drain, registries} from './helpers.js'
+import {drain, registries} from '../support/cli.js'
 
 const fx = loadFixtures()
 const AMD64 = {os: 'linux', architecture: 'amd64'}

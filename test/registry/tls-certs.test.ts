@@ -7,7 +7,7 @@ import type {TLSSocket} from 'node:tls'
 import {ImgvetError} from '../../src/errors.js'
 import {makeServerCerts, type ServerCerts} from '../support/certs.js'
 import {run} from '../support/exec.js'
-import {registries, tempDir} from './helpers.js'
+import {registries, tempDir} from '../support/cli.js'
 
 /**
  * mTLS cannot be set up on the Debian registry through test/support, so this file serves a tiny registry endpoint

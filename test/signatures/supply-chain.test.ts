@@ -7,7 +7,7 @@ import {startRegistry} from '../support/registry.js'
 import {makeTempDir} from '../support/tmp.js'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import * as h from '../signatures/private-sigstore.js'
+import * as h from './private-sigstore.js'
 import {Artifacts, attLayer, slsaV02, slsaV1, statementFor, SLSA_V02, SLSA_V1} from './support.js'
 
 const reg = await startRegistry({mode: 'plain'})
