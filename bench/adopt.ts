@@ -16,7 +16,7 @@ const RUNS = 3
  * adopt vets before it copies and reads everything back after; "warm" is the usual case of an image vetted before
  * (its layers' results in the cache), "cold" scans it again.
  */
-export async function adoptSection(ctx: Ctx): Promise<string> {
+export async function adoptSection(ctx: Pick<Ctx, 'repoRoot' | 'reg' | 'tmp' | 'log'>): Promise<string> {
   const p = new Pusher(ctx.reg.url)
   const repo = 'bench/adopt'
   const layers = []

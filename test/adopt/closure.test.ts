@@ -2,7 +2,7 @@ import test from 'ava'
 import {discoverClosure} from '../../src/adopt/closure.js'
 import {Pusher, OCI_INDEX} from '../support/push.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
-import {registries} from '../foundation/helpers.js'
+import {registries} from '../support/cli.js'
 
 // Discovery against a real registry without the referrers API: what the fallback tag lists counts only if it proves it.
 let reg: RunningRegistry

@@ -5,7 +5,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import * as h from '../signatures/private-sigstore.js'
 import type {Pushed} from '../support/push.js'
-import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from '../verify/support.js'
+import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from '../signatures/support.js'
 
 export interface AdoptFixture {
   repo: string

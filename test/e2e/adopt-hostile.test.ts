@@ -5,7 +5,7 @@ import {startPushProxy, type PushMisbehavior, type PushProxy} from '../support/h
 import {Pusher} from '../support/push.js'
 import {ensureBuilt} from '../support/build.js'
 import {makeTempDir} from '../support/tmp.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 import {signedFixture, type AdoptFixture} from './adopt-fixture.js'
 
 // Each misbehaving destination is a proxy in front of one real registry; each test adopts into its own repository.

@@ -11,8 +11,8 @@ import {tarFiles, type Pushed} from '../support/push.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {ensureBuilt} from '../support/build.js'
 import {makeTempDir} from '../support/tmp.js'
-import {ROOT, runCli} from '../foundation/helpers.js'
-import {Artifacts} from '../verify/support.js'
+import {ROOT, runCli} from '../support/cli.js'
+import {Artifacts} from '../signatures/support.js'
 import {signedFixture, type AdoptFixture} from './adopt-fixture.js'
 
 let src: RunningRegistry

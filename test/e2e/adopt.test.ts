@@ -4,7 +4,7 @@ import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {startPushProxy, type PushProxy} from '../support/hostile-push.js'
 import {ensureBuilt} from '../support/build.js'
 import {makeTempDir} from '../support/tmp.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 import {signedFixture, type AdoptFixture} from './adopt-fixture.js'
 
 // Two real CNCF registries; the destination sits behind a recording proxy so every request it gets is counted.

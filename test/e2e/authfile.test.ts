@@ -3,7 +3,7 @@ import {spawn} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {dockerRef, loadFixtures} from '../support/env.js'
-import {ROOT, tempDir} from '../foundation/helpers.js'
+import {ROOT, tempDir} from '../support/cli.js'
 
 /**
  * Where credentials come from, in skopeo's order, against the real htpasswd registry of the fixtures; every case

@@ -1,16 +1,12 @@
 import test from 'ava'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {ROOT, runCli, tempDir} from '../foundation/helpers.js'
+import {ensureBuilt} from '../support/build.js'
+import {ROOT, runCli, tempDir} from '../support/cli.js'
 
 /** Help, version, "did you mean", completion and settings, run as a user runs them; no registry needed. */
-test.before(() => {
-  for (const src of ['commands/_base.ts', 'commands/_not-found.ts', 'commands/help.ts', 'commands/autocomplete.ts', 'src/cli/settings.ts']) {
-    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs) throw new Error(`dist/ is older than ${src}: run npm run build`)
-  }
-})
+test.before(ensureBuilt)
 
 const EXAMPLE = `oci:${join(ROOT, 'examples', 'vulnerable')}`
 

@@ -1,6 +1,6 @@
 import test from 'ava'
 import {dockerRef, loadFixtures} from '../support/env.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 
 /** --debug shows the registry traffic it promises, one line per request, and never a credential. */
 const fx = loadFixtures()

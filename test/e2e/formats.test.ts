@@ -2,7 +2,7 @@ import test from 'ava'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {formatsFor, type ReportKind} from '../../src/report/render.js'
-import {runCli, tempDir} from '../foundation/helpers.js'
+import {runCli, tempDir} from '../support/cli.js'
 import {assertBuilt} from './helpers.js'
 
 test.before(assertBuilt)

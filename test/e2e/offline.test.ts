@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {run} from '../support/exec.js'
 import {startHostileRegistry} from '../support/hostile-registry.js'
-import {ROOT, tempDir} from '../foundation/helpers.js'
+import {ROOT, tempDir} from '../support/cli.js'
 
 interface Traced {
   code: number

@@ -4,7 +4,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startHostileRegistry, type HostileRegistry} from '../support/hostile-registry.js'
-import {ROOT, tempDir, type CliResult} from '../foundation/helpers.js'
+import {ROOT, tempDir, type CliResult} from '../support/cli.js'
 
 /**
  * The built CLI with a preload that reports, at exit, whether @oclif/core was loaded (it is CommonJS, so it shows in

@@ -5,7 +5,7 @@ import {buildValidImage, type TestImage} from '../support/hostile-image.js'
 import {rsaPrivateKeyPem} from '../support/fake-secrets.js'
 import {reportValidator, schemaErrors} from '../report/report-schemas.js'
 import {sarifValidator} from './sarif-schema.js'
-import {runCli} from '../foundation/helpers.js'
+import {runCli} from '../support/cli.js'
 import {assertBuilt, fx, imgvet, parseJson, SECRETS, tempDir, type CliResult, type Finding, type ScanJson} from './helpers.js'
 
 test.before(assertBuilt)

@@ -1,16 +1,11 @@
 import test from 'ava'
-import {existsSync, statSync} from 'node:fs'
 import {join} from 'node:path'
-import {ROOT, runCli} from '../foundation/helpers.js'
+import {ensureBuilt} from '../support/build.js'
+import {ROOT, runCli} from '../support/cli.js'
 import {reportValidator, schemaErrors} from '../report/report-schemas.js'
 
 /** --skip-dirs / --skip-files on the shipped example image: what is skipped is said in every report, never silent. */
-test.before(() => {
-  for (const src of ['commands/scan.ts', 'commands/vet.ts', 'src/layers/scan-layer.ts', 'src/report/text.ts']) {
-    const out = join(ROOT, 'dist', src.replace(/\.ts$/, '.js'))
-    if (!existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, src)).mtimeMs) throw new Error(`dist/ is older than ${src}: run npm run build`)
-  }
-})
+test.before(ensureBuilt)
 
 const EXAMPLE = `oci:${join(ROOT, 'examples', 'vulnerable')}`
 

@@ -10,7 +10,7 @@ import {request} from '../support/net.js'
 import {Pusher} from '../support/push.js'
 import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import {makeTempDir} from '../support/tmp.js'
-import {registries} from '../foundation/helpers.js'
+import {registries} from '../support/cli.js'
 
 // Push against the real CNCF registry, plain and behind the hostile push proxy, with Basic and token auth.
 let plain: RunningRegistry

@@ -2,7 +2,7 @@ import test, {type ExecutionContext} from 'ava'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {parseRateLimit} from '../../src/registry/rate-limit.js'
-import {runCli, tempDir, type CliResult} from '../foundation/helpers.js'
+import {runCli, tempDir, type CliResult} from '../support/cli.js'
 import {OCI_INDEX} from '../support/hostile-image.js'
 import {buildValidImage, HUB_PULL_LIMIT_BODY, sha256, startHostileRegistry, type HostileOptions, type HostileRegistry,
   type TestArtifact, type TestImage} from '../support/hostile-registry.js'
