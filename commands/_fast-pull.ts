@@ -23,9 +23,10 @@ interface ManifestFlag {
  */
 const OCLIF_ONLY = new Set(['debug', 'username', 'password-stdin', 'authfile', 'config'])
 
-// --config is in OCLIF_ONLY and IMGVET_CONFIG is an IMGVET_ variable: what is left is src/cli/settings.ts's default file.
-function hasSettings(): boolean {
-  return Object.keys(process.env).some((k) => k.startsWith('IMGVET_')) || existsSync(join(process.cwd(), 'imgvet.yaml'))
+/** IMGVET_<FLAG> for one of pull's flags, IMGVET_CONFIG, or the default ./imgvet.yaml (src/cli/settings.ts). */
+function hasSettings(flags: readonly string[]): boolean {
+  const named = ['CONFIG', ...flags.map((f) => f.toUpperCase().replace(/-/g, '_'))]
+  return named.some((n) => process.env[`IMGVET_${n}`] !== undefined) || existsSync(join(process.cwd(), 'imgvet.yaml'))
 }
 
 /**
@@ -35,7 +36,7 @@ function hasSettings(): boolean {
  * malformed flags, a missing argument): oclif then runs the command and reports as it always does.
  */
 export async function fastPull(argv: readonly string[], manifestFile: string | URL): Promise<boolean> {
-  const parsed = hasSettings() ? null : parse(argv, manifestFile)
+  const parsed = parse(argv, manifestFile)
   if (!parsed) return false
   const {ref, values} = parsed
   const str = (k: string) => values[k] as string | undefined
@@ -72,6 +73,7 @@ function parse(argv: readonly string[], manifestFile: string | URL): {ref: strin
   } catch {
     return null
   }
+  if (hasSettings(Object.keys(flags))) return null
   const options: NonNullable<ParseArgsConfig['options']> = {}
   for (const [name, f] of Object.entries(flags)) {
     if (f.multiple) return null

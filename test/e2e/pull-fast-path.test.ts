@@ -10,13 +10,13 @@ import {ROOT, tempDir, type CliResult} from '../support/cli.js'
  * The built CLI with a preload that reports, at exit, whether @oclif/core was loaded (it is CommonJS, so it shows in
  * require.cache): the fast path's whole point is not loading it.
  */
-function cli(t: ExecutionContext, args: readonly string[]): Promise<CliResult & {oclif: boolean}> {
+function cli(t: ExecutionContext, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult & {oclif: boolean}> {
   const dir = tempDir(t, 'imgvet-fast')
   const probe = join(dir, 'probe.cjs')
   const report = join(dir, 'loaded')
   writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, `
     + `String(Object.keys(require.cache).some((k) => k.includes('/@oclif/core/'))))) `)
-  const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
+  const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home'), ...extraEnv}
   delete env['NODE_ENV']
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', probe, join(ROOT, 'bin', 'run.js'), ...args], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
@@ -76,4 +76,22 @@ test('help, unknown flags, a missing -o or a bad --format go to oclif, which rep
       t.regex(r.stderr, /^imgvet: usage: .*\(see imgvet pull --help\)\n$/)
     }
   }
+})
+
+test('a setting from IMGVET_<FLAG> or --authfile takes the oclif path, so both paths see the same options', async (t) => {
+  const h = await registry(t)
+  const ref = `${h.host}/hostile/valid:latest`
+  const out = () => join(tempDir(t, 'imgvet-fast-env'), 'l')
+  // Without the setting the fast path would verify TLS and fail; IMGVET_TLS_VERIFY=false is honoured because oclif runs.
+  const fromEnv = await cli(t, ['pull', ref, '-o', out(), '--format', 'json', '--timeout', '20s'], {IMGVET_TLS_VERIFY: 'false'})
+  t.is(fromEnv.code, 0, fromEnv.stderr)
+  t.true(fromEnv.oclif)
+  const auth = join(tempDir(t, 'imgvet-fast-auth'), 'auth.json')
+  writeFileSync(auth, '{"auths": {}}')
+  const withAuthfile = await cli(t, ['pull', ref, '-o', out(), '--no-tls-verify', '--authfile', auth])
+  t.is(withAuthfile.code, 0, withAuthfile.stderr)
+  t.true(withAuthfile.oclif)
+  const unrelated = await cli(t, ['pull', ref, '-o', out(), '--no-tls-verify'], {IMGVET_SOMETHING_ELSE: '1'})
+  t.is(unrelated.code, 0, unrelated.stderr)
+  t.false(unrelated.oclif)
 })
