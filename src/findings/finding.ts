@@ -70,11 +70,10 @@ export function atLeast(s: Severity, threshold: Severity): boolean {
 /**
  * Stable across runs and layer rebuilds that do not change the secret: rule id, path and the secret itself (hashed,
  * so the fingerprint never reveals it). The layer is deliberately left out: the same key re-added by a rebuild of
- * the base stays suppressed. Allowlists name it, so the formula does not change. Make findings with newFinding();
- * the layer walk's own (layers/scan-layer.ts, entry-path.ts, checks/secrets/key-pairs.ts) still call this until
- * the walk's rework lands, so that it and this change do not collide.
+ * the base stays suppressed. Allowlists name it, so the formula does not change. Every producer, the layer walk
+ * included, makes findings with newFinding(), which is the only caller.
  */
-export function fingerprint(id: string, path: string | null, subject: string): string {
+function fingerprint(id: string, path: string | null, subject: string): string {
   return createHash('sha256').update(`${id}\0${path ?? ''}\0${subject}`).digest('hex').slice(0, 32)
 }
 

@@ -1,5 +1,5 @@
 import {posix} from 'node:path'
-import {fingerprint} from '../findings/finding.js'
+import {newFinding} from '../findings/finding.js'
 import {escapeControl} from '../report/escape.js'
 import type {LayerFinding} from './match.js'
 
@@ -57,7 +57,7 @@ export function shownName(raw: string): string {
 export function pathEscapeFinding(placed: string, what: string, raw?: string): LayerFinding {
   // A link's own name is inside the root but may still carry control characters.
   const path = escapeControl(placed)
-  return {
+  const {layer: _layer, removedIn: _removedIn, ...f} = newFinding({
     id: PATH_ESCAPE_ID,
     severity: 'critical',
     category: 'integrity',
@@ -65,6 +65,7 @@ export function pathEscapeFinding(placed: string, what: string, raw?: string): L
     rule: 'trust-external',
     path,
     evidence: raw === undefined ? what : `${what} "${shownName(raw)}"`,
-    fingerprint: fingerprint(PATH_ESCAPE_ID, path, raw ?? what),
-  }
+    subject: raw ?? what,
+  })
+  return {...f, path}
 }

@@ -1,6 +1,6 @@
 import type {ContentWindow, Detection, FileCheck} from '../checks/check.js'
 import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
-import {fingerprint, redact, type Finding} from '../findings/finding.js'
+import {newFinding, redact, type Finding} from '../findings/finding.js'
 import type {WalkEntry} from './entry.js'
 import {hashesOf, type FileHashes} from './package-db.js'
 
@@ -39,20 +39,12 @@ export function runCheck(
 }
 
 export function toLayerFinding(d: Detection, path: string): LayerFinding {
-  const f: LayerFinding = {
-    id: d.id,
-    severity: d.severity,
-    category: d.category,
-    title: d.title,
-    rule: d.rule,
-    path,
-    evidence: d.evidence ?? redact(d.secret),
-    fingerprint: fingerprint(d.id, path, d.secret),
-  }
-  if (d.line !== undefined) f.line = d.line
-  if (d.note) f.note = d.note
-  if (d.expires) f.expires = d.expires
-  return f
+  // The walk does not know the layer's place in the image yet: the merge sets layer and removedIn.
+  const {layer: _layer, removedIn: _removedIn, ...f} = newFinding({
+    id: d.id, severity: d.severity, category: d.category, title: d.title, rule: d.rule, path,
+    line: d.line, evidence: d.evidence ?? redact(d.secret), note: d.note, expires: d.expires, subject: d.secret,
+  })
+  return {...f, path}
 }
 
 /** What a windowed check reads of a file in one go: its own bound, or the walk's text cap when that is larger. */

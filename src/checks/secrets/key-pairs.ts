@@ -1,5 +1,5 @@
 import {createHash, createPublicKey, type KeyObject, type X509Certificate} from 'node:crypto'
-import {fingerprint, type Finding, type LayerRef} from '../../findings/finding.js'
+import {newFinding, type Finding, type LayerRef} from '../../findings/finding.js'
 import type {Detection} from '../check.js'
 import {certExpires, describeCert, type CertInfo} from './certificates.js'
 import {applyNoise} from './noise.js'
@@ -100,16 +100,11 @@ export function keyPairFindings(sightings: readonly PlacedSighting[]): Finding[]
     }
     // The same downgrade as the rule in one file: a pair under a test or docs folder stays visible at info.
     const detection = applyNoise(pair, c.path)
-    const f: Finding = {
+    out.push(newFinding({
       id: detection.id, severity: detection.severity, category: detection.category, title: detection.title, rule: detection.rule,
-      path: c.path, layer: c.layer, removedIn: c.removedIn, evidence: detection.evidence ?? '',
-      fingerprint: fingerprint(detection.id, c.path, `${c.cert.fingerprint256}\0${key.path}`),
-    }
-    if (c.line !== undefined) f.line = c.line
-    if (detection.note) f.note = detection.note
-    const expires = certExpires(info)
-    if (expires) f.expires = expires
-    out.push(f)
+      path: c.path, layer: c.layer, removedIn: c.removedIn, line: c.line, evidence: detection.evidence ?? '', note: detection.note,
+      expires: certExpires(info), subject: `${c.cert.fingerprint256}\0${key.path}`,
+    }))
   }
   return out
 }

@@ -4,7 +4,7 @@ import type {Detector} from '../detector.js'
 import {certSighting} from '../key-pairs.js'
 
 export const certificatesDetector: Detector = {
-  id: 'certificates', version: 2, needles: ['CERTIFICATE-----'],
+  id: 'certificates', version: 3, needles: ['CERTIFICATE-----'],
   detect(text, ctx) {
     const sight = ctx.sight
     const onLeaf = sight && ((cert: X509Certificate, info: CertInfo, line: number, paired: boolean) => {

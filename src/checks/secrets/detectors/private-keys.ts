@@ -3,7 +3,7 @@ import {keySighting} from '../key-pairs.js'
 import {detectPrivateKeys, KEY_NEEDLES} from '../private-keys.js'
 
 export const privateKeysDetector: Detector = {
-  id: 'private-keys', version: 3, needles: KEY_NEEDLES,
+  id: 'private-keys', version: 4, needles: KEY_NEEDLES,
   detect(text, ctx) {
     const keys = ctx.keys()
     if (ctx.sight) {
