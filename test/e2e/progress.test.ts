@@ -1,29 +1,15 @@
 import test from 'ava'
-import {spawn} from 'node:child_process'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dockerRef} from '../support/env.js'
-import {assertBuilt, fx, ROOT, tempDir} from './helpers.js'
+import {assertBuilt, fx, tempDir} from './helpers.js'
+import {runOnTty} from '../support/cli.js'
 
 /** The progress bars on a real pseudo-terminal (util-linux `script`): they count bytes and clear their line. */
 test.before(assertBuilt)
 
-function onTty(args: readonly string[]): Promise<{code: number; output: string}> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-  const cmd = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args].map(quote).join(' ')
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home'), COLUMNS: '100'}
-    delete env['NODE_ENV']
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
-    const out: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => out.push(d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code: code ?? -1, output: Buffer.concat(out).toString('utf8')}))
-  })
-}
-
 const SIZE = String.raw`[\d.]+ (B|KiB|MiB)`
+
+const onTty = (args: readonly string[]) => runOnTty(args, {COLUMNS: '100'})
 
 test('scan of a one-layer image: the bar counts bytes up to the layer\'s size, then clears before the verdict', async (t) => {
   const base = fx.images.base

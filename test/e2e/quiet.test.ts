@@ -1,11 +1,10 @@
 import test from 'ava'
-import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dockerRef} from '../support/env.js'
 import {startHostileRegistry, type HostileRegistry} from '../support/hostile-registry.js'
-import {assertBuilt, fx, imgvet, oneLineError, ROOT, SECRETS, tempDir} from './helpers.js'
+import {assertBuilt, fx, imgvet, oneLineError, SECRETS, tempDir} from './helpers.js'
+import {runOnTty} from '../support/cli.js'
 
 /** --quiet and --no-progress, and the flags that must say something: an empty password, a CA that is no PEM, warnings. */
 test.before(assertBuilt)
@@ -18,33 +17,17 @@ async function hostile(t: {teardown: (fn: () => Promise<void>) => void}): Promis
   return h
 }
 
-/** The CLI on a real pseudo-terminal (util-linux `script`), where the progress bar draws; stdout and stderr merge. */
-function onTty(args: readonly string[]): Promise<{code: number; output: string}> {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-  const cmd = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args].map(quote).join(' ')
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home')}
-    delete env['NODE_ENV']
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
-    const out: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => out.push(d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code: code ?? -1, output: Buffer.concat(out).toString('utf8')}))
-  })
-}
-
 test('on a terminal the progress bar draws; --no-progress and --quiet keep it off, --quiet drops the verdict line', async (t) => {
   const dir = tempDir(t, 'imgvet-quiet')
   const args = (name: string, ...more: string[]) => ['scan', SECRETS, '-o', join(dir, name), '--cache-dir', join(dir, `cache-${name}`), ...more]
-  const drawn = await onTty(args('a.json'))
+  const drawn = await runOnTty(args('a.json'))
   t.is(drawn.code, 0, drawn.output)
   t.regex(drawn.output, /scanning \[[#.]+\] [\d.]+ (B|KiB|MiB)\/[\d.]+ (B|KiB|MiB)/)
-  const plain = await onTty(args('b.json', '--no-progress'))
+  const plain = await runOnTty(args('b.json', '--no-progress'))
   t.is(plain.code, 0, plain.output)
   t.notRegex(plain.output, /scanning \[/)
   t.regex(plain.output, /imgvet: \d+ findings/)
-  const quiet = await onTty(args('c.json', '--quiet', '--fail-on', 'high'))
+  const quiet = await runOnTty(args('c.json', '--quiet', '--fail-on', 'high'))
   t.is(quiet.code, 1, quiet.output)
   t.is(quiet.output, '')
 })

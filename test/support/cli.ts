@@ -73,3 +73,19 @@ export function runCli(args: readonly string[], opts: {env?: NodeJS.ProcessEnv; 
     child.stdin.end(opts.input ?? '')
   })
 }
+
+/** The CLI on a real pseudo-terminal (util-linux `script`), where progress bars draw; stdout and stderr merge. */
+export function runOnTty(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<{code: number; output: string}> {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+  const cmd = [process.execPath, join(ROOT, 'bin', 'run.js'), ...args].map(quote).join(' ')
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home'), ...extraEnv}
+    delete env['NODE_ENV']
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+    const out: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => out.push(d))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({code: code ?? -1, output: Buffer.concat(out).toString('utf8')}))
+  })
+}
