@@ -10,13 +10,13 @@ import type {RegistryOptions} from '../src/registry/options.js'
 import {DEFAULT_TIMEOUT_MS} from '../src/registry/options.js'
 import type {SupplyChainOverrides} from '../src/signatures/supply-chain.js'
 import {parsePlatform} from '../src/image/manifest.js'
-import {parseDuration} from '../src/duration.js'
-import {checkCaFile} from '../src/registry/tls.js'
 import {progressBar} from '../src/report/progress.js'
 import type {PlatformChoice} from '../src/image/resolve.js'
 import type {PathSkip} from '../src/layers/skip.js'
-import {findConfigFile, settingsArgv, type FlagSpec} from '../src/cli/settings.js'
+import {settingsArgv, type FlagSpec} from '../src/cli/settings.js'
+import {findConfigFile} from '../src/cli/sources.js'
 import {unknownFlag} from '../src/cli/suggest.js'
+import {connectionOptions} from '../src/cli/connection.js'
 
 /**
  * The one place that turns flags into library options and errors into exit codes. Commands stay thin: parse,
@@ -178,18 +178,12 @@ export abstract class BaseCommand extends Command {
   protected async registryOptions(flags: RegistryFlags & {debug?: boolean; offline?: boolean}): Promise<RegistryOptions> {
     this.debugEnabled = Boolean(flags.debug)
     const opts: RegistryOptions = {
-      caFile: flags['ca-file'],
-      certsDir: flags['cert-dir'],
-      plainHttp: Boolean(flags['plain-http']),
-      insecureSkipVerify: flags['tls-verify'] === false,
-      timeoutMs: flags.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(flags.timeout)),
+      ...connectionOptions(flags, (flag, what) => this.warnOnce(flag, what)),
       authFile: flags.authfile ? {path: String(flags.authfile), given: '--authfile'} : undefined,
       offline: Boolean(flags.offline),
       log: this.debugEnabled ? (m: string) => process.stderr.write(`debug: ${escapeControl(m)}\n`) : undefined,
     }
-    if (opts.caFile) checkCaFile(opts.caFile)
     if (opts.authFile && !existsSync(opts.authFile.path)) throw new ImgvetError('bad-input', '--authfile: no such auth file', opts.authFile.path)
-    if (opts.insecureSkipVerify) this.warnOnce('--tls-verify=false', 'registry TLS certificates are not verified')
     if (flags.username) {
       if (!flags['password-stdin']) throw new ImgvetError('usage', '--username needs --password-stdin')
       opts.username = flags.username

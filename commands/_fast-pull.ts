@@ -1,10 +1,8 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {parseArgs, type ParseArgsConfig} from 'node:util'
+import {envName, findConfigFile} from '../src/cli/sources.js'
+import {connectionOptions, type ConnectionFlags} from '../src/cli/connection.js'
 import {isImgvetError} from '../src/errors.js'
-import {parseDuration} from '../src/duration.js'
-import {DEFAULT_TIMEOUT_MS, type RegistryOptions} from '../src/registry/options.js'
-import {checkCaFile} from '../src/registry/tls.js'
 import {escapeControl} from '../src/report/escape.js'
 import {runPull, type PullFlags} from './_pull-run.js'
 
@@ -23,10 +21,14 @@ interface ManifestFlag {
  */
 const OCLIF_ONLY = new Set(['debug', 'username', 'password-stdin', 'authfile', 'config'])
 
-/** IMGVET_<FLAG> for one of pull's flags, IMGVET_CONFIG, or the default ./imgvet.yaml (src/cli/settings.ts). */
-function hasSettings(flags: readonly string[]): boolean {
-  const named = ['CONFIG', ...flags.map((f) => f.toUpperCase().replace(/-/g, '_'))]
-  return named.some((n) => process.env[`IMGVET_${n}`] !== undefined) || existsSync(join(process.cwd(), 'imgvet.yaml'))
+/** An IMGVET_<FLAG> for one of pull's flags, or a settings file (src/cli/sources.ts decides which one applies). */
+function hasSettings(argv: readonly string[], flags: readonly string[]): boolean {
+  if (flags.some((f) => process.env[envName(f)] !== undefined)) return true
+  try {
+    return findConfigFile(argv, process.env, process.cwd()) !== undefined
+  } catch {
+    return true
+  }
 }
 
 /**
@@ -39,17 +41,8 @@ export async function fastPull(argv: readonly string[], manifestFile: string | U
   const parsed = parse(argv, manifestFile)
   if (!parsed) return false
   const {ref, values} = parsed
-  const str = (k: string) => values[k] as string | undefined
   try {
-    const opts: RegistryOptions = {
-      caFile: str('ca-file'),
-      certsDir: str('cert-dir'),
-      plainHttp: Boolean(values['plain-http']),
-      insecureSkipVerify: values['tls-verify'] === false,
-      timeoutMs: values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(String(values.timeout)),
-    }
-    if (opts.caFile) checkCaFile(opts.caFile)
-    if (opts.insecureSkipVerify) process.stderr.write('imgvet: warning: --tls-verify=false: registry TLS certificates are not verified\n')
+    const opts = connectionOptions(values as ConnectionFlags, (flag, what) => process.stderr.write(`imgvet: warning: ${flag}: ${what}\n`))
     await runPull(ref, values as unknown as PullFlags, opts, async (text) => {
       process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
     })
@@ -73,7 +66,7 @@ function parse(argv: readonly string[], manifestFile: string | URL): {ref: strin
   } catch {
     return null
   }
-  if (hasSettings(Object.keys(flags))) return null
+  if (hasSettings(argv, Object.keys(flags))) return null
   const options: NonNullable<ParseArgsConfig['options']> = {}
   for (const [name, f] of Object.entries(flags)) {
     if (f.multiple) return null

@@ -1,8 +1,7 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {isMap, isScalar, type Pair} from 'yaml'
 import {ImgvetError} from '../errors.js'
 import {closest, parseYaml} from '../policy/lines.js'
+import {envName} from './sources.js'
 
 /** What the settings layer needs to know of one flag; the CLI copies it from its oclif definitions. */
 export interface FlagSpec {
@@ -30,9 +29,6 @@ export interface SettingsInput {
 /** Keys that only make sense on the command line. */
 const NOT_SETTINGS = new Set(['config', 'help', 'version'])
 
-export function envName(flag: string): string {
-  return `IMGVET_${flag.toUpperCase().replace(/-/g, '_')}`
-}
 
 /**
  * Settings from the environment (IMGVET_<FLAG>) and a config file as command-line tokens to put before the user's:
@@ -170,24 +166,4 @@ function fromFile(file: {path: string; text: string}, commandId: string, command
     general.set(name, {value: data[name], where: at(pair.key as {range?: unknown})})
   }
   return new Map([...general, ...specific])
-}
-
-/** `--config FILE`, else IMGVET_CONFIG, else ./imgvet.yaml if there is one; a named file that is missing is an error. */
-export function findConfigFile(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string):
-  {path: string; text: string} | undefined {
-  let named: string | undefined
-  for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
-    const a = argv[i] ?? ''
-    if (a === '--config') named = argv[i + 1]
-    else if (a.startsWith('--config=')) named = a.slice('--config='.length)
-  }
-  named ??= env.IMGVET_CONFIG || undefined
-  const path = named ?? join(cwd, 'imgvet.yaml')
-  if (!named && !existsSync(path)) return undefined
-  try {
-    return {path: named ?? 'imgvet.yaml', text: readFileSync(path, 'utf8')}
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message
-    throw new ImgvetError('bad-input', `cannot read config file: ${why}`, named ?? path)
-  }
 }

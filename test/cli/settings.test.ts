@@ -2,7 +2,8 @@ import test from 'ava'
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {envName, findConfigFile, settingsArgv, type FlagSpec, type SettingsInput} from '../../src/cli/settings.js'
+import {settingsArgv, type FlagSpec, type SettingsInput} from '../../src/cli/settings.js'
+import {envName, findConfigFile} from '../../src/cli/sources.js'
 import {ImgvetError} from '../../src/errors.js'
 
 /** A slice of scan's flags, as _base.ts copies them from oclif. */
