@@ -1,9 +1,9 @@
 import test from 'ava'
-import {spawn} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {dockerRef, loadFixtures} from '../support/env.js'
-import {ROOT, tempDir} from '../support/cli.js'
+import {runCli, tempDir} from '../support/cli.js'
+import {run} from '../support/exec.js'
 
 /**
  * Where credentials come from, in skopeo's order, against the real htpasswd registry of the fixtures; every case
@@ -42,22 +42,9 @@ function home(t: {teardown: (fn: () => void) => void}): Home {
   }
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{code: number; stdout: string; stderr: string}> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = {...process.env, ...env}
-    delete e['NODE_ENV']
-    const child = spawn(cmd, args, {cwd: ROOT, env: e, stdio: ['ignore', 'pipe', 'pipe']})
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => err.push(d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}))
-  })
-}
-
-const imgvet = (args: string[], env: NodeJS.ProcessEnv) => run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'inspect', REF, '--format', 'json', ...args], env)
-const skopeo = (args: string[], env: NodeJS.ProcessEnv) => run('skopeo', ['inspect', '--raw', '--tls-verify=false', ...args, REF], env)
+const imgvet = (args: string[], env: NodeJS.ProcessEnv) => runCli(['inspect', REF, '--format', 'json', ...args], {env})
+const skopeo = (args: string[], env: NodeJS.ProcessEnv) =>
+  run('skopeo', ['inspect', '--raw', '--tls-verify=false', ...args, REF], {env: {...process.env, ...env}, allowFail: true})
 
 /** imgvet and skopeo on the same files: both pull, or both refuse; imgvet's refusal names the file it used. */
 async function agree(t: {is: (a: unknown, b: unknown, m?: string) => void}, h: Home, args: string[], env: NodeJS.ProcessEnv,
@@ -116,16 +103,10 @@ test('--authfile, else REGISTRY_AUTH_FILE, is the only file read', async (t) => 
 test('--username names itself when rejected; a missing --authfile is exit 2 before any request', async (t) => {
   const h = home(t)
   h.write(h.docker, good)
-  const r = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'inspect', REF, '--username', ht.username ?? '', '--password-stdin'], h.env)
+  const login = ['inspect', REF, '--username', ht.username ?? '', '--password-stdin']
+  const r = await runCli(login, {env: h.env})
   t.is(r.code, 2, 'no password on stdin')
-  const wrong = await new Promise<{code: number; stderr: string}>((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'inspect', REF, '--username', ht.username ?? '', '--password-stdin'],
-      {cwd: ROOT, env: {...process.env, ...h.env}, stdio: ['pipe', 'ignore', 'pipe']})
-    const err: Buffer[] = []
-    child.stderr.on('data', (d: Buffer) => err.push(d))
-    child.on('close', (code) => resolve({code: code ?? -1, stderr: Buffer.concat(err).toString()}))
-    child.stdin.end('not-the-password\n')
-  })
+  const wrong = await runCli(login, {env: h.env, input: 'not-the-password\n'})
   t.is(wrong.code, 3)
   t.is(wrong.stderr, rejected('--username'))
   const missing = join(h.env.HOME ?? '', 'nope.json')
@@ -139,7 +120,7 @@ test('behind a token server the refusal names the file as well', async (t) => {
   const h = home(t)
   const tok = fx.registries.token
   const file = h.write(join(h.env.HOME ?? '', 'token-auth.json'), Buffer.from(`${tok.username ?? ''}:wrong`).toString('base64'), tok.host)
-  const r = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'inspect', dockerRef(fx.images.baseToken), '--authfile', file], h.env)
+  const r = await runCli(['inspect', dockerRef(fx.images.baseToken), '--authfile', file], {env: h.env})
   t.is(r.code, 3)
   t.regex(r.stderr, new RegExp(`^imgvet: unauthorized: token server refused the credentials from --authfile ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(401\\)`))
 })

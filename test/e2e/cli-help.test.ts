@@ -78,7 +78,7 @@ test('settings: flags > IMGVET_<FLAG> > imgvet.yaml in the working dir > default
   const work = join(dir, 'work')
   mkdirSync(work)
   writeFileSync(join(work, 'imgvet.yaml'), 'no-cache: true\nscan:\n  format: sarif\n')
-  const cwd = (args: string[], env: NodeJS.ProcessEnv = {}) => runCliIn(work, args, env)
+  const cwd = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, {cwd: work, env: {HOME: join(work, 'home'), ...env}})
   const fromFile = await cwd(['scan', EXAMPLE])
   t.is(fromFile.code, 0, fromFile.stderr)
   t.is((JSON.parse(fromFile.stdout) as {version: string}).version, '2.1.0', 'SARIF, from the file')
@@ -102,19 +102,3 @@ test('settings: flags > IMGVET_<FLAG> > imgvet.yaml in the working dir > default
   t.is(badEnv.stderr, 'imgvet: bad-input: no-progress: expected true or false, got "sometimes" (IMGVET_NO_PROGRESS)\n')
   t.is(badEnv.code, 2)
 })
-
-/** runCli runs in the repository root; the settings test needs its own working directory. */
-async function runCliIn(cwd: string, args: string[], env: NodeJS.ProcessEnv) {
-  const {spawn} = await import('node:child_process')
-  return new Promise<{code: number; stdout: string; stderr: string}>((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = {...process.env, HOME: join(cwd, 'home'), ...env}
-    delete e['NODE_ENV']
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd, env: e, stdio: ['ignore', 'pipe', 'pipe']})
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (d: Buffer) => out.push(d))
-    child.stderr.on('data', (d: Buffer) => err.push(d))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString()}))
-  })
-}

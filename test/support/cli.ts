@@ -48,14 +48,14 @@ export interface CliResult {
 }
 
 /** Run the built CLI (`node bin/run.js`), asynchronously so in-process servers keep answering meanwhile. */
-export function runCli(args: readonly string[], opts: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], opts: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string} = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     // A fixed HOME keeps the developer's docker config and caches out of the test. ava sets NODE_ENV=test, which
     // makes oclif print development warnings a user never sees: run the CLI as users do.
     const env: NodeJS.ProcessEnv = {...process.env, HOME: join(tmpdir(), 'imgvet-no-home'), ...opts.env}
     delete env['NODE_ENV']
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
-      cwd: ROOT,
+      cwd: opts.cwd ?? ROOT,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     })
