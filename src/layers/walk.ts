@@ -88,9 +88,9 @@ export async function walkImage(image: Image, opts: WalkOptions): Promise<WalkRe
       opts.onLayer?.(layer, true)
       return
     }
-    // The workers take no skip list (yet): a skipping scan runs in this thread.
-    const scan = opts.pool && !skip && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
-      ? await opts.pool.scan(layer, image.name, maxLayerBytes, maxTextBytes)
+    // The walk applies the skip list before any content reaches a worker, so the pool takes it like the walk does.
+    const scan = opts.pool && layer.descriptor.size >= MIN_WORKER_LAYER_BYTES
+      ? await opts.pool.scan(layer, image.name, maxLayerBytes, maxTextBytes, skip)
       : await scanLayer(layer, {checks: opts.checks, maxLayerBytes, maxTextBytes, skip}, image.name)
     if (key && opts.cache) opts.cache.put(key, scan)
     scans[layer.index] = scan

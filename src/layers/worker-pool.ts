@@ -7,6 +7,7 @@ import type {Layer} from '../image/image.js'
 import type {BatchItem, FromWorker, ToWorker} from './content-worker.js'
 import {CheckFailure, type ContentJob, type ContentMatcher, type Matched} from './match.js'
 import {scanLayer, type LayerScan} from './scan-layer.js'
+import type {PathSkip} from './skip.js'
 
 /** Bytes handed to the threads and not yet answered, over all layers: the walk waits past this (peak RSS). */
 const MAX_IN_FLIGHT = 16 * 1024 * 1024
@@ -108,8 +109,8 @@ export class LayerWorkerPool implements ContentMatcher {
   }
 
   /** The whole walk of one layer, its content checks on this pool's threads. */
-  scan(layer: Layer, imageName: string, maxLayerBytes: number, maxTextBytes?: number): Promise<LayerScan> {
-    return scanLayer(layer, {checks: FILE_CHECKS, maxLayerBytes, maxTextBytes, matcher: this}, imageName)
+  scan(layer: Layer, imageName: string, maxLayerBytes: number, maxTextBytes?: number, skip?: PathSkip): Promise<LayerScan> {
+    return scanLayer(layer, {checks: FILE_CHECKS, maxLayerBytes, maxTextBytes, skip, matcher: this}, imageName)
   }
 
   runs(checks: readonly FileCheck[]): boolean {

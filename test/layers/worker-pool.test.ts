@@ -92,6 +92,21 @@ test('one thread or two, the result is the same; the batches really went to the 
   }
 })
 
+test('a skip list works on the pooled walk as on the sequential one: the skipped files are counted, not checked', async (t) => {
+  const tar = await generatedLayer()
+  const skip = {dirs: ['/app/node_modules/pkg-0'], files: ['*.env']}
+  const pool = new LayerWorkerPool(2)
+  try {
+    const pooled = await pool.scan(layerOf(tar), 'test', 1024 ** 3, undefined, skip)
+    const sequential = await scanLayer(layerOf(tar), {checks: FILE_CHECKS, maxLayerBytes: 1024 ** 3, skip}, 'test')
+    t.deepEqual(pooled, sequential)
+    t.true((pooled.skipped ?? 0) > 0)
+    t.false(pooled.findings.some((f) => f.path.startsWith('/app/node_modules/pkg-0/') || f.path === '/app/.env'))
+  } finally {
+    await pool.close()
+  }
+})
+
 test('a hostile tar fails with its code while files are in flight, and the pool stays usable', async (t) => {
   const good = await generatedLayer(800)
   // Cut inside an entry's data: the parser fails after many files were handed to the threads.
