@@ -1,7 +1,6 @@
 import {createHash} from 'node:crypto'
 import {posix} from 'node:path'
 import {finished} from 'node:stream/promises'
-import {extract, type Header} from 'tar-stream'
 import type {FileCheck} from '../checks/check.js'
 import {KEPT_FILES} from '../checks/check.js'
 import type {KeySighting, SightingSink} from '../checks/secrets/key-pairs.js'
@@ -16,7 +15,8 @@ import {hashesOf, PackageDbs, packageDbBound, type FileHashes, type LayerOrigins
 import {readLimit, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
 import {feedTar} from './tar-feed.js'
-import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP} from './windows.js'
+import {TarParser, type TarHeader} from './tar-parse.js'
+import {lineLeftToNext, readEntry, readWindows, WINDOW_OVERLAP, type EntryBytes} from './windows.js'
 import {skipMatcher, type PathSkip} from './skip.js'
 
 
@@ -65,7 +65,7 @@ export const MAX_PARTIAL_EXAMPLES = 5
 const KEPT = new Set(KEPT_FILES)
 const MAX_KEPT_BYTES = 1024 * 1024
 
-function entryType(t: Header['type']): EntryType {
+function entryType(t: TarHeader['type']): EntryType {
   switch (t) {
     case 'file':
     case 'contiguous-file':
@@ -88,7 +88,7 @@ function entryType(t: Header['type']): EntryType {
  * Returns whether text past the cap was left unscanned.
  */
 async function scanWindows(
-  stream: NodeJS.EventEmitter,
+  stream: EntryBytes,
   entry: WalkEntry,
   wanting: readonly FileCheck[],
   o: {size: number; cap: number},
@@ -162,7 +162,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   }
   /** Path → its record's position, so a duplicate replaces in place (a filter per duplicate was quadratic). */
   const seen = new Map<string, number>()
-  const parser = extract()
+  const parser = new TarParser()
   const skipped = skipMatcher(opts.skip)
   const dbs = new PackageDbs()
   // In entry order; a path hashed twice (a duplicate entry) keeps its first place and its last value, as an object does.

@@ -1,6 +1,6 @@
 import type {Hash} from 'node:crypto'
 import {Writable, type Readable} from 'node:stream'
-import type {Extract} from 'tar-stream'
+import type {TarParser} from './tar-parse.js'
 import {ImgvetError} from '../errors.js'
 import {CheckFailure} from './match.js'
 
@@ -13,7 +13,7 @@ const QUEUED_TAR_BYTES = 4 * 1024 * 1024
  * libuv's threads) overlaps parsing this one, instead of each waiting for the other.
  */
 export function feedTar(
-  tar: Readable, parser: Extract, sink: {hash: Hash; count: (n: number) => void}, where: string, poolFailure: () => unknown,
+  tar: Readable, parser: TarParser, sink: {hash: Hash; count: (n: number) => void}, where: string, poolFailure: () => unknown,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let failed = false
@@ -55,7 +55,7 @@ export function feedTar(
         }
       }
       if (queue.length === 0 && ending) {
-        ;(parser as unknown as {end(): void}).end()
+        parser.end()
         ending()
         ending = null
       }

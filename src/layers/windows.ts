@@ -10,8 +10,15 @@
  */
 export const WINDOW_OVERLAP = 16 * 1024
 
+/** What an entry's bytes come from: the tar parser's body (tar-parse.ts), or any stream. */
+export interface EntryBytes {
+  on(event: 'data', fn: (b: Buffer) => void): unknown
+  on(event: 'end', fn: () => void): unknown
+  on(event: 'error', fn: (e: Error) => void): unknown
+}
+
 /** Read at most `max` bytes of an entry's stream, draining the rest so the tar parser can move on. */
-export function readEntry(stream: NodeJS.EventEmitter, max: number): Promise<{buf: Buffer; truncated: boolean}> {
+export function readEntry(stream: EntryBytes, max: number): Promise<{buf: Buffer; truncated: boolean}> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let have = 0
@@ -26,7 +33,8 @@ export function readEntry(stream: NodeJS.EventEmitter, max: number): Promise<{bu
       chunks.push(take)
       have += take.length
     })
-    stream.on('end', () => resolve({buf: Buffer.concat(chunks), truncated}))
+    // One chunk (most files) is handed on as it is: a view into the decompressor's output, which is never reused.
+    stream.on('end', () => resolve({buf: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks), truncated}))
     stream.on('error', reject)
   })
 }
@@ -67,7 +75,7 @@ export function lineLeftToNext(w: ContentWindowView, overlap: number): number {
  * first one showed binary content); from then on the stream is only drained. `cut`: bytes past the cap were not read.
  */
 export function readWindows(
-  stream: NodeJS.EventEmitter,
+  stream: EntryBytes,
   o: {size: number; overlap: number; cap: number},
   onWindow: (w: ContentWindowView) => boolean,
 ): Promise<{cut: boolean; stopped: boolean}> {

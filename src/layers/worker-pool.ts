@@ -4,10 +4,11 @@ import type {FileCheck} from '../checks/check.js'
 import {FILE_CHECKS} from '../checks/index.js'
 import {ImgvetError} from '../errors.js'
 import type {Layer} from '../image/image.js'
-import type {BatchItem, FromWorker, ToWorker} from './content-worker.js'
+import type {BatchItem, BatchTables, FromWorker, ToWorker} from './content-worker.js'
 import {CheckFailure, type ContentJob, type ContentMatcher, type Matched} from './match.js'
 import {scanLayer, type LayerScan} from './scan-layer.js'
 import type {PathSkip} from './skip.js'
+import type {WalkEntry} from './entry.js'
 
 /** Bytes handed to the threads and not yet answered, over all layers: the walk waits past this (peak RSS). */
 const MAX_IN_FLIGHT = 16 * 1024 * 1024
@@ -55,6 +56,29 @@ interface Batch {
   bufs: Buffer[]
   waiters: Waiter[]
   bytes: number
+  tables: BatchTables
+  /** Where each layer and each list of checks already is in `tables`, by identity. */
+  layerAt: Map<WalkEntry['layer'], number>
+  wantingAt: Map<string, number>
+}
+
+function newBatch(): Batch {
+  return {items: [], bufs: [], waiters: [], bytes: 0, tables: {layers: [], wanting: []}, layerAt: new Map(), wantingAt: new Map()}
+}
+
+/** The lists differ per file (the walk filters them), their contents hardly ever: keyed by the ids. */
+function wantingIndex(batch: Batch, checks: readonly FileCheck[]): number {
+  const ids = checks.map((c) => c.id)
+  return indexIn(batch.wantingAt, batch.tables.wanting, ids.join('\0'), () => ids)
+}
+
+function indexIn<K, V>(at: Map<K, number>, list: V[], key: K, value: () => V): number {
+  let i = at.get(key)
+  if (i === undefined) {
+    i = list.push(value()) - 1
+    at.set(key, i)
+  }
+  return i
 }
 
 interface Slot {
@@ -121,11 +145,13 @@ export class LayerWorkerPool implements ContentMatcher {
     if (this.closed) return Promise.reject(closedError())
     const length = job.buf.length
     if (this.batch && (this.batch.bytes + length > BATCH_BYTES || this.batch.items.length >= BATCH_FILES)) this.flush()
-    const batch = (this.batch ??= {items: [], bufs: [], waiters: [], bytes: 0})
-    const item: BatchItem = {
-      entry: job.entry, offset: batch.bytes, length, truncated: job.truncated, wanting: job.wanting.map((c) => c.id),
-      cap: job.cap, hashAnyway: job.hashAnyway,
-    }
+    const batch = (this.batch ??= newBatch())
+    const e = job.entry
+    const item: BatchItem = [
+      e.path, e.type, e.mode, e.uid, e.gid, e.size, e.mtime?.getTime() ?? null, e.linkname ?? null,
+      indexIn(batch.layerAt, batch.tables.layers, e.layer, () => e.layer), length, job.truncated ? 1 : 0,
+      job.hashAnyway ? 1 : 0, wantingIndex(batch, job.wanting), job.cap,
+    ]
     batch.items.push(item)
     batch.bufs.push(job.buf)
     batch.bytes += length
@@ -162,7 +188,8 @@ export class LayerWorkerPool implements ContentMatcher {
     if (slot.sent.size === 0) slot.worker.ref()
     slot.sent.set(id, {waiters: batch.waiters, cost})
     slot.cost += cost
-    slot.worker.postMessage({type: 'batch', id, items: JSON.stringify(batch.items), data: data.buffer} satisfies ToWorker, [data.buffer])
+    const message: ToWorker = {type: 'batch', id, items: JSON.stringify(batch.items), tables: JSON.stringify(batch.tables), data: data.buffer}
+    slot.worker.postMessage(message, [data.buffer])
   }
 
   private idleSlot(): boolean {

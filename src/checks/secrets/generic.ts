@@ -118,8 +118,25 @@ function readQuoted(text: string, at: number): {value: string; end: number} | un
   return undefined
 }
 
+/**
+ * Whether the name around a keyword could be followed by what assignmentAt accepts: a quote (a quoted name or
+ * XML attribute), `]`, an operator or `>`, or whitespace before `value=`. Most keyword hits in code are none of these
+ * (`key)`, `.token.`, `keys[i]`), and are rejected here by a few character compares, before any slicing.
+ */
+function followedByOperator(text: string, kwEnd: number): boolean {
+  let j = kwEnd
+  while (j < text.length && j - kwEnd < 80 && nameCharAt(text, j)) j++
+  let c = text.charCodeAt(j)
+  if (c === 0x22 || c === 0x27) return true
+  if (c === 0x5d) c = text.charCodeAt(++j)
+  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j)
+  // `=`, `:`, `,`, `>`, or the `v` of `value=` or other whitespace after an XML attribute.
+  return c === 0x3d || c === 0x3a || c === 0x2c || c === 0x3e || c === 0x76 || c === 0x56 || (c >= 0x0a && c <= 0x0d)
+}
+
 /** The `name op value` around one keyword hit, or undefined when the keyword is not in an assigned name. */
 function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind): Assignment | undefined {
+  if (!followedByOperator(text, kwEnd)) return undefined
   let s = kwStart
   while (s > 0 && kwStart - s < 80 && nameCharAt(text, s - 1)) s--
   // `//user:password@host`: inside a URL's authority; the URL rule reads those (a Ruby `:symbol` is a name).
