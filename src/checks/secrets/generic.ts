@@ -237,7 +237,7 @@ export function detectGeneric(text: string, lines: LineIndex, path: string, word
   if (keywords.length > 0) out.push(...detectAssignments(text, lines, path, keywords))
   const more = [
     ...(text.includes('machine') || text.includes('default') ? detectNetrc(text, lines, path) : []),
-    ...detectHttpAuth(text, lines, words.has('uthorization')),
+    ...detectHttpAuth(text, lines, words.get('uthorization') ?? []),
   ]
   if (more.length === 0) return out
   const doc = docStructure(text, path, refineKind(fileKind(path), text))

@@ -54,9 +54,31 @@ function basic(value: string): {user: string; pass: string} | undefined {
   return {user: decoded.slice(0, i), pass: decoded.slice(i + 1)}
 }
 
-function headers(text: string): Found[] {
+/** HEADER tried at one place only: the walk knows where `uthorization` occurs, and most texts hold it nowhere near a header. */
+const HEADER_AT = new RegExp(HEADER.source, 'iy')
+
+/**
+ * The matches HEADER's global scan gives, found from the offsets of `uthorization` instead: a match starts at the
+ * `A` before it, or six characters earlier with `Proxy-`, and the scan's matches do not overlap.
+ */
+function* headerMatches(text: string, at: readonly number[]): Generator<RegExpExecArray> {
+  let from = 0
+  for (const w of at) {
+    for (const start of [w - 7, w - 1]) {
+      if (start < from || start < 0) continue
+      HEADER_AT.lastIndex = start
+      const m = HEADER_AT.exec(text)
+      if (!m) continue
+      from = start + m[0].length
+      yield m
+      break
+    }
+  }
+}
+
+function headers(text: string, at: readonly number[]): Found[] {
   const out: Found[] = []
-  for (const m of text.matchAll(HEADER)) {
+  for (const m of headerMatches(text, at)) {
     const scheme = m[1] ?? ''
     const value = m[2] ?? ''
     if (SCHEME_WORDS.test(value) || isPlaceholder(value) || /^(x+|\.+|\*+)$/i.test(value)) continue
@@ -73,6 +95,10 @@ function headers(text: string): Found[] {
     if (severity) out.push({secret: value, start, severity, evidence: `Authorization: ${scheme ? `${scheme} ` : ''}${redact(value)}`})
   }
   return out
+}
+
+function offsetsOf(text: string, re: RegExp): number[] {
+  return [...text.matchAll(re)].map((m) => m.index ?? 0)
 }
 
 function curlUsers(text: string): Found[] {
@@ -100,10 +126,10 @@ function curlUsers(text: string): Found[] {
   return out
 }
 
-/** `header`: whether the text holds `uthorization` in any case (the walk knows from its word pass). */
-export function detectHttpAuth(text: string, lines: LineIndex, header = /uthorization/i.test(text)): Hit[] {
+/** `header`: the offsets of `uthorization` in any case, ascending (the walk knows them from its word pass). */
+export function detectHttpAuth(text: string, lines: LineIndex, header: readonly number[] = offsetsOf(text, /uthorization/gi)): Hit[] {
   const found = [
-    ...(header ? headers(text) : []),
+    ...(header.length > 0 ? headers(text, header) : []),
     ...(text.includes('-u') ? curlUsers(text) : []),
   ]
   return found.map((f) => hit(lines, {
