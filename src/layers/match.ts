@@ -96,16 +96,19 @@ export interface ContentJob {
   hashAnyway: boolean
 }
 
+/** How a pooled file's result comes back: a callback, not a promise (three promises a file cost the walk more). */
+export type MatchedCallback = (err: unknown, m?: Matched) => void
+
 /**
- * Where the walk sends content: a pool of worker threads. `submit` copies `buf` (the walk may still use it); the
- * promise it returns settles with the same Matched that matchContent gives. `room` resolves once the bytes in flight
+ * Where the walk sends content: a pool of worker threads. `submit` copies `buf` (the walk may still use it); `done`
+ * is called once, with the same Matched that matchContent gives, or with the error. `room` resolves once the bytes in flight
  * are below the pool's bound: the walk waits for it before reading on, so memory stays bounded. While the threads are
  * `busy`, the walking thread is the one more core.
  */
 export interface ContentMatcher {
   /** Whether the pool runs exactly these checks (it resolves them by id in each thread). */
   runs(checks: readonly FileCheck[]): boolean
-  submit(job: ContentJob): Promise<Matched>
+  submit(job: ContentJob, done: MatchedCallback): void
   /** Every thread has work queued: the walking thread checks this file itself rather than wait for one. */
   busy(): boolean
   room(): Promise<void> | undefined

@@ -137,7 +137,8 @@ async function scanWindows(
  * out in the order of the entries, as if the walk had waited.
  */
 interface Pending {
-  result: Promise<Matched>
+  /** Set when the thread answers with something to place; a file with nothing leaves the map instead. */
+  result?: Matched
   at: {findings: number; sightings: number; hashes: number; partial: number}
   path: string
   entry: WalkEntry
@@ -173,6 +174,7 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   const pending = new Map<number, Pending>()
   let seq = 0
   let poolFailure: unknown
+  const answers = new Countdown()
   // A hostile name is a finding, not the end of the scan: the rest of the layer (and image) is still judged.
   let escapes = 0
   const escaped = (path: string, what: string, raw: string) => {
@@ -295,15 +297,16 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (matcher && keep.length > 0 && !archiveBytes && !matcher.busy() && (truncated || !sniffArchive(buf))) {
         const job = {entry, buf, truncated, wanting: keep, cap, hashAnyway}
         const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
-        const result = matcher.submit(job)
-        result.catch((e: unknown) => {
-          poolFailure ??= e
-        })
         const id = seq++
-        pending.set(id, {result, at, path, entry})
-        result.then((r) => {
-          if (r.findings.length === 0 && r.sightings.length === 0 && !r.cut && r.hashes === undefined) pending.delete(id)
-        }, () => {})
+        const p: Pending = {at, path, entry}
+        pending.set(id, p)
+        answers.expect()
+        matcher.submit(job, (e, r) => {
+          if (e) poolFailure ??= e
+          else if (r && (r.findings.length > 0 || r.sightings.length > 0 || r.cut || r.hashes !== undefined)) p.result = r
+          else pending.delete(id)
+          answers.answered()
+        })
         await matcher.room()
         return
       }
@@ -328,7 +331,9 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
     // Sent even when the walk failed, so that nothing of this layer is left waiting in a half-filled batch.
     matcher?.flush()
   }
-  await placePending([...pending.values()], scan, hashes, partials)
+  await answers.zero()
+  if (poolFailure) throw poolFailure
+  placePending([...pending.values()], scan, hashes, partials)
 
   if (escapes > MAX_ESCAPE_FINDINGS) {
     const more = escapes - MAX_ESCAPE_FINDINGS
@@ -353,15 +358,31 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
   return scan
 }
 
-/** Waits for the pooled files and puts their results where the walk would have put them (the last first). */
-async function placePending(pending: readonly Pending[], scan: LayerScan, hashes: Array<[string, FileHashes | null]>, partials: WalkEntry[]) {
-  const results = await Promise.all(pending.map((p) => p.result))
+/** Puts the pooled files' results where the walk would have put them (the last first). */
+function placePending(pending: readonly Pending[], scan: LayerScan, hashes: Array<[string, FileHashes | null]>, partials: WalkEntry[]) {
   for (let i = pending.length - 1; i >= 0; i--) {
     const p = pending[i] as Pending
-    const r = results[i] as Matched
+    const r = p.result
+    if (!r) continue
     if (r.findings.length) scan.findings.splice(p.at.findings, 0, ...r.findings)
     if (r.sightings.length) scan.keySightings.splice(p.at.sightings, 0, ...r.sightings)
     if (r.hashes !== undefined) hashes.splice(p.at.hashes, 0, [p.path, r.hashes])
     if (r.cut) partials.splice(p.at.partial, 0, p.entry)
+  }
+}
+
+/** Answers still to come from the threads, and one promise for when there are none. */
+class Countdown {
+  private n = 0
+  private wake: (() => void) | null = null
+  expect(): void {
+    this.n++
+  }
+  answered(): void {
+    if (--this.n === 0 && this.wake) this.wake()
+  }
+  zero(): Promise<void> {
+    if (this.n === 0) return Promise.resolve()
+    return new Promise((resolve) => (this.wake = resolve))
   }
 }

@@ -5,7 +5,7 @@ import {FILE_CHECKS} from '../checks/index.js'
 import {ImgvetError} from '../errors.js'
 import type {Layer} from '../image/image.js'
 import type {BatchItem, BatchTables, FromWorker, ToWorker} from './content-worker.js'
-import {CheckFailure, type ContentJob, type ContentMatcher, type Matched} from './match.js'
+import {CheckFailure, type ContentJob, type ContentMatcher, type Matched, type MatchedCallback} from './match.js'
 import {scanLayer, type LayerScan} from './scan-layer.js'
 import type {PathSkip} from './skip.js'
 import type {WalkEntry} from './entry.js'
@@ -46,15 +46,10 @@ export function defaultJobs(env: NodeJS.ProcessEnv = process.env): number {
   return Number(v)
 }
 
-interface Waiter {
-  resolve: (m: Matched) => void
-  reject: (e: unknown) => void
-}
-
 interface Batch {
   items: BatchItem[]
   bufs: Buffer[]
-  waiters: Waiter[]
+  waiters: MatchedCallback[]
   bytes: number
   tables: BatchTables
   /** Where each layer and each list of checks already is in `tables`, by identity. */
@@ -84,7 +79,7 @@ function indexIn<K, V>(at: Map<K, number>, list: V[], key: K, value: () => V): n
 interface Slot {
   worker: Worker
   /** Batches sent and not answered, by id, with the bytes they hold in flight. */
-  sent: Map<number, {waiters: Waiter[]; cost: number}>
+  sent: Map<number, {waiters: MatchedCallback[]; cost: number}>
   cost: number
 }
 
@@ -141,8 +136,8 @@ export class LayerWorkerPool implements ContentMatcher {
     return !this.closed && checks.every((c) => REGISTERED.get(c.id) === c)
   }
 
-  submit(job: ContentJob): Promise<Matched> {
-    if (this.closed) return Promise.reject(closedError())
+  submit(job: ContentJob, done: MatchedCallback): void {
+    if (this.closed) return done(closedError())
     const length = job.buf.length
     if (this.batch && (this.batch.bytes + length > BATCH_BYTES || this.batch.items.length >= BATCH_FILES)) this.flush()
     const batch = (this.batch ??= newBatch())
@@ -156,10 +151,9 @@ export class LayerWorkerPool implements ContentMatcher {
     batch.bufs.push(job.buf)
     batch.bytes += length
     this.inFlight += length + ITEM_COST
-    const result = new Promise<Matched>((resolve, reject) => batch.waiters.push({resolve, reject}))
+    batch.waiters.push(done)
     // A thread with nothing to do takes what there is once it is worth a message; busy threads let the batch grow.
     if (batch.bytes >= BATCH_BYTES || (this.idleSlot() && worthSending(batch))) this.flush()
-    return result
   }
 
   busy(): boolean {
@@ -214,7 +208,7 @@ export class LayerWorkerPool implements ContentMatcher {
     return slot
   }
 
-  private settle(slot: Slot, id: number): Waiter[] {
+  private settle(slot: Slot, id: number): MatchedCallback[] {
     const sent = slot.sent.get(id)
     if (!sent) return []
     slot.sent.delete(id)
@@ -228,11 +222,11 @@ export class LayerWorkerPool implements ContentMatcher {
     const waiters = this.settle(slot, m.id)
     if (m.type === 'done') {
       const said = new Map(m.results)
-      waiters.forEach((w, i) => w.resolve(said.get(i) ?? NOTHING))
+      waiters.forEach((w, i) => w(null, said.get(i) ?? NOTHING))
     }
     else {
       const err = rebuildError(m.error)
-      for (const w of waiters) w.reject(err)
+      for (const w of waiters) w(err)
     }
     this.wake()
     // The thread is free and files are waiting: send them rather than let them wait for a full batch.
@@ -247,7 +241,7 @@ export class LayerWorkerPool implements ContentMatcher {
     const err = this.closed
       ? closedError()
       : new ImgvetError('tool-failed', `a content-check thread stopped: ${e.message}`)
-    for (const id of [...slot.sent.keys()]) for (const w of this.settle(slot, id)) w.reject(err)
+    for (const id of [...slot.sent.keys()]) for (const w of this.settle(slot, id)) w(err)
     void slot.worker.terminate()
     this.wake()
   }
@@ -264,7 +258,7 @@ export class LayerWorkerPool implements ContentMatcher {
     this.closed = true
     const batch = this.batch
     this.batch = null
-    for (const w of batch?.waiters ?? []) w.reject(closedError())
+    for (const w of batch?.waiters ?? []) w(closedError())
     const slots = [...this.slots]
     await Promise.all(slots.map((s) => s.worker.terminate()))
     for (const s of slots) this.lost(s, new Error('closed'))
