@@ -1,4 +1,5 @@
 import {constants, createGunzip, createInflateRaw, gunzipSync, inflateRawSync} from 'node:zlib'
+import type {Codec} from './archive-codecs.js'
 
 /**
  * Zip and tar read from a bounded Buffer, by hand: every offset and length comes from untrusted bytes and is
@@ -15,12 +16,16 @@ export interface Member {
   read(cap: number): Promise<{buf: Buffer; truncated: boolean; inflated: number}>
 }
 
-type ArchiveFormat = 'zip' | 'gzip' | 'tar'
+type ArchiveFormat = 'zip' | 'tar' | Codec
 
 export function sniffArchive(buf: Buffer): ArchiveFormat | undefined {
   if (buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50) return 'zip'
   if (buf.length >= 22 && buf.readUInt32LE(0) === 0x06054b50) return 'zip'
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip'
+  if (buf.length >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return 'zstd'
+  if (buf.length >= 6 && buf.toString('latin1', 0, 6) === '\xfd7zXZ\0') return 'xz'
+  // `BZh`, the block size digit, then a block's or the end's magic (the digits of pi, of sqrt(pi)).
+  if (buf.length >= 10 && buf.toString('latin1', 0, 3) === 'BZh' && /^(?:1AY&SY|\x17rE8P\x90)$/.test(buf.toString('latin1', 4, 10))) return 'bzip2'
   // v7 tars have no magic; a ustar one says so at 257, and its checksum must agree.
   if (buf.length >= 512 && buf[257] === 0x75 && buf.toString('latin1', 257, 262) === 'ustar' && tarChecksumOk(buf, 0)) return 'tar'
   return undefined
