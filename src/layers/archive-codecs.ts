@@ -1,11 +1,13 @@
 import {createRequire} from 'node:module'
+import {constants, createGunzip, createInflateRaw, gunzipSync, inflateRawSync} from 'node:zlib'
 import {Decompress as ZstdDecompress} from 'fzstd'
 import xzDecompress from 'xz-decompress'
-import {inflateCapped} from './archive-formats.js'
 
 /**
- * The compressions a tarball in a layer comes in, each decoded from a bounded Buffer to at most `cap` bytes: the
- * work a bomb costs is `cap` bytes of output (or the input's length), never what it claims.
+ * The compressions a tarball in a layer comes in (and raw deflate, for zip members), each decoded from a bounded
+ * Buffer to at most `cap` bytes: the work a bomb costs is `cap` bytes of output (or the input's length), never what
+ * it claims. Adding one is a decoder here and an entry in CODECS.
+ * - gzip, deflate: node:zlib.
  * - zstd: fzstd, already the layer decoder's fallback (pure JS).
  * - xz: xz-decompress, XZ Embedded (the Linux kernel's xz decoder) in 26 KB of wasm, no dependencies, MIT.
  * - bzip2: seek-bzip, pure JS, MIT; its one dependency (commander) serves its CLI only. unbzip2-stream was slower
@@ -13,13 +15,43 @@ import {inflateCapped} from './archive-formats.js'
  * Measured on one core (34 MB of text / 30 MB of base64 noise, output rates): zstd 58, xz 38 / 20, bzip2 7 MB/s;
  * the layer's archive budget (256 MiB of output) bounds a layer of the slowest to well under a minute.
  */
-export type Codec = 'gzip' | 'zstd' | 'xz' | 'bzip2'
-
 interface Decoded {
   buf: Buffer
   truncated: boolean
   /** Why nothing could be decoded, for the archive.partial note; unset when the data decoded (maybe in part). */
   refused?: string
+}
+
+/** Inflate at most `cap` bytes; a bomb costs `cap` bytes of work, never what it claims to expand to. */
+export async function inflateCapped(data: Buffer, cap: number, format: 'raw' | 'gzip'): Promise<{buf: Buffer; truncated: boolean}> {
+  const opts = {maxOutputLength: Math.max(1, cap), finishFlush: constants.Z_SYNC_FLUSH}
+  try {
+    const buf = format === 'raw' ? inflateRawSync(data, opts) : gunzipSync(data, opts)
+    return {buf, truncated: false}
+  } catch (e) {
+    if ((e as {code?: string}).code !== 'ERR_BUFFER_TOO_LARGE') return {buf: Buffer.alloc(0), truncated: true}
+  }
+  // Larger than the cap: stream it and keep the start, which is where the rules look.
+  return new Promise((resolve) => {
+    const z = format === 'raw' ? createInflateRaw() : createGunzip()
+    const chunks: Buffer[] = []
+    let have = 0
+    let done = false
+    const finish = (truncated: boolean) => {
+      if (done) return
+      done = true
+      z.destroy()
+      resolve({buf: Buffer.concat(chunks).subarray(0, cap), truncated})
+    }
+    z.on('data', (c: Buffer) => {
+      chunks.push(c)
+      have += c.length
+      if (have >= cap) finish(true)
+    })
+    z.on('end', () => finish(false))
+    z.on('error', () => finish(true))
+    z.end(data)
+  })
 }
 
 /** zstd's own decoder refuses windows past 2^27 unless told otherwise; so does this one, before allocating one. */
@@ -163,15 +195,44 @@ function bzip2Capped(data: Buffer, cap: number): Decoded {
   return {buf: Buffer.concat(chunks), truncated}
 }
 
+interface CodecSpec {
+  /** The first bytes say it is this codec. */
+  magic(buf: Buffer): boolean
+  /** Names of a tarball compressed so (a bare `.xz` is left alone, as a bare `.gz` is). */
+  suffixes: readonly string[]
+  decode(data: Buffer, cap: number): Decoded | Promise<Decoded>
+}
+
+/** Every compression a tarball in a layer is opened in: one entry each. */
+const CODECS = {
+  gzip: {magic: (b) => b[0] === 0x1f && b[1] === 0x8b, suffixes: ['.tgz', '.tar.gz'], decode: (d, cap) => inflateCapped(d, cap, 'gzip')},
+  zstd: {magic: (b) => b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528, suffixes: ['.tzst', '.tar.zst'], decode: zstdCapped},
+  // fd `7zXZ` 00
+  xz: {magic: (b) => b[0] === 0xfd && b.readUInt32BE(1) === 0x377a585a && b[5] === 0, suffixes: ['.txz', '.tar.xz'], decode: xzCapped},
+  // `BZh`, the block size digit, then a block's or the end's magic (the digits of pi, of sqrt(pi)).
+  bzip2: {
+    magic: (b) => b.readUIntBE(0, 3) === 0x425a68 && /^(?:1AY&SY|\x17rE8P\x90)$/.test(b.toString('latin1', 4, 10)),
+    suffixes: ['.tbz', '.tbz2', '.tar.bz2'], decode: bzip2Capped,
+  },
+} satisfies Record<string, CodecSpec>
+
+export type Codec = keyof typeof CODECS
+
+export const CODEC_SUFFIXES: readonly string[] = Object.values(CODECS).flatMap((c) => c.suffixes)
+
+export function isCodec(f: string | undefined): f is Codec {
+  return f !== undefined && Object.hasOwn(CODECS, f)
+}
+
+/** Called for most files of a layer (src/layers/scan-layer.ts): byte compares, no allocation. */
+const SNIFF = Object.entries(CODECS) as Array<[Codec, CodecSpec]>
+
+export function sniffCodec(buf: Buffer): Codec | undefined {
+  if (buf.length < 10) return undefined
+  for (const [name, c] of SNIFF) if (c.magic(buf)) return name
+  return undefined
+}
+
 export async function decodeCapped(data: Buffer, cap: number, codec: Codec): Promise<Decoded> {
-  switch (codec) {
-    case 'gzip':
-      return inflateCapped(data, cap, 'gzip')
-    case 'zstd':
-      return zstdCapped(data, cap)
-    case 'xz':
-      return xzCapped(data, cap)
-    case 'bzip2':
-      return bzip2Capped(data, cap)
-  }
+  return CODECS[codec].decode(data, cap)
 }

@@ -1,6 +1,6 @@
 import type {Detection, FileCheck} from '../checks/check.js'
 import type {WalkEntry} from './entry.js'
-import {decodeCapped, type Codec} from './archive-codecs.js'
+import {CODEC_SUFFIXES, decodeCapped, isCodec} from './archive-codecs.js'
 import {hasZipEnd, sniffArchive, tarMembers, zipMembers, type Member} from './archive-formats.js'
 
 /**
@@ -32,10 +32,7 @@ export const ARCHIVE_LIMITS: ArchiveLimits = {
  * modules: thousands per distribution image) is left alone, and so are package files (.deb, .rpm, .apk), whose
  * content the package manager installs.
  */
-const ARCHIVE_NAME = /\.(?:zip|jar|war|ear|aar|whl|egg|nupkg|tar|tgz|tar\.gz|tar\.zst|tzst|tar\.xz|txz|tar\.bz2|tbz2?)$/i
-
-const CODECS: ReadonlySet<string> = new Set<Codec>(['gzip', 'zstd', 'xz', 'bzip2'])
-const isCodec = (f: string | undefined): f is Codec => f !== undefined && CODECS.has(f)
+const ARCHIVE_NAME = new RegExp(`(?:\\.(?:zip|jar|war|ear|aar|whl|egg|nupkg|tar)|${CODEC_SUFFIXES.map((s) => s.replace(/\./g, '\\.')).join('|')})$`, 'i')
 
 const ZIP_NAME = /\.(?:zip|jar|war|ear|aar|whl|egg|nupkg)$/i
 
