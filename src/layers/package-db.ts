@@ -21,8 +21,14 @@ export interface LayerOrigins {
 const MAX_DB_BYTES = 32 * 1024 * 1024
 const MAX_NAME = 128
 
+const TAIL = 4
+const TAILS = new Set(PACKAGE_SOURCES.flatMap((s) => s.names.suffixes ?? []).map((x) => x.slice(-TAIL)))
+const PREFIXES = PACKAGE_SOURCES.flatMap((s) => s.names.prefixes ?? [])
+
 /** How many bytes of this path the walk reads for origin; 0 when it is no package database. */
 export function packageDbBound(path: string): number {
+  // Called for every file of every layer: one set lookup and a prefix or two before any source is asked.
+  if (!TAILS.has(path.slice(-TAIL)) && !PREFIXES.some((p) => path.startsWith(p))) return 0
   for (const s of PACKAGE_SOURCES) {
     const n = s.bound(path)
     if (n > 0) return n

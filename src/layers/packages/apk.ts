@@ -54,6 +54,7 @@ class ApkLayer implements LayerRecords {
 }
 
 export const apk: PackageSource = {
+  names: {suffixes: [DB]},
   bound: (path) => (path === DB ? MAX_DB_FILE : 0),
   layer: () => new ApkLayer(),
 }

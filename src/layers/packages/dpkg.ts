@@ -71,6 +71,7 @@ function status(text: string, versions: Map<string, string>, set: Set): void {
 }
 
 export const dpkg: PackageSource = {
+  names: {prefixes: ['/var/lib/dpkg/']},
   bound(path) {
     if (!path.startsWith('/var/lib/dpkg/')) return 0
     return path === '/var/lib/dpkg/status' || INFO.test(path) || STATUS_D.test(path) ? MAX_DB_FILE : 0

@@ -44,6 +44,7 @@ class GemLayer implements LayerRecords {
 }
 
 export const gem: PackageSource = {
+  names: {suffixes: ['.gemspec']},
   bound: (path) => (path.endsWith('.gemspec') && SPEC.test(path) ? 256 * 1024 : 0),
   layer: () => new GemLayer(),
 }

@@ -40,6 +40,7 @@ class GoLayer implements LayerRecords {
 }
 
 export const go: PackageSource = {
+  names: {suffixes: ['.ziphash']},
   bound: (path) => (path.endsWith('.ziphash') && ZIPHASH.test(path) ? 4096 : 0),
   layer: () => new GoLayer(),
 }

@@ -22,6 +22,8 @@ class GradleLayer implements LayerRecords {
 }
 
 export const gradle: PackageSource = {
+  // The path is the record: nothing to read.
+  names: {},
   bound: () => 0,
   layer: () => new GradleLayer(),
 }

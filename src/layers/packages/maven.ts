@@ -41,6 +41,7 @@ class MavenLayer implements LayerRecords {
 }
 
 export const maven: PackageSource = {
+  names: {suffixes: ['.sha1', '.sha256', '.md5']},
   bound: (path) => ((path.endsWith('.sha1') || path.endsWith('.sha256') || path.endsWith('.md5')) && SUM.test(path) ? 1024 : 0),
   layer: () => new MavenLayer(),
 }

@@ -41,6 +41,7 @@ class NpmLayer implements LayerRecords {
 
 /** npm: `node_modules/<pkg>/package.json` owns its directory; there is no per-file hash on disk. */
 export const npm: PackageSource = {
+  names: {suffixes: ['/package.json']},
   bound: (path) => (path.endsWith('/package.json') && MANIFEST.test(path) ? 64 * 1024 : 0),
   layer: () => new NpmLayer(),
 }

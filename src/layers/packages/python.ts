@@ -59,6 +59,7 @@ class PythonLayer implements LayerRecords {
 
 /** Python wheels as installed: `*.dist-info/RECORD`, a sha256 per file. */
 export const python: PackageSource = {
+  names: {suffixes: ['/RECORD']},
   bound: (path) => (path.endsWith('/RECORD') && RECORD.test(path) ? MAX_DB_FILE : 0),
   layer: () => new PythonLayer(),
 }

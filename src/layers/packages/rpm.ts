@@ -120,6 +120,7 @@ class RpmLayer implements LayerRecords {
 }
 
 export const rpm: PackageSource = {
+  names: {suffixes: RPM_SQLITE},
   bound: (path) => (path.endsWith('/rpmdb.sqlite') && RPM_SQLITE.includes(path) ? MAX_RPMDB : 0),
   layer: () => new RpmLayer(),
 }

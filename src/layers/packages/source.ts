@@ -29,7 +29,12 @@ export interface LayerRecords {
 
 /** One package manager's records in an image; src/layers/packages/index.ts lists them. */
 export interface PackageSource {
-  /** Bytes of `path` to read for this source; 0 when it is none of its records. Called for every file of a layer. */
+  /**
+   * How its record files' paths can start or end (each ending at least 4 characters): the walk asks `bound` only
+   * for paths that match one, so that the common file costs a set lookup rather than a call per source.
+   */
+  names: {prefixes?: readonly string[]; suffixes?: readonly string[]}
+  /** Bytes of `path` to read for this source; 0 when it is none of its records. */
   bound(path: string): number
   layer(): LayerRecords
 }
