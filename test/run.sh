@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 declare -A tools=(
   [docker-registry]=docker-registry [skopeo]=skopeo [buildah]=buildah [umoci]=umoci [openssl]=openssl
   [htpasswd]=apache2-utils [chromium]=chromium [zstd]=zstd [docker-compose]=docker-compose [debootstrap]=debootstrap
-  [dockerd]=docker.io [docker]=docker.io [podman]=podman
+  [dockerd]=docker.io [docker]=docker.io [podman]=podman [rpmbuild]=rpm [sqlite3]=sqlite3
 )
 missing=()
 for cmd in "${!tools[@]}"; do

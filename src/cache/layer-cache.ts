@@ -7,7 +7,7 @@ import type {FileCheck} from '../checks/check.js'
 import type {LayerScan} from '../layers/scan-layer.js'
 
 /** Bump when a cached LayerScan would differ for the same layer: its shape, or how evidence is rendered. */
-export const LAYER_RESULT_SCHEMA = 6
+export const LAYER_RESULT_SCHEMA = 7
 const DEFAULT_MAX_ENTRIES = 20_000
 
 function defaultCacheDir(): string {

@@ -1,5 +1,5 @@
 /** Which package manager's record names the file. */
-export type PackageManager = 'dpkg' | 'apk' | 'python' | 'npm'
+export type PackageManager = 'dpkg' | 'apk' | 'rpm' | 'python' | 'npm' | 'gem' | 'go' | 'maven' | 'gradle'
 
 /**
  * Where a finding's file came from, read from the image itself. `content` says what the package record vouches for:
@@ -14,6 +14,8 @@ export interface Origin {
   baseImage?: string
   content: 'unmodified' | 'modified' | 'unverified' | 'unowned'
   package?: {manager: PackageManager; name: string; version?: string}
+  /** A package database in that layer that could not be read (rpm's BerkeleyDB): not owned means "not known". */
+  unreadable?: string
 }
 
 const STATES: Record<Origin['content'], string> = {
@@ -28,7 +30,7 @@ export function originText(o: Origin): string {
   const base = `base image${o.baseImage ? ` ${o.baseImage}` : ''}`
   const from = o.from === 'base' ? base : o.from === 'image' ? "image's own" : 'base or own unknown'
   const where = `layer ${o.layer} (${from})`
-  if (!o.package) return `${where}; not in any package record of that layer`
+  if (!o.package) return `${where}; not in any package record of that layer${o.unreadable ? ` (${o.unreadable})` : ''}`
   const p = `${o.package.manager} ${o.package.name}${o.package.version ? ` ${o.package.version}` : ''}`
   return `${where}; ${p}: ${STATES[o.content]}`
 }

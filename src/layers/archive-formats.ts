@@ -1,4 +1,5 @@
-import {constants, createGunzip, createInflateRaw, gunzipSync, inflateRawSync} from 'node:zlib'
+import {constants, inflateRawSync} from 'node:zlib'
+import {inflateCapped, sniffCodec, type Codec} from './archive-codecs.js'
 
 /**
  * Zip and tar read from a bounded Buffer, by hand: every offset and length comes from untrusted bytes and is
@@ -15,12 +16,13 @@ export interface Member {
   read(cap: number): Promise<{buf: Buffer; truncated: boolean; inflated: number}>
 }
 
-type ArchiveFormat = 'zip' | 'gzip' | 'tar'
+type ArchiveFormat = 'zip' | 'tar' | Codec
 
 export function sniffArchive(buf: Buffer): ArchiveFormat | undefined {
   if (buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50) return 'zip'
   if (buf.length >= 22 && buf.readUInt32LE(0) === 0x06054b50) return 'zip'
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip'
+  const codec = sniffCodec(buf)
+  if (codec) return codec
   // v7 tars have no magic; a ustar one says so at 257, and its checksum must agree.
   if (buf.length >= 512 && buf[257] === 0x75 && buf.toString('latin1', 257, 262) === 'ustar' && tarChecksumOk(buf, 0)) return 'tar'
   return undefined
@@ -29,38 +31,6 @@ export function sniffArchive(buf: Buffer): ArchiveFormat | undefined {
 /** Executable jars (Spring Boot's launch script) and self-extracting zips carry bytes before the zip: found by its end. */
 export function hasZipEnd(buf: Buffer): boolean {
   return findEocd(buf) !== -1
-}
-
-/** Inflate at most `cap` bytes; a bomb costs `cap` bytes of work, never what it claims to expand to. */
-export async function inflateCapped(data: Buffer, cap: number, format: 'raw' | 'gzip'): Promise<{buf: Buffer; truncated: boolean}> {
-  const opts = {maxOutputLength: Math.max(1, cap), finishFlush: constants.Z_SYNC_FLUSH}
-  try {
-    const buf = format === 'raw' ? inflateRawSync(data, opts) : gunzipSync(data, opts)
-    return {buf, truncated: false}
-  } catch (e) {
-    if ((e as {code?: string}).code !== 'ERR_BUFFER_TOO_LARGE') return {buf: Buffer.alloc(0), truncated: true}
-  }
-  // Larger than the cap: stream it and keep the start, which is where the rules look.
-  return new Promise((resolve) => {
-    const z = format === 'raw' ? createInflateRaw() : createGunzip()
-    const chunks: Buffer[] = []
-    let have = 0
-    let done = false
-    const finish = (truncated: boolean) => {
-      if (done) return
-      done = true
-      z.destroy()
-      resolve({buf: Buffer.concat(chunks).subarray(0, cap), truncated})
-    }
-    z.on('data', (c: Buffer) => {
-      chunks.push(c)
-      have += c.length
-      if (have >= cap) finish(true)
-    })
-    z.on('end', () => finish(false))
-    z.on('error', () => finish(true))
-    z.end(data)
-  })
 }
 
 function findEocd(buf: Buffer): number {

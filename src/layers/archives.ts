@@ -1,6 +1,7 @@
 import type {Detection, FileCheck} from '../checks/check.js'
 import type {WalkEntry} from './entry.js'
-import {hasZipEnd, inflateCapped, sniffArchive, tarMembers, zipMembers, type Member} from './archive-formats.js'
+import {CODEC_SUFFIXES, decodeCapped, isCodec} from './archive-codecs.js'
+import {hasZipEnd, sniffArchive, tarMembers, zipMembers, type Member} from './archive-formats.js'
 
 /**
  * Files inside archives in a layer (a Java app's jars, a wheel, a tarball someone forgot): each member goes to the
@@ -27,10 +28,11 @@ export const ARCHIVE_LIMITS: ArchiveLimits = {
 }
 
 /**
- * Archives by name; the bytes must then agree. A bare `.gz` (man pages, changelogs: thousands per distribution
- * image) is left alone, and so are package files (.deb, .rpm, .apk), whose content the package manager installs.
+ * Archives by name; the bytes must then agree. A bare `.gz`, `.xz`, `.bz2` or `.zst` (man pages, changelogs, kernel
+ * modules: thousands per distribution image) is left alone, and so are package files (.deb, .rpm, .apk), whose
+ * content the package manager installs.
  */
-const ARCHIVE_NAME = /\.(?:zip|jar|war|ear|aar|whl|egg|nupkg|tar|tgz|tar\.gz)$/i
+const ARCHIVE_NAME = new RegExp(`(?:\\.(?:zip|jar|war|ear|aar|whl|egg|nupkg|tar)|${CODEC_SUFFIXES.map((s) => s.replace(/\./g, '\\.')).join('|')})$`, 'i')
 
 const ZIP_NAME = /\.(?:zip|jar|war|ear|aar|whl|egg|nupkg)$/i
 
@@ -93,17 +95,18 @@ export class ArchiveExpander {
     const named = isArchiveName(entry.path)
     if (!named && truncated) return
     const sniffed = sniffArchive(buf)
-    // Unnamed gzip is mostly a cache (npm's cacache, pip's) of packages installed elsewhere in the image.
+    // Unnamed compressed data is mostly a cache (npm's cacache, pip's) of packages installed elsewhere in the image.
     const format = named
       ? sniffed ?? (ZIP_NAME.test(entry.path) && hasZipEnd(buf) ? 'zip' : undefined)
-      : sniffed === 'gzip' ? undefined : sniffed
+      : isCodec(sniffed) ? undefined : sniffed
     if (!format) return
     if (truncated) this.partial(entry, `only its first ${mib(buf.length)} were searched`)
-    if (format === 'gzip') {
+    if (isCodec(format)) {
       const cap = Math.min(this.limits.maxArchiveBytes, this.budget)
-      const r = await inflateCapped(buf, cap, 'gzip')
+      const r = await decodeCapped(buf, cap, format)
       this.spend(entry, r.buf.length)
-      if (r.truncated && r.buf.length >= cap) this.partial(entry, `only its first ${mib(r.buf.length)} uncompressed were searched`)
+      if (r.refused) this.partial(entry, `${r.refused}; it was not opened`)
+      else if (r.truncated && r.buf.length >= cap) this.partial(entry, `only its first ${mib(r.buf.length)} uncompressed were searched`)
       if (sniffArchive(r.buf) === 'tar') await this.walk(entry, tarMembers(r.buf, this.left()).members, depth)
       return
     }

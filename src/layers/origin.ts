@@ -4,6 +4,7 @@ import type {Origin} from '../findings/origin.js'
 import type {Image} from '../image/image.js'
 import {isFilesystemLayer} from '../image/manifest.js'
 import type {HistoryEntry} from '../image/types.js'
+import {UNREADABLE_RPMDB} from './packages/rpm.js'
 import type {LayerScan} from './scan-layer.js'
 
 /** What a package can vouch for: material everyone with that package has, so it is no secret of this image. */
@@ -55,6 +56,15 @@ function fileIn(scan: LayerScan | undefined, path: string): string {
   return k === -1 ? path : path.slice(0, k)
 }
 
+/** What a layer holds of package databases this tool does not read; its unowned files may be owned after all. */
+function unreadableIn(scan: LayerScan | undefined): string | undefined {
+  for (const [path, type, , , , size] of scan?.entries ?? []) {
+    const what = type === 'file' && size > 0 ? UNREADABLE_RPMDB[path] : undefined
+    if (what) return what
+  }
+  return undefined
+}
+
 /**
  * Give every finding of a file its origin and let the package judge it: a record vouches for a file only when the
  * same layer wrote both (an install does), so a later layer's rewrite, or a file dropped under a package's name,
@@ -69,6 +79,7 @@ export function withOrigins(
 ): Finding[] {
   const from = layerFrom(image)
   const baseImage = baseName(image)
+  const unreadable = new Map<number, string | undefined>()
   return findings.map((f) => {
     if (!f.layer || !f.path) return f
     const scan = scans[f.layer.index]
@@ -78,7 +89,11 @@ export function withOrigins(
     const side = from(f.layer.index)
     const named = side === 'base' && baseImage ? {baseImage} : {}
     const origin: Origin = {layer: f.layer.index, from: side, ...named, content: 'unowned'}
-    if (!record) return {...f, origin}
+    if (!record) {
+      if (!unreadable.has(f.layer.index)) unreadable.set(f.layer.index, unreadableIn(scan))
+      const what = unreadable.get(f.layer.index)
+      return {...f, origin: what ? {...origin, unreadable: what} : origin}
+    }
     origin.package = {manager: record.manager, name: record.name, ...(record.version ? {version: record.version} : {})}
     const same = record.hash && hashes ? hashes[record.hash.algo] === record.hash.hex : null
     origin.content = same === null ? 'unverified' : same ? 'unmodified' : 'modified'
