@@ -67,7 +67,7 @@ port.on('message', (msg: ToWorker) => {
       const buf = data.subarray(offset, offset + length)
       offset += length
       const m = matchContent(entry, buf, truncated === 1, wanting[want] as FileCheck[], cap, hashAnyway === 1)
-      if (m.findings.length > 0 || m.sightings.length > 0 || m.cut || m.hashes !== undefined) results.push([i, m])
+      if (m.findings.length > 0 || m.sightings.length > 0 || m.cut || m.hashes !== undefined || m.skipped) results.push([i, m])
     })
     port.postMessage({type: 'done', id: msg.id, results} satisfies FromWorker)
   } catch (e) {

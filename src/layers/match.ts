@@ -57,6 +57,8 @@ export interface Matched {
   sightings: KeySighting[]
   /** A windowed check wanted more of the file than was read: the walk counts it as scanned in part. */
   cut: boolean
+  /** Every check that wanted the file left it by its bytes (binary for the text rules): the walk counts it. */
+  skipped?: boolean
   /**
    * The file's hashes when it has a finding or a sighting (null when it was read only in part), for the origin
    * judgement; undefined when it has none.
@@ -75,13 +77,18 @@ export function matchContent(
   const sightings: KeySighting[] = []
   const sight: SightingSink = (k) => sightings.push({...k, path: entry.path})
   let cut = false
+  let skipped = wanting.length > 0
   for (const c of wanting) {
     const limit = readLimit(c, cap)
     const view = buf.length > limit ? buf.subarray(0, limit) : buf
+    // Judged here rather than by the walk before it sends the file: on a thread, it costs the walk nothing.
+    if (c.skips?.(entry, view, truncated || buf.length > limit)) continue
+    skipped = false
     for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) findings.push(toLayerFinding(d, entry.path))
     if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
   }
   const m: Matched = {findings, sightings, cut}
+  if (skipped) m.skipped = true
   if (hashAnyway || findings.length + sightings.length > 0) m.hashes = truncated ? null : hashesOf(buf)
   return m
 }

@@ -287,15 +287,11 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
       if (dbBound && !truncated) dbs.add(path, buf)
       const hashAnyway = scan.findings.length + scan.keySightings.length > before
-      // A check the bytes hold nothing for (binary content for the text rules) is not run, here or on a thread.
-      const keep = wanting.filter((c) => {
-        const limit = readLimit(c, cap)
-        return !c.skips?.(entry, buf.length > limit ? buf.subarray(0, limit) : buf, truncated || buf.length > limit)
-      })
-      if (keep.length === 0 && wanting.length > 0) scan.binarySkipped = (scan.binarySkipped ?? 0) + 1
-      // An archive is opened here, after its own bytes were checked: its members' findings follow the file's.
-      if (matcher && keep.length > 0 && !archiveBytes && !matcher.busy() && (truncated || !sniffArchive(buf))) {
-        const job = {entry, buf, truncated, wanting: keep, cap, hashAnyway}
+      // A check the bytes hold nothing for (binary content for the text rules) is not run: a thread judges that
+      // itself (matchContent), this thread below. An archive is opened here, after its own bytes were checked: its
+      // members' findings follow the file's.
+      if (matcher && wanting.length > 0 && !archiveBytes && !matcher.busy() && (truncated || !sniffArchive(buf))) {
+        const job = {entry, buf, truncated, wanting, cap, hashAnyway}
         const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
         const id = seq++
         const p: Pending = {at, path, entry}
@@ -303,13 +299,19 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         answers.expect()
         matcher.submit(job, (e, r) => {
           if (e) poolFailure ??= e
-          else if (r && (r.findings.length > 0 || r.sightings.length > 0 || r.cut || r.hashes !== undefined)) p.result = r
+          else if (r?.skipped) scan.binarySkipped = (scan.binarySkipped ?? 0) + 1
+          if (r && (r.findings.length > 0 || r.sightings.length > 0 || r.cut || r.hashes !== undefined)) p.result = r
           else pending.delete(id)
           answers.answered()
         })
         await matcher.room()
         return
       }
+      const keep = wanting.filter((c) => {
+        const limit = readLimit(c, cap)
+        return !c.skips?.(entry, buf.length > limit ? buf.subarray(0, limit) : buf, truncated || buf.length > limit)
+      })
+      if (keep.length === 0 && wanting.length > 0) scan.binarySkipped = (scan.binarySkipped ?? 0) + 1
       let cut = false
       for (const c of keep) {
         const limit = readLimit(c, cap)
