@@ -59,9 +59,32 @@ export function genericGate(text: string, words: WordHits): boolean {
 
 /** The keyword matches a global `/pass|…|auth/gi` regex would give: leftmost first, none inside the one before. */
 function keywordMatches(words: WordHits): Array<[start: number, end: number]> {
-  const all: Array<[number, number]> = []
-  for (const w of KEYWORDS) for (const at of words.get(w) ?? []) all.push([at, at + w.length])
-  return all.sort((a, b) => a[0] - b[0])
+  // Each word's offsets are ascending already: merged, not sorted (a text of code has thousands of them).
+  const lists: Array<{at: readonly number[]; len: number; i: number}> = []
+  let total = 0
+  for (const w of KEYWORDS) {
+    const at = words.get(w)
+    if (at && at.length > 0) {
+      lists.push({at, len: w.length, i: 0})
+      total += at.length
+    }
+  }
+  const all: Array<[number, number]> = new Array(total)
+  for (let k = 0; k < total; k++) {
+    let best = lists[0] as (typeof lists)[number]
+    let bestAt = Infinity
+    for (const l of lists) {
+      const v = l.i < l.at.length ? (l.at[l.i] as number) : Infinity
+      // Ties (one offset, two words: `pass` in `password` is one word here) keep KEYWORDS' order, as the sort did.
+      if (v < bestAt) {
+        best = l
+        bestAt = v
+      }
+    }
+    all[k] = [bestAt, bestAt + best.len]
+    best.i++
+  }
+  return all
 }
 
 /** [A-Za-z0-9_.-], by table: it is tested for every character of every name. */
@@ -199,6 +222,21 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
 const SPELLS_NAME =
   /Pass(?:wd|[Ww]ord|phrase)|PASS(?:WD|WORD)|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
 
+/**
+ * nameStrength, remembered: code repeats a handful of names (`key`, `token`, `password`) thousands of times, and
+ * reading a name word by word costs more than the rest of the judgement. The result is the name's alone.
+ */
+const STRENGTHS = new Map<string, ReturnType<typeof nameStrength>>()
+function strengthOf(name: string): ReturnType<typeof nameStrength> {
+  let v = STRENGTHS.get(name)
+  if (v === undefined && !STRENGTHS.has(name)) {
+    v = nameStrength(name)
+    if (STRENGTHS.size >= 4096) STRENGTHS.clear()
+    STRENGTHS.set(name, v)
+  }
+  return v
+}
+
 interface Verdict {
   severity: Severity
   note?: string
@@ -206,7 +244,7 @@ interface Verdict {
 
 function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined {
   if (OWNED_NAMES.test(a.name)) return undefined
-  const named = nameStrength(a.name)
+  const named = strengthOf(a.name)
   if (!named) return undefined
   // In code a bare right-hand side is an expression (`credential = New-Object …`, `token = config.get(…)`),
   // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
