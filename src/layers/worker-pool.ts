@@ -21,7 +21,6 @@ const MIN_SEND_BYTES = 256 * 1024
 const BUSY_PER_THREAD = 2 * BATCH_BYTES
 /** What a file costs in flight besides its bytes (its entry, its result), so that many empty files are bounded too. */
 const ITEM_COST = 256
-const YOUNG_GENERATION_MB = 48
 
 // Under tsx (tests, bench) this module is a .ts file and so is its worker, which then needs tsx's loader
 // registered inside the thread; compiled, both are .js and load directly.
@@ -29,13 +28,10 @@ const UNDER_TSX = import.meta.url.endsWith('.ts')
 const WORKER_URL = new URL(UNDER_TSX ? './content-worker.ts' : './content-worker.js', import.meta.url)
 
 function startWorker(): Worker {
-  // Matching allocates a text and its hits per file and keeps almost nothing: a larger young generation means
-  // fewer scavenges, each as cheap (their cost is what survives).
-  const resourceLimits = {maxYoungGenerationSizeMb: YOUNG_GENERATION_MB}
-  if (!UNDER_TSX) return new Worker(WORKER_URL, {resourceLimits})
+  if (!UNDER_TSX) return new Worker(WORKER_URL)
   const api = import.meta.resolve('tsx/esm/api')
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(boot, {eval: true, resourceLimits})
+  return new Worker(boot, {eval: true})
 }
 
 /**
