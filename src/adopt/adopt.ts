@@ -132,6 +132,9 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
       formatReference(dstRef))
   }
   const nothingToDo = plan.totals.toWrite === 0
+  // Parsed while the copy waits on the network; a failure surfaces where the proof needs it, not unhandled.
+  const trustRoot = loadTrustRoot(input.overrides.trustedRoot)
+  trustRoot.catch(() => {})
   const early = new BlobProofs(target, input.verifyBlobs)
   if (!nothingToDo) {
     input.onPhase?.('copying')
@@ -143,7 +146,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   result.verification = await proveAtDestination({
     closure, dst: target, srcRef, dstRef, registries: input.registries, images: vet.platforms.map((p) => p.image),
       policy: input.policy,
-    overrides: input.overrides, trustRoot: await loadTrustRoot(input.overrides.trustedRoot),
+    overrides: input.overrides, trustRoot: await trustRoot,
       verifyBlobs: input.verifyBlobs,
     jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], early,
   })
