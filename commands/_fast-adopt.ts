@@ -12,7 +12,7 @@ import {parseFast, reportFailure} from './_fast-args.js'
  * half-handled here.
  */
 const HANDLED = new Set(['ca-file', 'cert-dir', 'plain-http', 'tls-verify', 'timeout', 'no-cache', 'cache-dir', 'policy',
-  'dry-run', 'format', 'expect-digest', 'force', 'verify-blobs'])
+  'dry-run', 'format', 'expect-digest', 'force', 'verify-blobs', 'trusted-root', 'signature-repository'])
 
 const MiB = 1024 * 1024
 
@@ -33,8 +33,9 @@ export async function fastAdopt(argv: readonly string[], manifestFile: string | 
       const tty = process.stderr.isTTY && v.format === 'text'
       const result = await adopt({
         source: source as string, destination: destination as string, policy, registries,
-        // No signer flag was given (those are oclif's): the policy's requirements stand, as BaseCommand leaves them.
-        overrides: {signatureRepository: process.env.COSIGN_REPOSITORY, allowMissingTlog: false},
+        // No signer was named (those flags are oclif's): the policy's requirements stand, as BaseCommand leaves them.
+        overrides: {trustedRoot: v['trusted-root'] as string | undefined, allowMissingTlog: false,
+          signatureRepository: (v['signature-repository'] as string | undefined) ?? process.env.COSIGN_REPOSITORY},
         dryRun: v['dry-run'] === true, force: v.force === true, jobs: Number(v.jobs),
         expectDigest: v['expect-digest'] as string | undefined, verifyBlobs: v['verify-blobs'] as 'full' | 'head', cache,
         maxLayerBytes: Number(v['max-layer-size']) * MiB, maxTextBytes: Number(v['max-text-size']) * MiB,

@@ -6,10 +6,13 @@ import {Pusher} from '../support/push.js'
 import {ensureBuilt} from '../support/build.js'
 import {makeTempDir} from '../support/tmp.js'
 import {runCli} from '../support/cli.js'
+import {signedFixture, type AdoptFixture} from './adopt-fixture.js'
 
-// bin/run.js runs a plain `adopt` without oclif (commands/_fast-adopt.ts). A preload reports at exit whether
-// @oclif/core was loaded (it is CommonJS, so it shows in require.cache): that is how each run says which path it took.
+// bin/run.js runs a plain `adopt` without oclif (commands/_fast-adopt.ts, bundled with its packages into one file).
+// A preload reports at exit whether @oclif/core was loaded (it is CommonJS, so it shows in require.cache): that is how
+// each run says which path it took.
 let src: RunningRegistry
+let fx: AdoptFixture
 let dst: RunningRegistry
 const dir = makeTempDir('adopt-fast-path')
 const policy = join(dir, 'policy.yaml')
@@ -17,6 +20,7 @@ const policy = join(dir, 'policy.yaml')
 test.before(async () => {
   ;[src, dst] = await Promise.all([startRegistry({mode: 'plain'}), startRegistry({mode: 'plain'})])
   await new Pusher(src.url).image('upstream/app', 'v1', 'fast')
+  fx = await signedFixture(src.url, 'signed/app', makeTempDir('adopt-fast-path-signed'))
   writeFileSync(policy, ['version: 1', 'name: fast-path', 'scopes:', "  - match: '**'", '    failOn: critical',
     '    user: {nonRoot: false}', ''].join('\n'))
   await ensureBuilt()
@@ -49,6 +53,20 @@ test('a plain adopt runs without oclif and reports what the oclif command report
   const again = await adopt([from(), `${dst.host}/fast/app:v1`, ...common()])
   t.false(again.oclif)
   t.is((JSON.parse(again.stdout) as {result: string}).result, 'already-adopted')
+})
+
+test('a signed index with referrers: the same signatures verified at both ends on both paths', async (t) => {
+  // Sigstore, Notation, the fallback tag and BuildKit attestations go through the bundled packages here.
+  const args = (repo: string) => [`${src.host}/signed/app:v1`, `${dst.host}/${repo}/app:v1`, ...fx.flags, '--no-cache',
+    '--format', 'json']
+  const fast = await adopt(args('sfast'))
+  const slow = await adopt([...args('sslow'), '--jobs', '4'])
+  t.is(fast.code, 0, fast.stderr + fast.stdout)
+  t.false(fast.oclif)
+  t.true(slow.oclif)
+  t.is(fast.stdout.replaceAll('/sfast/app', '/x/app'), slow.stdout.replaceAll('/sslow/app', '/x/app'))
+  const j = JSON.parse(fast.stdout) as {verification: {signatures: Array<{source: string; destination: string}>}}
+  t.true(j.verification.signatures.filter((x) => x.source === 'verified' && x.destination === 'verified').length >= 2)
 })
 
 test('signer flags, --output, integers, settings and unknown flags go to oclif, which reports as before', async (t) => {
