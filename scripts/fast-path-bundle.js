@@ -39,6 +39,9 @@ for (const [entry, out] of [['commands/_fast-pull.js', 'fast-pull.js'], ['comman
     // CommonJS packages inside an ES module bundle still call require() for node's built-ins.
     banner: {js: "import {createRequire as __imgvetRequire} from 'node:module'; const require = __imgvetRequire(import.meta.url);"},
     plugins: [ownUrl(outfile)],
+    // A third less to parse (~15 ms, ~4 MiB for adopt's); names are kept, and --debug runs take oclif's unbundled path.
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: 'warning',
   })
 }
