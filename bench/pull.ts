@@ -74,7 +74,7 @@ export async function pullSection(ctx: PullCtx): Promise<string> {
   ])
   const startup = ok(await cli(ctx, ['pull', '--help']), 'imgvet pull --help')
   // What a plain pull loads before its first request (bin/run.js takes it past oclif).
-  const fastLoad = `await import(${JSON.stringify(join(ctx.repoRoot, 'dist', 'commands', '_fast-pull.js'))})`
+  const fastLoad = `await import(${JSON.stringify(join(ctx.repoRoot, 'dist', 'fast-pull.js'))})`
   const fast = ok(await timed(process.execPath, ['--input-type=module', '-e', fastLoad], {tmp: ctx.tmp}), 'loading the pull fast path')
   const bare = ok(await timed(process.execPath, ['-e', '0'], {tmp: ctx.tmp}), 'node -e 0')
   const verdict: string[] = []

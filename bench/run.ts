@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     const r = await run('npx', ['tsc', '-p', 'tsconfig.json'], {cwd: repoRoot, allowFail: true})
     // Type errors in files under work elsewhere still emit JavaScript; the bench measures what was emitted.
     if (r.code !== 0) log(`warning: tsc reported errors (benchmarking the emitted JS anyway):\n${r.stdout.split('\n').slice(0, 10).join('\n')}`)
+    // bin/run.js loads pull's fast path as one bundled file: without this the bench would time the last build's.
+    await run('node', ['scripts/fast-path-bundle.js'], {cwd: repoRoot})
   }
   tmp = mkdtempSync(join(tmpdir(), 'imgvet-bench-'))
   reg = await startRegistry({mode: 'plain'})

@@ -13,7 +13,7 @@ import {loadTrustRoot} from '../signatures/trust-root.js'
 import {discoverClosure} from './closure.js'
 import {copyClosure, type CopyResult} from './copy.js'
 import {planAdoption, type Plan} from './plan.js'
-import {proveAtDestination, type Proof} from './prove.js'
+import {BlobProofs, proveAtDestination, type Proof} from './prove.js'
 
 interface AdoptInput {
   source: string
@@ -132,19 +132,23 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
       formatReference(dstRef))
   }
   const nothingToDo = plan.totals.toWrite === 0
+  // Parsed while the copy waits on the network; a failure surfaces where the proof needs it, not unhandled.
+  const trustRoot = loadTrustRoot(input.overrides.trustedRoot)
+  trustRoot.catch(() => {})
+  const early = new BlobProofs(target, input.verifyBlobs)
   if (!nothingToDo) {
     input.onPhase?.('copying')
     result.copy = await copyClosure(closure, plan, {client: src, repository: srcRef.repository}, target,
-      {jobs: input.jobs, chunkSize: input.chunkSize,
+      {jobs: input.jobs, chunkSize: input.chunkSize, proofs: early,
         onProgress: (done, total) => input.onPhase?.(`copying (${done}/${total} blobs)`)})
   }
   input.onPhase?.('proving')
   result.verification = await proveAtDestination({
     closure, dst: target, srcRef, dstRef, registries: input.registries, images: vet.platforms.map((p) => p.image),
       policy: input.policy,
-    overrides: input.overrides, trustRoot: await loadTrustRoot(input.overrides.trustedRoot),
+    overrides: input.overrides, trustRoot: await trustRoot,
       verifyBlobs: input.verifyBlobs,
-    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [],
+    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], early,
   })
   if (result.verification.failures.length) {
     result.result = 'not-proven'

@@ -5,6 +5,7 @@ import {MissingChild, pushBlob, putManifest, referrerDescriptor, updateFallbackI
   type BlobOutcome} from '../registry/push.js'
 import type {Closure, ManifestNode} from './closure.js'
 import type {Destination, Plan} from './plan.js'
+import type {BlobProofs} from './prove.js'
 
 export interface CopyResult {
   blobs: Record<BlobOutcome, number>
@@ -23,6 +24,8 @@ interface CopyOptions {
   jobs: number
   chunkSize?: number
   onProgress?: (done: number, total: number) => void
+  /** Read each blob back from the destination as soon as it is there, while the others are still being sent. */
+  proofs?: BlobProofs
 }
 
 interface Source {
@@ -58,6 +61,7 @@ export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst
     // The plan's HEAD said absent a moment ago; asking again would double the requests of a first copy.
     await sendBlob(b.desc, act.get(`blob ${b.desc.digest}`) === 'mount', true)
     opts.onProgress?.(++done, todo.length)
+    await opts.proofs?.prove(b.desc)
   })
   const byDigest = new Map(closure.manifests.map((m) => [m.digest, m]))
   const written = new Set<string>()
@@ -75,7 +79,10 @@ export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst
     } catch (e) {
       if (!(e instanceof MissingChild)) throw e
       // Something said "present" that was not: upload this manifest's blobs without asking, then once more.
-      await mapLimit(m.blobs, opts.jobs, (d) => sendBlob(d, false, true))
+      await mapLimit(m.blobs, opts.jobs, (d) => {
+        opts.proofs?.forget(d.digest)
+        return sendBlob(d, false, true)
+      })
       r.repaired += m.blobs.length
       await putManifest(dst.client, dst.repository, m.digest, m.raw)
     }

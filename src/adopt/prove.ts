@@ -1,6 +1,8 @@
 import {mapLimit} from '../concurrency.js'
 import {ImgvetError} from '../errors.js'
 import type {Image} from '../image/image.js'
+import {releaseDeadBuffers} from '../image/heap.js'
+import type {Descriptor} from '../image/types.js'
 import type {Policy} from '../policy/types.js'
 import {requirementsFor} from '../policy/evaluate.js'
 import type {Registries} from '../registry/client.js'
@@ -50,6 +52,61 @@ interface ProveInput {
   jobs: number
   /** Referrers tags a racing writer kept emptying during the copy. */
   lostReferrers: readonly string[]
+  /** Blobs the copy already read back (each right after its upload); the others are read back here. */
+  early?: BlobProofs
+}
+
+const why = (e: unknown) => (e instanceof ImgvetError ? e.oneLine() : String(e))
+// What the destination served contradicts the copy (exit 4); trouble reaching it is exit 3, and a rerun resumes.
+const disproves = (e: unknown) => e instanceof ImgvetError && DISPROOF.has(e.code)
+
+/** One blob as the destination serves it: null when it holds, else why not. Trouble reaching it is thrown. */
+async function proveBlob(dst: Destination, desc: Descriptor, mode: 'full' | 'head'): Promise<string | null> {
+  try {
+    if (mode === 'head') {
+      if (!(await blobExists(dst.client, dst.repository, desc))) {
+        throw new ImgvetError('integrity', 'absent or of another size', desc.digest)
+      }
+      return null
+    }
+    const stream = await dst.client.openBlob(dst.repository, desc)
+    // The verifying stream hashes as it goes; only the dead socket buffers are left to free.
+    for await (const c of stream as AsyncIterable<Buffer>) releaseDeadBuffers(c.length)
+    return null
+  } catch (e) {
+    if (!disproves(e)) throw e
+    return `${desc.digest}: ${why(e)}`
+  }
+}
+
+/**
+ * Blobs read back while the copy still sends the others, so the read-back overlaps the upload instead of following
+ * it. It proves nothing by itself: the tag moves only after proveAtDestination saw every blob proven, here or there.
+ */
+export class BlobProofs {
+  private readonly outcomes = new Map<string, string | null>()
+  constructor(private readonly dst: Destination, private readonly mode: 'full' | 'head') {}
+
+  async prove(desc: Descriptor): Promise<void> {
+    this.outcomes.set(desc.digest, await proveBlob(this.dst, desc, this.mode))
+  }
+
+  /** The blob was sent again (a repair): the earlier read-back no longer speaks for what the destination holds. */
+  forget(digest: string): void {
+    this.outcomes.delete(digest)
+  }
+
+  /** undefined: not read back yet; null: it holds; a string: why it does not. */
+  outcome(digest: string): string | null | undefined {
+    return this.outcomes.get(digest)
+  }
+}
+
+/** Like Promise.all, but settles only once every task has (none is left running after a failure). */
+async function allSettled(tasks: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(tasks)
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (rejected) throw rejected.reason
 }
 
 /**
@@ -62,10 +119,7 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
   const {client, repository} = p.dst
   const proof: Proof = {nodes: {checked: 0, failed: []}, blobs: {checked: 0, failed: [], mode: p.verifyBlobs},
     tags: {checked: 0, failed: []}, signatures: [], failures: []}
-  const why = (e: unknown) => (e instanceof ImgvetError ? e.oneLine() : String(e))
-  // What the destination served contradicts the copy (exit 4); trouble reaching it is exit 3, and a rerun resumes.
-  const disproves = (e: unknown) => e instanceof ImgvetError && DISPROOF.has(e.code)
-  await mapLimit(p.closure.manifests, p.jobs, async (m) => {
+  const manifests = mapLimit(p.closure.manifests, p.jobs, async (m) => {
     proof.nodes.checked++
     try {
       const raw = await client.getManifest(repository, m.digest)
@@ -75,39 +129,34 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
       proof.nodes.failed.push(`${m.digest}: ${why(e)}`)
     }
   })
-  await mapLimit(p.closure.blobs, p.jobs, async (b) => {
+  const blobs = mapLimit(p.closure.blobs, p.jobs, async (b) => {
     proof.blobs.checked++
-    try {
-      if (p.verifyBlobs === 'head') {
-        if (!(await blobExists(client, repository, b.desc))) throw new ImgvetError('integrity',
-          'absent or of another size', b.desc.digest)
-        return
-      }
-      const stream = await client.openBlob(repository, b.desc)
-      for await (const _ of stream) { /* the verifying stream hashes as it goes */ }
-    } catch (e) {
-      if (!disproves(e)) throw e
-      proof.blobs.failed.push(`${b.desc.digest}: ${why(e)}`)
-    }
+    let failure = p.early?.outcome(b.desc.digest)
+    if (failure === undefined) failure = await proveBlob(p.dst, b.desc, p.verifyBlobs)
+    if (failure !== null) proof.blobs.failed.push(failure)
   })
-  for (const t of p.closure.legacyTags) {
-    proof.tags.checked++
-    const head = await client.headManifest(repository, t.tag)
-    if (head?.digest !== t.digest) proof.tags.failed.push(`${t.tag} names ${head?.digest ?? 'nothing'}, not ${t.digest}`)
-  }
-  for (const f of p.closure.fallbacks) {
-    proof.tags.checked++
-    const found = await readFallback(client, repository, f.tag).catch(() => null)
-    const missing = f.entries.filter((d) => !found?.entries.some((x) => x.digest === d.digest))
-    if (missing.length && !p.lostReferrers.includes(f.tag)) proof.tags.failed.push(`${f.tag} lacks ${missing.length} referrer(s)`)
-  }
-  for (const tag of p.lostReferrers) proof.tags.failed.push(`${tag}: another writer kept replacing the referrers index`)
-  try {
-    proof.signatures = await compareSignatures(p)
-  } catch (e) {
+  const tags = (async () => {
+    for (const t of p.closure.legacyTags) {
+      proof.tags.checked++
+      const head = await client.headManifest(repository, t.tag)
+      if (head?.digest !== t.digest) proof.tags.failed.push(`${t.tag} names ${head?.digest ?? 'nothing'}, not ${t.digest}`)
+    }
+    for (const f of p.closure.fallbacks) {
+      proof.tags.checked++
+      const found = await readFallback(client, repository, f.tag).catch(() => null)
+      const missing = f.entries.filter((d) => !found?.entries.some((x) => x.digest === d.digest))
+      if (missing.length && !p.lostReferrers.includes(f.tag)) proof.tags.failed.push(`${f.tag} lacks ${missing.length} referrer(s)`)
+    }
+    for (const tag of p.lostReferrers) proof.tags.failed.push(`${tag}: another writer kept replacing the referrers index`)
+  })()
+  const signatures = compareSignatures(p).then((s) => {
+    proof.signatures = s
+  }, (e: unknown) => {
     if (!disproves(e)) throw e
     proof.failures.push(`signatures could not be verified at the destination: ${why(e)}`)
-  }
+  })
+  // Independent reads of the destination: manifests, blobs, tags and signature discovery go at once.
+  await allSettled([manifests, blobs, tags, signatures])
   const lost = proof.signatures.filter((s) => s.destination === 'missing' || s.destination === 'other-identity'
     || (s.source === 'verified' && s.destination !== 'verified'))
   proof.failures = [
@@ -138,7 +187,7 @@ async function compareSignatures(p: ProveInput): Promise<SignatureProof[]> {
   const srcRef = withDigest(p.srcRef, p.closure.root.digest)
   const dstRef = withDigest(p.dstRef, p.closure.root.digest)
   for (const image of p.images) {
-    const [at, there] = [await records(p, srcRef, image), await records(p, dstRef, image)]
+    const [at, there] = await Promise.all([records(p, srcRef, image), records(p, dstRef, image)])
     const byKey = new Map(there.map((r) => [key(r), r]))
     for (const s of at) {
       if (out.has(key(s))) continue

@@ -1,6 +1,7 @@
 import type {Readable} from 'node:stream'
 import {ImgvetError} from '../errors.js'
 import {parseDigest} from '../image/digest.js'
+import {releaseDeadBuffers} from '../image/heap.js'
 import type {Descriptor} from '../image/types.js'
 import type {RegistryClient} from './client.js'
 import {readBounded, type HttpResponse} from './http.js'
@@ -120,6 +121,7 @@ function withDigest(loc: string, digest: string): string {
 async function sendWhole(client: RegistryClient, repository: string, desc: Descriptor, session: string,
   up: BlobUpload): Promise<void> {
   const body = await up.open()
+  body.on('data', (c: Buffer) => releaseDeadBuffers(c.length))
   const res = await client.call(withDigest(session, desc.digest), {
     method: 'PUT',
     scope: pushScopes(repository),
@@ -194,6 +196,7 @@ async function* chunks(stream: Readable, size: number): AsyncGenerator<Buffer> {
   let pending: Buffer[] = []
   let have = 0
   for await (const c of stream as AsyncIterable<Buffer>) {
+    releaseDeadBuffers(c.length)
     pending.push(c)
     have += c.length
     while (have >= size) {

@@ -95,3 +95,21 @@ test('a setting from IMGVET_<FLAG> or --authfile takes the oclif path, so both p
   t.is(unrelated.code, 0, unrelated.stderr)
   t.false(unrelated.oclif)
 })
+
+test('a plain pull loads one file of ours besides bin/run.js, and no package: the fast path is bundled', async (t) => {
+  const h = await registry(t)
+  const dir = tempDir(t, 'imgvet-fast-load')
+  // A module hook (it runs on the loader's own thread, hence the file) names every module the run loads.
+  const loaded = join(dir, 'loaded')
+  const hooks = join(dir, 'hooks.mjs')
+  writeFileSync(hooks, `import {appendFileSync} from 'node:fs'\nexport async function load(url, ctx, next) {\n`
+    + `  appendFileSync(${JSON.stringify(loaded)}, url + '\\n')\n  return next(url, ctx)\n}\n`)
+  const register = join(dir, 'register.mjs')
+  writeFileSync(register, `import {register} from 'node:module'\nregister(${JSON.stringify(`file://${hooks}`)})\n`)
+  const r = await cli(t, ['pull', `${h.host}/hostile/valid:latest`, '-o', join(dir, 'l'), '--no-tls-verify',
+    '--timeout', '20s'], {NODE_OPTIONS: `--import=${register}`})
+  t.is(r.code, 0, r.stderr)
+  const ours = readFileSync(loaded, 'utf8').trim().split('\n')
+    .filter((u) => !u.startsWith('node:') && u !== `file://${register}`)
+  t.deepEqual(ours.map((u) => u.slice(`file://${ROOT}`.length)).sort(), ['bin/run.js', 'dist/fast-pull.js'])
+})
