@@ -154,7 +154,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
       policy: input.policy,
     overrides: input.overrides, trustRoot: await loadTrustRoot(input.overrides.trustedRoot),
       verifyBlobs: input.verifyBlobs,
-    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [],
+    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], referrersApi: plan.referrersApi,
   })
   if (result.verification.failures.length) {
     result.result = 'not-proven'
