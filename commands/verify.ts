@@ -16,7 +16,9 @@ import {offlineNotes} from '../src/pipeline/offline.js'
 export default class Verify extends BaseCommand {
   static summary = 'Verify the signatures and provenance of an image, against a local trust root.'
   static description = 'Exit 0 verified, 1 not verified, 2 bad input, 3 could not complete. Looks at cosign .sig/.att tags, OCI referrers (Sigstore bundles, Notation), and BuildKit provenance in the index, on the image manifest and on the index the reference names. '
-    + 'An OCI layout (oci:, oci-archive:) is read for the signatures stored in it (skopeo copy, cosign save, oras): index.json entries named sha256-<hex>.sig/.att and manifests whose subject is the image; --offline then makes no network request at all.'
+    + 'An OCI layout (oci:, oci-archive:) is read for the signatures stored in it (skopeo copy, cosign save, oras): '
+    + 'index.json entries named sha256-<hex>.sig/.att and manifests whose subject is the image; '
+    + '--offline then makes no network request at all.'
   static examples = [
     '<%= config.bin %> verify ghcr.io/org/app:1.0 --certificate-identity https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1.0 --certificate-oidc-issuer https://token.actions.githubusercontent.com',
     '<%= config.bin %> verify registry.example.com/team/app@sha256:... --key cosign.pub',
@@ -24,7 +26,8 @@ export default class Verify extends BaseCommand {
     '<%= config.bin %> verify --offline oci:saved-app:v1 --key cosign.pub',
   ]
   static args = {ref: Args.string({required: true,
-    description: 'Image: a registry reference (docker://REF or REF), oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE.'})}
+    description: 'Image: a registry reference (docker://REF or REF), oci:DIR[:TAG], oci-archive:FILE[:TAG], '
+      + 'docker-archive:FILE.'})}
   static flags = {
     ...BaseCommand.registryFlags,
     ...BaseCommand.platformFlag,

@@ -26,7 +26,9 @@ class LayoutReferrerStore implements ReferrerStore {
 
   private entries(): Promise<Descriptor[]> {
     this.listed ??= this.layout.entries().then((e) => {
-      if (e.length > MAX_ENTRIES) throw new ImgvetError('too-large', `index.json lists more than ${MAX_ENTRIES} manifests`, this.registry)
+      if (e.length > MAX_ENTRIES) {
+        throw new ImgvetError('too-large', `index.json lists more than ${MAX_ENTRIES} manifests`, this.registry)
+      }
       return e
     })
     return this.listed

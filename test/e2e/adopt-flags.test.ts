@@ -39,9 +39,11 @@ test.before(async () => {
     {artifactType: 'application/spdx+json', layers: []})
   // A Windows-style image: one foreign layer (its bytes also in the source registry) and one ordinary layer.
   foreignLayer = await p.blob('upstream/win', tarWithFile('base.txt', 'foreign base\n'), DOCKER_FOREIGN)
-  const own = await p.blob('upstream/win', tarWithFile('app.txt', 'app\n'), 'application/vnd.docker.image.rootfs.diff.tar.gzip')
+  const own = await p.blob('upstream/win', tarWithFile('app.txt', 'app\n'),
+    'application/vnd.docker.image.rootfs.diff.tar.gzip')
   const config = await p.blob('upstream/win', JSON.stringify({architecture: 'amd64', os: 'linux', config: {},
-    rootfs: {type: 'layers', diff_ids: [foreignLayer.digest, own.digest]}}), 'application/vnd.docker.container.image.v1+json')
+    rootfs: {type: 'layers', diff_ids: [foreignLayer.digest, own.digest]}}),
+    'application/vnd.docker.container.image.v1+json')
   foreignImage = await p.manifest('upstream/win', 'v1', {schemaVersion: 2,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config,
     layers: [{...foreignLayer, urls: ['https://example.invalid/base.tar']}, own]})
@@ -68,7 +70,8 @@ const since = (p: PushProxy, n: number) => p.requests.slice(n)
 const status = async (base: string, path: string) => (await request(`${base}${path}`, {method: 'HEAD',
   headers: {accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json'}})).status
 
-test.serial('--digest-tags: one tag listing at the source, every sha256-<hex>.* tag copied; without it, only cosign\'s', async (t) => {
+test.serial('--digest-tags: one tag listing at the source, every sha256-<hex>.* tag copied; without it, only cosign\'s',
+  async (t) => {
   const extraTag = `${tagOf(fx.index.digest)}.sbom-spdx`
   let n = srcProxy.requests.length
   const plain = await adopt(`${srcProxy.host}/upstream/app:v1`, `${dstProxy.host}/plain/app:v1`, ...fx.flags)
@@ -127,7 +130,8 @@ test.serial('--check-push with --dry-run: one upload session opened and deleted,
 })
 
 test('--check-push with a read-only credential: exit 3 at plan time, before any blob or manifest is sent', async (t) => {
-  const tokens = await startTokenServer({users: {reader: 'reader-pw'}, grant: (_u, s) => s.actions.filter((a) => a === 'pull')})
+  const tokens = await startTokenServer({users: {reader: 'reader-pw'},
+    grant: (_u, s) => s.actions.filter((a) => a === 'pull')})
   const reg = await startRegistry({mode: 'token', tokenServer: tokens, username: 'reader', password: 'reader-pw'})
   const proxy = await startPushProxy(reg.url)
   t.teardown(async () => {

@@ -94,7 +94,8 @@ interface Json {
 }
 const json = (r: Traced) => JSON.parse(r.stdout) as Json
 
-test('skopeo layout (sha256-<hex>.sig/.att tags), keyless, no route: verified from the files, no socket, names its root', async (t) => {
+test('skopeo layout (sha256-<hex>.sig/.att tags), keyless, no route: verified, no socket, names its root',
+  async (t) => {
   const r = await offline(t, `oci:${layouts.skopeo}:v1`, ...keyless, '--format', 'json')
   t.is(r.code, 0, r.stderr + r.stdout)
   t.deepEqual(r.inet, [])
@@ -126,7 +127,8 @@ test('old cosign save layout (kind annotations only): the signature entry is fou
   t.true(json(r).signatures.some((s) => s.kind === 'cosign-legacy' && s.verified))
 })
 
-test('oras layout: the referrer is the listed manifest whose subject is the image; its Sigstore bundle verifies', async (t) => {
+test('oras layout: the referrer is the listed manifest whose subject is the image; its Sigstore bundle verifies',
+  async (t) => {
   const r = await offline(t, `oci:${layouts.oras}:v1`, ...keyless, '--format', 'json')
   t.is(r.code, 0, r.stderr + r.stdout)
   t.deepEqual(r.inet, [])
@@ -135,11 +137,13 @@ test('oras layout: the referrer is the listed manifest whose subject is the imag
   t.true(b?.location.startsWith(`oci:${layouts.oras}@${bundle.digest}`))
 })
 
-test('no signature in the layout, and a docker-archive that has nowhere to keep one: exit 1, saying where it looked', async (t) => {
+test('no signature in the layout, and a docker-archive that has nowhere to keep one: exit 1, saying where it looked',
+  async (t) => {
   const bare = await offline(t, `oci:${layouts.bare}:v1`, ...keyless)
   t.is(bare.code, 1, bare.stderr)
   t.deepEqual(bare.inet, [])
-  t.regex(bare.stdout, new RegExp(`reason   no signature found \\(looked at oci:${layouts.bare}:sha256-[0-9a-f]{64}\\.sig`))
+  t.regex(bare.stdout,
+    new RegExp(`reason   no signature found \\(looked at oci:${layouts.bare}:sha256-[0-9a-f]{64}\\.sig`))
   const archive = await offline(t, `docker-archive:${layouts.archive}`, ...keyless)
   t.is(archive.code, 1, archive.stderr)
   t.deepEqual(archive.inet, [])

@@ -8,7 +8,8 @@ import {request} from './net.js'
 import {sha256} from './push.js'
 
 const ACCEPT = ['application/vnd.oci.image.index.v1+json', 'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json'].join(', ')
+  'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ')
 
 export interface LayoutEntry {
   digest: string
@@ -28,7 +29,8 @@ async function fetchOk(url: string, headers: Record<string, string> = {}): Promi
 }
 
 /** Copies each entry's manifest with everything it contains (children, configs, layers) from `base`/`repo`. */
-export async function saveLayout(base: string, repo: string, dir: string, entries: readonly LayoutEntry[]): Promise<void> {
+export async function saveLayout(base: string, repo: string, dir: string,
+  entries: readonly LayoutEntry[]): Promise<void> {
   mkdirSync(join(dir, 'blobs', 'sha256'), {recursive: true})
   const put = (digest: string, bytes: Buffer) => {
     if (sha256(bytes) !== digest) throw new Error(`${digest}: served bytes hash to ${sha256(bytes)}`)
@@ -37,7 +39,8 @@ export async function saveLayout(base: string, repo: string, dir: string, entrie
   const manifest = async (digest: string): Promise<Desc> => {
     const bytes = await fetchOk(`${base}/v2/${repo}/manifests/${digest}`, {accept: ACCEPT})
     put(digest, bytes)
-    const m = JSON.parse(bytes.toString('utf8')) as {mediaType: string; manifests?: Desc[]; config?: Desc; layers?: Desc[]}
+    const m = JSON.parse(bytes.toString('utf8')) as
+      {mediaType: string; manifests?: Desc[]; config?: Desc; layers?: Desc[]}
     for (const child of m.manifests ?? []) await manifest(child.digest)
     for (const b of [...(m.config ? [m.config] : []), ...(m.layers ?? [])]) {
       put(b.digest, await fetchOk(`${base}/v2/${repo}/blobs/${b.digest}`))
@@ -45,8 +48,10 @@ export async function saveLayout(base: string, repo: string, dir: string, entrie
     return {mediaType: m.mediaType, digest, size: bytes.length}
   }
   const listed = []
-  for (const e of entries) listed.push({...(await manifest(e.digest)), ...(e.annotations ? {annotations: e.annotations} : {})})
+  for (const e of entries) {
+    listed.push({...(await manifest(e.digest)), ...(e.annotations ? {annotations: e.annotations} : {})})
+  }
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({imageLayoutVersion: '1.0.0'}))
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: listed}))
+  writeFileSync(join(dir, 'index.json'),
+    JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: listed}))
 }
