@@ -59,8 +59,10 @@ export async function collectSupplyChain(o: CollectOptions): Promise<Collected> 
       for (const d of alt.referrers) if (!referrers.some((r) => r.desc.digest === d.digest)) referrers.push({repo: o.signatureRepository, desc: d})
     }
     const at = place(o, o.signatureRepository)
+    // A layout has no API: its referrers are the manifests it lists that name the digest as their subject.
+    const api = o.client.local ? 'manifests naming it as subject' : 'API'
     out.looked.push(`${at}:${cosignTag(target.digest, 'sig')}`, `${at}:${cosignTag(target.digest, 'att')}`,
-      `referrers of ${target.digest} (${found.referrersVia === 'none' ? `API and ${cosignTag(target.digest, '')} tag: none` : found.referrersVia})`)
+      `referrers of ${target.digest} (${found.referrersVia === 'none' ? `${api} and ${cosignTag(target.digest, '')} tag: none` : found.referrersVia})`)
     if (found.cosignSignatures) await legacySignatures(o, target, out)
     if (found.cosignAttestations) await legacyAttestations(o, target, out)
     for (const r of referrers) await referrer(o, target, r.repo, r.desc, out)

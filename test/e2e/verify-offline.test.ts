@@ -148,6 +148,7 @@ test('no signature in the layout, and a docker-archive that has nowhere to keep 
   t.is(archive.code, 1, archive.stderr)
   t.deepEqual(archive.inet, [])
   t.true(archive.stdout.includes(`looked at docker-archive:${layouts.archive}:sha256-`))
+  t.true(bare.stdout.includes('(manifests naming it as subject and sha256-'), 'a layout has no referrers API to name')
 })
 
 test('the wrong key does not verify a layout signature: exit 1', async (t) => {
