@@ -62,7 +62,8 @@ export class OciLayoutSource implements ImageSource {
   async resolve(): Promise<Descriptor> {
     const descs = await this.entries()
     if (this.tag) {
-      const hit = descs.find((d) => refTag(d) === this.tag)
+      const hit = descs.find((d) => d.annotations?.[REF_NAME] === this.tag)
+        ?? descs.find((d) => refTag(d) === this.tag)
       if (!hit) {
         const tags = descs.map((d) => d.annotations?.[REF_NAME]).filter(Boolean).join(', ') || 'none'
         throw new ImgvetError('no-such-image', `no image tagged "${this.tag}" in layout (tags: ${tags})`, this.tree.name)
