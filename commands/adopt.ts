@@ -40,6 +40,12 @@ export default class Adopt extends BaseCommand {
       min: 1, max: 4096}),
     'verify-blobs': Flags.string({options: ['full', 'head'], default: 'full',
       description: 'full: stream and hash every blob back from the destination; head: check only its size and digest headers.'}),
+    'digest-tags': Flags.boolean({description: 'Also copy every sha256-<hex>.* tag of the closure\'s digests '
+      + '(found by listing tags), not only cosign\'s .sig/.att/.sbom.'}),
+    'include-foreign': Flags.boolean({description: 'Copy foreign layers (ones that name urls) too; '
+      + 'by default they are reported and left out.'}),
+    'check-push': Flags.boolean({description: 'At plan time, open an upload session at the destination and delete '
+      + 'it, so a read-only credential is found before any copy.'}),
     platform: Flags.string({hidden: true}),
   }
 
@@ -59,6 +65,7 @@ export default class Adopt extends BaseCommand {
         dryRun: flags['dry-run'], force: flags.force, jobs: flags.jobs, expectDigest: flags['expect-digest'],
         chunkSize: flags['chunk-size'] ? flags['chunk-size'] * 1024 * 1024 : undefined,
         verifyBlobs: flags['verify-blobs'] as 'full' | 'head', cache, maxLayerBytes, maxTextBytes,
+        digestTags: flags['digest-tags'], includeForeign: flags['include-foreign'], checkPush: flags['check-push'],
         onPhase: tty ? (p) => process.stderr.write(`\r\x1b[Kadopt: ${p}...`) : undefined,
       })
       if (tty) process.stderr.write('\r\x1b[K')

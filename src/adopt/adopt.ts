@@ -10,6 +10,7 @@ import {parseTransport} from '../reference/transport.js'
 import {registrySupplyChainStage} from '../signatures/stage.js'
 import type {SupplyChainOverrides} from '../signatures/supply-chain.js'
 import {loadTrustRoot} from '../signatures/trust-root.js'
+import {checkPush} from './check-push.js'
 import {discoverClosure} from './closure.js'
 import {copyClosure, type CopyResult} from './copy.js'
 import {planAdoption, type Plan} from './plan.js'
@@ -31,6 +32,12 @@ interface AdoptInput {
   cache: LayerCache | null
   maxLayerBytes?: number
   maxTextBytes?: number
+  /** Copy every `sha256-<hex>.*` tag of the closure's digests (found by tag list), not only cosign's .sig/.att/.sbom. */
+  digestTags?: boolean
+  /** Copy foreign (`urls`) layers too; otherwise they are planned as skipped. */
+  includeForeign?: boolean
+  /** Probe at plan time that DST takes a push: open an upload session and delete it. */
+  checkPush?: boolean
   /** A phase starts (for a progress line on a terminal). */
   onPhase?: (phase: string) => void
 }
@@ -90,7 +97,8 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   }
   const pinned = withDigest(srcRef, head.digest)
   input.onPhase?.('discovering')
-  const closure = await discoverClosure(src, srcRef.repository, head)
+  const closure = await discoverClosure(src, srcRef.repository, head,
+    {digestTags: input.digestTags, includeForeign: input.includeForeign})
   const result: AdoptResult = {
     schema: 'imgvet.adopt/v1',
     source: {reference: formatReference(srcRef), digest: head.digest, mediaType: closure.root.raw.mediaType,
@@ -120,6 +128,8 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   result.plan = plan
   result.destination.referrersApi = plan.referrersApi
   result.tag.previous = plan.tagState.previous
+  // Only now, with vet passed: the probe is a write, however short-lived.
+  if (input.checkPush) plan.pushCheck = await checkPush(dst, dstRef.repository)
   const conflicts = plan.items.filter((i) => i.action === 'conflict')
   if (input.dryRun) {
     result.result = 'planned'
@@ -148,7 +158,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
       policy: input.policy,
     overrides: input.overrides, trustRoot: await trustRoot,
       verifyBlobs: input.verifyBlobs,
-    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], early,
+    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], early, referrersApi: plan.referrersApi,
   })
   if (result.verification.failures.length) {
     result.result = 'not-proven'

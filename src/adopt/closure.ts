@@ -26,11 +26,13 @@ interface BlobNode {
   role: 'config' | 'layer'
 }
 
-/** A cosign legacy tag (`sha256-<hex>.sig|.att|.sbom`) and the manifest it names. */
+/** A cosign legacy tag (`sha256-<hex>.sig|.att|.sbom`, or any `sha256-<hex>.*` with --digest-tags) and its manifest. */
 interface LegacyTag {
   tag: string
   digest: string
   subject: string
+  /** Found in the tag list (--digest-tags), not by cosign's own names. */
+  listed?: true
 }
 
 /** A subject's referrers as the `sha256-<hex>` fallback tag lists them, only the entries that proved to refer to it. */
@@ -50,6 +52,8 @@ export interface Closure {
   blobs: BlobNode[]
   legacyTags: LegacyTag[]
   fallbacks: FallbackTag[]
+  /** Layers served from `urls` elsewhere: left out of the copy unless --include-foreign. */
+  foreign: Descriptor[]
   referrersVia: 'api' | 'tag' | 'none'
   warnings: string[]
 }
@@ -57,6 +61,13 @@ export interface Closure {
 const LEGACY_SUFFIXES = ['sig', 'att', 'sbom'] as const
 // A hostile source could make the graph as large as it likes; a real image's closure is a few dozen nodes.
 const MAX_NODES = 10_000
+
+interface ClosureOptions {
+  /** Also every `sha256-<hex>.*` tag of each manifest's digest, found by listing the repository's tags. */
+  digestTags?: boolean
+  /** Copy layers that name `urls` (foreign, non-distributable) as any other blob. */
+  includeForeign?: boolean
+}
 
 interface Pending {
   desc: Descriptor
@@ -71,13 +82,16 @@ interface Pending {
  * says so), recursively. Every manifest is fetched once, by digest, and checked against it.
  */
 export async function discoverClosure(client: RegistryClient, repository: string,
-  rootDesc: Descriptor): Promise<Closure> {
+  rootDesc: Descriptor, opts: ClosureOptions = {}): Promise<Closure> {
   const where = (d: string) => `${client.registry}/${repository}@${d}`
   const warnings: string[] = []
   const manifests: ManifestNode[] = []
   const blobs = new Map<string, BlobNode>()
   const legacyTags: LegacyTag[] = []
   const fallbacks: FallbackTag[] = []
+  const foreign = new Map<string, Descriptor>()
+  // One listing for the whole closure: every manifest's digest tags are among the repository's tags.
+  const listedTags = opts.digestTags ? await client.tags(repository) : []
   const seen = new Set<string>([rootDesc.digest])
   const queue: Pending[] = [{desc: rootDesc, role: 'index'}]
   let api: boolean | undefined
@@ -114,8 +128,12 @@ export async function discoverClosure(client: RegistryClient, repository: string
       }
     } else {
       for (const [i, d] of [parsed.manifest.config, ...parsed.manifest.layers].entries()) {
-        if (d.urls?.length) {
-          warnings.push(`foreign layer ${d.digest} (served from ${d.urls.length} URL(s)) is not copied`)
+        if (d.urls?.length && !opts.includeForeign) {
+          if (!foreign.has(d.digest)) {
+            warnings.push(`foreign layer ${d.digest} (served from ${d.urls.length} URL(s)) is not copied; `
+              + '--include-foreign copies it')
+          }
+          foreign.set(d.digest, d)
           continue
         }
         node.blobs.push(d)
@@ -127,6 +145,14 @@ export async function discoverClosure(client: RegistryClient, repository: string
       const head = await client.headManifest(repository, tag)
       if (!head) continue
       legacyTags.push({tag, digest: head.digest, subject: raw.digest})
+      enqueue({desc: head, role: 'signature'})
+    }
+    const prefix = `${cosignTag(raw.digest, '')}.`
+    for (const tag of listedTags) {
+      if (!tag.startsWith(prefix) || legacyTags.some((t) => t.tag === tag)) continue
+      const head = await client.headManifest(repository, tag)
+      if (!head) continue
+      legacyTags.push({tag, digest: head.digest, subject: raw.digest, listed: true})
       enqueue({desc: head, role: 'signature'})
     }
     if (api !== false) {
@@ -168,6 +194,6 @@ export async function discoverClosure(client: RegistryClient, repository: string
   }
   const [root] = manifests
   if (!root) throw new Error('unreachable: the root manifest is always fetched')
-  return {root, manifests, blobs: [...blobs.values()], legacyTags,
+  return {root, manifests, blobs: [...blobs.values()], legacyTags, foreign: [...foreign.values()],
     fallbacks: fallbacks.filter((f) => f.entries.length > 0), referrersVia: via, warnings}
 }

@@ -1,9 +1,10 @@
 import {ImgvetError} from '../errors.js'
 import type {RegistryClient} from '../registry/client.js'
 import {blobExists, readFallback} from '../registry/push.js'
+import type {PushCheck} from './check-push.js'
 import type {Closure} from './closure.js'
 
-type Action = 'present' | 'mount' | 'copy' | 'update' | 'move' | 'conflict'
+type Action = 'present' | 'mount' | 'copy' | 'update' | 'move' | 'conflict' | 'skip'
 
 interface PlanItem {
   kind: 'blob' | 'manifest' | 'legacy-tag' | 'fallback-tag' | 'tag'
@@ -25,6 +26,8 @@ export interface Plan {
   /** The destination tag before this run: absent, already ours, or another digest. */
   tagState: {name: string; previous: string | null}
   totals: {copyBytes: number; mountBytes: number; present: number; toWrite: number; conflicts: number}
+  /** --check-push: the destination opened (and cancelled) an upload session for this credential. */
+  pushCheck?: PushCheck
 }
 
 export interface Destination {
@@ -47,6 +50,10 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
     items.push({kind: 'blob', role: b.role, digest: b.desc.digest, size: b.desc.size, mediaType: b.desc.mediaType,
       action: present ? 'present' : sameRegistry ? 'mount' : 'copy'})
   }
+  for (const d of closure.foreign) {
+    items.push({kind: 'blob', role: 'foreign layer', digest: d.digest, size: d.size, mediaType: d.mediaType,
+      action: 'skip', reason: `served from ${d.urls?.length ?? 0} URL(s); --include-foreign copies it`})
+  }
   for (const m of closure.manifests) {
     const head = await client.headManifest(repository, m.digest)
     items.push({kind: 'manifest', role: m.role, digest: m.digest, size: m.raw.bytes.length, mediaType: m.raw.mediaType,
@@ -55,7 +62,8 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
   for (const t of closure.legacyTags) {
     const head = await client.headManifest(repository, t.tag)
     const action = !head ? 'copy' : head.digest === t.digest ? 'present' : force ? 'move' : 'conflict'
-    items.push({kind: 'legacy-tag', role: 'signature tag', digest: t.digest, tag: t.tag, action,
+    const role = t.listed ? 'digest tag' : 'signature tag'
+    items.push({kind: 'legacy-tag', role, digest: t.digest, tag: t.tag, action,
       reason: head && head.digest !== t.digest ? `the destination tag names ${head.digest}` : undefined})
   }
   const referrersApi = (await client.referrersApi(repository, closure.root.digest)) !== null
@@ -89,7 +97,7 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
       copyBytes: sum('copy'),
       mountBytes: sum('mount'),
       present: items.filter((i) => i.action === 'present').length,
-      toWrite: items.filter((i) => i.action !== 'present' && i.action !== 'conflict').length,
+      toWrite: items.filter((i) => i.action !== 'present' && i.action !== 'conflict' && i.action !== 'skip').length,
       conflicts: items.filter((i) => i.action === 'conflict').length,
     },
   }

@@ -54,6 +54,8 @@ interface ProveInput {
   lostReferrers: readonly string[]
   /** Blobs the copy already read back (each right after its upload); the others are read back here. */
   early?: BlobProofs
+  /** The destination has the referrers API: referrers are proven by its listing, not by a fallback tag. */
+  referrersApi?: boolean
 }
 
 const why = (e: unknown) => (e instanceof ImgvetError ? e.oneLine() : String(e))
@@ -143,9 +145,14 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
     }
     for (const f of p.closure.fallbacks) {
       proof.tags.checked++
-      const found = await readFallback(client, repository, f.tag).catch(() => null)
-      const missing = f.entries.filter((d) => !found?.entries.some((x) => x.digest === d.digest))
-      if (missing.length && !p.lostReferrers.includes(f.tag)) proof.tags.failed.push(`${f.tag} lacks ${missing.length} referrer(s)`)
+      // A destination with the referrers API lists them itself; no fallback tag was written there.
+      const listed = p.referrersApi ? await client.referrersApi(repository, f.subject).catch(() => null)
+        : (await readFallback(client, repository, f.tag).catch(() => null))?.entries
+      const missing = f.entries.filter((d) => !listed?.some((x) => x.digest === d.digest))
+      const what = p.referrersApi ? `the referrers API for ${f.subject}` : f.tag
+      if (missing.length && !p.lostReferrers.includes(f.tag)) {
+        proof.tags.failed.push(`${what} lacks ${missing.length} referrer(s)`)
+      }
     }
     for (const tag of p.lostReferrers) proof.tags.failed.push(`${tag}: another writer kept replacing the referrers index`)
   })()

@@ -27,6 +27,9 @@ export function renderAdoptText(r: AdoptResult): string {
     ])
     out.push(...table([['ROLE', 'ITEM', 'SIZE', 'TYPE', 'PLATFORM', 'ACTION'], ...rows]).map((l) => `  ${l}`))
     const t = r.plan.totals
+    const pc = r.plan.pushCheck
+    const ended = pc?.cancelled === null ? 'left to expire' : `cancelled (${pc?.cancelled})`
+    if (pc) out.push(`push check: upload session opened (${pc.opened}) and ${ended}`)
     out.push(`totals: copy ${formatBytes(t.copyBytes)}, mount ${formatBytes(t.mountBytes)}, ${t.present} present, ${t.toWrite} to write, ${t.conflicts} conflict(s)`)
   }
   if (r.copy) {

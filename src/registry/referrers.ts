@@ -1,7 +1,22 @@
 import {ImgvetError} from '../errors.js'
 import {parseManifest, isAttestationManifest} from '../image/manifest.js'
-import type {Descriptor, ImageIndex} from '../image/types.js'
-import type {RegistryClient} from './client.js'
+import type {Readable} from 'node:stream'
+import type {Descriptor, ImageIndex, RawManifest} from '../image/types.js'
+
+/**
+ * What discovering and reading signatures needs from where they are kept: a registry client has it, and so does an
+ * OCI layout that holds them (`verify --offline`), which answers from its own files.
+ */
+export interface ReferrerStore {
+  /** The registry host, or the layout's name; locations in reports start with it. */
+  readonly registry: string
+  /** A layout has one repository: locations leave the repository out. */
+  readonly local?: boolean
+  getManifest(repository: string, reference: string): Promise<RawManifest>
+  headManifest(repository: string, reference: string): Promise<Descriptor | null>
+  openBlob(repository: string, desc: Pick<Descriptor, 'digest' | 'size'>): Promise<Readable>
+  referrersApi(repository: string, digest: string): Promise<Descriptor[] | null>
+}
 
 export interface SupplyChain {
   /** cosign legacy signature manifest (`sha256-<hex>.sig`). */
@@ -28,7 +43,7 @@ export function cosignTag(digest: string, suffix: 'sig' | 'att' | ''): string {
  * OCI referrers (API first, then the tag schema, as go-containerregistry does), and BuildKit attestations.
  */
 export async function discoverSupplyChain(
-  client: RegistryClient,
+  client: ReferrerStore,
   repository: string,
   digest: string,
   opts: {index?: ImageIndex; signatureRepository?: string} = {},

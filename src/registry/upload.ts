@@ -36,10 +36,19 @@ export async function registryError(res: HttpResponse): Promise<{code?: string; 
   return {message: `HTTP ${res.status}`}
 }
 
+/**
+ * The registry no longer knows the upload session. CNCF 2.8 cancels a session when a request arrives with stale
+ * state, which is what a retried PATCH whose first answer was lost carries: the blob starts over from POST.
+ */
+class SessionLost extends ImgvetError {}
+const SESSION_GONE = new Set(['BLOB_UPLOAD_INVALID', 'BLOB_UPLOAD_UNKNOWN'])
+
 async function failed(res: HttpResponse, what: string, where: string): Promise<never> {
   const err = await registryError(res)
   const code = res.status === 401 || res.status === 403 ? 'unauthorized' : 'registry'
-  throw new ImgvetError(code, `${what}: HTTP ${res.status}${err.code ? ` ${err.message}` : ''}`, where)
+  const message = `${what}: HTTP ${res.status}${err.code ? ` ${err.message}` : ''}`
+  if (res.status === 404 && SESSION_GONE.has(err.code ?? '')) throw new SessionLost(code, message, where)
+  throw new ImgvetError(code, message, where)
 }
 
 /**
@@ -66,7 +75,8 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
       await cancel(client, repository, session)
       // Integrity failures do not get better by trying again; a cut connection may, and so may a token that
       // expired mid-body (the client dropped it, so the next attempt asks for a fresh one).
-      const again = e instanceof ImgvetError && (e.code === 'network' || (e.code === 'unauthorized' && attempt === 0))
+      const again = e instanceof SessionLost
+        || (e instanceof ImgvetError && (e.code === 'network' || (e.code === 'unauthorized' && attempt === 0)))
       if (!again) throw e
     }
   }

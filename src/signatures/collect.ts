@@ -1,9 +1,8 @@
 import {ImgvetError} from '../errors.js'
 import {parseManifest} from '../image/manifest.js'
 import type {Descriptor, ImageIndex, ImageManifest} from '../image/types.js'
-import type {RegistryClient} from '../registry/client.js'
 import {readBounded} from '../registry/http.js'
-import {cosignTag, discoverSupplyChain} from '../registry/referrers.js'
+import {cosignTag, discoverSupplyChain, type ReferrerStore} from '../registry/referrers.js'
 import {DSSE_LAYER_MEDIA_TYPE, verifyCosignAttestation} from './attestation.js'
 import {verifyBundle} from './bundle.js'
 import {SIMPLESIGNING_MEDIA_TYPE, verifyCosignLegacy} from './cosign-legacy.js'
@@ -21,7 +20,7 @@ export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1'
 const MAX_SIGNATURE_BLOB = 4 * 1024 * 1024
 
 export interface CollectOptions {
-  client: RegistryClient
+  client: ReferrerStore
   /** Where the image lives; referrers and BuildKit attestations are here. */
   repository: string
   /** Where cosign tags live (COSIGN_REPOSITORY); referrers are looked up here too when it differs. */
@@ -43,6 +42,11 @@ export interface Collected {
   referrersVia: string[]
 }
 
+/** Where `repo` is, for reports: a layout is its own single repository. */
+function place(o: CollectOptions, repo: string): string {
+  return o.client.local ? o.client.registry : `${o.client.registry}/${repo}`
+}
+
 /** Discover, fetch and verify everything that signs or attests the targets. Never throws for a bad signature. */
 export async function collectSupplyChain(o: CollectOptions): Promise<Collected> {
   const out: Collected = {signatures: [], provenance: [], looked: [], referrersVia: []}
@@ -54,9 +58,11 @@ export async function collectSupplyChain(o: CollectOptions): Promise<Collected> 
       const alt = await discoverSupplyChain(o.client, o.signatureRepository, target.digest)
       for (const d of alt.referrers) if (!referrers.some((r) => r.desc.digest === d.digest)) referrers.push({repo: o.signatureRepository, desc: d})
     }
-    const host = o.client.registry
-    out.looked.push(`${host}/${o.signatureRepository}:${cosignTag(target.digest, 'sig')}`, `${host}/${o.signatureRepository}:${cosignTag(target.digest, 'att')}`,
-      `referrers of ${target.digest} (${found.referrersVia === 'none' ? `API and ${cosignTag(target.digest, '')} tag: none` : found.referrersVia})`)
+    const at = place(o, o.signatureRepository)
+    // A layout has no API: its referrers are the manifests it lists that name the digest as their subject.
+    const api = o.client.local ? 'manifests naming it as subject' : 'API'
+    out.looked.push(`${at}:${cosignTag(target.digest, 'sig')}`, `${at}:${cosignTag(target.digest, 'att')}`,
+      `referrers of ${target.digest} (${found.referrersVia === 'none' ? `${api} and ${cosignTag(target.digest, '')} tag: none` : found.referrersVia})`)
     if (found.cosignSignatures) await legacySignatures(o, target, out)
     if (found.cosignAttestations) await legacyAttestations(o, target, out)
     for (const r of referrers) await referrer(o, target, r.repo, r.desc, out)
@@ -71,7 +77,7 @@ export async function collectSupplyChain(o: CollectOptions): Promise<Collected> 
 async function fetchArtifact(o: CollectOptions, repo: string, ref: string): Promise<{digest: string; manifest: ImageManifest} | {error: string}> {
   try {
     const raw = await o.client.getManifest(repo, ref)
-    const parsed = parseManifest(raw, `${o.client.registry}/${repo}:${ref}`)
+    const parsed = parseManifest(raw, `${place(o, repo)}:${ref}`)
     if (parsed.kind !== 'image') return {error: 'is an index, not a manifest'}
     return {digest: raw.digest, manifest: parsed.manifest}
   } catch (e) {
@@ -82,14 +88,14 @@ async function fetchArtifact(o: CollectOptions, repo: string, ref: string): Prom
 }
 
 async function readBlob(o: CollectOptions, repo: string, desc: Descriptor): Promise<Buffer> {
-  const where = `${o.client.registry}/${repo}@${desc.digest}`
+  const where = `${place(o, repo)}@${desc.digest}`
   if (desc.size > MAX_SIGNATURE_BLOB) throw new ImgvetError('too-large', `signature blob of ${desc.size} bytes exceeds ${MAX_SIGNATURE_BLOB}`, where)
   return readBounded(await o.client.openBlob(repo, desc), MAX_SIGNATURE_BLOB, where)
 }
 
 async function legacySignatures(o: CollectOptions, target: Target, out: Collected): Promise<void> {
   const tag = cosignTag(target.digest, 'sig')
-  const location = `${o.client.registry}/${o.signatureRepository}:${tag}`
+  const location = `${place(o, o.signatureRepository)}:${tag}`
   const m = await fetchArtifact(o, o.signatureRepository, tag)
   if ('error' in m) {
     out.signatures.push({target, kind: 'cosign-legacy', location, digest: '', verified: false, tlog: [], failure: {code: 'bad-bundle', message: m.error}})
@@ -115,7 +121,7 @@ async function legacySignatures(o: CollectOptions, target: Target, out: Collecte
 
 async function legacyAttestations(o: CollectOptions, target: Target, out: Collected): Promise<void> {
   const tag = cosignTag(target.digest, 'att')
-  const location = `${o.client.registry}/${o.signatureRepository}:${tag}`
+  const location = `${place(o, o.signatureRepository)}:${tag}`
   const m = await fetchArtifact(o, o.signatureRepository, tag)
   if ('error' in m) {
     out.signatures.push({target, kind: 'attestation', location, digest: '', verified: false, tlog: [], failure: {code: 'bad-bundle', message: m.error}})
@@ -147,7 +153,7 @@ async function legacyAttestations(o: CollectOptions, target: Target, out: Collec
 }
 
 async function referrer(o: CollectOptions, target: Target, repo: string, desc: Descriptor, out: Collected): Promise<void> {
-  const location = `${o.client.registry}/${repo}@${desc.digest}`
+  const location = `${place(o, repo)}@${desc.digest}`
   const type = desc.artifactType ?? ''
   if (type === NOTATION_ARTIFACT_TYPE) {
     await notation(o, target, repo, desc, out)
@@ -195,7 +201,7 @@ async function referrer(o: CollectOptions, target: Target, repo: string, desc: D
 
 /** A Notation signature manifest: one envelope layer, JWS verified against the Notation trust store, COSE reported. */
 async function notation(o: CollectOptions, target: Target, repo: string, desc: Descriptor, out: Collected): Promise<void> {
-  const location = `${o.client.registry}/${repo}@${desc.digest}`
+  const location = `${place(o, repo)}@${desc.digest}`
   if (!o.notation) {
     out.signatures.push({target, kind: 'notation', location, digest: desc.digest, verified: false, tlog: [],
       failure: {code: 'unsupported', message: 'Notation signature present; no Notation trust store and identities configured to verify it'}})
@@ -234,7 +240,7 @@ async function buildkit(o: CollectOptions, target: Target, desc: Descriptor, out
     if (!predicate.startsWith('https://slsa.dev/provenance/')) continue
     const st = unverifiedStatement(await readBlob(o, o.repository, layer), target)
     if (!st) continue
-    const loc = {location: `${o.client.registry}/${o.repository}@${desc.digest} layer ${i}`, digest: layer.digest}
+    const loc = {location: `${place(o, o.repository)}@${desc.digest} layer ${i}`, digest: layer.digest}
     addProvenance(out, target, 'buildkit', false, loc, st)
   }
 }

@@ -2,10 +2,11 @@ import {readFile} from 'node:fs/promises'
 import {ImgvetError} from '../errors.js'
 import {formatPlatform} from '../image/manifest.js'
 import {selectPlatforms} from '../image/resolve.js'
-import type {ImageIndex, Platform} from '../image/types.js'
+import type {ImageIndex, ImageSource, Platform} from '../image/types.js'
 import type {Checked} from '../policy/evaluate.js'
 import type {ScopeRequirements} from '../policy/types.js'
 import type {Registries} from '../registry/client.js'
+import type {ReferrerStore} from '../registry/referrers.js'
 import {RegistrySource} from '../registry/source.js'
 import {formatReference, type Reference} from '../reference/reference.js'
 import type {Finding} from '../findings/finding.js'
@@ -49,6 +50,8 @@ export interface SupplyChainInput {
    * points by now) closes the window between scan and verify, and saves fetching the manifests again.
    */
   resolved?: {imageDigest: string; index?: {digest: string; index: ImageIndex}}
+  /** A local image (oci:, oci-archive:, docker-archive:): signatures come from its own files, never a registry. */
+  local?: {source: ImageSource; store: ReferrerStore}
 }
 
 export interface SupplyChainResult {
@@ -122,7 +125,7 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
   }
   const trustRoot = input.trustRoot ?? (await loadTrustRoot(o.trustedRoot))
   const ref = input.reference
-  const client = input.registries.get(ref.registry)
+  const client = input.local?.store ?? input.registries.get(ref.registry)
   let index: ImageIndex | undefined
   let indexDigest: string | undefined
   let imageDigest: string
@@ -135,7 +138,8 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
     targets.push({digest: imageDigest, role: 'manifest'})
   } else {
     // Signatures usually name the index the user referenced; the platform image's own ones count too.
-    const sel = await selectPlatforms(new RegistrySource(client, ref), {fallback: input.platform})
+    const from = input.local?.source ?? new RegistrySource(input.registries.get(ref.registry), ref)
+    const sel = await selectPlatforms(from, {fallback: input.platform})
     imageDigest = sel.chosen[0]?.digest ?? sel.top.raw.digest
     index = sel.index?.index
     indexDigest = sel.index?.digest
@@ -152,7 +156,7 @@ export async function checkSupplyChain(input: SupplyChainInput): Promise<SupplyC
     provenance: req?.provenance?.required ? req.provenance : undefined,
     official: req?.official?.required === true,
     signers: [...signers.map((s) => s.label), ...(notation ? [notation.label] : [])],
-    signatureRepository: `${ref.registry}/${signatureRepository}`,
+    signatureRepository: input.local ? client.registry : `${ref.registry}/${signatureRepository}`,
     trustRoot: trustRoot.source,
   }
   const sigOutcome = decideSignatures(collected.signatures)

@@ -148,3 +148,74 @@ test('a manifest PUT refused as too large (413): exit 3 naming the manifest, tag
   t.regex(r.stderr, /too-large: manifest PUT refused as too large \(413\) \(.*large\/app@sha256:/)
   t.is(await tagAt('large/app', 'v1'), 404)
 })
+
+const session = (url: string) => /\/blobs\/uploads\/([^/?]+)/.exec(url)?.[1] ?? ''
+const completedBlobs = (p: PushProxy) => p.requests
+  .filter((x) => x.method === 'PUT' && x.url.includes('/blobs/uploads/') && x.status === 201)
+  .map((x) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(x.url)?.[1] ?? ''))
+
+test('one dropped PATCH response: the registry cancels that session, the blob restarts from POST, exit 0', async (t) => {
+  const p = await proxied(t, [{kind: 'drop-patch-response', times: 1}])
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/once/app:v1`, fx, '--chunk-size', '1')
+  t.is(r.code, 0, r.stderr + r.stdout)
+  const patches = p.requests.filter((x) => x.method === 'PATCH')
+  const dropped = session(patches[0]?.url ?? '')
+  // The retried PATCH carries the state of before the lost answer: CNCF 2.8 refuses it and drops the session.
+  t.deepEqual(patches.filter((x) => session(x.url) === dropped).map((x) => x.status), [202, 404])
+  const completed = completedBlobs(p)
+  t.is(new Set(completed).size, completed.length, 'each blob completed once')
+  t.is(p.requests.filter((x) => x.method === 'POST').length, completed.length + 1, 'one session opened again')
+  t.is(await tagAt('once/app', 'v1'), 200)
+})
+
+test('every PATCH response dropped: no hang, exit 3, tag untouched; a rerun resumes, each blob uploaded once',
+  async (t) => {
+  const p = await proxied(t, [{kind: 'drop-patch-response'}])
+  const started = Date.now()
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/dropped/app:v1`, fx, '--chunk-size', '1')
+  t.is(r.code, 3, r.stderr + r.stdout)
+  t.regex(r.stderr, /^imgvet: network: .*\n$/)
+  t.true(Date.now() - started < 60_000, 'the client did not wait for an answer that never comes')
+  const patches = p.requests.filter((x) => x.method === 'PATCH')
+  t.true(patches.length > 0)
+  // Every session's first chunk reached the registry; none was ever completed, nor any manifest written.
+  const sessions = [...new Set(patches.map((x) => session(x.url)))]
+  t.true(sessions.every((id) => patches.find((x) => session(x.url) === id)?.status === 202))
+  t.deepEqual(completedBlobs(p), [])
+  t.false(p.writes().some((w) => /\/manifests\//.test(w.url)))
+  t.is(await tagAt('dropped/app', 'v1'), 404)
+
+  const clean = await proxied(t, [])
+  const again = await adopt(`${src.host}/upstream/app:v1`, `${clean.host}/dropped/app:v1`, fx, '--chunk-size', '1')
+  t.is(again.code, 0, again.stderr + again.stdout)
+  const completed = completedBlobs(clean)
+  t.true(completed.length > 0)
+  t.is(new Set(completed).size, completed.length, 'no blob uploaded twice')
+  t.is(await tagAt('dropped/app', 'v1'), 200)
+})
+
+test('a destination with the referrers API: used for the plan and the proof, no fallback tag written there',
+  async (t) => {
+  const p = await proxied(t, [{kind: 'referrers-api'}])
+  const r = await adopt(`${src.host}/upstream/app:v1`, `${p.host}/api/app:v1`, fx)
+  t.is(r.code, 0, r.stderr + r.stdout)
+  const j = JSON.parse(r.stdout) as {destination: {referrersApi: boolean};
+    plan: {items: Array<{kind: string; action: string; reason?: string}>};
+    verification: {signatures: Array<{kind: string; digest: string; destination: string}>; failures: string[]}}
+  t.true(j.destination.referrersApi)
+  const fallback = j.plan.items.filter((i) => i.kind === 'fallback-tag')
+  t.true(fallback.length > 0 && fallback.every((i) => i.action === 'present'
+    && i.reason === 'the destination has the referrers API'))
+  t.false(p.writes().some((w) => /\/manifests\/sha256-[0-9a-f]{64}$/.test(w.url)), 'no fallback tag PUT')
+  t.false(p.requests.some((x) => /\/manifests\/sha256-[0-9a-f]{64}$/.test(x.url)), 'the fallback tag not even read')
+  const listings = p.requests.filter((x) => x.method === 'GET'
+    && x.url.startsWith(`/v2/api/app/referrers/${fx.index.digest}`))
+  t.true(listings.length >= 2, 'asked at plan time and again by the verification at the destination')
+  // The Sigstore bundle referrer verified at the source and, found through the API, verifies at the destination too.
+  t.deepEqual(j.verification.failures, [])
+  const bundle = j.verification.signatures.find((s) => s.kind === 'bundle')
+  t.is(bundle?.destination, 'verified')
+  const res = await request(`${dst.url}/v2/api/app/manifests/${fx.index.digest.replace(':', '-')}`,
+    {headers: {accept: 'application/vnd.oci.image.index.v1+json'}})
+  t.is(res.status, 404)
+})

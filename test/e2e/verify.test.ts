@@ -94,13 +94,14 @@ test('offline by default: a private-CA signature does not verify against the emb
   t.true(r.stdout.includes('public-good (embedded)'))
 })
 
-test('bad input is exit 2: nothing to verify against, bad regexp, identity without issuer, non-registry source', async (t) => {
+test('bad input is exit 2: nothing to verify against, bad regexp, identity without issuer, a directory that is no layout', async (t) => {
   t.is((await imgvet(`${reg.host}/app/signed:v1`)).code, 2)
   t.is((await imgvet(`${reg.host}/app/signed:v1`, '--trusted-root', root, '--certificate-identity-regexp', '(', '--certificate-oidc-issuer', h.GH_ISSUER)).code, 2)
   t.is((await imgvet(`${reg.host}/app/signed:v1`, '--trusted-root', root, '--certificate-identity', h.WORKFLOW)).code, 2)
+  // A directory that is no OCI layout: local sources are read for signatures, so the layout itself is the error.
   const r = await imgvet(`oci:${dir}`, '--key', keyFile)
   t.is(r.code, 2)
-  t.regex(r.stderr, /needs an image in a registry/)
+  t.regex(r.stderr, /not an OCI image layout/)
 })
 
 test('a reference naming no image is exit 2 (a typo, not worth a retry)', async (t) => {

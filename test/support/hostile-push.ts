@@ -26,6 +26,13 @@ export type PushMisbehavior =
   | {kind: 'oci-subject-lie'}
   /** read the request and never answer */
   | {kind: 'stall'; method: string; path: RegExp}
+  /** forward a PATCH to the registry (which takes the chunk), then cut the connection instead of answering */
+  | {kind: 'drop-patch-response'; times?: number}
+  /**
+   * the OCI referrers API, which the CNCF registry 2.8 lacks: manifests PUT through the proxy that name a subject are
+   * indexed, `GET /v2/<name>/referrers/<digest>` lists them, and their PUT is answered with OCI-Subject
+   */
+  | {kind: 'referrers-api'}
 
 export interface Recorded {
   method: string
@@ -102,6 +109,8 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
     return times === undefined || n <= times
   }
   const find = <K extends PushMisbehavior['kind']>(kind: K) => rules.find((r): r is Extract<PushMisbehavior, {kind: K}> => r.kind === kind)
+  // The referrers API's index: repository and subject digest to the descriptors of the manifests naming it.
+  const referrers = new Map<string, Map<string, object>>()
   let self = ''
   let otherHost = ''
 
@@ -135,6 +144,21 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
           body: Buffer.from(JSON.stringify({errors: [{code: 'TOOMANYREQUESTS', message: 'slow down'}]}))})
       }
     }
+    const api = find('referrers-api')
+    const listing = /^\/v2\/(.+)\/referrers\/(sha256:[0-9a-f]{64})(\?.*)?$/.exec(url)
+    if (api && listing && method === 'GET') {
+      const manifests = [...(referrers.get(`${listing[1]} ${listing[2]}`)?.values() ?? [])]
+      return answer(res, rec, {status: 200, headers: {'content-type': 'application/vnd.oci.image.index.v1+json'},
+        body: Buffer.from(JSON.stringify({schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests}))})
+    }
+    const drop = find('drop-patch-response')
+    if (drop && method === 'PATCH' && /\/blobs\/uploads\//.test(url) && fires(drop)) {
+      const f = await forward(upstream, req, body)
+      rec.status = f.status
+      res.socket?.destroy()
+      return
+    }
     const blob = /^\/v2\/(.+)\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url)
     if (blob && method === 'HEAD' && find('blob-head-lies')) {
       return answer(res, rec, {status: 200, headers: {'docker-content-digest': blob[2]}, body: Buffer.alloc(0)})
@@ -157,6 +181,20 @@ export async function startPushProxy(upstreamUrl: string, rules: PushMisbehavior
     }
     if (method === 'PUT' && /\/manifests\//.test(url) && f.status === 201 && find('oci-subject-lie')) {
       f.headers['oci-subject'] = `sha256:${'1'.repeat(64)}`
+    }
+    const putPath = /^\/v2\/(.+)\/manifests\/[^/]+$/.exec(url)
+    if (api && putPath && method === 'PUT' && f.status === 201) {
+      const m = JSON.parse(body.toString('utf8')) as {mediaType?: string; artifactType?: string;
+        subject?: {digest?: string}; config?: {mediaType?: string}; annotations?: Record<string, string>}
+      if (m.subject?.digest) {
+        const digest = f.headers['docker-content-digest']
+        const key = `${putPath[1]} ${m.subject.digest}`
+        const list = referrers.get(key) ?? new Map<string, object>()
+        list.set(String(digest), {mediaType: m.mediaType ?? req.headers['content-type'], digest, size: body.length,
+          artifactType: m.artifactType ?? m.config?.mediaType, ...(m.annotations ? {annotations: m.annotations} : {})})
+        referrers.set(key, list)
+        f.headers['oci-subject'] = m.subject.digest
+      }
     }
     if (method === 'GET' && /\/manifests\/sha256:[0-9a-f]{64}$/.test(url) && f.status === 200 && find('serve-other-bytes')) {
       f.body = Buffer.from(JSON.stringify(JSON.parse(f.body.toString('utf8')), null, 3))

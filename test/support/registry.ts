@@ -23,6 +23,8 @@ export interface StartRegistryOptions {
   /** Token mode, owned token server: repositories anonymous clients may pull. */
   publicRepos?: string[]
   logLevel?: 'error' | 'warn' | 'info' | 'debug'
+  /** Accept manifests whose layers name `urls` (foreign layers); the registry refuses them unless allowed. */
+  allowUrls?: boolean
 }
 
 export interface RunningRegistry {
@@ -66,7 +68,8 @@ async function writeHtpasswd(file: string, users: Record<string, string>): Promi
   writeFileSync(file, lines.join('\n') + '\n')
 }
 
-function configYaml(o: {addr: string; storage: string; logLevel: string; tls?: {cert: string; key: string}; auth?: string}): string {
+function configYaml(o: {addr: string; storage: string; logLevel: string; tls?: {cert: string; key: string};
+  auth?: string; allowUrls?: boolean}): string {
   return [
     'version: 0.1',
     'log:',
@@ -85,6 +88,7 @@ function configYaml(o: {addr: string; storage: string; logLevel: string; tls?: {
     '  secret: imgvet-test-not-a-secret',
     ...(o.tls ? ['  tls:', `    certificate: ${JSON.stringify(o.tls.cert)}`, `    key: ${JSON.stringify(o.tls.key)}`] : []),
     ...(o.auth ? [o.auth] : []),
+    ...(o.allowUrls ? ['validation:', '  manifests:', '    urls:', '      allow:', "        - '^https?://'"] : []),
     '',
   ].join('\n')
 }
@@ -127,7 +131,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
     host = `127.0.0.1:${port}`
     const configFile = join(dir, 'config.yml')
     writeFileSync(configFile, configYaml({addr: host, storage: storageDir, logLevel: opts.logLevel ?? 'error',
-      tls: certs ? {cert: certs.certFile, key: certs.keyFile} : undefined, auth}))
+      tls: certs ? {cert: certs.certFile, key: certs.keyFile} : undefined, auth, allowUrls: opts.allowUrls}))
     const fd = openSync(logFile, 'a')
     const proc = spawn('docker-registry', ['serve', configFile], {stdio: ['ignore', fd, fd]})
     closeSync(fd)

@@ -7,6 +7,24 @@ import type {Reference} from '../../reference/reference.js'
 import {localScopeReference, type FileTree} from './files.js'
 
 const REF_NAME = 'org.opencontainers.image.ref.name'
+const COSIGN_KIND = 'kind'
+const COSIGN_MATERIAL = new Set(['dev.cosignproject.cosign/sigs', 'dev.cosignproject.cosign/atts',
+  'dev.cosignproject.cosign/sboms'])
+
+/** An entry's tag: skopeo stores the bare tag, cosign save the whole reference (`host/repo:tag`). */
+export function refTag(d: Descriptor): string | undefined {
+  const name = d.annotations?.[REF_NAME]
+  if (name === undefined) return undefined
+  const slash = name.lastIndexOf('/')
+  const colon = name.lastIndexOf(':')
+  return colon > slash && slash >= 0 ? name.slice(colon + 1) : name
+}
+
+function isSupplyChainEntry(d: Descriptor): boolean {
+  if (COSIGN_MATERIAL.has(d.annotations?.[COSIGN_KIND] ?? '')) return true
+  if (d.artifactType) return true
+  return /^sha256-[0-9a-f]{64}(\.[a-z]+)?$/.test(refTag(d) ?? '')
+}
 
 /** An OCI image layout (a directory for `oci:`, an uncompressed tar for `oci-archive:`). */
 export class OciLayoutSource implements ImageSource {
@@ -18,7 +36,8 @@ export class OciLayoutSource implements ImageSource {
     this.scopeReference = localScopeReference('oci', tree.name, tag)
   }
 
-  async resolve(): Promise<Descriptor> {
+  /** The descriptors index.json lists (images, indexes, and whatever else a tool stored there: signatures, referrers). */
+  async entries(): Promise<Descriptor[]> {
     const layout = await this.tree.read('oci-layout', 64 * 1024).catch(() => {
       throw new ImgvetError('bad-input', 'not an OCI image layout (no oci-layout file)', this.tree.name)
     })
@@ -37,20 +56,28 @@ export class OciLayoutSource implements ImageSource {
     }
     const manifests = (json as {manifests?: unknown}).manifests
     if (!Array.isArray(manifests)) throw new ImgvetError('bad-manifest', 'index.json has no manifests', this.tree.name)
-    const descs = manifests.map((m, i) => parseDescriptor(m, `index.json manifests[${i}]`, this.tree.name))
+    return manifests.map((m, i) => parseDescriptor(m, `index.json manifests[${i}]`, this.tree.name))
+  }
+
+  async resolve(): Promise<Descriptor> {
+    const descs = await this.entries()
     if (this.tag) {
       const hit = descs.find((d) => d.annotations?.[REF_NAME] === this.tag)
+        ?? descs.find((d) => refTag(d) === this.tag)
       if (!hit) {
         const tags = descs.map((d) => d.annotations?.[REF_NAME]).filter(Boolean).join(', ') || 'none'
         throw new ImgvetError('no-such-image', `no image tagged "${this.tag}" in layout (tags: ${tags})`, this.tree.name)
       }
       return hit
     }
-    const [only, ...rest] = descs
+    // Signatures and referrers stored beside the image (skopeo, cosign save, oras) are not images to choose from.
+    const images = descs.filter((d) => !isSupplyChainEntry(d))
+    const choices = images.length > 0 ? images : descs
+    const [only, ...rest] = choices
     if (!only) throw new ImgvetError('not-found', 'layout holds no image', this.tree.name)
     if (rest.length > 0) {
-      const tags = descs.map((d) => d.annotations?.[REF_NAME] ?? d.digest.slice(0, 19)).join(', ')
-      throw new ImgvetError('usage', `layout holds ${descs.length} images; name one with oci:DIR:TAG (${tags})`, this.tree.name)
+      const tags = choices.map((d) => d.annotations?.[REF_NAME] ?? d.digest.slice(0, 19)).join(', ')
+      throw new ImgvetError('usage', `layout holds ${choices.length} images; name one with oci:DIR:TAG (${tags})`, this.tree.name)
     }
     return only
   }
