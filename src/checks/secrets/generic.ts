@@ -119,7 +119,7 @@ function readQuoted(text: string, at: number): {value: string; end: number} | un
 }
 
 /** The `name op value` around one keyword hit, or undefined when the keyword is not in an assigned name. */
-function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind): Assignment | undefined {
+function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind, path: string): Assignment | undefined {
   let s = kwStart
   while (s > 0 && kwStart - s < 80 && nameCharAt(text, s - 1)) s--
   // `//user:password@host`: inside a URL's authority; the URL rule reads those (a Ruby `:symbol` is a name).
@@ -145,22 +145,26 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     if (close < 0 || close - i > 400) return undefined
     return {name, value: text.slice(i + 1, close), valueStart: i + 1, quoted: true, byComma: false}
   } else {
-    const op = /^(?::=|=>|=(?![=~>])|:(?![:=])|,)/.exec(text.slice(i, i + 2))?.[0]
-    if (!op || text[i - 1] === '=' || text[i - 1] === '!' || text[i - 1] === '<') return undefined
+    const op = /^(?::=|=>|\?=|=(?![=~>])|:(?![:=])|,)/.exec(text.slice(i, i + 2))?.[0]
+    if (!op) return spacedAssignment(text, s, i, e, name, path)
+    if (text[i - 1] === '=' || text[i - 1] === '!' || text[i - 1] === '<') return undefined
     if (op === ',' && !nameQuoted) return undefined
     byComma = op === ','
     i += op.length
     const spaced = text[i] === ' ' || text[i] === '\t'
     while (text[i] === ' ' || text[i] === '\t') i++
-    // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`.
-    if (op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '')) return undefined
+    // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`
+    // (Java properties do take `key:value`).
+    if (op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '') && !PROPERTIES.test(path)) return undefined
+    if (op === ':' && (text[i] === '|' || text[i] === '>')) return blockScalar(text, s, i, name)
   }
   // Python's r"…", b'…' prefixes.
   if (kind === 'source' && /[rbuRBU]/.test(text[i] ?? '') && /["']/.test(text[i + 1] ?? '')) i++
   const c = text[i]
   if (c === '"' || c === "'" || c === '`') {
     // `"Unexpected token =",Dup…`: the name sits in a string, and the quote after it closes that string.
-    if (kind === 'source' && insideString(text, s, c)) return undefined
+    // A quoted name (`'password' => '…'`, `define('API_KEY', '…')`) opens a string itself: ask about its quote.
+    if (kind === 'source' && (nameQuoted ? insideString(text, s - 1, before) : insideString(text, s, c))) return undefined
     const q = readQuoted(text, i)
     if (!q) return undefined
     // `"abc" + x`, `"%s" % pw`, `"{}".format(…)`: the literal is only a part of the value.
@@ -177,6 +181,39 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     if (!/^[ \t]*([,;)\]}"'`#]|\/\/|\r?\n|$)/.test(after)) return undefined
   }
   return {name, value: m[0], valueStart: i, quoted: false, byComma}
+}
+
+const PROPERTIES = /\.properties$/i
+
+/**
+ * The forms with no operator: Dockerfile's `ENV NAME value` and a Java properties `key value`. The value is the
+ * rest of the line, taken only when it is one token (quoted or not).
+ */
+function spacedAssignment(text: string, s: number, i: number, e: number, name: string, path: string): Assignment | undefined {
+  if (i === e) return undefined
+  const head = text.slice(lineStart(text, s), s)
+  const dockerEnv = /^[ \t]*ENV[ \t]+$/i.test(head) && /(^|\/)(Dockerfile|Containerfile)([^/]*)$|\.dockerfile$/i.test(path)
+  if (!dockerEnv && !(PROPERTIES.test(path) && /^[ \t]*$/.test(head))) return undefined
+  const m = /^(["']?)([^\s"']{1,400})\1[ \t]*\r?(?:\n|$)/.exec(text.slice(i, i + 404))
+  if (!m?.[2]) return undefined
+  return {name, value: m[2], valueStart: i + m[1]!.length, quoted: m[1] !== '', byComma: false}
+}
+
+/**
+ * YAML's block scalar (`password: |` with the value on the next, deeper line). A one-line block is a value like any
+ * other; a longer block is a key or a certificate, which their own rules read.
+ */
+function blockScalar(text: string, s: number, i: number, name: string): Assignment | undefined {
+  const header = /^[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n/.exec(text.slice(i, i + 80))
+  if (!header) return undefined
+  const indent = s - lineStart(text, s)
+  const at = i + header[0].length
+  const m = /^([ \t]+)(\S[^\r\n]{0,400})\r?(?:\n|$)/.exec(text.slice(at, at + 500))
+  if (!m?.[1] || !m[2] || m[1].length <= indent) return undefined
+  const next = text.slice(at + m[0].length, at + m[0].length + m[1].length + 1)
+  if (next.startsWith(m[1]) && /\S/.test(next.slice(m[1].length))) return undefined
+  const value = m[2].trimEnd()
+  return {name, value, valueStart: at + m[1].length, quoted: true, byComma: false}
 }
 
 const SPELLS_NAME =
@@ -239,7 +276,7 @@ function detectAssignments(text: string, lines: LineIndex, path: string, keyword
     if (start < from) continue
     from = end
     if (start < nameEnd) continue
-    const a = assignmentAt(text, start, end, kind)
+    const a = assignmentAt(text, start, end, kind, path)
     if (!a) continue
     nameEnd = a.valueStart
     const v = judge(a, kind, text)

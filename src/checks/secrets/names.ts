@@ -31,7 +31,7 @@ const SECRET_KEY_QUALIFIERS = new Set([
 const TAIL_OK = new Set([
   'key', 'value', 'val', 'str', 'string', 'text', 'plain', 'cleartext', 'clear', 'raw', 'data', 'b64', 'base64', 'hex',
   'prod', 'production', 'dev', 'development', 'stage', 'staging', 'live', 'secret', 'token', 'pass', 'password', 'pwd',
-  'override',
+  'override', 'base',
 ])
 
 /** Words anywhere in a name that make it metadata about a secret, not the secret. */

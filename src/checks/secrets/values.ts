@@ -50,6 +50,9 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   if ((shaped && looksLikeIdentifier(v) && !randomHumps(v)) || looksLikeWords(v) || /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(v)) return undefined
   // Calls and member access (`config.get(…)`, `os.environ["X"]`, `New-Object …`) are code.
   if (/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*\s*[([]/.test(v) || /^New-[A-Z]/.test(v)) return undefined
+  // `cGFzc3dvcmQ=` (k8s data, Basic auth): a base64 text is judged by what it says; key material decodes to bytes.
+  const text = decodedText(v)
+  if (text !== undefined && text !== v) return classifyValue(text, keyWords)
   // Kept, at info: test suites of other scanners use such values as stand-ins for real tokens.
   if (sequential(v.replace(/[^A-Za-z0-9]/g, ''))) return 'sample'
   if (isRandom(v)) return 'random'
@@ -57,6 +60,13 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   // `compat`, `elevated-privileges` are settings.
   if (/^[a-z]+([-_][a-z]+)+$/.test(v) || (v.length < 8 && /^[A-Za-z]+$/.test(v))) return undefined
   return 'word'
+}
+
+/** The printable ASCII text a padded base64 value encodes, if it encodes one. */
+function decodedText(v: string): string | undefined {
+  if (v.length < 8 || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(v) || !/[=+/]|[a-z][A-Z0-9]/.test(v)) return undefined
+  const t = Buffer.from(v, 'base64').toString('latin1')
+  return /^[\x20-\x7e]+$/.test(t) ? t : undefined
 }
 
 /**

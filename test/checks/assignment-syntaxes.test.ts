@@ -1,0 +1,76 @@
+import test from 'ava'
+import {detectInText} from '../../src/checks/secrets/index.js'
+import {highEntropy, randomFrom} from '../support/fake-secrets.js'
+
+/**
+ * The generic rule across the syntaxes config and code put a secret in, each with a near miss that must stay quiet.
+ * Values are fresh each run; a human-chosen password carries a digit and a symbol, as password rules ask.
+ */
+const found = (path: string, text: string) =>
+  detectInText(text, path).filter((d) => d.severity !== 'info').map((d) => `${d.id.replace('secret.', '')}:${d.severity}`)
+
+const password = () => `Tr0ub4dor&3-${randomFrom('abcdefghijkmnpqrstuvwxyz23456789', 6)}`
+
+test('PHP arrays and define(), quoted names in code', (t) => {
+  const pw = password()
+  const key = highEntropy(40)
+  t.deepEqual(found('/var/www/config.php', `<?php\nreturn [\n  'db' => [\n    'password' => '${pw}',\n  ],\n];\n`),
+    ['generic-assignment:medium'])
+  t.deepEqual(found('/var/www/wp-config.php', `define('AUTH_KEY', '${key}');\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/settings.js', `module.exports = {"apiKey": "${key}"}\n`), ['generic-assignment:medium'])
+  // Near misses: a request field read at run time, a define of another constant, a label in a quoted string.
+  t.deepEqual(found('/var/www/login.php', `$password = $_POST['password'];\n$cfg = ['password' => $pw];\n`), [])
+  t.deepEqual(found('/var/www/wp-config.php', `define('DB_NAME', '${key}');\n`), [])
+  t.deepEqual(found('/app/x.js', `throw new Error("bad 'password' => " + value)\n`), [])
+})
+
+test('YAML block scalars: a one-line block is the value, a longer block is left to the key rules', (t) => {
+  const pw = password()
+  t.deepEqual(found('/app/config.yaml', `database:\n  password: |\n    ${pw}\n  user: app\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/config.yaml', `api_secret: >-\n  ${highEntropy(32)}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/config.yaml', `password: |\n  \${DB_PASSWORD}\n`), [])
+  t.deepEqual(found('/app/config.yaml', `secret: |\n  line one of a note\n  line two of it\n`), [])
+  // The block belongs to a sibling key at the same depth, not to `password`.
+  t.deepEqual(found('/app/config.yaml', `password: |\nother: ${highEntropy(32)}\n`), [])
+})
+
+test('Dockerfile ENV without "=", Makefile ?=, properties with ":" and spaces', (t) => {
+  const key = highEntropy(32)
+  t.deepEqual(found('/src/Dockerfile', `FROM debian\nENV API_SECRET ${key}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/src/Dockerfile', `FROM debian\nENV API_SECRET="${key}"\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/src/Makefile', `API_TOKEN ?= ${key}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/application.properties', `db.password:${password()}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/application.properties', `db.password ${password()}\n`), ['generic-assignment:medium'])
+  // Near misses: a reference, prose after ENV, an ARG with no default, a `host:port` outside properties.
+  t.deepEqual(found('/src/Dockerfile', `ENV DB_PASSWORD \${DB_PASSWORD}\nARG NPM_TOKEN\n`), [])
+  t.deepEqual(found('/src/Dockerfile', `ENV API_SECRET set at run time\n`), [])
+  t.deepEqual(found('/app/notes.conf', `token:${key}\n`), [])
+  t.deepEqual(found('/app/README.txt', `password ${password()}\n`), [])
+})
+
+test('base64 values are judged by the text they encode', (t) => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64')
+  t.deepEqual(found('/app/config.yml', `password: ${b64('password')}\n`), [])
+  t.deepEqual(found('/app/config.yml', `password: ${b64('changeme')}\n`), [])
+  t.deepEqual(found('/app/config.yml', `password: ${b64('${DB_PASSWORD}')}\n`), [])
+  t.deepEqual(found('/app/config.yml', `password: ${b64(password())}\n`), ['generic-assignment:medium'])
+  // Random bytes do not decode to text: key material stays key material.
+  t.deepEqual(found('/app/config.yml', `api_secret: ${Buffer.from(highEntropy(30), 'latin1').map((c) => c ^ 0x80).toString('base64')}\n`),
+    ['generic-assignment:medium'])
+})
+
+test('Rails secret_key_base and the syntaxes of other languages', (t) => {
+  const hex = randomFrom('0123456789abcdef', 128)
+  t.deepEqual(found('/app/config/initializers/secret.rb', `Rails.application.config.secret_key_base = "${hex}"\n`),
+    ['generic-assignment:medium'])
+  t.deepEqual(found('/app/main.go', `cfg := Config{\n\tPassword: "${password()}",\n}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/env.sh', `export DB_PASSWORD="${password()}"\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/config.xml', `<config><password>${password()}</password></config>\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/context.xml', `<Resource name="jdbc/db" password="${password()}" />\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/config.toml', `[database]\npassword = "${password()}"\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/config.json', `{\n  "password" : "${password()}"\n}\n`), ['generic-assignment:medium'])
+  // Near misses in the same languages.
+  t.deepEqual(found('/app/main.go', `type Config struct {\n\tPassword string \`json:"password"\`\n}\n`), [])
+  t.deepEqual(found('/app/x.rb', `config.secret_key_base = ENV.fetch("SECRET_KEY_BASE")\n`), [])
+  t.deepEqual(found('/app/config.xml', `<password>\${env.DB_PASSWORD}</password>\n`), [])
+})
