@@ -83,6 +83,8 @@ interface Assignment {
   quoted: boolean
   /** The separator was a comma between two quoted strings: `getenv("API_TOKEN", "…")`. */
   byComma: boolean
+  /** The name to judge, when its context says more than its words (`;Pwd=` in a connection string). */
+  judgedAs?: string
 }
 
 function lineStart(text: string, at: number): number {
@@ -134,11 +136,13 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
   if (text[i] === ']' || (text[i] === "'" || text[i] === '"') && text[i + 1] === ']') i += text[i] === ']' ? 1 : 2
   while (text[i] === ' ' || text[i] === '\t') i++
   let byComma = false
-  // XML: <add key="Password" value="…"/>, <password>…</password>
-  const xmlAttr = nameQuoted && /\s(?:key|name)\s*=\s*$/.test(text.slice(Math.max(0, s - 12), s - 1))
-  if (xmlAttr) {
-    const m = /^\s*value\s*=\s*(?=["'])/.exec(text.slice(i, i + 40))
-    if (!m) return undefined
+  // The name is itself the value of a name field, and the secret is in the value field beside it: XML's
+  // <add key="Password" value="…"/>, an ECS task's {"name": "DB_PASSWORD", "value": "…"}, a pod's env list
+  // (`- name: DB_PASSWORD` over `value: …`). Without the value field it is a label.
+  const pair = PAIR_NAME.exec(text.slice(Math.max(0, s - (nameQuoted ? 17 : 16)), nameQuoted ? s - 1 : s))
+  if (pair) {
+    const m = PAIR_VALUE.exec(text.slice(i, i + 200))
+    if (!m || (pair[1] === '=' && !/["']/.test(text[i + m[0].length] ?? ''))) return undefined
     i += m[0].length
   } else if (before === '<' && text[i] === '>') {
     const close = text.indexOf('<', i + 1)
@@ -184,6 +188,8 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
 }
 
 const PROPERTIES = /\.properties$/i
+const PAIR_NAME = /(?:^|[\s{,"'-])(?:name|key)["']?[ \t]*([:=])[ \t]*$/i
+const PAIR_VALUE = /^[ \t]*(?:,[ \t]*|\r?\n[ \t]*|[ \t]+)?["']?value["']?[ \t]*[:=][ \t]*/i
 
 /**
  * The forms with no operator: Dockerfile's `ENV NAME value` and a Java properties `key value`. The value is the
@@ -193,9 +199,11 @@ function spacedAssignment(text: string, s: number, i: number, e: number, name: s
   if (i === e) return undefined
   const head = text.slice(lineStart(text, s), s)
   const dockerEnv = /^[ \t]*ENV[ \t]+$/i.test(head) && /(^|\/)(Dockerfile|Containerfile)([^/]*)$|\.dockerfile$/i.test(path)
-  if (!dockerEnv && !(PROPERTIES.test(path) && /^[ \t]*$/.test(head))) return undefined
+  // C's `#define API_KEY "…"` takes a quoted literal only: `#define TOKEN_MAX 64` is a constant.
+  const define = /^[ \t]*#[ \t]*define[ \t]+$/.test(head)
+  if (!dockerEnv && !define && !(PROPERTIES.test(path) && /^[ \t]*$/.test(head))) return undefined
   const m = /^(["']?)([^\s"']{1,400})\1[ \t]*\r?(?:\n|$)/.exec(text.slice(i, i + 404))
-  if (!m?.[2]) return undefined
+  if (!m?.[2] || (define && m[1] !== '"')) return undefined
   return {name, value: m[2], valueStart: i + m[1]!.length, quoted: m[1] !== '', byComma: false}
 }
 
@@ -226,7 +234,7 @@ interface Verdict {
 
 function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined {
   if (OWNED_NAMES.test(a.name)) return undefined
-  const named = nameStrength(a.name)
+  const named = nameStrength(a.judgedAs ?? a.name)
   if (!named) return undefined
   // In code a bare right-hand side is an expression (`credential = New-Object …`, `token = config.get(…)`),
   // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
@@ -278,6 +286,8 @@ function detectAssignments(text: string, lines: LineIndex, path: string, keyword
     if (start < nameEnd) continue
     const a = assignmentAt(text, start, end, kind, path)
     if (!a) continue
+    // ODBC and ADO.NET spell the password `Pwd` (`Uid=sa;Pwd=…;`); alone, `PWD=` is the shell's working directory.
+    if (/^pwd$/i.test(a.name) && text[a.valueStart - a.name.length - 2] === ';') a.judgedAs = 'password'
     nameEnd = a.valueStart
     const v = judge(a, kind, text)
     if (!v) continue
