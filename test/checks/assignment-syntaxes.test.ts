@@ -74,3 +74,25 @@ test('Rails secret_key_base and the syntaxes of other languages', (t) => {
   t.deepEqual(found('/app/x.rb', `config.secret_key_base = ENV.fetch("SECRET_KEY_BASE")\n`), [])
   t.deepEqual(found('/app/config.xml', `<password>\${env.DB_PASSWORD}</password>\n`), [])
 })
+
+test('a password full of symbols is a password: braces that open no template are its characters', (t) => {
+  // Symbol soup in the way detect-secrets' keyword cases write secrets; fresh letters each run.
+  const soup = () => `${randomFrom('abcdefghjk', 2)}{{${randomFrom('mnpq', 1)}}x)w\${r]ty(u[io>-_$#${randomFrom('stuvwxyz', 5)}}}`
+  for (const [path, line] of [
+    ['/srv/app/settings', `apikey := "${soup()}"`], ['/srv/app/main.go', `apikey := '${soup()}'`],
+    ['/srv/app/settings', `the_password = ${soup()}`], ['/srv/app/settings', `"theapikey": "${soup()}"`],
+    ['/srv/app/x.py', `some_dict["secret"] = "${soup()}"`], ['/srv/app/x.m', `apikey = @"${soup()}"`],
+    ['/srv/app/x.php', `$apikey[] = "${soup()}";`], ['/srv/app/nginx.conf', `private_key '${soup()}';`],
+    ['/srv/app/settings', `apikey:${highEntropy(32)}`],
+  ] as const) {
+    t.deepEqual(found(path, `${line}\n`), ['generic-assignment:medium'], line)
+  }
+  // Templates and references stay quiet however they are written.
+  for (const line of ['password: ${link}', 'private_key "${FOO}";', `token = "{{${soup().slice(1)}}}"`, 'apikey: "{{ vault.key | default(\'x\') }}"',
+    'SUMO_KEY=${SUMO_KEY:=$2}', 'private_key "some/dir/that/is/a/path";', 'apiKey: this.apiKey,', 'my_password = request.json_body[\'hey\']',
+    'notes = "Maven - io.jsonwebtoken:jjwt-api-0.11.2"', 'password:secret', `apikey:${randomFrom('abc', 4)}`]) {
+    t.deepEqual(found('/srv/app/settings.yaml', `${line}\n`), [], line)
+  }
+  // In code a bare right-hand side is an expression, whatever its characters.
+  t.deepEqual(found('/srv/app/x.py', `my_password = hope]no[body>-_$#${randomFrom('stuvwxyz', 6)}\n`), [])
+})

@@ -83,6 +83,8 @@ interface Assignment {
   quoted: boolean
   /** The separator was a comma between two quoted strings: `getenv("API_TOKEN", "…")`. */
   byComma: boolean
+  /** `name:value` with no space: key material only, since `host:port` and `group:artifact` look the same. */
+  glued?: boolean
   /** The name to judge, when its context says more than its words (`;Pwd=` in a connection string). */
   judgedAs?: string
 }
@@ -134,8 +136,11 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
   const nameQuoted = before === '"' || before === "'"
   if (nameQuoted && text[i] === before) i++
   if (text[i] === ']' || (text[i] === "'" || text[i] === '"') && text[i + 1] === ']') i += text[i] === ']' ? 1 : 2
+  // PHP's and Objective-C's `apikey[] = …`.
+  else if (text[i] === '[' && text[i + 1] === ']') i += 2
   while (text[i] === ' ' || text[i] === '\t') i++
   let byComma = false
+  let glued = false
   // The name is itself the value of a name field, and the secret is in the value field beside it: XML's
   // <add key="Password" value="…"/>, an ECS task's {"name": "DB_PASSWORD", "value": "…"}, a pod's env list
   // (`- name: DB_PASSWORD` over `value: …`). Without the value field it is a label.
@@ -159,11 +164,11 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     while (text[i] === ' ' || text[i] === '\t') i++
     // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`
     // (Java properties do take `key:value`).
-    if (op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '') && !PROPERTIES.test(path)) return undefined
+    glued = op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '') && !PROPERTIES.test(path)
     if (op === ':' && (text[i] === '|' || text[i] === '>')) return blockScalar(text, s, i, name)
   }
-  // Python's r"…", b'…' prefixes.
-  if (kind === 'source' && /[rbuRBU]/.test(text[i] ?? '') && /["']/.test(text[i + 1] ?? '')) i++
+  // Python's r"…", b'…' prefixes, Objective-C's @"…".
+  if (kind === 'source' && /[rbuRBU@]/.test(text[i] ?? '') && /["']/.test(text[i + 1] ?? '')) i++
   const c = text[i]
   if (c === '"' || c === "'" || c === '`') {
     // `"Unexpected token =",Dup…`: the name sits in a string, and the quote after it closes that string.
@@ -176,7 +181,7 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     return {name, value: q.value, valueStart: i + 1, quoted: true, byComma}
   }
   if (byComma) return undefined
-  const m = /^[^\s,;"'`)\]}<>]{1,400}/.exec(text.slice(i, i + 401))
+  const m = bareValue(text.slice(i, i + 401))
   if (!m) return undefined
   // `passwd: elevated-privileges 2755 root/shadow`: more words after a bare value make a table or prose line; only
   // command lines put several values on one line.
@@ -184,7 +189,29 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     const after = text.slice(i + m[0].length, i + m[0].length + 200)
     if (!/^[ \t]*([,;)\]}"'`#]|\/\/|\r?\n|$)/.test(after)) return undefined
   }
-  return {name, value: m[0], valueStart: i, quoted: false, byComma}
+  return {name, value: m[0], valueStart: i, quoted: false, byComma, glued}
+}
+
+/**
+ * A bare value: up to a space, a separator or a quote, less the closing brackets it did not open (`{password: x}`,
+ * `f(token=x)`); brackets it opens and closes are its own characters.
+ */
+function bareValue(rest: string): [string] | undefined {
+  let v = /^[^\s,;"'`<]{1,400}/.exec(rest)?.[0]
+  if (!v) return undefined
+  if (!/[)\]}]/.test(v)) return [v]
+  let depth = 0
+  let cut = v.length
+  for (let k = 0; k < v.length; k++) {
+    const c = v[k] ?? ''
+    if ('([{'.includes(c)) depth++
+    else if (')]}'.includes(c) && --depth < 0) {
+      cut = k
+      break
+    }
+  }
+  v = v.slice(0, cut)
+  return v ? [v] : undefined
 }
 
 const PROPERTIES = /\.properties$/i
@@ -201,6 +228,12 @@ function spacedAssignment(text: string, s: number, i: number, e: number, name: s
   const dockerEnv = /^[ \t]*ENV[ \t]+$/i.test(head) && /(^|\/)(Dockerfile|Containerfile)([^/]*)$|\.dockerfile$/i.test(path)
   // C's `#define API_KEY "…"` takes a quoted literal only: `#define TOKEN_MAX 64` is a constant.
   const define = /^[ \t]*#[ \t]*define[ \t]+$/.test(head)
+  // nginx-, HCL- and C-like `private_key "…";`: a quoted literal closed by a semicolon.
+  const statement = /^(["'])[^"'\s]{1,400}\1;/.exec(text.slice(i, i + 404))
+  if (statement) {
+    const q = statement[0]
+    return {name, value: q.slice(1, q.length - 2), valueStart: i + 1, quoted: true, byComma: false}
+  }
   if (!dockerEnv && !define && !(PROPERTIES.test(path) && /^[ \t]*$/.test(head))) return undefined
   const m = /^(["']?)([^\s"']{1,400})\1[ \t]*\r?(?:\n|$)/.exec(text.slice(i, i + 404))
   if (!m?.[2] || (define && m[1] !== '"')) return undefined
@@ -240,7 +273,7 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
   // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
   if (kind === 'source' && !a.quoted && !insideString(text, a.valueStart)) return undefined
   const cls = classifyValue(a.value, named.words)
-  if (!cls) return undefined
+  if (!cls || (a.glued && (cls !== 'random' || named.strength === 'weak' || insideString(text, a.valueStart)))) return undefined
   // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`, `my_secret_1`: a value that spells its name as a word of
   // its own is a sample (`thisismypassword` is one run of letters someone typed as a password, and stays one).
   if (SPELLS_NAME.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}

@@ -17,7 +17,7 @@ const TOKEN_NOT_SECRET = new Set([
   'open', 'close', 'paren', 'brace', 'bracket', 'template', 'literal', 'keyword', 'operator', 'identifier', 'punctuator',
   'punctuation', 'comment', 'whitespace', 'newline', 'unique', 'nonce', 'cursor', 'continue', 'retry', 'max',
   'min', 'num', 'count', 'tokens', 'delimiter', 'separator', 'invalid', 'unexpected', 'expected', 'lifecycle', 'rendering',
-  'fencing', 'cache', 'progress', 'stop', 'abort', 'wait', 'lock', 'lease', 'version', 'etag', 'authenticity',
+  'fencing', 'cache', 'progress', 'stop', 'abort', 'wait', 'lock', 'lease', 'version', 'etag', 'authenticity', 'jsonweb',
 ])
 
 /** Qualifiers that make a bare `key` a secret one (`api_key`, `signing_key`); a `key` alone is a map key or a field. */
@@ -56,7 +56,7 @@ function secretAt(words: readonly string[], i: number): NameStrength | undefined
     /.(password|passwd|passphrase)$/.test(w) || PASS_PREFIXED.test(w) || /^(db|sql|admin|root)pwd$/.test(w)) {
     return 'password'
   }
-  if (w === 'secret' || /.secret$/.test(w) || w === 'apikey' || /^(x|private|secret|access|auth)?(api)?key$/.test(w) && w !== 'key') {
+  if (w === 'secret' || /.secret$/.test(w) || /apikey$/.test(w) || /^(x|private|secret|access|auth)?(api)?key$/.test(w) && w !== 'key') {
     return 'secret'
   }
   if (w === 'key') return prev !== undefined && SECRET_KEY_QUALIFIERS.has(prev) ? 'secret' : undefined

@@ -6,9 +6,15 @@ import {isPlaceholder, looksLikeIdentifier, looksLikeWords, shannon} from './uti
  */
 type ValueClass = 'random' | 'word' | 'sample'
 
-/** References to a secret kept elsewhere: template engines, shells, secret managers, Jasypt, ARNs. */
+/**
+ * References to a secret kept elsewhere: template engines, shells, secret managers, Jasypt, ARNs. A template is
+ * closed (`${X}`, `{{ x }}`); a brace that never closes (`m{{h}o)p${e]nob(ase`) is a character of a password.
+ */
 const REFERENCE =
-  /\$\{|\{\{|\$\(|%\(|#\{|<%|\{%|\[\[|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^\{\w*\}$|\{\}|%[sdr]|^ENC\(|^vault:|^arn:|^op:\/\/|^ref\+|^!Ref|^secretsmanager:|^projects\/[^/]+\/secrets\/|^@Microsoft\.KeyVault|^sops:|^\*\*\*|^&lt;|^<|^\(|^\[/i
+  /\$\{[^}]*\}|\{\{[^}]*\}\}|\$\([^)]*\)|%\([A-Za-z_]\w*\)|#\{[^}]*\}|<%.*%>|\{%.*%\}|\[\[[^\]]*\]\]|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^\{\w*\}$|\{\}|%[sdr]|^ENC\(|^vault:|^arn:|^op:\/\/|^ref\+|^!Ref|^secretsmanager:|^projects\/[^/]+\/secrets\/|^@Microsoft\.KeyVault|^sops:|^\*\*\*|^&lt;|^<|^\(|^\[/i
+
+/** A template expression as engines write them: a name or a filter chain inside, never `]`, `>`, `#` or `$`. */
+const TEMPLATE = /\$\{[\w.:?=+\/ $-]*\}|\{\{[^{}]*\}\}|\$\([^()]*\)|#\{[\w. ]*\}/
 
 /** A value that names a file, not the secret in it (`s_rsa1024_priv.pem`, `env/cert.p12`). */
 const FILE_NAME = /\.(pem|p12|pfx|key|crt|cer|der|jks|keystore|txt|json|ya?ml|conf|cfg|ini|properties|xml|gpg|asc|keytab|pub|env|sh|py|js|ts|html?)$/i
@@ -34,11 +40,17 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   const v = value.trim()
   if (v.length < 5 || v.length > 400 || v !== value) return undefined
   const lower = v.toLowerCase()
-  if (NOT_SECRET_WORDS.has(lower) || isPlaceholder(v) || /fake|dummy/i.test(v)) return undefined
+  // `{{ … }}` around the whole value is a template whatever is inside; `${`, `{{` that open no template
+  // (`m{{h}o)p${e]nob(…`) are characters of a password, and are not read as one.
+  if (/^\{\{[\s\S]*\}\}$/.test(v)) return undefined
+  const t = /\$\{|\{\{|\$\(|#\{/.test(v) && !TEMPLATE.test(v) ? v.replace(/[{}$]/g, '~') : v
+  if (NOT_SECRET_WORDS.has(lower) || isPlaceholder(t) || /fake|dummy/i.test(v)) return undefined
   // `token = token`, `apiKey: "apiKey"`: the value repeats a word of its own name.
   const squashed = lower.replace(/[^a-z0-9]/g, '')
   if (keyWords.includes(squashed) || keyWords.join('') === squashed) return undefined
-  if (REFERENCE.test(v) || /\s/.test(v)) return undefined
+  if (REFERENCE.test(t) || /\s/.test(v)) return undefined
+  // `some/dir/aint/a/secret`: a path of lower-case words.
+  if (/^[a-z][a-z0-9_.-]*(?:\/[a-z0-9_.-]+){3,}\/?$/.test(v)) return undefined
   if (new Set(v).size <= 2) return undefined
   if (/^\d{1,7}$/.test(v) || /^\d{4}-\d{2}-\d{2}/.test(v) || /^v?\d+(\.\d+){1,3}([-+._][\w.]*)?$/.test(v)) return undefined
   if (/^(\/|\.\.?\/|~\/|[A-Za-z]:\\)/.test(v) || FILE_NAME.test(v)) return undefined
