@@ -96,3 +96,15 @@ test('a password full of symbols is a password: braces that open no template are
   // In code a bare right-hand side is an expression, whatever its characters.
   t.deepEqual(found('/srv/app/x.py', `my_password = hope]no[body>-_$#${randomFrom('stuvwxyz', 6)}\n`), [])
 })
+
+test('<provider>_KEY holding long key material is a secret; lookup keys, fingerprints and short values are not', (t) => {
+  t.deepEqual(found('/app/.env', `ACME_KEY=${highEntropy(40)}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/config.yml', `mapbox_key: ${highEntropy(32)}\n`), ['generic-assignment:medium'])
+  t.deepEqual(found('/app/x.js', `const ALGOLIA_ADMIN_KEY = "${highEntropy(32)}"\n`), ['generic-assignment:medium'])
+  const fingerprint = randomFrom('0123456789ABCDEF', 40)
+  for (const line of [`GPG_KEY=${fingerprint}`, `NODE_RELEASE_KEY=${fingerprint}`, `CACHE_KEY=${highEntropy(30)}`,
+    `SORT_KEY=${highEntropy(30)}`, `ACME_KEY=${highEntropy(12)}`, 'ACME_KEY=production-default', `DEVICE_KEY=${highEntropy(30)}`]) {
+    t.deepEqual(found('/app/.env', `${line}\n`), [], line)
+  }
+  t.deepEqual(found('/usr/share/doc/acme/README.md', `ACME_KEY=${highEntropy(40)}\n`), [])
+})

@@ -273,7 +273,12 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
   // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
   if (kind === 'source' && !a.quoted && !insideString(text, a.valueStart)) return undefined
   const cls = classifyValue(a.value, named.words)
-  if (!cls || (a.glued && (cls !== 'random' || named.strength === 'weak' || insideString(text, a.valueStart)))) return undefined
+  const weak = named.strength === 'weak' || named.strength === 'provider-key'
+  if (!cls || (a.glued && (cls !== 'random' || weak || insideString(text, a.valueStart)))) return undefined
+  // `<provider>_KEY`: only long key material counts, the name alone says too little.
+  // Upper-case hex of 40 is an OpenPGP fingerprint (`NODE_KEY=4ED7…`), the form release keys are pinned by.
+  if (named.strength === 'provider-key' && (cls !== 'random' || a.value.length < 20 || kind === 'docs' ||
+    /^[0-9A-F]{40}$/.test(a.value))) return undefined
   // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`, `my_secret_1`: a value that spells its name as a word of
   // its own is a sample (`thisismypassword` is one run of letters someone typed as a password, and stays one).
   if (SPELLS_NAME.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}

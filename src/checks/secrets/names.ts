@@ -5,7 +5,7 @@ import {nameWords} from './values.js'
  * (in config files); `secret` names need key-like material; `weak` names (`token`, `credentials`, `auth`) name many
  * things that are not secrets (`ChangeToken`, `cancel_token`, `NextContinuationToken`) and need the most random value.
  */
-type NameStrength = 'password' | 'secret' | 'weak'
+type NameStrength = 'password' | 'secret' | 'weak' | 'provider-key'
 
 const PASS_PREFIXED = /^(db|root|admin|user|sql|mysql|pg|redis|smtp|mail|ftp|ldap|proxy|bind|sa|svc|app|api|key|store|trust|keystore|truststore|rabbit|mq|vnc|wifi|wpa|sudo|login)pass$/
 
@@ -25,6 +25,19 @@ const SECRET_KEY_QUALIFIERS = new Set([
   'api', 'access', 'private', 'secret', 'signing', 'encryption', 'master', 'auth', 'account', 'app', 'client',
   'shared', 'hmac', 'license', 'session', 'storage', 'service', 'admin', 'deploy', 'server', 'subscription',
   'primary', 'secondary', 'webhook', 'cookie', 'jwt', 'aes', 'crypt', 'cipher', 'decryption', 'sign', 'integration',
+])
+
+/** Qualifiers that make a `key` a lookup key, a fingerprint, a path or an id: `SORT_KEY`, `GPG_KEY`, `KMS_KEY`. */
+const KEY_NOT_SECRET = new Set([
+  'sort', 'primary', 'partition', 'cache', 'foreign', 'hot', 'object', 'redis', 'idempotency', 'lookup', 'map', 'dict',
+  'hash', 'row', 'route', 'translation', 'gpg', 'pgp', 'gnupg', 'ssh', 'host', 'public', 'group', 'item', 'list',
+  'index', 'search', 'composite', 'unique', 'natural', 'shard', 'bucket', 'table', 'column', 'config', 'setting',
+  'settings', 'env', 'file', 'cert', 'tls', 'ssl', 'kms', 'blob', 'upload', 'device', 'machine', 'node', 'channel',
+  'message', 'event', 'metric', 'label', 'tag', 'feature', 'flag', 'option', 'menu', 'keyboard', 'shortcut', 'press',
+  'next', 'prev', 'first', 'last', 'default', 'dns', 'dnssec', 'dkim', 'cosign', 'the', 'this', 'your', 'my', 'our',
+  'new', 'old', 'json', 'yaml', 'cursor', 'start', 'end', 'range', 'resource', 'cdn', 'record', 'entry',
+  'lock', 'queue', 'stream', 'topic', 'state', 'store', 'bundle', 'repo', 'apt', 'trusted', 'root', 'release',
+  'archive', 'debian', 'ubuntu', 'fedora', 'docker', 'python', 'ruby', 'golang',
 ])
 
 /** Words after the secret word that still name the secret itself (`password_value`, `SECRET_KEY_PROD`). */
@@ -59,7 +72,11 @@ function secretAt(words: readonly string[], i: number): NameStrength | undefined
   if (w === 'secret' || /.secret$/.test(w) || /apikey$/.test(w) || /^(x|private|secret|access|auth)?(api)?key$/.test(w) && w !== 'key') {
     return 'secret'
   }
-  if (w === 'key') return prev !== undefined && SECRET_KEY_QUALIFIERS.has(prev) ? 'secret' : undefined
+  if (w === 'key') {
+    if (prev !== undefined && SECRET_KEY_QUALIFIERS.has(prev)) return 'secret'
+    // `MAPBOX_KEY`, `ACME_KEY`: a provider's name before `key` is how many services name their API key.
+    return prev !== undefined && /^[a-z][a-z0-9]{2,}$/.test(prev) && !KEY_NOT_SECRET.has(prev) ? 'provider-key' : undefined
+  }
   if (w === 'token' || /.token$/.test(w)) {
     if (prev !== undefined && TOKEN_NOT_SECRET.has(prev)) return undefined
     if (TOKEN_NOT_SECRET.has(w.slice(0, -5))) return undefined
