@@ -144,7 +144,10 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
   // The name is itself the value of a name field, and the secret is in the value field beside it: XML's
   // <add key="Password" value="…"/>, an ECS task's {"name": "DB_PASSWORD", "value": "…"}, a pod's env list
   // (`- name: DB_PASSWORD` over `value: …`). Without the value field it is a label.
-  const pair = PAIR_NAME.exec(text.slice(Math.max(0, s - (nameQuoted ? 17 : 16)), nameQuoted ? s - 1 : s))
+  let k = (nameQuoted ? s - 1 : s) - 1
+  while (text[k] === ' ' || text[k] === '\t') k--
+  const pair = (text[k] === ':' || text[k] === '=') &&
+    PAIR_NAME.exec(text.slice(Math.max(0, s - (nameQuoted ? 17 : 16)), nameQuoted ? s - 1 : s))
   if (pair) {
     const m = PAIR_VALUE.exec(text.slice(i, i + 200))
     if (!m || (pair[1] === '=' && !/["']/.test(text[i + m[0].length] ?? ''))) return undefined
@@ -165,6 +168,8 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`
     // (Java properties do take `key:value`).
     glued = op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '') && !PROPERTIES.test(path)
+    // In code `{token:e.token}` is an object literal: a bare value there is an expression.
+    if (glued && kind === 'source') return undefined
     if (op === ':' && (text[i] === '|' || text[i] === '>')) return blockScalar(text, s, i, name)
   }
   // Python's r"…", b'…' prefixes, Objective-C's @"…".
@@ -215,6 +220,7 @@ function bareValue(rest: string): [string] | undefined {
 }
 
 const PROPERTIES = /\.properties$/i
+const DOCKERFILE = /(?:^|\/)(?:Dockerfile|Containerfile)[^/]*$|\.dockerfile$/i
 const PAIR_NAME = /(?:^|[\s{,"'-])(?:name|key)["']?[ \t]*([:=])[ \t]*$/i
 const PAIR_VALUE = /^[ \t]*(?:,[ \t]*|\r?\n[ \t]*|[ \t]+)?["']?value["']?[ \t]*[:=][ \t]*/i
 
@@ -224,16 +230,23 @@ const PAIR_VALUE = /^[ \t]*(?:,[ \t]*|\r?\n[ \t]*|[ \t]+)?["']?value["']?[ \t]*[
  */
 function spacedAssignment(text: string, s: number, i: number, e: number, name: string, path: string): Assignment | undefined {
   if (i === e) return undefined
-  const head = text.slice(lineStart(text, s), s)
-  const dockerEnv = /^[ \t]*ENV[ \t]+$/i.test(head) && /(^|\/)(Dockerfile|Containerfile)([^/]*)$|\.dockerfile$/i.test(path)
+  const q = text[i]
+  // Cheap tests first: a keyword followed by a space is everywhere in prose and code.
+  if (q !== '"' && q !== "'" && !DOCKERFILE.test(path) && !PROPERTIES.test(path)) return undefined
+  // nginx-, HCL- and C-like `private_key "…";`: a quoted literal closed by a semicolon.
+  const statement = q === '"' || q === "'" ? /^(["'])[^"'\s]{1,400}\1;/.exec(text.slice(i, i + 404)) : null
+  if (statement) {
+    const lit = statement[0]
+    return {name, value: lit.slice(1, lit.length - 2), valueStart: i + 1, quoted: true, byComma: false}
+  }
+  // The line before the name, when it is short (`ENV `, `#define `): looked for in 40 characters, not the line.
+  const window = text.slice(Math.max(0, s - 40), s)
+  const nl = window.lastIndexOf('\n')
+  if (nl < 0 && s > 40) return undefined
+  const head = window.slice(nl + 1)
+  const dockerEnv = /^[ \t]*ENV[ \t]+$/i.test(head) && DOCKERFILE.test(path)
   // C's `#define API_KEY "…"` takes a quoted literal only: `#define TOKEN_MAX 64` is a constant.
   const define = /^[ \t]*#[ \t]*define[ \t]+$/.test(head)
-  // nginx-, HCL- and C-like `private_key "…";`: a quoted literal closed by a semicolon.
-  const statement = /^(["'])[^"'\s]{1,400}\1;/.exec(text.slice(i, i + 404))
-  if (statement) {
-    const q = statement[0]
-    return {name, value: q.slice(1, q.length - 2), valueStart: i + 1, quoted: true, byComma: false}
-  }
   if (!dockerEnv && !define && !(PROPERTIES.test(path) && /^[ \t]*$/.test(head))) return undefined
   const m = /^(["']?)([^\s"']{1,400})\1[ \t]*\r?(?:\n|$)/.exec(text.slice(i, i + 404))
   if (!m?.[2] || (define && m[1] !== '"')) return undefined
@@ -269,6 +282,8 @@ function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined
   if (OWNED_NAMES.test(a.name)) return undefined
   const named = nameStrength(a.judgedAs ?? a.name)
   if (!named) return undefined
+  // `cacheKey = …` is everywhere in code: a provider key is only ever a long literal.
+  if (named.strength === 'provider-key' && (a.value.length < 20 || (kind === 'source' && !a.quoted))) return undefined
   // In code a bare right-hand side is an expression (`credential = New-Object …`, `token = config.get(…)`),
   // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
   if (kind === 'source' && !a.quoted && !insideString(text, a.valueStart)) return undefined
