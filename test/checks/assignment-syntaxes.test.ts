@@ -108,3 +108,18 @@ test('<provider>_KEY holding long key material is a secret; lookup keys, fingerp
   }
   t.deepEqual(found('/usr/share/doc/acme/README.md', `ACME_KEY=${highEntropy(40)}\n`), [])
 })
+
+test('negatives in the styles other scanners list: templates, vaults, masks, digests, labels, code', (t) => {
+  const digest = randomFrom('0123456789abcdef', 64)
+  for (const line of ['secret_key: "{{ secret_key }}"', 'PASSWORD=${PASSWORD:-changeme}', 'token: "$(TOKEN)"', 'password: !vault |',
+    'password: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]', 'AWS_SECRET_ACCESS_KEY=${{ secrets.AWS_SECRET_ACCESS_KEY }}',
+    'password = "[REDACTED]"', '--password=$DB_PASS', 'mysql -u root -p${MYSQL_ROOT_PASSWORD}', `sha256_key: ${digest}`,
+    `image_key: sha256:${digest}`, `checksum_key = "${digest.slice(0, 32)}"`, 'uuid_key: 123e4567-e89b-12d3-a456-426614174000',
+    '"password": "Passwort"', 'private_key "path/to/key.pem";', 'ssl_certificate_key "/etc/nginx/key.pem";', '--api-key YOUR_API_KEY',
+    'Uid=sa;Pwd=${SA_PASSWORD};', 'RAILS_MASTER_KEY=$(cat config/master.key)', 'redis://:${REDIS_PASSWORD}@redis:6379']) {
+    t.deepEqual(found('/srv/app/config.txt', `${line}\n`), [], line)
+  }
+  for (const line of ['this.apiKey = apiKey;', 'export const API_KEY = import.meta.env.VITE_API_KEY', 'const TOKEN_KEY = "auth_token"']) {
+    t.deepEqual(found('/srv/app/x.ts', `${line}\n`), [], line)
+  }
+})

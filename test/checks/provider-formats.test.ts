@@ -51,6 +51,8 @@ const POSITIVES: Array<[string, () => string, string]> = [
   ['Docker Hub PAT', () => `docker login -u ci -p dckr_pat_${r(BASE62, 27)}`, 'docker-hub-token'],
   ['npm in .npmrc', () => `//registry.npmjs.org/:_authToken=${npmToken()}`, 'npm-token'],
   ['GitHub in a URL', () => `git clone https://x-access-token:${githubToken('ghs')}@github.com/acme/app.git`, 'github-token'],
+  // GitLab bodies are base64url: one in 16 ends in `-` or `_`.
+  ['GitLab PAT ending in _', () => `GITLAB_TOKEN=glpat-${r(BASE62, 19)}_`, 'gitlab-token'],
   ['Vault root token', () => `VAULT_TOKEN=hvs.${r(BASE62, 21)}aZ9`, 'vault-token'],
   ['JWT in YAML', () => `  bearer_token: ${jwt('RS256', 2_000_000_000)}`, 'jwt'],
   ['mysql -p', () => `mysql -h db -u root -pZ9x!${r(BASE62, 12)} app < dump.sql`, 'cli-password'],
@@ -84,6 +86,8 @@ test('provider formats: near misses (wrong length, masks, low variety, words) ar
     `GOCSPX-${'a'.repeat(28)}`, 'ya29.this-is-not-a-real-token-just-words', `dt0c01.${'A'.repeat(24)}.${'B'.repeat(64)}`,
     // A word after `oy2`, an all-letter tail: base32 keys hold digits.
     'oy2abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq', `CLOJARS_${'a'.repeat(60)}`,
+    // A GitLab prefix running into a longer identifier that ends in `_`.
+    `glsoat-${r(BASE62, 30)}_${r(BASE62, 10)}_`,
     // Command lines that name a secret without holding one.
     'mysql -u root -p app', 'mysql -u root -p"$MYSQL_ROOT_PASSWORD" app', 'sshpass -p "$SSHPASS" ssh host',
     'ConvertTo-SecureString $plain -AsPlainText -Force', 'server --password PASSWORD', 'server --token <token>',

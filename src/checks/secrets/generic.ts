@@ -271,7 +271,7 @@ function blockScalar(text: string, s: number, i: number, name: string): Assignme
 }
 
 const SPELLS_NAME =
-  /Pass(?:wd|[Ww]ord|phrase)|PASS(?:WD|WORD)|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
+  /Pass(?:wd|[Ww]or[dt]|phrase)|PASS(?:WD|WOR[DT])|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
 
 interface Verdict {
   severity: Severity

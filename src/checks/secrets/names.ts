@@ -37,7 +37,8 @@ const KEY_NOT_SECRET = new Set([
   'next', 'prev', 'first', 'last', 'default', 'dns', 'dnssec', 'dkim', 'cosign', 'the', 'this', 'your', 'my', 'our',
   'new', 'old', 'json', 'yaml', 'cursor', 'start', 'end', 'range', 'resource', 'cdn', 'record', 'entry',
   'lock', 'queue', 'stream', 'topic', 'state', 'store', 'bundle', 'repo', 'apt', 'trusted', 'root', 'release',
-  'archive', 'debian', 'ubuntu', 'fedora', 'docker', 'python', 'ruby', 'golang',
+  'archive', 'debian', 'ubuntu', 'fedora', 'docker', 'python', 'ruby', 'golang', 'sha', 'sha1', 'sha256', 'sha512', 'md5',
+  'checksum', 'image', 'uuid', 'guid', 'fingerprint', 'idempotent', 'dedupe', 'correlation', 'trace', 'request',
 ])
 
 /** Words after the secret word that still name the secret itself (`password_value`, `SECRET_KEY_PROD`). */

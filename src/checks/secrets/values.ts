@@ -55,6 +55,8 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   if (/^\d{1,7}$/.test(v) || /^\d{4}-\d{2}-\d{2}/.test(v) || /^v?\d+(\.\d+){1,3}([-+._][\w.]*)?$/.test(v)) return undefined
   if (/^(\/|\.\.?\/|~\/|[A-Za-z]:\\)/.test(v) || FILE_NAME.test(v)) return undefined
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.includes('-----BEGIN')) return undefined
+  // `sha256:e3b0…`: a content digest names bytes anyone can hash.
+  if (/^(?:sha(?:1|224|256|384|512)|md5|blake2b?)[:-][0-9a-f]{32,128}$/i.test(v)) return undefined
   if (/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(v)) return undefined
   // `CompositePrivateKey`, `asn1js.OctetString`, `aes-256-cbc`, `K8S_CRED`: names of things, not values; a single
   // lowercase word (`rootpasswd`) is left to be judged as a human-chosen password.
