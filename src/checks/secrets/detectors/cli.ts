@@ -87,11 +87,13 @@ function dockerLogin(text: string, lines: LineIndex): Hit[] {
  * its value after a space (`--password=…` is an assignment, the generic rule's).
  */
 const PASSWORD_ARGS: ReadonlyArray<{needle: string; re: RegExp; what: string}> = [
-  {needle: 'mysql', what: 'mysql -p', re: /\bmysql(?:dump|admin|import|show|check)?\b[^\n]{0,200}?\s-p(["']?)([^\s"'-][^\s"']{5,200})\1(?=\s|$)/g},
+  {needle: 'mysql', what: 'mysql -p',
+    re: /\bmysql(?:dump|admin|import|show|check)?\b[^\n]{0,200}?\s-p(["']?)([^\s"'-][^\s"']{5,200})\1(?=\s|$)/g},
   {needle: 'sshpass', what: 'sshpass -p', re: /\bsshpass\s+-p\s*(["']?)([^\s"'-][^\s"']{5,200})\1(?=\s|$)/g},
   {needle: 'ConvertTo-SecureString', what: 'ConvertTo-SecureString -AsPlainText',
     re: /ConvertTo-SecureString\s+(?:-String\s+)?(["'])([^"'\n]{6,200})\1\s+-AsPlainText/gi},
-  {needle: '--', what: '--password', re: /(?<=\s)--(?:[a-z0-9]{1,20}-){0,3}(?:password|passwd|token|secret|api-key)[ \t]+(["']?)([^\s"'\\-][^\s"'\\]{5,200})\1(?=\s|$)/g},
+  {needle: '--', what: '--password', re: new RegExp('(?<=\\s)--(?:[a-z0-9]{1,20}-){0,3}(?:password|passwd|token|secret|api-key)' +
+    String.raw`[ \t]+(["']?)([^\s"'\\-][^\s"'\\]{5,200})\1(?=\s|$)`, 'g')},
 ]
 
 /** Where a `--…password`/`--…token` flag may be: its last dash and word, found by the walk's one pass. */
@@ -116,7 +118,7 @@ function passwordArgs(text: string, lines: LineIndex, present: ReadonlySet<strin
 
 /** Credentials typed into commands that build scripts and Dockerfiles keep: curl, docker login, mysql, sshpass. */
 export const cliDetector: Detector = {
-  id: 'cli', version: 3, needles: ['curl', 'docker login', 'docker  login', 'mysql', 'sshpass', 'ConvertTo-SecureString'],
+  id: 'cli', version: 4, needles: ['curl', 'docker login', 'docker  login', 'mysql', 'sshpass', 'ConvertTo-SecureString'],
   words: FLAG_WORDS, gate: (_text, _path, words) => FLAG_WORDS.some((w) => words.has(w)),
   detect: (text, ctx) => [
     ...(ctx.present.has('curl') ? [...curlUser(text, ctx.lines), ...curlHeader(text, ctx.lines)] : []),

@@ -10,7 +10,7 @@ function discordCheck(token: string): Verdict {
 }
 
 /** Mail, SMS and chat delivery APIs: a key sends as the company, to its customers. */
-export const messagingDetector = ruleDetector('messaging', 3, [
+export const messagingDetector = ruleDetector('messaging', 4, [
   {
     id: 'secret.sendgrid-key', title: 'SendGrid API key', severity: 'high', needles: ['SG.'],
     re: new RegExp(`${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}${E}`, 'g'), check: maskedCheck,
@@ -57,7 +57,8 @@ export const messagingDetector = ruleDetector('messaging', 3, [
   },
   {
     id: 'secret.teams-webhook', title: 'Microsoft Teams incoming webhook URL', severity: 'medium', needles: ['.webhook.office.com/'],
-    re: /https:\/\/[a-z0-9-]{1,60}\.webhook\.office\.com\/webhookb2\/[0-9a-f-]{36}@[0-9a-f-]{36}\/IncomingWebhook\/[a-f0-9]{32}\/[0-9a-f-]{36}(?:\/[A-Za-z0-9_-]{20,80})?/g,
+    re: new RegExp(String.raw`https://[a-z0-9-]{1,60}\.webhook\.office\.com/webhookb2/[0-9a-f-]{36}@[0-9a-f-]{36}` +
+      String.raw`/IncomingWebhook/[a-f0-9]{32}/[0-9a-f-]{36}(?:/[A-Za-z0-9_-]{20,80})?`, 'g'),
     check: maskedCheck,
   },
   {
