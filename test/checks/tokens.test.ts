@@ -98,3 +98,21 @@ test('tokens: negatives', (t) => {
   t.deepEqual(ids('gXX_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx glpat-abc sk-ant-api05-short SG.short.x xoxb-'), [])
   t.deepEqual(ids(`sk-${highEntropy(48)}`), [], 'no OpenAI marker, no OpenAI finding')
 })
+
+test('JWT with a damaged header: low when it still opens like a JOSE header over JSON claims', (t) => {
+  const good = jwt('HS256')
+  const [, payload, sig] = good.split('.')
+  // `{"alg":'z","typ":"JWT"}`: one quote changed, so the header is not JSON any more.
+  const header = Buffer.from(`{"alg":'z","typ":"JWT"}`).toString('base64url')
+  t.deepEqual(ids(`JWT := ${header}.${payload}.${sig}`), ['secret.jwt:low'])
+  // Near misses: no signature, claims that are not JSON, a header that is not a JOSE header at all.
+  t.deepEqual(ids(`${header}.${payload}`), [])
+  t.deepEqual(ids(`${header}.eyJ${Buffer.from('not json at all').toString('base64url')}.${sig}`), [])
+  t.deepEqual(ids(`${Buffer.from('{"name":x"}').toString('base64url')}.${payload}.${sig}`), [])
+})
+
+test('Vault root token (hvs. + 24 base62) is high; a word after hvs. is not a token', (t) => {
+  t.deepEqual(ids(`VAULT_TOKEN=hvs.${highEntropy(24).replace(/^(.)(.)(.)/, 'a7Q')}`), ['secret.vault-token:high'])
+  t.deepEqual(ids('see docs at hvs.somethinglongerwordsxyz'), [])
+  t.deepEqual(ids('hvs.abcdefghijklmnopqrstuvwx'), [])
+})

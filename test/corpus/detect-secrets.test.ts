@@ -56,6 +56,17 @@ const UNREALISTIC: Record<string, string> = {
   'DiscordBotTokenDetector/pos-009': 'first part is not base64 of a numeric user id',
 }
 
+/**
+ * no-flag lines that hold a real credential all the same: detect-secrets' regex wants the `//host/:` scope before
+ * `_authToken`, but the value is the same npm token whatever precedes the name. Scored on neither side, logged.
+ */
+const UNSCOPED_NPM = 'an npm token under `_authToken` without a `//host/:` scope: the same credential as pos-001'
+const REAL_ANYWAY: Record<string, string> = {
+  'NpmDetector/neg-002': UNSCOPED_NPM,
+  'NpmDetector/neg-003': UNSCOPED_NPM,
+  'NpmDetector/neg-004': UNSCOPED_NPM,
+}
+
 const present = existsSync(join(ROOT, 'cases.json'))
 
 ;(present ? test : test.skip)('detect-secrets corpus: recall and negatives flagged, per plugin and overall', (t) => {
@@ -65,6 +76,7 @@ const present = existsSync(join(ROOT, 'cases.json'))
   const flagged: string[] = []
   let either = 0
   let unrealistic = 0
+  const realAnyway: string[] = []
   for (const c of cases) {
     if (OUT_OF_SCOPE[c.plugin]) continue
     const row = rows.get(c.plugin) ?? {tp: 0, found: 0, fp: 0, flagged: 0}
@@ -80,6 +92,8 @@ const present = existsSync(join(ROOT, 'cases.json'))
       else misses.push(c.id)
     } else if (c.alsoPositiveOf?.length) {
       either++
+    } else if (REAL_ANYWAY[c.id]) {
+      if (ds.some((d) => d.severity !== 'info')) realAnyway.push(c.id)
     } else {
       row.fp++
       const bad = ds.filter((d) => d.severity !== 'info')
@@ -96,6 +110,7 @@ const present = existsSync(join(ROOT, 'cases.json'))
   t.log(`\n${table(rows)}`)
   t.log(`overall: recall ${sum.found}/${sum.tp} (${(recall * 100).toFixed(1)}%), negatives flagged ${sum.flagged}/${sum.fp} ` +
     `(${(fpRate * 100).toFixed(1)}%); ${unrealistic} unrealistic positives rejected by structure; ${either} alsoPositiveOf negatives not scored`)
+  t.log(`credentials in no-flag lines, flagged (not scored): ${realAnyway.join(', ') || 'none'}`)
   t.log(`misses: ${misses.join(', ') || 'none'}`)
   t.log(`negatives flagged: ${flagged.join('; ') || 'none'}`)
   t.true(sum.tp > 40, 'the corpus has the cases we expect')
@@ -104,4 +119,4 @@ const present = existsSync(join(ROOT, 'cases.json'))
 })
 
 /** Floors this tree reaches (see the log for the figures); raise them as detection improves. */
-const FLOOR = {recall: 0.97, flagged: 0.03}
+const FLOOR = {recall: 0.99, flagged: 0.01}

@@ -20,6 +20,20 @@ const OUT_OF_SCOPE: Record<string, string> = {
   'messagebird-client-id': 'a client id is an identifier, not a secret',
 }
 
+/**
+ * Negatives that are real secrets by any rule of form: gitleaks drops them by listing their literal values (or by
+ * path), which imgvet does not do. Each is scored on neither side and logged; the reason says why it is a secret.
+ */
+const GOOGLE_PUBLISHED = 'a real-format Google API key that Firebase\'s Android SDK publishes; gitleaks lists it by value'
+const REAL_BY_VALUE: Record<string, string> = {
+  ...Object.fromEntries(Array.from({length: 15}, (_, i) => [`gcp-api-key/fp-${String(i + 6).padStart(3, '0')}`, GOOGLE_PUBLISHED])),
+  'generic-api-key/fp-043': "npm-search's Algolia key (yarn ships it); gitleaks lists it as a stopword by value",
+  'nuget-config-password/fp-005': "the NuGet docs' sample password, in nuget.config; gitleaks lists it by value",
+  'nuget-config-password/fp-006': "the NuGet docs' sample password, in nuget.config; gitleaks lists it by value",
+  'mailchimp-api-key/fp-001': 'upstream marks it "False Negative": a real key its regex misses',
+  'freemius-secret-key/fp-004': "tp-001's secret in foo.html: upstream limits the rule to *.php by path",
+}
+
 const present = existsSync(join(ROOT, 'cases.json'))
 
 ;(present ? test : test.skip)('gitleaks corpus: recall and negatives flagged, per rule and overall', (t) => {
@@ -28,6 +42,7 @@ const present = existsSync(join(ROOT, 'cases.json'))
   const misses: string[] = []
   const flagged: string[] = []
   let either = 0
+  const byValue: string[] = []
   for (const c of cases) {
     if (OUT_OF_SCOPE[c.rule]) continue
     const row = rows.get(c.rule) ?? {tp: 0, found: 0, fp: 0, flagged: 0}
@@ -39,6 +54,8 @@ const present = existsSync(join(ROOT, 'cases.json'))
       else misses.push(c.id)
     } else if (c.alsoPositiveOf?.length) {
       either++
+    } else if (REAL_BY_VALUE[c.id]) {
+      if (ds.some((d) => d.severity !== 'info')) byValue.push(c.id)
     } else {
       row.fp++
       const bad = ds.filter((d) => d.severity !== 'info')
@@ -55,6 +72,9 @@ const present = existsSync(join(ROOT, 'cases.json'))
   t.log(`\n${table(rows)}`)
   t.log(`overall: recall ${sum.found}/${sum.tp} (${(recall * 100).toFixed(1)}%), negatives flagged ${sum.flagged}/${sum.fp} ` +
     `(${(fpRate * 100).toFixed(1)}%); ${either} negatives that another rule claims (alsoPositiveOf) not scored`)
+  t.log(`real secrets gitleaks drops by value or path, flagged (not scored): ${byValue.length}/` +
+    `${Object.keys(REAL_BY_VALUE).length}; with them, negatives flagged ${sum.flagged + byValue.length}/` +
+    `${sum.fp + Object.keys(REAL_BY_VALUE).length}`)
   t.log(`misses: ${misses.join(', ') || 'none'}`)
   t.log(`negatives flagged: ${flagged.join('; ') || 'none'}`)
   t.log(`out of scope: ${Object.entries(OUT_OF_SCOPE).map(([k, v]) => `${k} (${v})`).join('; ')}`)
@@ -64,9 +84,7 @@ const present = existsSync(join(ROOT, 'cases.json'))
 })
 
 /**
- * Floors this tree reaches (see the log for the figures); raise them as detection improves. What keeps negatives
- * flagged above 3%, by rule: gcp-api-key (15 of its fps are real-format keys that gitleaks allowlists by value:
- * public keys shipped in Google's own code; imgvet keeps no such list) and generic-api-key plus the other
- * assignment heuristics (freemius, sumologic fp-006), which the generic rule's redesign owns.
+ * Floors this tree reaches (see the log for the figures); raise them as detection improves. The one miss is
+ * kubernetes-secret-yaml/tp-011, a CA certificate under a Secret's `data:`: public material, not reported.
  */
-const FLOOR = {recall: 0.97, flagged: 0.11}
+const FLOOR = {recall: 0.99, flagged: 0.01}

@@ -106,6 +106,10 @@ interface Assignment {
   quoted: boolean
   /** The separator was a comma between two quoted strings: `getenv("API_TOKEN", "…")`. */
   byComma: boolean
+  /** `name:value` with no space: key material only, since `host:port` and `group:artifact` look the same. */
+  glued?: boolean
+  /** The name to judge, when its context says more than its words (`;Pwd=` in a connection string). */
+  judgedAs?: string
 }
 
 function lineStart(text: string, at: number): number {
@@ -143,8 +147,9 @@ function readQuoted(text: string, at: number): {value: string; end: number} | un
 
 /**
  * Whether the name around a keyword could be followed by what assignmentAt accepts: a quote (a quoted name or
- * XML attribute), `]`, an operator or `>`, or whitespace before `value=`. Most keyword hits in code are none of these
- * (`key)`, `.token.`, `keys[i]`), and are rejected here by a few character compares, before any slicing.
+ * XML attribute), `]` or `[]`, then an operator, `>`, a quote, or the `v` or line end of a `value` field. Most
+ * keyword hits in code are none of these (`key)`, `.token.`, `keys[i]`), and are rejected here by a few character
+ * compares, before any slicing. Dockerfiles and .properties files (`ENV NAME value`, `key value`) are not prechecked.
  */
 function followedByOperator(text: string, kwEnd: number): boolean {
   let j = kwEnd
@@ -152,14 +157,14 @@ function followedByOperator(text: string, kwEnd: number): boolean {
   let c = text.charCodeAt(j)
   if (c === 0x22 || c === 0x27) return true
   if (c === 0x5d) c = text.charCodeAt(++j)
+  else if (c === 0x5b && text.charCodeAt(j + 1) === 0x5d) c = text.charCodeAt((j += 2))
   while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j)
-  // `=`, `:`, `,`, `>`, or the `v` of `value=` or other whitespace after an XML attribute.
-  return c === 0x3d || c === 0x3a || c === 0x2c || c === 0x3e || c === 0x76 || c === 0x56 || (c >= 0x0a && c <= 0x0d)
+  return c === 0x3d || c === 0x3a || c === 0x2c || c === 0x3e || c === 0x3f || c === 0x22 || c === 0x27 ||
+    c === 0x76 || c === 0x56 || (c >= 0x0a && c <= 0x0d)
 }
 
 /** The `name op value` around one keyword hit, or undefined when the keyword is not in an assigned name. */
-function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind): Assignment | undefined {
-  if (!followedByOperator(text, kwEnd)) return undefined
+function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKind, path: string): Assignment | undefined {
   let s = kwStart
   while (s > 0 && kwStart - s < 80 && nameCharAt(text, s - 1)) s--
   // `//user:password@host`: inside a URL's authority; the URL rule reads those (a Ruby `:symbol` is a name).
@@ -172,35 +177,49 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
   const nameQuoted = before === '"' || before === "'"
   if (nameQuoted && text[i] === before) i++
   if (text[i] === ']' || (text[i] === "'" || text[i] === '"') && text[i + 1] === ']') i += text[i] === ']' ? 1 : 2
+  // PHP's and Objective-C's `apikey[] = …`.
+  else if (text[i] === '[' && text[i + 1] === ']') i += 2
   while (text[i] === ' ' || text[i] === '\t') i++
   let byComma = false
-  // XML: <add key="Password" value="…"/>, <password>…</password>
-  const xmlAttr = nameQuoted && /\s(?:key|name)\s*=\s*$/.test(text.slice(Math.max(0, s - 12), s - 1))
-  if (xmlAttr) {
-    const m = /^\s*value\s*=\s*(?=["'])/.exec(text.slice(i, i + 40))
-    if (!m) return undefined
+  let glued = false
+  // The name is itself the value of a name field, and the secret is in the value field beside it: XML's
+  // <add key="Password" value="…"/>, an ECS task's {"name": "DB_PASSWORD", "value": "…"}, a pod's env list
+  // (`- name: DB_PASSWORD` over `value: …`). Without the value field it is a label.
+  let k = (nameQuoted ? s - 1 : s) - 1
+  while (text[k] === ' ' || text[k] === '\t') k--
+  const pair = (text[k] === ':' || text[k] === '=') &&
+    PAIR_NAME.exec(text.slice(Math.max(0, s - (nameQuoted ? 17 : 16)), nameQuoted ? s - 1 : s))
+  if (pair) {
+    const m = PAIR_VALUE.exec(text.slice(i, i + 200))
+    if (!m || (pair[1] === '=' && !/["']/.test(text[i + m[0].length] ?? ''))) return undefined
     i += m[0].length
   } else if (before === '<' && text[i] === '>') {
     const close = text.indexOf('<', i + 1)
     if (close < 0 || close - i > 400) return undefined
     return {name, value: text.slice(i + 1, close), valueStart: i + 1, quoted: true, byComma: false}
   } else {
-    const op = /^(?::=|=>|=(?![=~>])|:(?![:=])|,)/.exec(text.slice(i, i + 2))?.[0]
-    if (!op || text[i - 1] === '=' || text[i - 1] === '!' || text[i - 1] === '<') return undefined
+    const op = /^(?::=|=>|\?=|=(?![=~>])|:(?![:=])|,)/.exec(text.slice(i, i + 2))?.[0]
+    if (!op) return spacedAssignment(text, s, i, e, name, path)
+    if (text[i - 1] === '=' || text[i - 1] === '!' || text[i - 1] === '<') return undefined
     if (op === ',' && !nameQuoted) return undefined
     byComma = op === ','
     i += op.length
     const spaced = text[i] === ' ' || text[i] === '\t'
     while (text[i] === ' ' || text[i] === '\t') i++
-    // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`.
-    if (op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '')) return undefined
+    // `group:artifact`, `host:port`, `user:pass`: a bare value glued to a colon is not YAML's `key: value`
+    // (Java properties do take `key:value`).
+    glued = op === ':' && !spaced && !nameQuoted && !/["'`]/.test(text[i] ?? '') && !PROPERTIES.test(path)
+    // In code `{token:e.token}` is an object literal: a bare value there is an expression.
+    if (glued && kind === 'source') return undefined
+    if (op === ':' && (text[i] === '|' || text[i] === '>')) return blockScalar(text, s, i, name)
   }
-  // Python's r"…", b'…' prefixes.
-  if (kind === 'source' && /[rbuRBU]/.test(text[i] ?? '') && /["']/.test(text[i + 1] ?? '')) i++
+  // Python's r"…", b'…' prefixes, Objective-C's @"…".
+  if (kind === 'source' && /[rbuRBU@]/.test(text[i] ?? '') && /["']/.test(text[i + 1] ?? '')) i++
   const c = text[i]
   if (c === '"' || c === "'" || c === '`') {
     // `"Unexpected token =",Dup…`: the name sits in a string, and the quote after it closes that string.
-    if (kind === 'source' && insideString(text, s, c)) return undefined
+    // A quoted name (`'password' => '…'`, `define('API_KEY', '…')`) opens a string itself: ask about its quote.
+    if (kind === 'source' && (nameQuoted ? insideString(text, s - 1, before) : insideString(text, s, c))) return undefined
     const q = readQuoted(text, i)
     if (!q) return undefined
     // `"abc" + x`, `"%s" % pw`, `"{}".format(…)`: the literal is only a part of the value.
@@ -208,7 +227,7 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     return {name, value: q.value, valueStart: i + 1, quoted: true, byComma}
   }
   if (byComma) return undefined
-  const m = /^[^\s,;"'`)\]}<>]{1,400}/.exec(text.slice(i, i + 401))
+  const m = bareValue(text.slice(i, i + 401))
   if (!m) return undefined
   // `passwd: elevated-privileges 2755 root/shadow`: more words after a bare value make a table or prose line; only
   // command lines put several values on one line.
@@ -216,11 +235,84 @@ function assignmentAt(text: string, kwStart: number, kwEnd: number, kind: FileKi
     const after = text.slice(i + m[0].length, i + m[0].length + 200)
     if (!/^[ \t]*([,;)\]}"'`#]|\/\/|\r?\n|$)/.test(after)) return undefined
   }
-  return {name, value: m[0], valueStart: i, quoted: false, byComma}
+  return {name, value: m[0], valueStart: i, quoted: false, byComma, glued}
+}
+
+/**
+ * A bare value: up to a space, a separator or a quote, less the closing brackets it did not open (`{password: x}`,
+ * `f(token=x)`); brackets it opens and closes are its own characters.
+ */
+function bareValue(rest: string): [string] | undefined {
+  let v = /^[^\s,;"'`<]{1,400}/.exec(rest)?.[0]
+  if (!v) return undefined
+  if (!/[)\]}]/.test(v)) return [v]
+  let depth = 0
+  let cut = v.length
+  for (let k = 0; k < v.length; k++) {
+    const c = v[k] ?? ''
+    if ('([{'.includes(c)) depth++
+    else if (')]}'.includes(c) && --depth < 0) {
+      cut = k
+      break
+    }
+  }
+  v = v.slice(0, cut)
+  return v ? [v] : undefined
+}
+
+const PROPERTIES = /\.properties$/i
+const DOCKERFILE = /(?:^|\/)(?:Dockerfile|Containerfile)[^/]*$|\.dockerfile$/i
+const PAIR_NAME = /(?:^|[\s{,"'-])(?:name|key)["']?[ \t]*([:=])[ \t]*$/i
+const PAIR_VALUE = /^[ \t]*(?:,[ \t]*|\r?\n[ \t]*|[ \t]+)?["']?value["']?[ \t]*[:=][ \t]*/i
+
+/**
+ * The forms with no operator: Dockerfile's `ENV NAME value` and a Java properties `key value`. The value is the
+ * rest of the line, taken only when it is one token (quoted or not).
+ */
+function spacedAssignment(text: string, s: number, i: number, e: number, name: string, path: string): Assignment | undefined {
+  if (i === e) return undefined
+  const q = text[i]
+  // Cheap tests first: a keyword followed by a space is everywhere in prose and code.
+  if (q !== '"' && q !== "'" && !DOCKERFILE.test(path) && !PROPERTIES.test(path)) return undefined
+  // nginx-, HCL- and C-like `private_key "…";`: a quoted literal closed by a semicolon.
+  const statement = q === '"' || q === "'" ? /^(["'])[^"'\s]{1,400}\1;/.exec(text.slice(i, i + 404)) : null
+  if (statement) {
+    const lit = statement[0]
+    return {name, value: lit.slice(1, lit.length - 2), valueStart: i + 1, quoted: true, byComma: false}
+  }
+  // The line before the name, when it is short (`ENV `, `#define `): looked for in 40 characters, not the line.
+  const window = text.slice(Math.max(0, s - 40), s)
+  const nl = window.lastIndexOf('\n')
+  if (nl < 0 && s > 40) return undefined
+  const head = window.slice(nl + 1)
+  const dockerEnv = /^[ \t]*ENV[ \t]+$/i.test(head) && DOCKERFILE.test(path)
+  // C's `#define API_KEY "…"` takes a quoted literal only: `#define TOKEN_MAX 64` is a constant.
+  const define = /^[ \t]*#[ \t]*define[ \t]+$/.test(head)
+  if (!dockerEnv && !define && !(PROPERTIES.test(path) && /^[ \t]*$/.test(head))) return undefined
+  const m = /^(["']?)([^\s"']{1,400})\1[ \t]*\r?(?:\n|$)/.exec(text.slice(i, i + 404))
+  if (!m?.[2] || (define && m[1] !== '"')) return undefined
+  return {name, value: m[2], valueStart: i + m[1]!.length, quoted: m[1] !== '', byComma: false}
+}
+
+/**
+ * YAML's block scalar (`password: |` with the value on the next, deeper line). A one-line block is a value like any
+ * other; a longer block is a key or a certificate, which their own rules read.
+ */
+function blockScalar(text: string, s: number, i: number, name: string): Assignment | undefined {
+  const header = /^[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n/.exec(text.slice(i, i + 80))
+  if (!header) return undefined
+  const indent = s - lineStart(text, s)
+  const at = i + header[0].length
+  const m = /^([ \t]+)(\S[^\r\n]{0,400})\r?(?:\n|$)/.exec(text.slice(at, at + 500))
+  if (!m?.[1] || !m[2] || m[1].length <= indent) return undefined
+  const next = text.slice(at + m[0].length, at + m[0].length + m[1].length + 1)
+  if (next.startsWith(m[1]) && /\S/.test(next.slice(m[1].length))) return undefined
+  const value = m[2].trimEnd()
+  return {name, value, valueStart: at + m[1].length, quoted: true, byComma: false}
 }
 
 const SPELLS_NAME =
-  /Pass(?:wd|[Ww]ord|phrase)|PASS(?:WD|WORD)|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
+  /Pass(?:wd|[Ww]or[dt]|phrase)|PASS(?:WD|WOR[DT])|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
 
 /**
  * nameStrength, remembered: code repeats a handful of names (`key`, `token`, `password`) thousands of times, and
@@ -244,13 +336,20 @@ interface Verdict {
 
 function judge(a: Assignment, kind: FileKind, text: string): Verdict | undefined {
   if (OWNED_NAMES.test(a.name)) return undefined
-  const named = strengthOf(a.name)
+  const named = strengthOf(a.judgedAs ?? a.name)
   if (!named) return undefined
+  // `cacheKey = …` is everywhere in code: a provider key is only ever a long literal.
+  if (named.strength === 'provider-key' && (a.value.length < 20 || (kind === 'source' && !a.quoted))) return undefined
   // In code a bare right-hand side is an expression (`credential = New-Object …`, `token = config.get(…)`),
   // unless the assignment itself sits inside a string literal (a connection string, a URL, a command line).
   if (kind === 'source' && !a.quoted && !insideString(text, a.valueStart)) return undefined
   const cls = classifyValue(a.value, named.words)
-  if (!cls) return undefined
+  const weak = named.strength === 'weak' || named.strength === 'provider-key'
+  if (!cls || (a.glued && (cls !== 'random' || weak || insideString(text, a.valueStart)))) return undefined
+  // `<provider>_KEY`: only long key material counts, the name alone says too little.
+  // Upper-case hex of 40 is an OpenPGP fingerprint (`NODE_KEY=4ED7…`), the form release keys are pinned by.
+  if (named.strength === 'provider-key' && (cls !== 'random' || a.value.length < 20 || kind === 'docs' ||
+    /^[0-9A-F]{40}$/.test(a.value))) return undefined
   // `CleartextPassword1`, `PassWordMustBeAtLeast6Chars`, `my_secret_1`: a value that spells its name as a word of
   // its own is a sample (`thisismypassword` is one run of letters someone typed as a password, and stays one).
   if (SPELLS_NAME.test(a.value)) return {severity: 'info', note: 'the value spells its own name: a sample'}
@@ -290,12 +389,16 @@ function detectAssignments(text: string, lines: LineIndex, path: string, keyword
   let nameEnd = -1
   // Where the regex this loop replaced would search next: after its last match, or past a value it took.
   let from = 0
+  const precheck = !DOCKERFILE.test(path) && !PROPERTIES.test(path)
   for (const [start, end] of keywords) {
     if (start < from) continue
     from = end
     if (start < nameEnd) continue
-    const a = assignmentAt(text, start, end, kind)
+    if (precheck && !followedByOperator(text, end)) continue
+    const a = assignmentAt(text, start, end, kind, path)
     if (!a) continue
+    // ODBC and ADO.NET spell the password `Pwd` (`Uid=sa;Pwd=…;`); alone, `PWD=` is the shell's working directory.
+    if (/^pwd$/i.test(a.name) && text[a.valueStart - a.name.length - 2] === ';') a.judgedAs = 'password'
     nameEnd = a.valueStart
     const v = judge(a, kind, text)
     if (!v) continue

@@ -5,7 +5,7 @@ import {nameWords} from './values.js'
  * (in config files); `secret` names need key-like material; `weak` names (`token`, `credentials`, `auth`) name many
  * things that are not secrets (`ChangeToken`, `cancel_token`, `NextContinuationToken`) and need the most random value.
  */
-type NameStrength = 'password' | 'secret' | 'weak'
+type NameStrength = 'password' | 'secret' | 'weak' | 'provider-key'
 
 const PASS_PREFIXED = /^(db|root|admin|user|sql|mysql|pg|redis|smtp|mail|ftp|ldap|proxy|bind|sa|svc|app|api|key|store|trust|keystore|truststore|rabbit|mq|vnc|wifi|wpa|sudo|login)pass$/
 
@@ -17,7 +17,7 @@ const TOKEN_NOT_SECRET = new Set([
   'open', 'close', 'paren', 'brace', 'bracket', 'template', 'literal', 'keyword', 'operator', 'identifier', 'punctuator',
   'punctuation', 'comment', 'whitespace', 'newline', 'unique', 'nonce', 'cursor', 'continue', 'retry', 'max',
   'min', 'num', 'count', 'tokens', 'delimiter', 'separator', 'invalid', 'unexpected', 'expected', 'lifecycle', 'rendering',
-  'fencing', 'cache', 'progress', 'stop', 'abort', 'wait', 'lock', 'lease', 'version', 'etag', 'authenticity',
+  'fencing', 'cache', 'progress', 'stop', 'abort', 'wait', 'lock', 'lease', 'version', 'etag', 'authenticity', 'jsonweb',
 ])
 
 /** Qualifiers that make a bare `key` a secret one (`api_key`, `signing_key`); a `key` alone is a map key or a field. */
@@ -27,11 +27,25 @@ const SECRET_KEY_QUALIFIERS = new Set([
   'primary', 'secondary', 'webhook', 'cookie', 'jwt', 'aes', 'crypt', 'cipher', 'decryption', 'sign', 'integration',
 ])
 
+/** Qualifiers that make a `key` a lookup key, a fingerprint, a path or an id: `SORT_KEY`, `GPG_KEY`, `KMS_KEY`. */
+const KEY_NOT_SECRET = new Set([
+  'sort', 'primary', 'partition', 'cache', 'foreign', 'hot', 'object', 'redis', 'idempotency', 'lookup', 'map', 'dict',
+  'hash', 'row', 'route', 'translation', 'gpg', 'pgp', 'gnupg', 'ssh', 'host', 'public', 'group', 'item', 'list',
+  'index', 'search', 'composite', 'unique', 'natural', 'shard', 'bucket', 'table', 'column', 'config', 'setting',
+  'settings', 'env', 'file', 'cert', 'tls', 'ssl', 'kms', 'blob', 'upload', 'device', 'machine', 'node', 'channel',
+  'message', 'event', 'metric', 'label', 'tag', 'feature', 'flag', 'option', 'menu', 'keyboard', 'shortcut', 'press',
+  'next', 'prev', 'first', 'last', 'default', 'dns', 'dnssec', 'dkim', 'cosign', 'the', 'this', 'your', 'my', 'our',
+  'new', 'old', 'json', 'yaml', 'cursor', 'start', 'end', 'range', 'resource', 'cdn', 'record', 'entry',
+  'lock', 'queue', 'stream', 'topic', 'state', 'store', 'bundle', 'repo', 'apt', 'trusted', 'root', 'release',
+  'archive', 'debian', 'ubuntu', 'fedora', 'docker', 'python', 'ruby', 'golang', 'sha', 'sha1', 'sha256', 'sha512', 'md5',
+  'checksum', 'image', 'uuid', 'guid', 'fingerprint', 'idempotent', 'dedupe', 'correlation', 'trace', 'request',
+])
+
 /** Words after the secret word that still name the secret itself (`password_value`, `SECRET_KEY_PROD`). */
 const TAIL_OK = new Set([
   'key', 'value', 'val', 'str', 'string', 'text', 'plain', 'cleartext', 'clear', 'raw', 'data', 'b64', 'base64', 'hex',
   'prod', 'production', 'dev', 'development', 'stage', 'staging', 'live', 'secret', 'token', 'pass', 'password', 'pwd',
-  'override',
+  'override', 'base',
 ])
 
 /** Words anywhere in a name that make it metadata about a secret, not the secret. */
@@ -56,10 +70,14 @@ function secretAt(words: readonly string[], i: number): NameStrength | undefined
     /.(password|passwd|passphrase)$/.test(w) || PASS_PREFIXED.test(w) || /^(db|sql|admin|root)pwd$/.test(w)) {
     return 'password'
   }
-  if (w === 'secret' || /.secret$/.test(w) || w === 'apikey' || /^(x|private|secret|access|auth)?(api)?key$/.test(w) && w !== 'key') {
+  if (w === 'secret' || /.secret$/.test(w) || /apikey$/.test(w) || /^(x|private|secret|access|auth)?(api)?key$/.test(w) && w !== 'key') {
     return 'secret'
   }
-  if (w === 'key') return prev !== undefined && SECRET_KEY_QUALIFIERS.has(prev) ? 'secret' : undefined
+  if (w === 'key') {
+    if (prev !== undefined && SECRET_KEY_QUALIFIERS.has(prev)) return 'secret'
+    // `MAPBOX_KEY`, `ACME_KEY`: a provider's name before `key` is how many services name their API key.
+    return prev !== undefined && /^[a-z][a-z0-9]{2,}$/.test(prev) && !KEY_NOT_SECRET.has(prev) ? 'provider-key' : undefined
+  }
   if (w === 'token' || /.token$/.test(w)) {
     if (prev !== undefined && TOKEN_NOT_SECRET.has(prev)) return undefined
     if (TOKEN_NOT_SECRET.has(w.slice(0, -5))) return undefined

@@ -8,8 +8,8 @@
  */
 interface Automaton {
   /**
-   * Row + class -> row, where a state's row is its number times STRIDE: the hot loop adds, it does not shift (one
-   * operation fewer on the chain of dependent loads that bounds its speed).
+   * Row + class -> row, where a state's row is its number times the columns per state: the hot loop adds, it does
+   * not shift (one operation fewer on the chain of dependent loads that bounds its speed).
    */
   delta: Int32Array
   /** UTF-16 code unit -> class; 0 is every character no pattern holds, which leads back to the root. */
@@ -17,11 +17,9 @@ interface Automaton {
   out: Int32Array[]
   /** Rows from this one on complete a pattern: the hot loop compares, it loads nothing. */
   firstTerminal: number
+  /** log2 of the columns per state. */
+  shift: number
 }
-
-/** Columns per state: a power of two, so the row is a shift; 64 classes cover every pattern alphabet we have. */
-const SHIFT = 6
-const STRIDE = 1 << SHIFT
 
 function automaton(patterns: readonly string[]): Automaton {
   const classes = new Uint8Array(0x10000)
@@ -32,7 +30,10 @@ function automaton(patterns: readonly string[]): Automaton {
       if (classes[c] === 0) classes[c] = nClasses++
     }
   }
-  if (nClasses > STRIDE) throw new Error(`prefilter patterns use ${nClasses - 1} distinct characters, more than ${STRIDE - 1}`)
+  // Columns per state: a power of two, so a row's number is a shift away from its offset.
+  let shift = 1
+  while (1 << shift < nClasses) shift++
+  const STRIDE = 1 << shift
   const next: Array<Map<number, number>> = [new Map()]
   const hits: number[][] = [[]]
   patterns.forEach((p, idx) => {
@@ -85,8 +86,8 @@ function automaton(patterns: readonly string[]): Automaton {
     for (let k = 0; k < STRIDE; k++) packed[row + k] = (renum[delta[old * STRIDE + k] as number] as number) * STRIDE
   }
   const first = order.findIndex((old) => (outs[old] as Int32Array).length > 0)
-  // `out` is indexed by row >> SHIFT, off the hot path.
-  return {delta: packed, classes, out: order.map((old) => outs[old] as Int32Array), firstTerminal: (first === -1 ? states : first) * STRIDE}
+  // `out` is indexed by row >> shift, off the hot path.
+  return {delta: packed, classes, out: order.map((old) => outs[old] as Int32Array), firstTerminal: (first === -1 ? states : first) * STRIDE, shift}
 }
 
 interface Prefiltered {
@@ -123,14 +124,14 @@ export class Prefilter {
   /** Non-ASCII characters never belong to a needle or a word: they reset the automaton. */
   scan(text: string): Prefiltered {
     const r: Scan = {text, found: new Uint8Array(this.needles.length), present: new Set(), starts: null}
-    const {delta, classes, firstTerminal} = this.table
+    const {delta, classes, firstTerminal, shift} = this.table
     const n = text.length
     let s = 0
     // The hot loop only steps the automaton; what a completed pattern means is worked out out of line.
     for (let i = 0; i < n; i++) {
       // The table has a row for every state and a column for every class, and classes one entry per code unit.
       s = delta[s + (classes[text.charCodeAt(i)] as number)] as number
-      if (s >= firstTerminal) this.completed(r, s >> SHIFT, i)
+      if (s >= firstTerminal) this.completed(r, s >> shift, i)
     }
     const words = new Map<string, number[]>()
     r.starts?.forEach((list, idx) => {

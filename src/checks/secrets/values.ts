@@ -6,9 +6,15 @@ import {isPlaceholder, looksLikeIdentifier, looksLikeWords, shannon} from './uti
  */
 type ValueClass = 'random' | 'word' | 'sample'
 
-/** References to a secret kept elsewhere: template engines, shells, secret managers, Jasypt, ARNs. */
+/**
+ * References to a secret kept elsewhere: template engines, shells, secret managers, Jasypt, ARNs. A template is
+ * closed (`${X}`, `{{ x }}`); a brace that never closes (`m{{h}o)p${e]nob(ase`) is a character of a password.
+ */
 const REFERENCE =
-  /\$\{|\{\{|\$\(|%\(|#\{|<%|\{%|\[\[|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^\{\w*\}$|\{\}|%[sdr]|^ENC\(|^vault:|^arn:|^op:\/\/|^ref\+|^!Ref|^secretsmanager:|^projects\/[^/]+\/secrets\/|^@Microsoft\.KeyVault|^sops:|^\*\*\*|^&lt;|^<|^\(|^\[/i
+  /\$\{[^}]*\}|\{\{[^}]*\}\}|\$\([^)]*\)|%\([A-Za-z_]\w*\)|#\{[^}]*\}|<%.*%>|\{%.*%\}|\[\[[^\]]*\]\]|^\$[A-Za-z_]|^%[A-Za-z_]+%$|^\{\w*\}$|\{\}|%[sdr]|^ENC\(|^vault:|^arn:|^op:\/\/|^ref\+|^!Ref|^secretsmanager:|^projects\/[^/]+\/secrets\/|^@Microsoft\.KeyVault|^sops:|^\*\*\*|^&lt;|^<|^\(|^\[/i
+
+/** A template expression as engines write them: a name or a filter chain inside, never `]`, `>`, `#` or `$`. */
+const TEMPLATE = /\$\{[\w.:?=+\/ $-]*\}|\{\{[^{}]*\}\}|\$\([^()]*\)|#\{[\w. ]*\}/
 
 /** A value that names a file, not the secret in it (`s_rsa1024_priv.pem`, `env/cert.p12`). */
 const FILE_NAME = /\.(pem|p12|pfx|key|crt|cer|der|jks|keystore|txt|json|ya?ml|conf|cfg|ini|properties|xml|gpg|asc|keytab|pub|env|sh|py|js|ts|html?)$/i
@@ -34,15 +40,23 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   const v = value.trim()
   if (v.length < 5 || v.length > 400 || v !== value) return undefined
   const lower = v.toLowerCase()
-  if (NOT_SECRET_WORDS.has(lower) || isPlaceholder(v) || /fake|dummy/i.test(v)) return undefined
+  // `{{ … }}` around the whole value is a template whatever is inside; `${`, `{{` that open no template
+  // (`m{{h}o)p${e]nob(…`) are characters of a password, and are not read as one.
+  if (/^\{\{[\s\S]*\}\}$/.test(v)) return undefined
+  const t = /\$\{|\{\{|\$\(|#\{/.test(v) && !TEMPLATE.test(v) ? v.replace(/[{}$]/g, '~') : v
+  if (NOT_SECRET_WORDS.has(lower) || isPlaceholder(t) || /fake|dummy/i.test(v)) return undefined
   // `token = token`, `apiKey: "apiKey"`: the value repeats a word of its own name.
   const squashed = lower.replace(/[^a-z0-9]/g, '')
   if (keyWords.includes(squashed) || keyWords.join('') === squashed) return undefined
-  if (REFERENCE.test(v) || /\s/.test(v)) return undefined
+  if (REFERENCE.test(t) || /\s/.test(v)) return undefined
+  // `some/dir/aint/a/secret`: a path of lower-case words.
+  if (/^[a-z][a-z0-9_.-]*(?:\/[a-z0-9_.-]+){3,}\/?$/.test(v)) return undefined
   if (new Set(v).size <= 2) return undefined
   if (/^\d{1,7}$/.test(v) || /^\d{4}-\d{2}-\d{2}/.test(v) || /^v?\d+(\.\d+){1,3}([-+._][\w.]*)?$/.test(v)) return undefined
   if (/^(\/|\.\.?\/|~\/|[A-Za-z]:\\)/.test(v) || FILE_NAME.test(v)) return undefined
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || v.includes('-----BEGIN')) return undefined
+  // `sha256:e3b0…`: a content digest names bytes anyone can hash.
+  if (/^(?:sha(?:1|224|256|384|512)|md5|blake2b?)[:-][0-9a-f]{32,128}$/i.test(v)) return undefined
   if (/^[^@\s]+@[^@\s]+\.[a-z]{2,}$/i.test(v)) return undefined
   // `CompositePrivateKey`, `asn1js.OctetString`, `aes-256-cbc`, `K8S_CRED`: names of things, not values; a single
   // lowercase word (`rootpasswd`) is left to be judged as a human-chosen password.
@@ -50,6 +64,9 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   if ((shaped && looksLikeIdentifier(v) && !randomHumps(v)) || looksLikeWords(v) || /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/.test(v)) return undefined
   // Calls and member access (`config.get(…)`, `os.environ["X"]`, `New-Object …`) are code.
   if (/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*\s*[([]/.test(v) || /^New-[A-Z]/.test(v)) return undefined
+  // `cGFzc3dvcmQ=` (k8s data, Basic auth): a base64 text is judged by what it says; key material decodes to bytes.
+  const text = decodedText(v)
+  if (text !== undefined && text !== v) return classifyValue(text, keyWords)
   // Kept, at info: test suites of other scanners use such values as stand-ins for real tokens.
   if (sequential(v.replace(/[^A-Za-z0-9]/g, ''))) return 'sample'
   if (isRandom(v)) return 'random'
@@ -57,6 +74,13 @@ export function classifyValue(value: string, keyWords: readonly string[]): Value
   // `compat`, `elevated-privileges` are settings.
   if (/^[a-z]+([-_][a-z]+)+$/.test(v) || (v.length < 8 && /^[A-Za-z]+$/.test(v))) return undefined
   return 'word'
+}
+
+/** The printable ASCII text a padded base64 value encodes, if it encodes one. */
+function decodedText(v: string): string | undefined {
+  if (v.length < 8 || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(v) || !/[=+/]|[a-z][A-Z0-9]/.test(v)) return undefined
+  const t = Buffer.from(v, 'base64').toString('latin1')
+  return /^[\x20-\x7e]+$/.test(t) ? t : undefined
 }
 
 /**

@@ -1,4 +1,5 @@
 import {B, E, maskedCheck, ruleDetector, type Verdict} from '../tokens.js'
+import {randomAfter} from '../token-checks.js'
 
 /** Anthropic's api03 and admin01 keys are 108/109 characters and end in "AA" (their base64 encoding's padding). */
 function anthropicCheck(token: string): Verdict {
@@ -6,7 +7,7 @@ function anthropicCheck(token: string): Verdict {
   return maskedCheck(token)
 }
 
-export const aiDetector = ruleDetector('ai', 2, [
+export const aiDetector = ruleDetector('ai', 3, [
   {
     // Legacy, project, service-account and admin keys all carry "T3BlbkFJ" (base64 of "OpenAI") in the middle.
     id: 'secret.openai-key', title: 'OpenAI API key', severity: 'high', needles: ['T3BlbkFJ'],
@@ -23,5 +24,25 @@ export const aiDetector = ruleDetector('ai', 2, [
   {
     id: 'secret.perplexity-key', title: 'Perplexity API key', severity: 'high', needles: ['pplx-'],
     re: new RegExp(`${B}pplx-[A-Za-z0-9]{48}${E}`, 'g'), check: maskedCheck,
+  },
+  {
+    id: 'secret.groq-key', title: 'Groq API key', severity: 'high', needles: ['gsk_'],
+    re: new RegExp(`${B}gsk_[A-Za-z0-9]{52}${E}`, 'g'), check: randomAfter(4, 12),
+  },
+  {
+    id: 'secret.xai-key', title: 'xAI API key', severity: 'high', needles: ['xai-'],
+    re: new RegExp(`${B}xai-[A-Za-z0-9]{80}${E}`, 'g'), check: randomAfter(4, 12),
+  },
+  {
+    id: 'secret.replicate-token', title: 'Replicate API token', severity: 'high', needles: ['r8_'],
+    re: new RegExp(`${B}r8_[A-Za-z0-9]{37}${E}`, 'g'), check: randomAfter(3, 12),
+  },
+  {
+    id: 'secret.langsmith-key', title: 'LangSmith API key', severity: 'high', needles: ['lsv2_'],
+    re: new RegExp(`${B}lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}${E}`, 'g'), check: randomAfter(8, 10),
+  },
+  {
+    id: 'secret.pinecone-key', title: 'Pinecone API key', severity: 'high', needles: ['pcsk_'],
+    re: new RegExp(`${B}pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{50,80}${E}`, 'g'), check: randomAfter(5, 12),
   },
 ])

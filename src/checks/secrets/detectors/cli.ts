@@ -1,5 +1,5 @@
 import {redact} from '../../../findings/finding.js'
-import type {Detector} from '../detector.js'
+import type {Detector, WordHits} from '../detector.js'
 import {hit, isPlaceholder, shannon, type Hit, type LineIndex} from '../util.js'
 
 /** `$VAR`, `${{ x }}`, `$(cmd)`, `<user:password>`, `[PASSWORD]`: the command names a secret without holding one. */
@@ -81,11 +81,48 @@ function dockerLogin(text: string, lines: LineIndex): Hit[] {
   return out
 }
 
-/** Credentials typed into commands that build scripts and Dockerfiles keep: curl, docker login. */
+/**
+ * Other commands that take a password as an argument: the MySQL clients' `-p<password>` (glued: `-p pw` prompts),
+ * `sshpass -p`, PowerShell's `ConvertTo-SecureString "…" -AsPlainText`, and a `--password`/`--token` flag with
+ * its value after a space (`--password=…` is an assignment, the generic rule's).
+ */
+const PASSWORD_ARGS: ReadonlyArray<{needle: string; re: RegExp; what: string}> = [
+  {needle: 'mysql', what: 'mysql -p',
+    re: /\bmysql(?:dump|admin|import|show|check)?\b[^\n]{0,200}?\s-p(["']?)([^\s"'-][^\s"']{5,200})\1(?=\s|$)/g},
+  {needle: 'sshpass', what: 'sshpass -p', re: /\bsshpass\s+-p\s*(["']?)([^\s"'-][^\s"']{5,200})\1(?=\s|$)/g},
+  {needle: 'ConvertTo-SecureString', what: 'ConvertTo-SecureString -AsPlainText',
+    re: /ConvertTo-SecureString\s+(?:-String\s+)?(["'])([^"'\n]{6,200})\1\s+-AsPlainText/gi},
+  {needle: '--', what: '--password', re: new RegExp('(?<=\\s)--(?:[a-z0-9]{1,20}-){0,3}(?:password|passwd|token|secret|api-key)' +
+    String.raw`[ \t]+(["']?)([^\s"'\\-][^\s"'\\]{5,200})\1(?=\s|$)`, 'g')},
+]
+
+/** Where a `--…password`/`--…token` flag may be: its last dash and word, found by the walk's one pass. */
+const FLAG_WORDS = ['-password', '-passwd', '-token', '-secret', '-api-key']
+
+function passwordArgs(text: string, lines: LineIndex, present: ReadonlySet<string>, words: WordHits): Hit[] {
+  const out: Hit[] = []
+  for (const {needle, re, what} of PASSWORD_ARGS) {
+    if (needle === '--' ? !FLAG_WORDS.some((w) => words.has(w)) : !present.has(needle)) continue
+    for (const m of text.matchAll(re)) {
+      const pw = m[2] ?? ''
+      if (!realPassword(pw, '') || /^[A-Z][A-Z0-9_]*$/.test(pw)) continue
+      const start = m.index + m[0].lastIndexOf(pw)
+      out.push(hit(lines, {
+        id: 'secret.cli-password', severity: 'high', category: 'secret', title: 'Password or token on a command line',
+        secret: pw, start, end: start + pw.length, priority: 7, evidence: `${what} ${redact(pw)}`,
+      }))
+    }
+  }
+  return out
+}
+
+/** Credentials typed into commands that build scripts and Dockerfiles keep: curl, docker login, mysql, sshpass. */
 export const cliDetector: Detector = {
-  id: 'cli', version: 2, needles: ['curl', 'docker login', 'docker  login'],
+  id: 'cli', version: 4, needles: ['curl', 'docker login', 'docker  login', 'mysql', 'sshpass', 'ConvertTo-SecureString'],
+  words: FLAG_WORDS, gate: (_text, _path, words) => FLAG_WORDS.some((w) => words.has(w)),
   detect: (text, ctx) => [
     ...(ctx.present.has('curl') ? [...curlUser(text, ctx.lines), ...curlHeader(text, ctx.lines)] : []),
     ...(ctx.present.has('docker login') || ctx.present.has('docker  login') ? dockerLogin(text, ctx.lines) : []),
+    ...passwordArgs(text, ctx.lines, ctx.present, ctx.words),
   ],
 }

@@ -1,7 +1,8 @@
 import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector, UUID, varied} from '../tokens.js'
+import {randomAfter} from '../token-checks.js'
 
 /** Issue trackers, CI/CD, code hosting and infrastructure-as-code services. */
-export const devtoolsDetector = ruleDetector('devtools', 1, [
+export const devtoolsDetector = ruleDetector('devtools', 2, [
   {
     id: 'secret.linear-key', title: 'Linear API key', severity: 'high', needles: ['lin_api_'],
     re: new RegExp(`${B}lin_api_[A-Za-z0-9]{40,48}${E}`, 'g'), check: varied(10),
@@ -72,5 +73,50 @@ export const devtoolsDetector = ruleDetector('devtools', 1, [
   {
     id: 'secret.infracost-token', title: 'Infracost API token', severity: 'high', needles: ['ico-'],
     re: /(?<![A-Za-z0-9_.-])ico-[A-Za-z0-9]{32}(?![A-Za-z0-9_.-])/g, check: varied(10),
+  },
+  {
+    id: 'secret.postman-key', title: 'Postman API key', severity: 'high', needles: ['PMAK-'],
+    re: /(?<![A-Za-z0-9_-])PMAK-[a-f0-9]{24}-[a-f0-9]{34}(?![A-Za-z0-9_-])/g, check: randomAfter(5, 10),
+  },
+  {
+    id: 'secret.supabase-token', title: 'Supabase access token', severity: 'high', needles: ['sbp_'],
+    re: new RegExp(`${B}sbp_[a-f0-9]{40}${E}`, 'g'), check: randomAfter(4, 10),
+  },
+  {
+    id: 'secret.planetscale-token', title: 'PlanetScale token or password', severity: 'high', needles: ['pscale_'],
+    re: new RegExp(`${B}pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}${E}`, 'g'), check: randomAfter(10, 12),
+  },
+  {
+    id: 'secret.figma-token', title: 'Figma personal access token', severity: 'high', needles: ['figd_'],
+    re: new RegExp(`${B}figd_[A-Za-z0-9_-]{40}${E}`, 'g'), check: randomAfter(5, 12),
+  },
+  {
+    id: 'secret.netlify-token', title: 'Netlify access token', severity: 'high', needles: ['nfp_', 'nfc_', 'nfo_'],
+    re: new RegExp(`${B}nf[pco]_[A-Za-z0-9]{36}${E}`, 'g'), check: randomAfter(4, 12),
+  },
+  {
+    id: 'secret.readme-key', title: 'ReadMe API key', severity: 'high', needles: ['rdme_'],
+    re: new RegExp(`${B}rdme_[a-z0-9]{70}${E}`, 'g'), check: randomAfter(5, 12),
+  },
+  {
+    id: 'secret.prefect-key', title: 'Prefect API key', severity: 'high', needles: ['pnu_'],
+    re: new RegExp(`${B}pnu_[A-Za-z0-9]{36}${E}`, 'g'), check: randomAfter(4, 12),
+  },
+  {
+    id: 'secret.contentful-token', title: 'Contentful personal access token', severity: 'high', needles: ['CFPAT-'],
+    re: new RegExp(`${B}CFPAT-[A-Za-z0-9_-]{43}${E}`, 'g'), check: randomAfter(6, 12),
+  },
+  {
+    id: 'secret.tailscale-key', title: 'Tailscale auth key or API token', severity: 'high', needles: ['tskey-'],
+    re: new RegExp(`${B}tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{8,20}-[A-Za-z0-9]{24,40}${E}`, 'g'), check: randomAfter(11, 12),
+  },
+  {
+    id: 'secret.typeform-token', title: 'Typeform personal access token', severity: 'high', needles: ['tfp_'],
+    re: /(?<![A-Za-z0-9_-])tfp_[A-Za-z0-9_-]{40,48}_[A-Za-z0-9_-]{12,16}(?![A-Za-z0-9_-])/g, check: randomAfter(4, 12),
+  },
+  {
+    // A Mapbox secret token is `sk.` and a JWT-like pair; public `pk.` tokens ship in web pages on purpose.
+    id: 'secret.mapbox-token', title: 'Mapbox secret token', severity: 'high', needles: ['sk.eyJ'],
+    re: /(?<![A-Za-z0-9_.-])sk\.eyJ[A-Za-z0-9_-]{40,200}\.[A-Za-z0-9_-]{20,40}(?![A-Za-z0-9_-])/g, check: maskedCheck,
   },
 ])

@@ -16,12 +16,16 @@ function gitlabCheck(token: string): Verdict {
   const prefix = Object.keys(MIN_BODY).find((p) => token.startsWith(p)) ?? ''
   const body = token.slice(prefix.length)
   const exact = EXACT[prefix]
-  if (exact !== undefined ? body.length !== exact : body.length < (MIN_BODY[prefix] ?? 20) || /[-_.]$/.test(body)) return {keep: false}
+  const min = MIN_BODY[prefix] ?? 20
+  // A body of the standard length is base64url and may end in `-` or `_`; a longer one ending so is a run into
+  // a longer identifier, not a token.
+  const overrun = body.length > min && /[-_.]$/.test(body)
+  if (exact !== undefined ? body.length !== exact : body.length < min || overrun) return {keep: false}
   if (new Set(body).size < 8) return {keep: false}
   return maskedCheck(token)
 }
 
-export const gitlabDetector = ruleDetector('gitlab', 2, [
+export const gitlabDetector = ruleDetector('gitlab', 3, [
   {
     id: 'secret.gitlab-token', title: 'GitLab token', severity: 'high', needles: Object.keys(MIN_BODY),
     re: new RegExp(`${B}(?:(?:glpat|glptt|glrt|gldt|glsoat|glft|glimt|glagent|glcbt|gloas|glffct|glwt)-|GR1348941)[A-Za-z0-9_.-]{20,300}${E}`, 'g'),

@@ -1,7 +1,7 @@
 import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetector, UUID, varied} from '../tokens.js'
 
 /** Platforms that run code and the identity services in front of them. */
-export const hostingDetector = ruleDetector('hosting', 1, [
+export const hostingDetector = ruleDetector('hosting', 2, [
   {
     id: 'secret.heroku-key', title: 'Heroku API key', severity: 'high', needles: ['HRKU-'],
     re: new RegExp(`${B}HRKU-[A-Za-z0-9_-]{60}${E}`, 'g'), check: maskedCheck,
@@ -56,5 +56,11 @@ export const hostingDetector = ruleDetector('hosting', 1, [
   {
     id: 'secret.facebook-token', title: 'Facebook app secret', severity: 'high', needles: nameNeedles('facebook'),
     re: namedValue('facebook[_.-]?(?:app[_.-]?|client[_.-]?)?(?:secret|access[_.-]?token)', '[a-f0-9]{32}'), around: NAMED, check: varied(8),
+  },
+  {
+    // An AccessKey ID is half a pair, like AWS's AKIA…: reported so the pair is found and rotated.
+    id: 'secret.alibaba-access-key', title: 'Alibaba Cloud AccessKey ID', severity: 'medium', needles: ['LTAI'],
+    re: /(?<![A-Za-z0-9_-])LTAI[A-Za-z0-9]{12,20}(?![A-Za-z0-9_-])/g,
+    check: (t) => (/\d/.test(t.slice(4)) && /[a-z]/.test(t.slice(4)) && !lowVariety(t, 10) ? maskedCheck(t) : {keep: false}),
   },
 ])

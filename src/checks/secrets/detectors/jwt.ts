@@ -16,7 +16,7 @@ function json(part: string | undefined): unknown {
 function jwtCheck(token: string): Verdict {
   const [h, p, sig] = token.split('.')
   const header = json(h)
-  if (typeof header !== 'object' || header === null) return {keep: false}
+  if (typeof header !== 'object' || header === null) return mangled(h, p, sig)
   const alg = (header as {alg?: unknown}).alg
   const typ = (header as {typ?: unknown}).typ
   if (typeof alg !== 'string' && !(typeof typ === 'string' && /jwt/i.test(typ))) return {keep: false}
@@ -31,7 +31,18 @@ function jwtCheck(token: string): Verdict {
   return expires ? {note: `signed ${name} token`, expires} : {note: `signed ${name} token without expiry`}
 }
 
-export const jwtDetector = ruleDetector('jwt', 3, [
+/**
+ * A header that opens like a JOSE header (`{"alg":`) but is not JSON, over JSON claims and a signature: a token
+ * that was hand-edited or damaged in a copy. It may still be the live token with one byte changed; kept low.
+ */
+function mangled(h: string | undefined, p: string | undefined, sig: string | undefined): Verdict {
+  const text = Buffer.from(h ?? '', 'base64url').toString('latin1')
+  const claims = json(p)
+  if (!sig || !/^\{\s*"(?:alg|typ|kid)"\s*:/.test(text) || typeof claims !== 'object' || claims === null) return {keep: false}
+  return {severity: 'low', note: 'the header does not decode to JSON: a damaged or hand-edited token'}
+}
+
+export const jwtDetector = ruleDetector('jwt', 4, [
   {
     id: 'secret.jwt', title: 'JSON Web Token', severity: 'medium', needles: ['eyJ'],
     // Wherever it sits: assigned in env files, YAML, code, headers or URLs; the boundaries keep it whole.

@@ -10,7 +10,7 @@ function discordCheck(token: string): Verdict {
 }
 
 /** Mail, SMS and chat delivery APIs: a key sends as the company, to its customers. */
-export const messagingDetector = ruleDetector('messaging', 2, [
+export const messagingDetector = ruleDetector('messaging', 4, [
   {
     id: 'secret.sendgrid-key', title: 'SendGrid API key', severity: 'high', needles: ['SG.'],
     re: new RegExp(`${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}${E}`, 'g'), check: maskedCheck,
@@ -50,5 +50,21 @@ export const messagingDetector = ruleDetector('messaging', 2, [
     id: 'secret.discord-bot-token', title: 'Discord bot token', severity: 'high', needles: SNOWFLAKE_B64,
     re: /(?<![A-Za-z0-9_.=-])(?:MT|Mj|Mz|ND|NT|Nj|Nz|OD|OT)[A-Za-z0-9_-]{22,24}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_.-])/g,
     check: discordCheck,
+  },
+  {
+    id: 'secret.brevo-key', title: 'Brevo (Sendinblue) API key', severity: 'high', needles: ['xkeysib-', 'xsmtpsib-'],
+    re: /(?<![A-Za-z0-9_-])x(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}(?![A-Za-z0-9_-])/g, check: maskedCheck,
+  },
+  {
+    id: 'secret.teams-webhook', title: 'Microsoft Teams incoming webhook URL', severity: 'medium', needles: ['.webhook.office.com/'],
+    re: new RegExp(String.raw`https://[a-z0-9-]{1,60}\.webhook\.office\.com/webhookb2/[0-9a-f-]{36}@[0-9a-f-]{36}` +
+      String.raw`/IncomingWebhook/[a-f0-9]{32}/[0-9a-f-]{36}(?:/[A-Za-z0-9_-]{20,80})?`, 'g'),
+    check: maskedCheck,
+  },
+  {
+    // App-only bearer tokens open with 21 `A`s (a zero-padded app id).
+    id: 'secret.twitter-bearer', title: 'X (Twitter) app bearer token', severity: 'high', needles: ['AAAAAAAAAAAAAAAAAAAAA'],
+    re: /(?<![A-Za-z0-9%])A{21}[A-Za-z0-9%]{60,120}(?![A-Za-z0-9%])/g,
+    check: (t) => (lowVariety(t.replace(/^A+/, ''), 16) ? {keep: false} : maskedCheck(t)),
   },
 ])

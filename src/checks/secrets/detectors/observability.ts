@@ -10,7 +10,7 @@ function grafanaLegacyCheck(token: string): Verdict {
   }
 }
 
-export const observabilityDetector = ruleDetector('observability', 1, [
+export const observabilityDetector = ruleDetector('observability', 2, [
   {
     id: 'secret.datadog-key', title: 'Datadog API or application key', severity: 'high', needles: nameNeedles('datadog', 'dd_api', 'dd_app'),
     re: namedValue('datadog|dd[_-]?(?:api|app(?:lication)?)[_-]?key', '[0-9a-f]{32}|[0-9a-f]{40}'), around: NAMED,
@@ -43,5 +43,10 @@ export const observabilityDetector = ruleDetector('observability', 1, [
     id: 'secret.sumologic-key', title: 'Sumo Logic access key', severity: 'high', needles: nameNeedles('sumo'),
     re: namedValue('sumo(?:logic)?[_.-]?access[_.-]?(?:id|key)', 'su[A-Za-z0-9]{12}|[A-Za-z0-9]{64}'), around: NAMED,
     check: (t) => (lowVariety(t, 8) || !/\d/.test(t) ? {keep: false} : {}),
+  },
+  {
+    id: 'secret.dynatrace-token', title: 'Dynatrace API token', severity: 'high', needles: ['dt0c01.', 'dt0s01.'],
+    re: /(?<![A-Za-z0-9_-])dt0[cs]01\.[A-Z0-9]{24}\.[A-Z0-9]{64}(?![A-Za-z0-9_-])/g,
+    check: (t) => (lowVariety(t.slice(7), 16) ? {keep: false} : maskedCheck(t)),
   },
 ])

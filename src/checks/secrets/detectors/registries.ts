@@ -1,6 +1,6 @@
 import type {Verdict} from '../tokens.js'
 import {validBase62Checksum} from '../checksum.js'
-import {B, E, maskedCheck, nameNeedles, ruleDetector, UUID} from '../tokens.js'
+import {B, E, lowVariety, maskedCheck, nameNeedles, ruleDetector, UUID} from '../tokens.js'
 
 function npmCheck(token: string): Verdict {
   const masked = maskedCheck(token)
@@ -18,7 +18,7 @@ function npmAuthCheck(value: string): Verdict {
 }
 
 /** Package and container registry tokens: what a build step logs in with and then leaves behind. */
-export const registriesDetector = ruleDetector('registries', 3, [
+export const registriesDetector = ruleDetector('registries', 4, [
   {
     id: 'secret.npm-token', title: 'npm access token', severity: 'high', needles: ['npm_'],
     re: new RegExp(`${B}npm_[A-Za-z0-9]{36}${E}`, 'g'), check: npmCheck,
@@ -62,5 +62,20 @@ export const registriesDetector = ruleDetector('registries', 3, [
     needles: ['//registry'], re: new RegExp(`//[^\\s:]+/:_password\\s*=\\s*["']?([A-Za-z0-9+/=]{8,})`, 'g'),
     contains: '/:_password',
     check: (v) => (/^[A-Za-z0-9+/]+={0,2}$/.test(v) && v.length % 4 === 0 ? {} : {keep: false}),
+  },
+  {
+    id: 'secret.rubygems-key', title: 'RubyGems API key', severity: 'high', needles: ['rubygems_'],
+    re: new RegExp(`${B}rubygems_[a-f0-9]{48}${E}`, 'g'), check: maskedCheck,
+  },
+  {
+    // NuGet.org API keys: `oy2` and 43 characters of lower-case base32.
+    id: 'secret.nuget-key', title: 'NuGet API key', severity: 'high', needles: ['oy2'],
+    re: /(?<![A-Za-z0-9_-])oy2[a-z2-7]{43}(?![A-Za-z0-9_-])/g,
+    check: (t) => (/\d/.test(t.slice(3)) && !lowVariety(t, 14) ? maskedCheck(t) : {keep: false}),
+  },
+  {
+    id: 'secret.clojars-token', title: 'Clojars deploy token', severity: 'high', needles: ['CLOJARS_'],
+    re: /(?<![A-Za-z0-9_-])CLOJARS_[a-z0-9]{60}(?![A-Za-z0-9_-])/g,
+    check: (t) => (/\d/.test(t.slice(8)) && !lowVariety(t, 14) ? maskedCheck(t) : {keep: false}),
   },
 ])

@@ -6,6 +6,6 @@ const run: (text: string, lines: LineIndex, path: string) => Hit[] = detectUrlCr
 
 /** `scheme://user:password@host`; the rules live in ../generic.ts. */
 export const uriDetector: Detector = {
-  id: 'uri', version: 5, needles: ['://'],
+  id: 'uri', version: 11, needles: ['://'],
   detect: (text, ctx) => run(text, ctx.lines, ctx.path),
 }

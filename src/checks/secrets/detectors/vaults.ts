@@ -9,11 +9,17 @@ function vaultLegacyCheck(token: string, text: string, index: number): Verdict {
 }
 
 /** Secret managers and encryption keys: one of these opens every secret it guards. */
-export const vaultsDetector = ruleDetector('vaults', 2, [
+export const vaultsDetector = ruleDetector('vaults', 3, [
   {
     id: 'secret.vault-token', title: 'HashiCorp Vault token', severity: 'high', needles: ['hvs.', 'hvb.', 'hvr.'],
     re: new RegExp(`${B}(?:hvs\\.[A-Za-z0-9_-]{90,120}|hvb\\.[A-Za-z0-9_-]{138,300}|hvr\\.[A-Za-z0-9_-]{90,120})${E}`, 'g'),
     check: maskedCheck,
+  },
+  {
+    // A root token (`vault operator generate-root`, dev mode) is `hvs.` and 24 base62 characters, with no protobuf.
+    id: 'secret.vault-token', title: 'HashiCorp Vault token', severity: 'high', needles: ['hvs.'],
+    re: /(?<![A-Za-z0-9_-])hvs\.[A-Za-z0-9]{24}(?![A-Za-z0-9_.-])/g,
+    check: (t) => (/\d/.test(t.slice(4)) && /[a-z]/.test(t.slice(4)) && /[A-Z]/.test(t.slice(4)) ? maskedCheck(t) : {keep: false}),
   },
   {
     // `s.` starts too many identifiers to look for alone; the check wants a Vault or token name before it anyway.
