@@ -1,7 +1,7 @@
 import type {Severity} from '../../findings/finding.js'
 import {redact} from '../../findings/finding.js'
 import {docStructure, fileKind, refineKind, type FileKind} from './file-kind.js'
-import {nameStrength} from './names.js'
+import {followedByOperator, KEYWORDS, keywordMatches, nameCharAt, strengthOf} from './keywords.js'
 import {detectHttpAuth} from './http-auth.js'
 import {detectNetrc} from './netrc.js'
 import {hit, type Hit, type LineIndex} from './util.js'
@@ -27,12 +27,6 @@ export const SECRET_NAME =
 export const NOT_SECRET_NAMES =
   /(?:^|_|\b)(?:public|pub|publishable)[_-]?key|token[_-]?(?:url|uri|endpoint|type|ttl|expir\w*|lifetime|length|file|path|name|header|prefix)$|(?:password|secret|token)[_-]?(?:file|path|dir|policy|length|min|max|hash|field|prompt|label|regex|pattern|hint|reset\w*|url|uri|name|key_name|id|env|ref|version)$|^(?:no|skip|use|has|require|allow|enable|is|show|check|ask)[_-]|_version$|length$|(?:encryption|algorithm|method|type|mode|format|scheme|strategy|provider|store|manager|source|kind|class|handler|callback|field|column|cache|modifiers?|keyword|operator)$/i
 
-/**
- * Where a secret word may sit in a name; the name around it is read by hand from each occurrence, which the walk's
- * one pass over the text finds (Prefilter): a case-insensitive alternation tried at every position cost a quarter
- * of the walk's time.
- */
-const KEYWORDS = ['pass', 'pwd', 'secret', 'token', 'key', 'credential', 'creds', 'auth']
 /** curl's user flag as SECRET_NAME has it: after whitespace or at the start of the text. */
 const CURL_WORDS = ['-u ', '-u\t', '-u=', '--user ', '--user\t', '--user=']
 /** Every word the family starts from; `uthorization` is what the header rule looks for. */
@@ -55,45 +49,6 @@ export function genericGate(text: string, words: WordHits): boolean {
     for (const at of words.get(w) ?? []) if (at === 0 || /\s/.test(text[at - 1] ?? '')) return true
   }
   return false
-}
-
-/** The keyword matches a global `/pass|…|auth/gi` regex would give: leftmost first, none inside the one before. */
-function keywordMatches(words: WordHits): Array<[start: number, end: number]> {
-  // Each word's offsets are ascending already: merged, not sorted (a text of code has thousands of them).
-  const lists: Array<{at: readonly number[]; len: number; i: number}> = []
-  let total = 0
-  for (const w of KEYWORDS) {
-    const at = words.get(w)
-    if (at && at.length > 0) {
-      lists.push({at, len: w.length, i: 0})
-      total += at.length
-    }
-  }
-  const all: Array<[number, number]> = new Array(total)
-  for (let k = 0; k < total; k++) {
-    let best = lists[0] as (typeof lists)[number]
-    let bestAt = Infinity
-    for (const l of lists) {
-      const v = l.i < l.at.length ? (l.at[l.i] as number) : Infinity
-      // Ties (one offset, two words: `pass` in `password` is one word here) keep KEYWORDS' order, as the sort did.
-      if (v < bestAt) {
-        best = l
-        bestAt = v
-      }
-    }
-    all[k] = [bestAt, bestAt + best.len]
-    best.i++
-  }
-  return all
-}
-
-/** [A-Za-z0-9_.-], by table: it is tested for every character of every name. */
-const NAME_CHARS = new Uint8Array(128)
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-') NAME_CHARS[c.charCodeAt(0)] = 1
-
-function nameCharAt(text: string, i: number): boolean {
-  const c = text.charCodeAt(i)
-  return c < 128 && NAME_CHARS[c] === 1
 }
 
 /** Names another rule owns: a value of the wrong shape under them is not a secret (an encrypted blob, a KMS ref). */
@@ -143,24 +98,6 @@ function readQuoted(text: string, at: number): {value: string; end: number} | un
     else if (c === q) return {value: text.slice(at + 1, i), end: i + 1}
   }
   return undefined
-}
-
-/**
- * Whether the name around a keyword could be followed by what assignmentAt accepts: a quote (a quoted name or
- * XML attribute), `]` or `[]`, then an operator, `>`, a quote, or the `v` or line end of a `value` field. Most
- * keyword hits in code are none of these (`key)`, `.token.`, `keys[i]`), and are rejected here by a few character
- * compares, before any slicing. Dockerfiles and .properties files (`ENV NAME value`, `key value`) are not prechecked.
- */
-function followedByOperator(text: string, kwEnd: number): boolean {
-  let j = kwEnd
-  while (j < text.length && j - kwEnd < 80 && nameCharAt(text, j)) j++
-  let c = text.charCodeAt(j)
-  if (c === 0x22 || c === 0x27) return true
-  if (c === 0x5d) c = text.charCodeAt(++j)
-  else if (c === 0x5b && text.charCodeAt(j + 1) === 0x5d) c = text.charCodeAt((j += 2))
-  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j)
-  return c === 0x3d || c === 0x3a || c === 0x2c || c === 0x3e || c === 0x3f || c === 0x22 || c === 0x27 ||
-    c === 0x76 || c === 0x56 || (c >= 0x0a && c <= 0x0d)
 }
 
 /** The `name op value` around one keyword hit, or undefined when the keyword is not in an assigned name. */
@@ -313,21 +250,6 @@ function blockScalar(text: string, s: number, i: number, name: string): Assignme
 
 const SPELLS_NAME =
   /Pass(?:wd|[Ww]or[dt]|phrase)|PASS(?:WD|WOR[DT])|Secret|SECRET|Token|TOKEN|Api_?Key|API_?KEY|(?:^|[_-])(?:pass(?:wd|word)|secret|token)(?:[_-]|\d|$)/
-
-/**
- * nameStrength, remembered: code repeats a handful of names (`key`, `token`, `password`) thousands of times, and
- * reading a name word by word costs more than the rest of the judgement. The result is the name's alone.
- */
-const STRENGTHS = new Map<string, ReturnType<typeof nameStrength>>()
-function strengthOf(name: string): ReturnType<typeof nameStrength> {
-  let v = STRENGTHS.get(name)
-  if (v === undefined && !STRENGTHS.has(name)) {
-    v = nameStrength(name)
-    if (STRENGTHS.size >= 4096) STRENGTHS.clear()
-    STRENGTHS.set(name, v)
-  }
-  return v
-}
 
 interface Verdict {
   severity: Severity
