@@ -295,7 +295,8 @@ export function detectGeneric(text: string, lines: LineIndex, path: string, word
   const keywords = keywordMatches(words)
   if (keywords.length > 0) out.push(...detectAssignments(text, lines, path, keywords))
   const more = [
-    ...(text.includes('machine') || text.includes('default') ? detectNetrc(text, lines, path) : []),
+    // The word pass found them in any case already; netrc's own rule reads their case (a scan of the text cost more).
+    ...(words.has('machine') || words.has('default') ? detectNetrc(text, lines, path) : []),
     ...detectHttpAuth(text, lines, words.get('uthorization') ?? []),
   ]
   if (more.length === 0) return out
