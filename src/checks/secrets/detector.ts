@@ -37,11 +37,6 @@ export interface Detector {
 
 export type WordHits = ReadonlyMap<string, readonly number[]>
 
-/** Whether a detector is worth running on a text whose present needles are known. */
-export function wantsText(d: Detector, text: string, path: string, present: ReadonlySet<string>, words: WordHits): boolean {
-  return d.needles.some((n) => present.has(n)) || (d.gate?.(text, path, words) ?? false)
-}
-
 /**
  * A positive 31-bit integer naming a set of detectors and their versions: the text check's version, so the layer
  * cache key (which holds [check id, version]) changes whenever any detector is added, removed or bumped.

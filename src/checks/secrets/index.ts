@@ -1,6 +1,6 @@
 import type {Detection, FileCheck} from '../check.js'
 import type {WalkEntry} from '../../layers/entry.js'
-import {composedVersion, wantsText, type DetectContext, type Detector} from './detector.js'
+import {composedVersion, type DetectContext, type Detector} from './detector.js'
 import {DETECTORS} from './detectors/index.js'
 import {credentialFileKind} from './credential-files.js'
 import {detectInParts, holdsNoText, textParts} from './decode.js'
@@ -21,18 +21,30 @@ export const TEXT_MAX_BYTES = 1024 * 1024
 const BINARY_MAX_BYTES = 1024 * 1024
 const SNIFF_BYTES = 8 * 1024
 
-/** The prefilter: every needle and every word of every registered detector. */
-const PREFILTER = new Prefilter([...new Set(DETECTORS.flatMap((d) => d.needles))], [...new Set(DETECTORS.flatMap((d) => d.words ?? []))])
+/**
+ * A list of detectors' prefilter (every needle and word of each), and for each detector the indexes of its needles
+ * in it: whether a detector has work is a few byte reads, not a set lookup per needle.
+ */
+interface Prepared {
+  prefilter: Prefilter
+  needleIndexes: Int32Array[]
+}
 
-/** A caller's own list of detectors gets its own prefilter, built on first use. */
-const PREFILTERS = new WeakMap<readonly Detector[], Prefilter>([[DETECTORS, PREFILTER]])
-
-function prefilterOf(detectors: readonly Detector[]): Prefilter {
-  let p = PREFILTERS.get(detectors)
-  if (!p) {
-    p = new Prefilter([...new Set(detectors.flatMap((d) => d.needles))], [...new Set(detectors.flatMap((d) => d.words ?? []))])
-    PREFILTERS.set(detectors, p)
+function prepare(detectors: readonly Detector[]): Prepared {
+  const needles = [...new Set(detectors.flatMap((d) => d.needles))]
+  const at = new Map(needles.map((n, i) => [n, i]))
+  return {
+    prefilter: new Prefilter(needles, [...new Set(detectors.flatMap((d) => d.words ?? []))]),
+    needleIndexes: detectors.map((d) => Int32Array.from(d.needles, (n) => at.get(n) as number)),
   }
+}
+
+/** Every registered detector's, built at load; a caller's own list of detectors gets its own on first use. */
+const PREPARED = new WeakMap<readonly Detector[], Prepared>([[DETECTORS, prepare(DETECTORS)]])
+
+function preparedFor(detectors: readonly Detector[]): Prepared {
+  let p = PREPARED.get(detectors)
+  if (!p) PREPARED.set(detectors, (p = prepare(detectors)))
   return p
 }
 
@@ -104,8 +116,13 @@ function isBinary(buf: Buffer): boolean {
  * that change with time stay facts (`expires`); judgeTime() turns them into severities when a report is made.
  */
 export function detectInText(text: string, path: string, sight?: SightingSink, detectors: readonly Detector[] = DETECTORS): Detection[] {
-  const {present, words} = prefilterOf(detectors).scan(text)
-  const run = detectors.filter((d) => wantsText(d, text, path, present, words))
+  const {prefilter, needleIndexes} = preparedFor(detectors)
+  const {present, words, found} = prefilter.scan(text)
+  const run = detectors.filter((d, k) => {
+    const own = needleIndexes[k] as Int32Array
+    for (let i = 0; i < own.length; i++) if (found[own[i] as number] === 1) return true
+    return d.gate?.(text, path, words) ?? false
+  })
   if (run.length === 0) return []
   let keys: KeyBlock[] | undefined
   const ctx: DetectContext = {

@@ -95,6 +95,8 @@ interface Prefiltered {
   present: Set<string>
   /** Start offsets, ascending, of each word that occurs in the text in any case. */
   words: Map<string, number[]>
+  /** 1 at the index (in `needles`) of each needle that occurs. */
+  found: Uint8Array
 }
 
 /**
@@ -137,7 +139,7 @@ export class Prefilter {
     r.starts?.forEach((list, idx) => {
       if (list.length > 0) words.set(this.words[idx] as string, list)
     })
-    return {present: r.present, words}
+    return {present: r.present, words, found: r.found}
   }
 
   private completed(r: Scan, s: number, i: number): void {
