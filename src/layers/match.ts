@@ -48,7 +48,7 @@ export function toLayerFinding(d: Detection, path: string): LayerFinding {
 }
 
 /** What a windowed check reads of a file in one go: its own bound, or the walk's text cap when that is larger. */
-export function readLimit(c: FileCheck, cap: number): number {
+function readLimit(c: FileCheck, cap: number): number {
   return c.windowed ? Math.max(c.maxBytes ?? 1024 * 1024, cap) : c.maxBytes ?? 1024 * 1024
 }
 

@@ -12,7 +12,7 @@ import {ArchiveExpander} from './archives.js'
 import {decompress} from './decompress.js'
 import type {EntryType, WalkEntry} from './entry.js'
 import {hashesOf, PackageDbs, packageDbBound, type FileHashes, type LayerOrigins} from './package-db.js'
-import {readLimit, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
+import {matchContent, runCheck, toLayerFinding, type ContentMatcher, type LayerFinding, type Matched} from './match.js'
 import {MAX_ESCAPE_FINDINGS, pathEscapeFinding, placeEntryName, shownName, symlinkEscapes} from './entry-path.js'
 import {feedTar} from './tar-feed.js'
 import {TarParser, type TarHeader} from './tar-parse.js'
@@ -287,9 +287,9 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
       if (KEPT.has(path) && !truncated) scan.kept[path] = buf.toString('base64')
       if (dbBound && !truncated) dbs.add(path, buf)
       const hashAnyway = scan.findings.length + scan.keySightings.length > before
-      // A check the bytes hold nothing for (binary content for the text rules) is not run: a thread judges that
-      // itself (matchContent), this thread below. An archive is opened here, after its own bytes were checked: its
-      // members' findings follow the file's.
+      // The file's content checks run in matchContent, on a thread or below in this one: it leaves a check the bytes
+      // hold nothing for (binary content for the text rules). An archive is opened here, after its own bytes were
+      // checked: its members' findings follow the file's.
       if (matcher && wanting.length > 0 && !archiveBytes && !matcher.busy() && (truncated || !sniffArchive(buf))) {
         const job = {entry, buf, truncated, wanting, cap, hashAnyway}
         const at = {findings: scan.findings.length, sightings: scan.keySightings.length, hashes: hashes.length, partial: partials.length}
@@ -307,22 +307,14 @@ export async function scanLayer(layer: Layer, opts: ScanLayerOptions, imageName:
         await matcher.room()
         return
       }
-      const keep = wanting.filter((c) => {
-        const limit = readLimit(c, cap)
-        return !c.skips?.(entry, buf.length > limit ? buf.subarray(0, limit) : buf, truncated || buf.length > limit)
-      })
-      if (keep.length === 0 && wanting.length > 0) scan.binarySkipped = (scan.binarySkipped ?? 0) + 1
-      let cut = false
-      for (const c of keep) {
-        const limit = readLimit(c, cap)
-        const view = buf.length > limit ? buf.subarray(0, limit) : buf
-        for (const d of runCheck(c, entry, view, truncated || buf.length > limit, sight)) scan.findings.push(toLayerFinding(d, path))
-        if (c.windowed && entry.size > view.length && c.moreWindows?.(entry, view) !== false) cut = true
-      }
-      if (cut) partials.push(entry)
+      const m = matchContent(entry, buf, truncated, wanting, cap)
+      if (m.skipped) scan.binarySkipped = (scan.binarySkipped ?? 0) + 1
+      scan.findings.push(...m.findings)
+      scan.keySightings.push(...m.sightings)
+      if (m.cut) partials.push(entry)
       await archives.expand(entry, buf, truncated)
       // Hashed only when this file (or a member of it) has a finding: origin compares them to the package records.
-      if (scan.findings.length + scan.keySightings.length > before) hashes.push([path, truncated ? null : hashesOf(buf)])
+      if (scan.findings.length + scan.keySightings.length > before) hashes.push([path, m.hashes ?? (truncated ? null : hashesOf(buf))])
     }
     handle().then(() => next(), (e: unknown) => next(e as Error))
   })
