@@ -1,5 +1,6 @@
 import {constants, inflateRawSync} from 'node:zlib'
 import {inflateCapped, sniffCodec, type Codec} from './archive-codecs.js'
+import {tarChecksum, tarString} from './tar-parse.js'
 
 /**
  * Zip and tar read from a bounded Buffer, by hand: every offset and length comes from untrusted bytes and is
@@ -181,8 +182,7 @@ function tarChecksumOk(buf: Buffer, at: number): boolean {
   if (at + 512 > buf.length) return false
   const stored = parseInt(buf.toString('latin1', at + 148, at + 156).replace(/[\0 ]+$/, '').trim(), 8)
   if (!Number.isFinite(stored)) return false
-  let sum = 0
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : (buf[at + i] ?? 0)
+  const sum = tarChecksum(buf, at)
   return sum === stored && sum !== 8 * 0x20
 }
 
@@ -194,12 +194,6 @@ function tarNumber(buf: Buffer, at: number, len: number): number {
     return v
   }
   return parseInt(buf.toString('latin1', at, at + len).replace(/\0.*$/, '').trim() || '0', 8) || 0
-}
-
-function cString(buf: Buffer, at: number, len: number): string {
-  const s = buf.subarray(at, at + len)
-  const z = s.indexOf(0)
-  return (z === -1 ? s : s.subarray(0, z)).toString('utf8')
 }
 
 /** ustar, pax (`path`, `size`) and GNU long names; links, devices and directories are skipped. */
@@ -222,8 +216,8 @@ export function tarMembers(buf: Buffer, maxEntries: number): {members: Member[];
       p = next
       continue
     }
-    const prefix = buf.toString('latin1', p + 257, p + 262) === 'ustar' ? cString(buf, p + 345, 155) : ''
-    const name = pax.path ?? longName ?? (prefix ? `${prefix}/${cString(buf, p, 100)}` : cString(buf, p, 100))
+    const prefix = buf.toString('latin1', p + 257, p + 262) === 'ustar' ? tarString(buf, p + 345, 155) : ''
+    const name = pax.path ?? longName ?? (prefix ? `${prefix}/${tarString(buf, p, 100)}` : tarString(buf, p, 100))
     const mode = tarNumber(buf, p + 100, 8) & 0o7777
     longName = undefined
     pax = {}

@@ -31,10 +31,11 @@ const TYPES: Record<number, TarType> = {
   30: 'gnu-long-path',
 }
 
-function checksum(b: Buffer): number {
+/** A header block's checksum as the format defines it: its bytes summed, the checksum field counted as spaces. */
+export function tarChecksum(b: Buffer, at = 0): number {
   let sum = 8 * 32
-  for (let i = 0; i < 148; i++) sum += b[i] as number
-  for (let i = 156; i < 512; i++) sum += b[i] as number
+  for (let i = at; i < at + 148; i++) sum += b[i] as number
+  for (let i = at + 156; i < at + 512; i++) sum += b[i] as number
   return sum
 }
 
@@ -43,7 +44,8 @@ function end(b: Buffer, from: number, to: number, byte: number): number {
   return to
 }
 
-function str(b: Buffer, at: number, len: number): string {
+/** A NUL-terminated field of at most `len` bytes, as UTF-8. */
+export function tarString(b: Buffer, at: number, len: number): string {
   return b.toString('utf8', at, end(b, at, at + len, 0))
 }
 
@@ -74,18 +76,18 @@ function num(b: Buffer, at: number, len: number): number {
 /** One 512-byte header, or null for a block of zeros (the archive's end, which may be followed by more). */
 function decodeHeader(b: Buffer): TarHeader | null {
   const flag = b[156] === 0 ? 0 : (b[156] as number) - 48
-  const sum = checksum(b)
+  const sum = tarChecksum(b)
   if (sum === 8 * 32) return null
   if (sum !== num(b, 148, 8)) throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?')
-  let name = str(b, 0, 100)
+  let name = tarString(b, 0, 100)
   const ustar = b.toString('latin1', 257, 263) === 'ustar\0'
   const gnu = b.toString('latin1', 257, 265) === 'ustar  \0'
   if (!ustar && !gnu) throw new Error('Invalid tar header: unknown format.')
-  if (ustar && b[345] !== 0) name = `${str(b, 345, 155)}/${name}`
+  if (ustar && b[345] !== 0) name = `${tarString(b, 345, 155)}/${name}`
   const type = TYPES[flag === 0 && name.endsWith('/') ? 5 : flag] ?? null
   return {
     name, type, mode: num(b, 100, 8), uid: num(b, 108, 8), gid: num(b, 116, 8), size: num(b, 124, 12),
-    mtime: new Date(1000 * num(b, 136, 12)), linkname: b[157] === 0 ? null : str(b, 157, 100),
+    mtime: new Date(1000 * num(b, 136, 12)), linkname: b[157] === 0 ? null : tarString(b, 157, 100),
   }
 }
 
@@ -302,8 +304,8 @@ export class TarParser extends EventEmitter {
   }
 
   private readMeta(h: TarHeader, b: Buffer): void {
-    if (h.type === 'gnu-long-path') this.longPath = str(b, 0, b.length)
-    else if (h.type === 'gnu-long-link-path') this.longLink = str(b, 0, b.length)
+    if (h.type === 'gnu-long-path') this.longPath = tarString(b, 0, b.length)
+    else if (h.type === 'gnu-long-link-path') this.longLink = tarString(b, 0, b.length)
     else if (h.type === 'pax-global-header') this.paxGlobal = decodePax(b)
     else this.pax = this.paxGlobal ? {...this.paxGlobal, ...decodePax(b)} : decodePax(b)
   }
