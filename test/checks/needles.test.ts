@@ -54,3 +54,28 @@ test('a character outside every pattern, ASCII or not, breaks a match; upper cas
   t.deepEqual([...p.scan('akia GHP_').present], [])
   t.deepEqual([...p.scan('xxAKIAyy ghp_1').present].sort(), ['AKIA', 'ghp_'])
 })
+
+test('ASCII text read from its bytes, two halves side by side, finds what the string scan finds, across the middle too', (t) => {
+  for (let seed = 1; seed <= 40; seed++) {
+    // Only ASCII glue, so every byte is one character and the bytes are read; lengths around the two-chain cut-over.
+    const text = noisyText(seed).replace(/[^\x00-\x7f]/g, '#').slice(0, 900 + seed * 37)
+    const bytes = Buffer.from(text, 'utf8')
+    const got = pf.scan(text, bytes)
+    const want = naive(text, needles, words)
+    t.deepEqual([...got.present].sort(), [...want.present].sort(), `seed ${seed}: needles`)
+    t.deepEqual(new Map([...got.words].sort()), new Map([...want.words].sort()), `seed ${seed}: words`)
+  }
+  // A word that straddles the half: the second chain started early enough to read all of it.
+  for (let at = 2030; at < 2060; at++) {
+    const text = `${'.'.repeat(at)}credential${'.'.repeat(4096 - at)}`
+    t.deepEqual(pf.scan(text, Buffer.from(text)).words.get('credential'), [at], `credential at ${at}`)
+  }
+  // Bytes that are not one character each (UTF-8) are not read as offsets: the string is.
+  const accented = `é${'.'.repeat(3000)}token`
+  t.deepEqual(pf.scan(accented, Buffer.from(accented)).words.get('token'), [3001])
+})
+
+test('a needle of one or two letters is refused: folded to lower case it would end on every few characters', (t) => {
+  t.throws(() => new Prefilter(['NT']), {message: /NT is only letters/})
+  t.notThrows(() => new Prefilter(['Q~', 'eyJ']))
+})

@@ -10,6 +10,8 @@ interface TextPart {
   text: string
   /** Newlines in the file before `text` starts: a 1-based line in `text` plus this is the file's line. */
   lineBase: number
+  /** The bytes `text` was decoded from as UTF-8, for the prefilter (which reads bytes faster than a string). */
+  bytes?: Uint8Array
 }
 
 /** Enough of the start to tell UTF-16 from binary: mostly-ASCII UTF-16 has a NUL in every other byte. */
@@ -112,10 +114,10 @@ function armouredSpans(buf: Buffer): TextPart[] {
  * (a later window of a text file may hold a stray NUL and is text all the same).
  */
 export function textParts(buf: Buffer, first: boolean, isBinary: (b: Buffer) => boolean): TextPart[] {
-  if (!first) return [{text: buf.toString('utf8'), lineBase: 0}]
+  if (!first) return [{text: buf.toString('utf8'), lineBase: 0, bytes: buf}]
   const bom = buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
   // Text without a BOM has no NUL, so the NUL-pattern sniff only ever runs on what looks binary.
-  if (!bom && !isBinary(buf)) return [{text: buf.toString('utf8'), lineBase: 0}]
+  if (!bom && !isBinary(buf)) return [{text: buf.toString('utf8'), lineBase: 0, bytes: buf}]
   const order = utf16Order(buf)
   if (order) return [{text: decodeUtf16(buf, order), lineBase: 0}]
   return armouredSpans(buf)
@@ -136,10 +138,10 @@ export function holdsNoText(buf: Buffer, isBinary: (b: Buffer) => boolean): bool
 export function detectInParts(
   parts: readonly TextPart[],
   sight: SightingSink | undefined,
-  detect: (text: string, sight?: SightingSink) => Detection[],
+  detect: (text: string, sight?: SightingSink, bytes?: Uint8Array) => Detection[],
 ): Detection[] {
-  return parts.flatMap(({text, lineBase}) => {
-    if (lineBase === 0) return detect(text, sight)
+  return parts.flatMap(({text, lineBase, bytes}) => {
+    if (lineBase === 0) return detect(text, sight, bytes)
     const moved = sight && ((k: Omit<KeySighting, 'path'>) => sight(k.line === undefined ? k : {...k, line: k.line + lineBase}))
     return detect(text, moved).map((d) => (d.line === undefined ? d : {...d, line: d.line + lineBase}))
   })

@@ -115,9 +115,11 @@ function isBinary(buf: Buffer): boolean {
  * credential-file rules, trust-store paths and the fixture downgrade. Evidence is redacted; `secret` is raw. Facts
  * that change with time stay facts (`expires`); judgeTime() turns them into severities when a report is made.
  */
-export function detectInText(text: string, path: string, sight?: SightingSink, detectors: readonly Detector[] = DETECTORS): Detection[] {
+export function detectInText(
+  text: string, path: string, sight?: SightingSink, detectors: readonly Detector[] = DETECTORS, bytes?: Uint8Array,
+): Detection[] {
   const {prefilter, needleIndexes} = preparedFor(detectors)
-  const {present, words, found} = prefilter.scan(text)
+  const {present, words, found} = prefilter.scan(text, bytes)
   const run = detectors.filter((d, k) => {
     const own = needleIndexes[k] as Int32Array
     for (let i = 0; i < own.length; i++) if (found[own[i] as number] === 1) return true
@@ -165,7 +167,7 @@ const textCheck: FileCheck = {
   wants: (entry) => (wanted(entry, TEXT_MAX_BYTES) ? 'content' : false),
   inspect(entry, content, _truncated, sight, window) {
     if (!content) return []
-    return detectInParts(textParts(content, !window?.index, isBinary), sight, (text, s) => detectInText(text, entry.path, s))
+    return detectInParts(textParts(content, !window?.index, isBinary), sight, (text, s, bytes) => detectInText(text, entry.path, s, DETECTORS, bytes))
   },
 }
 

@@ -21,6 +21,11 @@ export interface TokenRule {
   severity: Severity
   /** Cheap substrings: the regex only runs when one of them is in the text. */
   needles: readonly string[]
+  /**
+   * The needles are too short for the walk's prefilter (two letters, which its case-folded pass meets in most
+   * texts and would stop at on every few characters): the rule looks for them itself, in every text.
+   */
+  unfiltered?: boolean
   /** Group 1, when present, is the token; otherwise the whole match. */
   re: RegExp
   check?: (token: string, text: string, index: number) => Verdict
@@ -158,7 +163,7 @@ export function runRules(
 ): Hit[] {
   const out: Hit[] = []
   for (const rule of rules) {
-    if (!rule.needles.some((n) => present.has(n))) continue
+    if (!rule.unfiltered && !rule.needles.some((n) => present.has(n))) continue
     for (const m of matches(rule, text, words)) {
       const token = m[1] ?? m[0]
       const start = m.index + (m[1] === undefined ? 0 : m[0].indexOf(token))
@@ -178,8 +183,9 @@ export function runRules(
 export function ruleDetector(id: string, version: number, rules: readonly TokenRule[]): Detector & {rules: readonly TokenRule[]} {
   return {
     id, version, rules,
-    needles: [...new Set(rules.flatMap((r) => r.needles))],
+    needles: [...new Set(rules.flatMap((r) => (r.unfiltered ? [] : r.needles)))],
     words: [...new Set(rules.flatMap((r) => r.near?.words ?? []))],
+    ...(rules.some((r) => r.unfiltered) && {gate: () => true}),
     detect: (text, ctx) => runRules(rules, text, ctx.lines, ctx.present, ctx.words),
   }
 }

@@ -10,13 +10,13 @@ function discordCheck(token: string): Verdict {
 }
 
 /** Mail, SMS and chat delivery APIs: a key sends as the company, to its customers. */
-export const messagingDetector = ruleDetector('messaging', 4, [
+export const messagingDetector = ruleDetector('messaging', 5, [
   {
     id: 'secret.sendgrid-key', title: 'SendGrid API key', severity: 'high', needles: ['SG.'],
     re: new RegExp(`${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}${E}`, 'g'), check: maskedCheck,
   },
   {
-    id: 'secret.twilio-key', title: 'Twilio API key SID', severity: 'medium', needles: ['SK'],
+    id: 'secret.twilio-key', title: 'Twilio API key SID', severity: 'medium', needles: ['SK'], unfiltered: true,
     re: /(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])/g, around: {back: 1, fwd: 35},
   },
   {
@@ -47,7 +47,7 @@ export const messagingDetector = ruleDetector('messaging', 4, [
     re: /https:\/\/(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks\/\d{17,20}\/[A-Za-z0-9_-]{60,68}/g,
   },
   {
-    id: 'secret.discord-bot-token', title: 'Discord bot token', severity: 'high', needles: SNOWFLAKE_B64,
+    id: 'secret.discord-bot-token', title: 'Discord bot token', severity: 'high', needles: SNOWFLAKE_B64, unfiltered: true,
     re: /(?<![A-Za-z0-9_.=-])(?:MT|Mj|Mz|ND|NT|Nj|Nz|OD|OT)[A-Za-z0-9_-]{22,24}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_.-])/g,
     check: discordCheck,
   },
