@@ -89,7 +89,10 @@ function automaton(patterns: readonly string[]): Automaton {
   }
   const first = order.findIndex((old) => (outs[old] as Int32Array).length > 0)
   // `out` is indexed by row >> shift, off the hot path.
-  return {delta: packed, classes, byteClasses: classes.subarray(0, 0x100), out: order.map((old) => outs[old] as Int32Array), firstTerminal: (first === -1 ? states : first) * STRIDE, shift}
+  return {
+    delta: packed, classes, byteClasses: classes.subarray(0, 0x100), out: order.map((old) => outs[old] as Int32Array),
+    firstTerminal: (first === -1 ? states : first) * STRIDE, shift,
+  }
 }
 
 interface Prefiltered {
