@@ -130,6 +130,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
     warnings: closure.warnings,
     exitCode: EXIT.policyFailed,
   }
+  const beforeVet = src.manifestGets
   input.onPhase?.('vetting')
   const source = new RegistrySource(src, pinned)
   const stage = registrySupplyChainStage(input.registries, {os: 'linux', architecture: 'amd64'}, input.overrides)
@@ -142,6 +143,9 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   // A failing vet ends the run before the destination hears from us at all.
   if (!vet.verdict.pass) return result
   input.onPhase?.('planning')
+  // The proof verifies signatures at the source again, asking at most what vet asked: that much budget must be
+  // there now, before the first write, not found missing after the copy.
+  await src.budget.ready(src.manifestGets - beforeVet, formatReference(srcRef))
   const target = {client: dst, repository: dstRef.repository, tag}
   const merges = new Map<string, LegacyMerge>()
   const plan = await planAdoption(closure, {registry: srcRef.registry, repository: srcRef.repository}, target,

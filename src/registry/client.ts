@@ -43,6 +43,8 @@ export class RegistryClient {
   private credential: Credential | null | undefined
   /** Total bytes of blob bodies handed out, for reports. */
   bytesDownloaded = 0
+  /** Manifest GETs asked (the requests a pull budget counts). */
+  manifestGets = 0
   readonly budget = new PullBudget()
   /** auto: the API, else the fallback tag; api: the API or fail; tag: the API is never asked (`flag` names why). */
   referrers: {mode: 'auto' | 'api' | 'tag'; flag?: string} = {mode: 'auto'}
@@ -204,6 +206,7 @@ export class RegistryClient {
   async getManifest(repository: string, reference: string): Promise<RawManifest> {
     const where = `${this.registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`
     await this.budget.ready(1, where)
+    this.manifestGets++
     const res = await this.call(`/v2/${repository}/manifests/${reference}`, {accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`})
     if (res.status !== 200) await this.fail(res, `manifest ${where}`)
     const bytes = await this.readManifest(res, where)
