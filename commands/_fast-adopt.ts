@@ -1,4 +1,4 @@
-import {adopt} from '../src/adopt/adopt.js'
+import {adopt, type ReferrersMode} from '../src/adopt/adopt.js'
 import {renderAdoptJson, renderAdoptText} from '../src/adopt/render.js'
 import {LayerCache} from '../src/cache/layer-cache.js'
 import {connectionOptions, type ConnectionFlags} from '../src/cli/connection.js'
@@ -12,7 +12,8 @@ import {parseFast, reportFailure} from './_fast-args.js'
  * half-handled here.
  */
 const HANDLED = new Set(['ca-file', 'cert-dir', 'plain-http', 'tls-verify', 'timeout', 'no-cache', 'cache-dir', 'policy',
-  'dry-run', 'format', 'expect-digest', 'force', 'verify-blobs', 'trusted-root', 'signature-repository'])
+  'dry-run', 'format', 'expect-digest', 'force', 'verify-blobs', 'trusted-root', 'signature-repository',
+  'on-legacy-conflict', 'src-referrers', 'dst-referrers', 'wait-rate-limit'])
 
 const MiB = 1024 * 1024
 
@@ -39,6 +40,10 @@ export async function fastAdopt(argv: readonly string[], manifestFile: string | 
         dryRun: v['dry-run'] === true, force: v.force === true, jobs: Number(v.jobs),
         expectDigest: v['expect-digest'] as string | undefined, verifyBlobs: v['verify-blobs'] as 'full' | 'head', cache,
         maxLayerBytes: Number(v['max-layer-size']) * MiB, maxTextBytes: Number(v['max-text-size']) * MiB,
+        onLegacyConflict: v['on-legacy-conflict'] as 'fail' | 'merge',
+        srcReferrers: v['src-referrers'] as ReferrersMode, dstReferrers: v['dst-referrers'] as ReferrersMode,
+        minRateRemaining: Number(v['min-rate-remaining']),
+        onRateWait: v['wait-rate-limit'] === true ? (line) => process.stderr.write(`imgvet: ${line}\n`) : undefined,
         onPhase: tty ? (p) => process.stderr.write(`\r\x1b[Kadopt: ${p}...`) : undefined,
       })
       if (tty) process.stderr.write('\r\x1b[K')

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
 import {ImgvetError} from '../src/errors.js'
-import {adopt} from '../src/adopt/adopt.js'
+import {adopt, type ReferrersMode} from '../src/adopt/adopt.js'
 import {renderAdoptJson, renderAdoptText} from '../src/adopt/render.js'
 import {loadPolicy} from '../src/policy/load.js'
 import {Registries} from '../src/registry/client.js'
@@ -46,6 +46,20 @@ export default class Adopt extends BaseCommand {
       + 'by default they are reported and left out.'}),
     'check-push': Flags.boolean({description: 'At plan time, open an upload session at the destination and delete '
       + 'it, so a read-only credential is found before any copy.'}),
+    'on-legacy-conflict': Flags.string({options: ['fail', 'merge'], default: 'fail',
+      description: 'A cosign .sig/.att tag at DST naming another manifest: fail (exit 2), or merge: append SRC\'s '
+        + 'signature layers to DST\'s as cosign does, and PUT the merged manifest under the tag.'}),
+    'src-referrers': Flags.string({options: ['auto', 'api', 'tag'], default: 'auto',
+      description: 'Find SRC\'s referrers through the referrers API (api: exit 3 if SRC has none), the sha256-<hex> '
+        + 'fallback tag (tag: the API is never asked), or the API else the tag (auto).'}),
+    'dst-referrers': Flags.string({options: ['auto', 'api', 'tag'], default: 'auto',
+      description: 'Index referrers at DST through its referrers API (api: exit 3 if DST has none), or write the '
+        + 'sha256-<hex> fallback tag (tag: the API is never asked), or whichever DST supports (auto).'}),
+    'min-rate-remaining': Flags.integer({min: 0, default: 0,
+      description: 'Keep at least N manifest pulls of a registry\'s announced budget (ratelimit-remaining) unspent: '
+        + 'stop with exit 3 before a GET would leave fewer.'}),
+    'wait-rate-limit': Flags.boolean({description: 'When the budget is too small, wait for its window (w=) to pass '
+      + 'instead of stopping, saying so on stderr; a window over 6 h is refused (exit 3).'}),
     platform: Flags.string({hidden: true}),
   }
 
@@ -66,6 +80,10 @@ export default class Adopt extends BaseCommand {
         chunkSize: flags['chunk-size'] ? flags['chunk-size'] * 1024 * 1024 : undefined,
         verifyBlobs: flags['verify-blobs'] as 'full' | 'head', cache, maxLayerBytes, maxTextBytes,
         digestTags: flags['digest-tags'], includeForeign: flags['include-foreign'], checkPush: flags['check-push'],
+        onLegacyConflict: flags['on-legacy-conflict'] as 'fail' | 'merge',
+        srcReferrers: flags['src-referrers'] as ReferrersMode, dstReferrers: flags['dst-referrers'] as ReferrersMode,
+        minRateRemaining: flags['min-rate-remaining'],
+        onRateWait: flags['wait-rate-limit'] ? (line) => process.stderr.write(`imgvet: ${line}\n`) : undefined,
         onPhase: tty ? (p) => process.stderr.write(`\r\x1b[Kadopt: ${p}...`) : undefined,
       })
       if (tty) process.stderr.write('\r\x1b[K')

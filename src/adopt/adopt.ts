@@ -2,7 +2,7 @@ import type {LayerCache} from '../cache/layer-cache.js'
 import {EXIT, ImgvetError} from '../errors.js'
 import {policyReference, vetSource} from '../pipeline/vet.js'
 import type {Policy} from '../policy/types.js'
-import type {Registries} from '../registry/client.js'
+import type {Registries, RegistryClient} from '../registry/client.js'
 import {putManifest} from '../registry/push.js'
 import {RegistrySource} from '../registry/source.js'
 import {formatReference, withDigest, type Reference} from '../reference/reference.js'
@@ -13,6 +13,7 @@ import {loadTrustRoot} from '../signatures/trust-root.js'
 import {checkPush} from './check-push.js'
 import {discoverClosure} from './closure.js'
 import {copyClosure, type CopyResult} from './copy.js'
+import type {LegacyMerge} from './legacy-merge.js'
 import {planAdoption, type Plan} from './plan.js'
 import {BlobProofs, proveAtDestination, type Proof} from './prove.js'
 
@@ -38,9 +39,20 @@ interface AdoptInput {
   includeForeign?: boolean
   /** Probe at plan time that DST takes a push: open an upload session and delete it. */
   checkPush?: boolean
+  /** A cosign legacy tag at DST naming another manifest: refuse (exit 2), or append SRC's layers to it. */
+  onLegacyConflict?: 'fail' | 'merge'
+  /** How referrers are found at SRC and at DST: the API, else the fallback tag (auto), or only one of them. */
+  srcReferrers?: ReferrersMode
+  dstReferrers?: ReferrersMode
+  /** Manifest pulls a run leaves untouched in a registry's announced budget (`ratelimit-remaining`). */
+  minRateRemaining?: number
+  /** --wait-rate-limit: wait out the registry's window instead of stopping, telling this callback how long. */
+  onRateWait?: (line: string) => void
   /** A phase starts (for a progress line on a terminal). */
   onPhase?: (phase: string) => void
 }
+
+export type ReferrersMode = RegistryClient['referrers']['mode']
 
 type AdoptOutcome = 'adopted' | 'already-adopted' | 'planned' | 'vet-failed' | 'not-proven'
 
@@ -86,6 +98,14 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   const src = input.registries.get(srcRef.registry)
   const dst = input.registries.get(dstRef.registry)
   const tag = dstRef.tag ?? 'latest'
+  const [srcMode, dstMode] = [input.srcReferrers ?? 'auto', input.dstReferrers ?? 'auto']
+  // One client per host: a registry that is both ends can be asked only one way.
+  if (src === dst && srcMode !== dstMode) throw new ImgvetError('usage',
+    `--src-referrers ${srcMode} and --dst-referrers ${dstMode} name the same registry`, src.registry)
+  if (dst !== src || dstMode !== 'auto') dst.referrers = {mode: dstMode, flag: '--dst-referrers'}
+  if (dst !== src || srcMode !== 'auto') src.referrers = {mode: srcMode, flag: '--src-referrers'}
+  const wait = input.onRateWait ? {notify: input.onRateWait} : undefined
+  for (const c of new Set([src, dst])) c.budget.configure({reserve: input.minRateRemaining ?? 0, wait})
   input.onPhase?.('resolving')
   const head = await src.headManifest(srcRef.repository, srcRef.digest ?? srcRef.tag ?? 'latest')
   if (!head) throw new ImgvetError('no-such-image', 'no such manifest', formatReference(srcRef))
@@ -110,6 +130,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
     warnings: closure.warnings,
     exitCode: EXIT.policyFailed,
   }
+  const beforeVet = src.manifestGets
   input.onPhase?.('vetting')
   const source = new RegistrySource(src, pinned)
   const stage = registrySupplyChainStage(input.registries, {os: 'linux', architecture: 'amd64'}, input.overrides)
@@ -122,9 +143,13 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   // A failing vet ends the run before the destination hears from us at all.
   if (!vet.verdict.pass) return result
   input.onPhase?.('planning')
+  // The proof verifies signatures at the source again, asking at most what vet asked: that much budget must be
+  // there now, before the first write, not found missing after the copy.
+  await src.budget.ready(src.manifestGets - beforeVet, formatReference(srcRef))
   const target = {client: dst, repository: dstRef.repository, tag}
+  const merges = new Map<string, LegacyMerge>()
   const plan = await planAdoption(closure, {registry: srcRef.registry, repository: srcRef.repository}, target,
-    input.force)
+    {force: input.force, onLegacyConflict: input.onLegacyConflict ?? 'fail', merges})
   result.plan = plan
   result.destination.referrersApi = plan.referrersApi
   result.tag.previous = plan.tagState.previous
@@ -138,7 +163,8 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   }
   if (conflicts.length) {
     const what = conflicts.map((c) => `${c.tag ?? c.digest}${c.reason ? ` (${c.reason})` : ''}`).join(', ')
-    throw new ImgvetError('conflict', `the destination already has ${what}; --force moves the tag`,
+    const legacy = conflicts.some((c) => c.kind === 'legacy-tag') ? ' (--on-legacy-conflict merge appends to a .sig/.att)' : ''
+    throw new ImgvetError('conflict', `the destination already has ${what}; --force moves the tag${legacy}`,
       formatReference(dstRef))
   }
   const nothingToDo = plan.totals.toWrite === 0
@@ -149,7 +175,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
   if (!nothingToDo) {
     input.onPhase?.('copying')
     result.copy = await copyClosure(closure, plan, {client: src, repository: srcRef.repository}, target,
-      {jobs: input.jobs, chunkSize: input.chunkSize, proofs: early,
+      {jobs: input.jobs, chunkSize: input.chunkSize, proofs: early, merges,
         onProgress: (done, total) => input.onPhase?.(`copying (${done}/${total} blobs)`)})
   }
   input.onPhase?.('proving')
@@ -158,7 +184,7 @@ export async function adopt(input: AdoptInput): Promise<AdoptResult> {
       policy: input.policy,
     overrides: input.overrides, trustRoot: await trustRoot,
       verifyBlobs: input.verifyBlobs,
-    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], early, referrersApi: plan.referrersApi,
+    jobs: input.jobs, lostReferrers: result.copy?.lostReferrers ?? [], early, referrersApi: plan.referrersApi, merges,
   })
   if (result.verification.failures.length) {
     result.result = 'not-proven'

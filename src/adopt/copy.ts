@@ -1,9 +1,11 @@
+import {Readable} from 'node:stream'
 import {mapLimit} from '../concurrency.js'
 import type {Descriptor} from '../image/types.js'
 import type {RegistryClient} from '../registry/client.js'
 import {MissingChild, pushBlob, putManifest, referrerDescriptor, updateFallbackIndex,
   type BlobOutcome} from '../registry/push.js'
 import type {Closure, ManifestNode} from './closure.js'
+import type {LegacyMerge} from './legacy-merge.js'
 import type {Destination, Plan} from './plan.js'
 import type {BlobProofs} from './prove.js'
 
@@ -18,6 +20,8 @@ export interface CopyResult {
   lostReferrers: string[]
   /** The destination answered OCI-Subject: it indexes referrers itself. */
   subjectIndexed: number
+  /** Legacy tags merged (--on-legacy-conflict merge): the digest each names now, and before. */
+  merged: Array<{tag: string; digest: string; previous: string}>
 }
 
 interface CopyOptions {
@@ -26,6 +30,7 @@ interface CopyOptions {
   onProgress?: (done: number, total: number) => void
   /** Read each blob back from the destination as soon as it is there, while the others are still being sent. */
   proofs?: BlobProofs
+  merges?: ReadonlyMap<string, LegacyMerge>
 }
 
 interface Source {
@@ -41,7 +46,7 @@ interface Source {
 export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst: Destination,
   opts: CopyOptions): Promise<CopyResult> {
   const r: CopyResult = {blobs: {present: 0, mounted: 0, uploaded: 0}, bytesSent: 0, manifests: 0, tags: 0,
-    repaired: 0, lostReferrers: [], subjectIndexed: 0}
+    repaired: 0, lostReferrers: [], subjectIndexed: 0, merged: []}
   const act = new Map(plan.items.filter((i) => i.kind === 'blob' || i.kind === 'manifest')
     .map((i) => [`${i.kind} ${i.digest}`, i.action]))
   const todo = closure.blobs.filter((b) => {
@@ -94,6 +99,16 @@ export async function copyClosure(closure: Closure, plan: Plan, src: Source, dst
     if (!m || !t.tag) continue
     await putManifest(dst.client, dst.repository, t.tag, m.raw)
     r.tags++
+  }
+  for (const t of plan.items.filter((i) => i.kind === 'legacy-tag' && i.action === 'merge')) {
+    const merge = t.tag ? opts.merges?.get(t.tag) : undefined
+    if (!merge?.write) continue
+    const {config, raw} = merge.write
+    // Its layers are the closure's and the destination's, already there; only the new config is not.
+    await pushBlob(dst.client, dst.repository, config.desc, {open: async () => Readable.from([config.bytes])})
+    await putManifest(dst.client, dst.repository, merge.tag, raw)
+    r.tags++
+    r.merged.push({tag: merge.tag, digest: merge.digest, previous: merge.previous})
   }
   for (const f of closure.fallbacks) {
     const item = plan.items.find((i) => i.kind === 'fallback-tag' && i.tag === f.tag)

@@ -1,10 +1,12 @@
 import {ImgvetError} from '../errors.js'
+import type {RawManifest} from '../image/types.js'
 import type {RegistryClient} from '../registry/client.js'
 import {blobExists, readFallback} from '../registry/push.js'
 import type {PushCheck} from './check-push.js'
 import type {Closure} from './closure.js'
+import {planLegacyMerge, type LegacyMerge} from './legacy-merge.js'
 
-type Action = 'present' | 'mount' | 'copy' | 'update' | 'move' | 'conflict' | 'skip'
+type Action = 'present' | 'mount' | 'copy' | 'update' | 'move' | 'merge' | 'conflict' | 'skip'
 
 interface PlanItem {
   kind: 'blob' | 'manifest' | 'legacy-tag' | 'fallback-tag' | 'tag'
@@ -17,6 +19,8 @@ interface PlanItem {
   tag?: string
   action: Action
   reason?: string
+  /** --on-legacy-conflict merge: the digest the tag names after the merge. */
+  merged?: string
 }
 
 export interface Plan {
@@ -36,12 +40,22 @@ export interface Destination {
   tag: string
 }
 
+interface PlanOptions {
+  /** Move destination tags (and legacy tags) that name other digests. */
+  force: boolean
+  /** A legacy tag naming another manifest: refuse, or append our signature layers to it (cosign's way). */
+  onLegacyConflict: 'fail' | 'merge'
+  /** Filled with the merges planned, by tag: the copy writes them, the proof expects their digests. */
+  merges: Map<string, LegacyMerge>
+}
+
 /**
  * What the destination already holds and what a copy would do, asking only HEAD and GET: one item per blob,
  * manifest and tag. A following run performs exactly these actions (a rerun finds everything present).
  */
 export async function planAdoption(closure: Closure, source: {registry: string; repository: string}, dst: Destination,
-  force: boolean): Promise<Plan> {
+  opts: PlanOptions): Promise<Plan> {
+  const {force} = opts
   const {client, repository} = dst
   const items: PlanItem[] = []
   const sameRegistry = source.registry === client.registry && source.repository !== repository
@@ -59,10 +73,16 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
     items.push({kind: 'manifest', role: m.role, digest: m.digest, size: m.raw.bytes.length, mediaType: m.raw.mediaType,
       artifactType: m.artifactType, platform: m.platform, action: head?.digest === m.digest ? 'present' : 'copy'})
   }
+  const byDigest = new Map(closure.manifests.map((m) => [m.digest, m.raw]))
   for (const t of closure.legacyTags) {
     const head = await client.headManifest(repository, t.tag)
-    const action = !head ? 'copy' : head.digest === t.digest ? 'present' : force ? 'move' : 'conflict'
     const role = t.listed ? 'digest tag' : 'signature tag'
+    const ours = byDigest.get(t.digest)
+    if (head && head.digest !== t.digest && opts.onLegacyConflict === 'merge' && !t.listed && ours) {
+      items.push(await mergeItem(dst, t.tag, ours, head.digest, opts.merges))
+      continue
+    }
+    const action = !head ? 'copy' : head.digest === t.digest ? 'present' : force ? 'move' : 'conflict'
     items.push({kind: 'legacy-tag', role, digest: t.digest, tag: t.tag, action,
       reason: head && head.digest !== t.digest ? `the destination tag names ${head.digest}` : undefined})
   }
@@ -100,5 +120,24 @@ export async function planAdoption(closure: Closure, source: {registry: string; 
       toWrite: items.filter((i) => i.action !== 'present' && i.action !== 'conflict' && i.action !== 'skip').length,
       conflicts: items.filter((i) => i.action === 'conflict').length,
     },
+  }
+}
+
+/** A legacy tag at the destination that names another signature image: our layers appended to it, or a conflict. */
+async function mergeItem(dst: Destination, tag: string, ours: RawManifest, at: string,
+  merges: Map<string, LegacyMerge>): Promise<PlanItem> {
+  const item = {kind: 'legacy-tag', role: 'signature tag', digest: ours.digest, tag} as const
+  try {
+    const m = await planLegacyMerge(dst.client, dst.repository, tag, ours, at)
+    merges.set(tag, m)
+    if (!m.write) {
+      return {...item, action: 'present', merged: m.digest,
+        reason: `merged before: the destination's ${at} holds all ${m.kept} layer(s)`}
+    }
+    return {...item, action: 'merge', merged: m.digest,
+      reason: `${m.added} layer(s) appended to the ${m.kept} of ${at} -> ${m.digest}`}
+  } catch (e) {
+    if (!(e instanceof ImgvetError && e.code === 'conflict')) throw e
+    return {...item, action: 'conflict', reason: `the destination tag names ${at}: ${e.message}`}
   }
 }

@@ -12,6 +12,7 @@ import type {SignatureRecord} from '../signatures/records.js'
 import {checkSupplyChain, type SupplyChainOverrides} from '../signatures/supply-chain.js'
 import type {TrustRoot} from '../signatures/trust-root.js'
 import type {Closure} from './closure.js'
+import type {LegacyMerge} from './legacy-merge.js'
 import type {Destination} from './plan.js'
 
 interface SignatureProof {
@@ -56,6 +57,8 @@ interface ProveInput {
   early?: BlobProofs
   /** The destination has the referrers API: referrers are proven by its listing, not by a fallback tag. */
   referrersApi?: boolean
+  /** Legacy tags merged with the destination's (--on-legacy-conflict merge): they name the merged manifest. */
+  merges?: ReadonlyMap<string, LegacyMerge>
 }
 
 const why = (e: unknown) => (e instanceof ImgvetError ? e.oneLine() : String(e))
@@ -140,8 +143,9 @@ export async function proveAtDestination(p: ProveInput): Promise<Proof> {
   const tags = (async () => {
     for (const t of p.closure.legacyTags) {
       proof.tags.checked++
+      const want = p.merges?.get(t.tag)?.digest ?? t.digest
       const head = await client.headManifest(repository, t.tag)
-      if (head?.digest !== t.digest) proof.tags.failed.push(`${t.tag} names ${head?.digest ?? 'nothing'}, not ${t.digest}`)
+      if (head?.digest !== want) proof.tags.failed.push(`${t.tag} names ${head?.digest ?? 'nothing'}, not ${want}`)
     }
     for (const f of p.closure.fallbacks) {
       proof.tags.checked++
@@ -195,7 +199,9 @@ async function compareSignatures(p: ProveInput): Promise<SignatureProof[]> {
   const dstRef = withDigest(p.dstRef, p.closure.root.digest)
   for (const image of p.images) {
     const [at, there] = await Promise.all([records(p, srcRef, image), records(p, dstRef, image)])
-    const byKey = new Map(there.map((r) => [key(r), r]))
+    // A merged .sig can hold one payload twice (two signers): the record that verified speaks for it.
+    const byKey = new Map<string, SignatureRecord>()
+    for (const r of there) if (!byKey.get(key(r))?.verified) byKey.set(key(r), r)
     for (const s of at) {
       if (out.has(key(s))) continue
       const d = byKey.get(key(s))

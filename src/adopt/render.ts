@@ -36,6 +36,7 @@ export function renderAdoptText(r: AdoptResult): string {
     const c = r.copy
     out.push(`copied: ${c.blobs.uploaded} blob(s) uploaded (${formatBytes(c.bytesSent)}), ${c.blobs.mounted} mounted, ${c.manifests} manifest(s), ${c.tags} tag write(s)`
       + `${c.repaired ? `, ${c.repaired} blob(s) re-sent after the registry refused a manifest` : ''}`)
+    for (const m of c.merged) out.push(`merged: ${m.tag} now names ${m.digest} (was ${m.previous})`)
   }
   const v = r.verification
   if (v) {

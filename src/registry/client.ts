@@ -43,7 +43,11 @@ export class RegistryClient {
   private credential: Credential | null | undefined
   /** Total bytes of blob bodies handed out, for reports. */
   bytesDownloaded = 0
+  /** Manifest GETs asked (the requests a pull budget counts). */
+  manifestGets = 0
   readonly budget = new PullBudget()
+  /** auto: the API, else the fallback tag; api: the API or fail; tag: the API is never asked (`flag` names why). */
+  referrers: {mode: 'auto' | 'api' | 'tag'; flag?: string} = {mode: 'auto'}
 
   constructor(registry: string, opts: RegistryOptions) {
     this.registry = registry
@@ -201,7 +205,8 @@ export class RegistryClient {
   /** GET a manifest by tag or digest. Its digest is computed from the raw bytes, never taken from a header. */
   async getManifest(repository: string, reference: string): Promise<RawManifest> {
     const where = `${this.registry}/${repository}${reference.includes(':') ? '@' : ':'}${reference}`
-    this.budget.require(1, where)
+    await this.budget.ready(1, where)
+    this.manifestGets++
     const res = await this.call(`/v2/${repository}/manifests/${reference}`, {accept: MANIFEST_ACCEPT, scope: `repository:${repository}:pull`})
     if (res.status !== 200) await this.fail(res, `manifest ${where}`)
     const bytes = await this.readManifest(res, where)
@@ -309,6 +314,7 @@ export class RegistryClient {
    * not an index), so callers fall back to the `sha256-<hex>` tag as go-containerregistry does.
    */
   async referrersApi(repository: string, digest: string): Promise<Descriptor[] | null> {
+    if (this.referrers.mode === 'tag') return null
     const first = `/v2/${repository}/referrers/${digest}`
     const what = `referrers of ${digest}`
     const where = `${this.registry}/${repository} ${what}`
@@ -320,13 +326,13 @@ export class RegistryClient {
       const res = await this.call(path, {accept: OCI_INDEX, scope: `repository:${repository}:pull`})
       if (path === first && REFERRERS_UNSUPPORTED.has(res.status)) {
         res.body?.resume()
-        return null
+        return this.noReferrersApi(`HTTP ${res.status}`)
       }
       if (res.status !== 200) await this.fail(res, what)
       const type = res.headers.get('content-type') ?? ''
       if (!type.includes(OCI_INDEX)) {
         res.body?.destroy()
-        if (path === first) return null
+        if (path === first) return this.noReferrersApi(type || 'an untyped answer')
         throw new ImgvetError('registry', `a referrers page is ${type || 'untyped'}, not an image index`, where)
       }
       const body = await this.readManifest(res, where)
@@ -342,6 +348,12 @@ export class RegistryClient {
       path = this.nextPage(res, seen, what)
     }
     return [...merged.values()]
+  }
+
+  private noReferrersApi(answer: string): null {
+    if (this.referrers.mode !== 'api') return null
+    throw new ImgvetError('unsupported', `${this.referrers.flag ?? 'referrers'} api: the registry has no OCI referrers `
+      + `API (GET /v2/<name>/referrers/<digest> answered ${answer})`, this.registry)
   }
 
   /** The next page from a Link header; a registry that links back to a page it already sent is not followed forever. */

@@ -31,6 +31,9 @@ export interface HttpResponse {
 
 const RETRY_STATUS = new Set([429, 502, 503, 504])
 const RETRY_ERRNO = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET'])
+// A POST or PATCH cut off after it was sent may have reached the server (a chunk appended, a session opened):
+// sending it again is not the same request twice, so the caller restarts from a state it knows instead.
+const NOT_IDEMPOTENT = new Set(['POST', 'PATCH'])
 const MAX_REDIRECTS = 5
 const TLS_TRUST_ERRORS = /^(UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|CERT_|ERR_TLS_CERT_ALTNAME_INVALID)/
 const MAX_RETRY_AFTER_MS = 60_000
@@ -78,7 +81,7 @@ export async function httpRequest(url: string, req: HttpRequest): Promise<HttpRe
     } catch (e) {
       const code = errnoOf(e)
       const transient = code !== undefined && RETRY_ERRNO.has(code)
-      if (transient && attempt < req.retries && (req.method ?? 'GET') !== 'POST' && replayable) {
+      if (transient && attempt < req.retries && !NOT_IDEMPOTENT.has(req.method ?? 'GET') && replayable) {
         const wait = retryAfterMs(null, attempt)
         req.log?.(`${code} on ${url}; retry ${attempt + 1}/${req.retries} in ${wait} ms`)
         attempt++

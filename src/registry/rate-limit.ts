@@ -31,9 +31,22 @@ export function parseRateLimit(headers: HeaderReader): RateLimit | null {
 }
 
 function describe(rl: RateLimit): string {
-  const hours = rl.windowSeconds !== undefined ? ` per ${+(rl.windowSeconds / 3600).toFixed(1)} h` : ''
+  const w = rl.windowSeconds
+  const hours = w === undefined ? '' : w < 3600 ? ` per ${w} s` : ` per ${+(w / 3600).toFixed(1)} h`
   return `${rl.remaining} of ${rl.limit} manifest pulls left${hours}`
 }
+
+/** Docker Hub's window is 6 h; a registry announcing a longer one would park a run for longer than anyone waits. */
+const MAX_RATE_WAIT_SECONDS = 6 * 3600
+
+interface BudgetOptions {
+  /** Pulls left untouched: a run stops (or waits) before it would leave fewer (--min-rate-remaining). */
+  reserve?: number
+  /** Wait for the window to pass instead of stopping (--wait-rate-limit); `notify` gets one line saying how long. */
+  wait?: {notify: (line: string) => void; sleep?: (ms: number) => Promise<void>}
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * The manifest-GET budget a registry announces (HEAD requests are free on Docker Hub and still carry the headers), as
@@ -41,6 +54,12 @@ function describe(rl: RateLimit): string {
  */
 export class PullBudget {
   private last: RateLimit | null = null
+  private opts: BudgetOptions = {}
+  private waiting: Promise<void> | null = null
+
+  configure(opts: BudgetOptions): void {
+    this.opts = opts
+  }
 
   observe(headers: HeaderReader): void {
     const rl = parseRateLimit(headers)
@@ -50,9 +69,36 @@ export class PullBudget {
   /** Throws unless `n` more manifest GETs fit in what the registry last said remains (unknown: they fit). */
   require(n: number, where: string): void {
     const rl = this.last
-    if (!rl || rl.remaining >= n) return
-    throw new ImgvetError('rate-limited', `this run needs ${n} manifest pull${n === 1 ? '' : 's'}, the registry allows `
-      + `${describe(rl)}; stopped before spending them (log in for a larger limit, or wait)`, where)
+    const reserve = this.opts.reserve ?? 0
+    if (!rl || rl.remaining - n >= reserve) return
+    const kept = reserve ? `, keeping ${reserve} in reserve` : ''
+    throw new ImgvetError('rate-limited', `this run needs ${n} manifest pull${n === 1 ? '' : 's'}${kept}, the registry `
+      + `allows ${describe(rl)}; stopped before spending them (log in for a larger limit, or wait)`, where)
+  }
+
+  /**
+   * As require, but with `wait` configured a budget too small sleeps one whole window (the registry does not say
+   * when it started, so a shorter wait might come too early) and then trusts the next answer's headers again.
+   */
+  async ready(n: number, where: string): Promise<void> {
+    if (this.waiting) await this.waiting
+    const wait = this.opts.wait
+    try {
+      this.require(n, where)
+    } catch (e) {
+      const seconds = this.last?.windowSeconds
+      if (!wait) throw e
+      if (seconds === undefined) throw new ImgvetError('rate-limited', `${(e as Error).message}; --wait-rate-limit `
+        + 'cannot wait: the registry names no window (w=)', where)
+      if (seconds > MAX_RATE_WAIT_SECONDS) throw new ImgvetError('rate-limited', `${(e as Error).message}; `
+        + `--wait-rate-limit refuses to wait the ${seconds} s window, over the ${MAX_RATE_WAIT_SECONDS / 3600} h cap`, where)
+      wait.notify(`rate limit: ${describe(this.last as RateLimit)}; waiting ${seconds} s for the window to pass (${where})`)
+      this.waiting = (wait.sleep ?? sleep)(seconds * 1000).then(() => {
+        this.last = null
+        this.waiting = null
+      })
+      await this.waiting
+    }
   }
 }
 

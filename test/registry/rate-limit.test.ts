@@ -1,7 +1,8 @@
 import test, {type ExecutionContext} from 'ava'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
-import {parseRateLimit} from '../../src/registry/rate-limit.js'
+import {ImgvetError} from '../../src/errors.js'
+import {parseRateLimit, PullBudget} from '../../src/registry/rate-limit.js'
 import {runCli, tempDir, type CliResult} from '../support/cli.js'
 import {OCI_INDEX} from '../support/hostile-image.js'
 import {buildValidImage, HUB_PULL_LIMIT_BODY, sha256, startHostileRegistry, type HostileOptions, type HostileRegistry,
@@ -16,6 +17,55 @@ test('ratelimit headers as Docker Hub sends them are read; absent or malformed o
   t.is(parseRateLimit(headers({})), null, 'unlimited callers get no headers')
   t.is(parseRateLimit(headers({'ratelimit-remaining': 'many;w=1'})), null)
   t.is(parseRateLimit(headers({'ratelimit-remaining': '-1'})), null)
+})
+
+/** A budget as a registry last announced it, with a sleep that records instead of waiting. */
+function budget(remaining: string, reserve = 0): {b: PullBudget; slept: number[]; lines: string[]} {
+  const b = new PullBudget()
+  const slept: number[] = []
+  const lines: string[] = []
+  b.configure({reserve, wait: {notify: (l) => lines.push(l), sleep: async (ms) => void slept.push(ms)}})
+  b.observe(headers({'ratelimit-limit': `100;${remaining.split(';')[1] ?? ''}`, 'ratelimit-remaining': remaining}))
+  return {b, slept, lines}
+}
+
+test('--min-rate-remaining: a GET that would leave fewer than the reserve stops, with the reserve named', (t) => {
+  const b = new PullBudget()
+  b.configure({reserve: 3})
+  b.observe(headers({'ratelimit-remaining': '5;w=21600'}))
+  t.notThrows(() => b.require(2, 'reg/app'))
+  const e = t.throws(() => b.require(3, 'reg/app'), {instanceOf: ImgvetError})
+  t.is(e?.code, 'rate-limited')
+  t.regex(e?.message ?? '', /needs 3 manifest pulls, keeping 3 in reserve, the registry allows 5 of 5/)
+})
+
+test('--wait-rate-limit: too small a budget sleeps one window, says so in one line, then trusts the registry again',
+  async (t) => {
+  const {b, slept, lines} = budget('0;w=21600')
+  await b.ready(1, 'reg/app')
+  t.deepEqual(slept, [21_600_000])
+  t.deepEqual(lines, ['rate limit: 0 of 100 manifest pulls left per 6 h; waiting 21600 s for the window to pass (reg/app)'])
+  await b.ready(1, 'reg/app')
+  t.is(slept.length, 1, 'nothing known after the wait: the next answer tells')
+})
+
+test('--wait-rate-limit refuses a window over 6 h, and one it cannot know, without sleeping', async (t) => {
+  const long = budget('0;w=21601')
+  const e = await t.throwsAsync(long.b.ready(1, 'reg/app'), {instanceOf: ImgvetError})
+  t.is(e?.code, 'rate-limited')
+  t.regex(e?.message ?? '', /refuses to wait the 21601 s window, over the 6 h cap$/)
+  const unknown = budget('0')
+  await t.throwsAsync(unknown.b.ready(1, 'reg/app'), {message: /cannot wait: the registry names no window/})
+  t.deepEqual([...long.slept, ...unknown.slept, ...long.lines, ...unknown.lines], [])
+})
+
+test('without --wait-rate-limit, ready stops as require does; a budget that fits never waits', async (t) => {
+  const b = new PullBudget()
+  b.observe(headers({'ratelimit-remaining': '0;w=2'}))
+  await t.throwsAsync(b.ready(1, 'reg/app'), {message: /the registry allows 0 of 0 manifest pulls left per 2 s/})
+  const fits = budget('4;w=2', 1)
+  await fits.b.ready(3, 'reg/app')
+  t.deepEqual(fits.slept, [])
 })
 
 /** An OCI index over `children`, held as the repository's image; the children are served by digest. */

@@ -60,9 +60,10 @@ export interface HostileOptions {
   /**
    * Docker Hub's pull limit: manifest answers carry `ratelimit-limit`/`ratelimit-remaining` (`N;w=21600`), every
    * manifest GET (not HEAD) spends one, and a GET with none left gets Hub's 429 (HUB_PULL_LIMIT_BODY). The object is
-   * updated in place, so a test reads what is left.
+   * updated in place, so a test reads what is left. With `window` (seconds, default 21600 and never passing), the
+   * budget is back to `limit` once that long has passed since the first manifest request of the window.
    */
-  rateLimit?: {limit: number; remaining: number}
+  rateLimit?: {limit: number; remaining: number; window?: number; since?: number}
 }
 
 export const HUB_PULL_LIMIT_BODY = JSON.stringify({errors: [{code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate '
@@ -272,10 +273,15 @@ export async function startHostileRegistry(opts: HostileOptions = {}): Promise<H
     }
     const rl = opts.rateLimit
     if (rl && target === 'manifest') {
+      const w = rl.window ?? 21600
+      if (rl.window !== undefined && Date.now() - (rl.since ??= Date.now()) >= w * 1000) {
+        rl.remaining = rl.limit
+        rl.since = Date.now()
+      }
       const spent = !head && rl.remaining === 0
       if (!head && rl.remaining > 0) rl.remaining--
-      res.setHeader('ratelimit-limit', `${rl.limit};w=21600`)
-      res.setHeader('ratelimit-remaining', `${rl.remaining};w=21600`)
+      res.setHeader('ratelimit-limit', `${rl.limit};w=${w}`)
+      res.setHeader('ratelimit-remaining', `${rl.remaining};w=${w}`)
       if (spent) return void res.writeHead(429, {'content-type': 'application/json'}).end(HUB_PULL_LIMIT_BODY)
     }
     if (target === 'ping') {
