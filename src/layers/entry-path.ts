@@ -15,9 +15,15 @@ type Placed = {path: string} | {unsafe: string}
  * holding NUL is something no builder writes and a naive extractor places outside the root: such a name is never
  * used as a path, only described.
  */
+/** A `.` or `..` segment, or an empty one (`//`, or a `/` at either end). */
+const ODD_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$/
+
 export function placeEntryName(name: string): Placed {
   if (name.includes('\0')) return {unsafe: 'contains NUL'}
   if (name.startsWith('/')) return {unsafe: 'is an absolute path'}
+  // What builders write (`etc/passwd`, `./etc/`, `usr/lib/`) needs no split: one test per entry of a big layer.
+  const rest = name.slice(name.startsWith('./') ? 2 : 0, name.endsWith('/') ? -1 : undefined)
+  if (rest !== '' && !ODD_SEGMENT.test(rest)) return {path: `/${rest}`}
   const parts: string[] = []
   for (const p of name.split('/')) {
     if (p === '' || p === '.') continue

@@ -4,11 +4,6 @@ import type {Finding, LayerRef} from '../findings/finding.js'
 import type {WalkEntry} from './entry.js'
 import type {LayerScan} from './scan-layer.js'
 
-interface Live {
-  layer: number
-  entry: WalkEntry
-}
-
 export interface Merged {
   view: FinalView
   findings: Finding[]
@@ -42,14 +37,17 @@ function archiveFileOf(scans: readonly LayerScan[]): (layer: number, path: strin
  * the OCI spec says, whatever their order in the tar.
  */
 export function mergeLayers(scans: readonly LayerScan[]): Merged {
-  const live = new Map<string, Live>()
+  // Path -> its entry in the final view; an entry's layer says which layer's file it is.
+  const live = new Map<string, WalkEntry>()
   const watched = new Map<string, number | null>()
   const fileOf = archiveFileOf(scans)
   for (const [i, s] of scans.entries()) {
     for (const f of s.findings) watched.set(`${i}\0${fileOf(i, f.path)}`, null)
     for (const k of s.keySightings ?? []) watched.set(`${i}\0${fileOf(i, k.path)}`, null)
   }
-  const refOf = (i: number): LayerRef => ({index: i, digest: scans[i]?.digest ?? ''})
+  // One reference per layer, shared by its entries: a layer of 100k files needs one, not 100k.
+  const refs: LayerRef[] = scans.map((s, i) => ({index: i, digest: s.digest ?? ''}))
+  const refOf = (i: number): LayerRef => refs[i] ?? {index: i, digest: ''}
 
   // Each path is listed under every ancestor (live or not: tars often omit directories), so a whiteout removes a tree
   // by visiting that tree only; scanning every live path per whiteout let a hostile layer make this quadratic.
@@ -71,7 +69,7 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
     const l = live.get(path)
     if (!l) return
     live.delete(path)
-    const key = `${l.layer}\0${path}`
+    const key = `${l.layer.index}\0${path}`
     if (watched.get(key) === null) watched.set(key, by)
   }
   const removeTree = (path: string, by: number, keepRoot: boolean) => {
@@ -82,7 +80,7 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
     const tree = children
     const l = live.get(path)
     if (!keepRoot) remove(path, by)
-    if (l && l.entry.type !== 'directory' && !keepRoot) return
+    if (l && l.type !== 'directory' && !keepRoot) return
     const stack = [path]
     for (let d = stack.pop(); d !== undefined; d = stack.pop()) {
       const kids = tree.get(d)
@@ -100,21 +98,21 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
     for (const w of s.whiteouts) if (!w.opaque) removeTree(w.path, i, false)
     for (const [path, type, mode, uid, gid, size, linkname] of s.entries) {
       const prev = live.get(path)
-      if (prev && prev.entry.type === 'directory' && type !== 'directory') removeTree(path, i, false)
-      else if (prev && (type !== 'directory' || prev.entry.type !== 'directory')) remove(path, i)
+      if (prev && prev.type === 'directory' && type !== 'directory') removeTree(path, i, false)
+      else if (prev && (type !== 'directory' || prev.type !== 'directory')) remove(path, i)
       const entry: WalkEntry = {path, type, mode, uid, gid, size, layer: refOf(i)}
       if (linkname !== undefined) entry.linkname = linkname
-      live.set(path, {layer: i, entry})
+      live.set(path, entry)
       register(path)
     }
   }
 
-  const entries = new Map<string, WalkEntry>()
+  // The kept files (a few config files per layer) of the layers whose copy is the final one.
   const files = new Map<string, Buffer>()
-  for (const [path, l] of live) {
-    entries.set(path, l.entry)
-    const kept = scans[l.layer]?.kept[path]
-    if (kept !== undefined) files.set(path, Buffer.from(kept, 'base64'))
+  for (const [i, s] of scans.entries()) {
+    for (const [path, kept] of Object.entries(s.kept)) {
+      if (live.get(path)?.layer.index === i) files.set(path, Buffer.from(kept, 'base64'))
+    }
   }
 
   // Findings and key sightings are placed alike: the layer that holds the file, and the later one that deleted it.
@@ -124,5 +122,5 @@ export function mergeLayers(scans: readonly LayerScan[]): Merged {
   }
   const findings: Finding[] = scans.flatMap((s, i) => s.findings.map((f) => ({...f, ...placed(i, f.path)})))
   const keySightings: PlacedSighting[] = scans.flatMap((s, i) => (s.keySightings ?? []).map((k) => ({...k, ...placed(i, k.path)})))
-  return {view: {entries, files}, findings, keySightings}
+  return {view: {entries: live, files}, findings, keySightings}
 }

@@ -80,8 +80,10 @@ function decodeHeader(b: Buffer): TarHeader | null {
   if (sum === 8 * 32) return null
   if (sum !== num(b, 148, 8)) throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?')
   let name = tarString(b, 0, 100)
-  const ustar = b.toString('latin1', 257, 263) === 'ustar\0'
-  const gnu = b.toString('latin1', 257, 265) === 'ustar  \0'
+  // Compared byte by byte: two strings per header were a tenth of a small file's walk.
+  const magic = b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72
+  const ustar = magic && b[262] === 0
+  const gnu = magic && b[262] === 0x20 && b[263] === 0x20 && b[264] === 0
   if (!ustar && !gnu) throw new Error('Invalid tar header: unknown format.')
   if (ustar && b[345] !== 0) name = `${tarString(b, 345, 155)}/${name}`
   const type = TYPES[flag === 0 && name.endsWith('/') ? 5 : flag] ?? null

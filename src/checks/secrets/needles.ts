@@ -172,7 +172,7 @@ export class Prefilter {
     const half = n >> 1
     const from = half - this.longest + 1
     let s = 0
-    if (n < 1024 || from <= 0) {
+    if (from <= 0) {
       for (let i = 0; i < n; i++) {
         s = delta[s + (cls[bytes[i] as number] as number)] as number
         if (s >= firstTerminal) this.completed(r, s >> shift, i)
@@ -180,17 +180,18 @@ export class Prefilter {
       return
     }
     let t = 0
-    const late: number[] = []
+    let late: number[] | null = null
     for (let i = 0; i < half; i++) {
       s = delta[s + (cls[bytes[i] as number] as number)] as number
       t = delta[t + (cls[bytes[from + i] as number] as number)] as number
       if (s >= firstTerminal) this.completed(r, s >> shift, i)
-      if (t >= firstTerminal && from + i >= half) late.push(from + i, t)
+      if (t >= firstTerminal && from + i >= half) (late ??= []).push(from + i, t)
     }
     for (let i = from + half; i < n; i++) {
       t = delta[t + (cls[bytes[i] as number] as number)] as number
-      if (t >= firstTerminal) late.push(i, t)
+      if (t >= firstTerminal) (late ??= []).push(i, t)
     }
+    if (late === null) return
     for (let j = 0; j < late.length; j += 2) this.completed(r, (late[j + 1] as number) >> shift, late[j] as number)
   }
 
