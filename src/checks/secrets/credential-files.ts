@@ -5,8 +5,16 @@ import {basename, hit, isPlaceholder, type Hit, type LineIndex} from './util.js'
 type Kind = 'docker-config' | 'npmrc' | 'pypirc' | 'git-credentials' | 'netrc' | 'aws-credentials' | 'kubeconfig' |
   'dotenv' | 'shadow' | 'htpasswd'
 
+// The walk asks for each file several times in a row (its checks' wants, the detectors' gate): the last answer.
+let last: {path: string; kind: Kind | undefined} = {path: '', kind: undefined}
+
 /** Which credential file a path is, by name alone; the content decides whether it holds a credential. */
 export function credentialFileKind(path: string): Kind | undefined {
+  if (last.path !== path) last = {path, kind: kindOf(path)}
+  return last.kind
+}
+
+function kindOf(path: string): Kind | undefined {
   const b = basename(path)
   if (b === 'config.json' && /\/\.docker\/config\.json$/.test(path)) return 'docker-config'
   if (b === '.dockercfg') return 'docker-config'

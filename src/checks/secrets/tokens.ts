@@ -103,8 +103,21 @@ export function nameNeedles(...names: string[]): string[] {
 
 export const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
 
+/** Every match of a global regex in `text` from `from` on, indexes moved by `base` (an array: most are empty). */
+function execAll(re: RegExp, text: string, base = 0): RegExpExecArray[] {
+  const out: RegExpExecArray[] = []
+  re.lastIndex = 0
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (m[0] === '') re.lastIndex++
+    m.index += base
+    out.push(m)
+  }
+  return out
+}
+
 /** Matches of a `near` rule: windows after each word, matches kept only where the rule says they may start. */
-function* nearMatches(rule: TokenRule, near: NonNullable<TokenRule['near']>, text: string, words: WordHits): Generator<RegExpExecArray> {
+function nearMatches(rule: TokenRule, near: NonNullable<TokenRule['near']>, text: string, words: WordHits): RegExpExecArray[] {
+  const out: RegExpExecArray[] = []
   const seen = new Set<number>()
   for (const word of near.words) {
     for (const q of words.get(word) ?? []) {
@@ -112,49 +125,40 @@ function* nearMatches(rule: TokenRule, near: NonNullable<TokenRule['near']>, tex
       const hi = q + near.within
       // One character either side, for the regex's look-behind and look-ahead.
       const from = Math.max(0, lo - 1)
-      const window = text.slice(from, hi + near.span + 1)
-      rule.re.lastIndex = 0
-      for (const m of window.matchAll(rule.re)) {
-        const at = m.index + from
-        if (at < lo || at > hi || seen.has(at)) continue
-        seen.add(at)
-        m.index = at
-        yield m
+      for (const m of execAll(rule.re, text.slice(from, hi + near.span + 1), from)) {
+        if (m.index < lo || m.index > hi || seen.has(m.index)) continue
+        seen.add(m.index)
+        out.push(m)
       }
     }
   }
+  // In text order, as a scan of the whole text gives them.
+  return out.sort((x, y) => x.index - y.index)
 }
 
 /** The rule's matches: over the whole text, or only in windows around its needles or words. */
-function* matches(rule: TokenRule, text: string, words: WordHits): Generator<RegExpExecArray> {
-  if (rule.contains !== undefined && !text.includes(rule.contains)) return
-  if (rule.near) {
-    // In text order, as a scan of the whole text gives them.
-    yield* [...nearMatches(rule, rule.near, text, words)].sort((a, b) => a.index - b.index)
-    return
-  }
-  if (!rule.around) {
-    rule.re.lastIndex = 0
-    yield* text.matchAll(rule.re)
-    return
-  }
+function matches(rule: TokenRule, text: string, words: WordHits): RegExpExecArray[] {
+  if (rule.contains !== undefined && !text.includes(rule.contains)) return []
+  if (rule.near) return nearMatches(rule, rule.near, text, words)
+  if (!rule.around) return execAll(rule.re, text)
   const {back, fwd} = rule.around
-  const seen = new Set<number>()
+  const out: RegExpExecArray[] = []
+  let seen: Set<number> | null = null
   for (const needle of rule.needles) {
     for (let p = text.indexOf(needle); p >= 0; p = text.indexOf(needle, p + 1)) {
       const from = Math.max(0, p - back)
       const window = text.slice(from, p + fwd)
-      rule.re.lastIndex = 0
-      for (const m of window.matchAll(rule.re)) {
+      for (const m of execAll(rule.re, window)) {
         // A match that touches the window's edge may be cut short there; the text decides, not the window.
         if ((m.index === 0 && from > 0) || (m.index + m[0].length === window.length && p + fwd < text.length)) continue
         m.index += from
-        if (seen.has(m.index)) continue
+        if ((seen ??= new Set()).has(m.index)) continue
         seen.add(m.index)
-        yield m
+        out.push(m)
       }
     }
   }
+  return out
 }
 
 /** `words`: the walk's word offsets, which `near` rules need (a detector listing them in `words` gets them). */
