@@ -5,12 +5,11 @@ import {parsePlatform} from '../src/image/manifest.js'
 import {loadPolicy} from '../src/policy/load.js'
 import {scopeName, selectScope} from '../src/policy/match.js'
 import {Registries} from '../src/registry/client.js'
-import {parseTransport} from '../src/reference/transport.js'
 import {openSource} from '../src/image/open.js'
 import {formatReference} from '../src/reference/reference.js'
 import {checkSupplyChain} from '../src/signatures/supply-chain.js'
 import {renderVerifyText} from '../src/signatures/render.js'
-import {localReferrerStore} from '../src/signatures/layout-store.js'
+import {localReferrerStore, localSourceLabel} from '../src/signatures/layout-store.js'
 import {offlineNotes} from '../src/pipeline/offline.js'
 
 export default class Verify extends BaseCommand {
@@ -71,7 +70,7 @@ export default class Verify extends BaseCommand {
       requirements = scope
     }
     const platform = parsePlatform(flags.platform ?? 'linux/amd64')
-    const local = source.supplyChain ? undefined : {source, store: localReferrerStore(source, localName(input))}
+    const local = source.supplyChain ? undefined : {source, store: localReferrerStore(source, localSourceLabel(input))}
     const notes = flags.offline ? await offlineNotes(source, overrides.trustedRoot, local?.store.registry) : []
     const result = await checkSupplyChain({reference: t.ref, registries, platform, requirements, overrides, local})
     const text = flags.format === 'json'
@@ -82,8 +81,3 @@ export default class Verify extends BaseCommand {
   }
 }
 
-/** A local source as reports name where its signatures were looked for: the transport and path, without the tag. */
-function localName(input: string): string {
-  const t = parseTransport(input)
-  return t.kind === 'registry' ? input : `${t.kind}:${t.path}`
-}

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from './_base.js'
-import {exitFor, ImgvetError} from '../src/errors.js'
+import {exitFor} from '../src/errors.js'
 import {Registries} from '../src/registry/client.js'
 import {openSource} from '../src/image/open.js'
 import {policyReference, vetSource} from '../src/pipeline/vet.js'
@@ -9,8 +9,8 @@ import {loadAllowFile, withAllowFile} from '../src/pipeline/allow-file.js'
 import {verdictLine} from '../src/pipeline/gate.js'
 import {checkOutputWritable, writeFailedReport, writeReport, type ReportTarget} from '../src/pipeline/outcome.js'
 import {useColor} from '../src/report/text.js'
-import {registrySupplyChainStage} from '../src/signatures/stage.js'
-import {signerFlagsGiven} from '../src/signatures/supply-chain.js'
+import {localSupplyChainStage, registrySupplyChainStage} from '../src/signatures/stage.js'
+import {localSourceLabel} from '../src/signatures/layout-store.js'
 import {offlineNotes} from '../src/pipeline/offline.js'
 
 export default class Vet extends BaseCommand {
@@ -48,16 +48,14 @@ export default class Vet extends BaseCommand {
       const source = await openSource(args.ref, registries)
       const {cache, maxLayerBytes, maxTextBytes} = this.walkOptions(flags)
       const overrides = this.signerOverrides(flags)
-      const offline = flags.offline ? await offlineNotes(source, overrides.trustedRoot) : []
-      // A signer flag means "must be signed by this signer"; a layout or archive has nowhere to carry that signature.
-      if (!source.supplyChain && signerFlagsGiven(overrides)) {
-        const why = `signer flags need an image in a registry; a local source carries no signatures to verify`
-        throw new ImgvetError('usage', why, args.ref)
-      }
       const {platform} = this.platformChoice(flags)
-      // A source without supply-chain material (a local layout) is judged without it ("not checked").
       const fallback = platform ?? {os: 'linux', architecture: 'amd64'}
-      const supplyChain = source.supplyChain ? registrySupplyChainStage(registries, fallback, overrides) : undefined
+      // A local layout or archive is checked against the signatures stored in it, as `verify` does.
+      const label = localSourceLabel(args.ref)
+      const supplyChain = source.supplyChain
+        ? registrySupplyChainStage(registries, fallback, overrides)
+        : localSupplyChainStage(source, label, registries, fallback, overrides)
+      const offline = flags.offline ? await offlineNotes(source, overrides.trustedRoot, label) : []
       const {report} = await vetSource(source, policyReference(source, flags.as), {
         policy,
         platform,
@@ -82,3 +80,4 @@ export default class Vet extends BaseCommand {
     }
   }
 }
+

@@ -4,6 +4,7 @@ import {parseManifest} from '../image/manifest.js'
 import {OciLayoutSource, refTag} from '../image/sources/oci-layout.js'
 import type {Descriptor, ImageSource, RawManifest} from '../image/types.js'
 import {cosignTag, type ReferrerStore} from '../registry/referrers.js'
+import {parseTransport} from '../reference/transport.js'
 
 // A layout is as hostile as a registry: a real one lists a handful of entries.
 const MAX_ENTRIES = 10_000
@@ -119,4 +120,10 @@ class NoReferrerStore implements ReferrerStore {
 /** Where a local source keeps its signatures: an OCI layout (or archive) in its files, a docker-archive nowhere. */
 export function localReferrerStore(source: ImageSource, label: string): ReferrerStore {
   return source instanceof OciLayoutSource ? new LayoutReferrerStore(label, source) : new NoReferrerStore(label)
+}
+
+/** A local source as reports name where its signatures were looked for: the transport and path, without the tag. */
+export function localSourceLabel(input: string): string {
+  const t = parseTransport(input)
+  return t.kind === 'registry' ? input : `${t.kind}:${t.path}`
 }

@@ -4,7 +4,9 @@ import type {SupplyChainStage} from '../pipeline/vet.js'
 import type {Policy, ScopeRequirements} from '../policy/types.js'
 import type {Reference} from '../reference/reference.js'
 import type {Registries} from '../registry/client.js'
+import type {ImageSource} from '../image/types.js'
 import {cosignTag} from '../registry/referrers.js'
+import {localReferrerStore} from './layout-store.js'
 import {signerFingerprint} from './fingerprint.js'
 import {checkSupplyChain, type SupplyChainOverrides} from './supply-chain.js'
 import {loadTrustRoot, type TrustRoot} from './trust-root.js'
@@ -72,4 +74,30 @@ export function registrySupplyChainStage(
     fingerprint: async (policy: Policy) => signerFingerprint(policy, overrides, await root()),
     material,
   })
+}
+
+/**
+ * The same stage for a local image (oci:, oci-archive:, docker-archive:): signatures and attestations are read from
+ * the image's own files (what skopeo copy, cosign save and oras store in a layout), never from a registry, so
+ * `vet oci:DIR` verifies what `verify oci:DIR` verifies. An archive stores none: a signature it requires fails.
+ */
+export function localSupplyChainStage(
+  source: ImageSource,
+  label: string,
+  registries: Registries,
+  fallbackPlatform: Platform,
+  overrides: SupplyChainOverrides = {},
+): SupplyChainStage {
+  let trustRoot: Promise<TrustRoot> | undefined
+  const local = {source, store: localReferrerStore(source, label)}
+  return async (image, requirements, ref) => {
+    const platform = image.platform ?? fallbackPlatform
+    const resolved = image.index
+      ? {imageDigest: image.digest, index: {digest: image.index.digest, index: image.index.index}}
+      : {imageDigest: image.digest}
+    const root = await (trustRoot ??= loadTrustRoot(overrides.trustedRoot))
+    const r = await checkSupplyChain({reference: ref, registries, platform, requirements, overrides, trustRoot: root, resolved, local})
+    const notes = r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain (${formatPlatform(platform)}): ${x}`)
+    return {findings: r.findings, checked: r.checked, notes}
+  }
 }

@@ -165,3 +165,31 @@ test('--offline refuses a registry reference before any connection: exit 2', asy
   t.regex(r.stderr, /^imgvet: usage: --offline reads local sources only/)
   t.deepEqual(r.inet, [])
 })
+
+// vet reads the signatures stored in a local image as verify does: the same layouts, judged by vet's policy.
+const vetOffline = (t: Parameters<typeof traced>[0], ...args: string[]) =>
+  traced(t, ['vet', '--offline', '--no-cache', '--format', 'json', ...args], {noRoute: true})
+interface VetJson {
+  verdict: string
+  reasons: Array<{id: string}>
+  findings: Array<{id: string; severity: string}>
+}
+
+/** vet's reasons about signatures (the images run as root, which the default policy fails on its own). */
+const sigReasons = (r: Traced) => (JSON.parse(r.stdout) as VetJson).reasons.map((x) => x.id).filter((id) => id.startsWith('signature.'))
+
+test('vet --offline on layouts: a stored keyless or key signature satisfies it, a bare layout and the wrong key do not', async (t) => {
+  const ok = await vetOffline(t, `oci:${layouts.skopeo}:v1`, ...keyless)
+  t.deepEqual(ok.inet, [])
+  t.deepEqual(sigReasons(ok), [], ok.stdout)
+  t.false((JSON.parse(ok.stdout) as VetJson).findings.some((f) => f.id.startsWith('signature.')), ok.stdout)
+  const keyedOk = await vetOffline(t, `oci-archive:${layouts.cosign}:v1`, '--trusted-root', root, '--key', keyFile)
+  t.deepEqual(sigReasons(keyedOk), [], keyedOk.stdout)
+  const bare = await vetOffline(t, `oci:${layouts.bare}:v1`, '--trusted-root', root, '--key', keyFile)
+  t.is(bare.code, 1, bare.stderr + bare.stdout)
+  t.deepEqual(sigReasons(bare), ['signature.missing'])
+  // The skopeo layout's signature is keyless: a key it was not made with does not vouch for it.
+  const wrong = await vetOffline(t, `oci:${layouts.skopeo}:v1`, '--trusted-root', root, '--key', keyFile)
+  t.is(wrong.code, 1, wrong.stderr + wrong.stdout)
+  t.true(sigReasons(wrong).length > 0, wrong.stdout)
+})

@@ -138,10 +138,10 @@ test('--notation-trust-store/--notation-identity: unsigned fails; a Notation sig
   t.regex(copied.json?.reasons[0]?.message ?? '', new RegExp(`digest-mismatch: signature is for ${img.signed?.digest}`))
 })
 
-test('signer flags on a local layout are bad input, not a silent pass', async (t) => {
+test('signer flags on a local layout without a stored signature: signature.missing, exit 1, not a silent pass', async (t) => {
   const layout = `oci:${join(ROOT, 'examples/clean')}`
-  const r = await run('node', [BIN, 'vet', layout, '--key', keyFile, '--no-cache'], {cwd: ROOT, allowFail: true})
-  t.is(r.code, 2, r.stdout)
-  t.regex(r.stderr, /^imgvet: usage: signer flags need an image in a registry/)
-  t.is(r.stderr.trim().split('\n').length, 1)
+  const r = await run('node', [BIN, 'vet', layout, '--key', keyFile, '--no-cache', '--format', 'json'], {cwd: ROOT, allowFail: true})
+  t.is(r.code, 1, r.stderr + r.stdout)
+  const j = JSON.parse(r.stdout) as VetJson
+  t.deepEqual(j.reasons.map((x) => x.id), ['signature.missing'])
 })
