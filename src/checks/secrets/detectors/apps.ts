@@ -1,0 +1,35 @@
+import {B, E, lowVariety, maskedCheck, ruleDetector, type Verdict} from '../tokens.js'
+import {randomAfter} from '../token-checks.js'
+
+/**
+ * Random base62 of 28 characters holds a digit all but 0.7% of the time; a camel-case identifier after `aio_`
+ * (`aio_ReadTimeoutExceptionHandlers`) has none.
+ */
+function adafruitCheck(token: string): Verdict {
+  return /\d/.test(token) ? randomAfter(4, 12)(token) : {keep: false}
+}
+
+/** `pat<14 id characters>.<64 hex>`: both halves are random, a mask or a run in either is a template. */
+function airtableCheck(token: string): Verdict {
+  const [id = '', secret = ''] = token.slice(3).split('.')
+  return lowVariety(id, 7) || lowVariety(secret, 10) ? {keep: false} : maskedCheck(token)
+}
+
+/** Office, media and device services whose keys act as the account that made them. */
+export const appsDetector = ruleDetector('apps', 1, [
+  {
+    id: 'secret.airtable-token', title: 'Airtable personal access token', severity: 'high', needles: ['pat'],
+    // `pat` is three letters, too short for the walk's prefilter: the rule finds it itself and tries the regex only
+    // in the 84 characters a token can span from there (`path`, `patch` fail at their fourth character).
+    unfiltered: true, around: {back: 1, fwd: 83},
+    re: /(?<![A-Za-z0-9_.-])pat[A-Za-z0-9]{14}\.[a-f0-9]{64}(?![A-Za-z0-9_.-])/g, check: airtableCheck,
+  },
+  {
+    id: 'secret.adafruit-io-key', title: 'Adafruit IO key', severity: 'high', needles: ['aio_'],
+    re: new RegExp(`${B}aio_[A-Za-z0-9]{28}${E}`, 'g'), check: adafruitCheck,
+  },
+  {
+    id: 'secret.frameio-token', title: 'Frame.io developer token', severity: 'high', needles: ['fio-u-'],
+    re: /(?<![A-Za-z0-9_=-])fio-u-[A-Za-z0-9_=-]{64}(?![A-Za-z0-9_=-])/g, check: randomAfter(6, 12),
+  },
+])
