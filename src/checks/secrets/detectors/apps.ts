@@ -9,10 +9,14 @@ function adafruitCheck(token: string): Verdict {
   return /\d/.test(token) ? randomAfter(4, 12)(token) : {keep: false}
 }
 
-/** `pat<14 id characters>.<64 hex>`: both halves are random, a mask or a run in either is a template. */
+/**
+ * `pat<14 id characters>.<64 hex>`: both halves are random. Random base62 of 14 mixes at least two of lower case,
+ * upper case and digits; a word after `pat` (`pathologicalcases`) has one.
+ */
 function airtableCheck(token: string): Verdict {
   const [id = '', secret = ''] = token.slice(3).split('.')
-  return lowVariety(id, 7) || lowVariety(secret, 10) ? {keep: false} : maskedCheck(token)
+  const classes = [/[a-z]/, /[A-Z]/, /\d/].filter((c) => c.test(id)).length
+  return classes < 2 || lowVariety(id, 7) || lowVariety(secret, 10) ? {keep: false} : maskedCheck(token)
 }
 
 /** Office, media and device services whose keys act as the account that made them. */
@@ -30,6 +34,6 @@ export const appsDetector = ruleDetector('apps', 1, [
   },
   {
     id: 'secret.frameio-token', title: 'Frame.io developer token', severity: 'high', needles: ['fio-u-'],
-    re: /(?<![A-Za-z0-9_=-])fio-u-[A-Za-z0-9_=-]{64}(?![A-Za-z0-9_=-])/g, check: randomAfter(6, 12),
+    re: /(?<![A-Za-z0-9_-])fio-u-[A-Za-z0-9_=-]{64}(?![A-Za-z0-9_=-])/g, check: randomAfter(6, 12),
   },
 ])

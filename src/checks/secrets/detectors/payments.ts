@@ -55,7 +55,7 @@ export const paymentsDetector = ruleDetector('payments', 4, [
   },
   {
     id: 'secret.duffel-token', title: 'Duffel API token', severity: 'high', needles: ['duffel_test_', 'duffel_live_'],
-    re: /(?<![A-Za-z0-9_=-])duffel_(?:test|live)_[A-Za-z0-9_=-]{43}(?![A-Za-z0-9_=-])/g,
+    re: /(?<![A-Za-z0-9_-])duffel_(?:test|live)_[A-Za-z0-9_=-]{43}(?![A-Za-z0-9_=-])/g,
     check: modeCheck((t) => t.startsWith('duffel_test_'), randomAfter(12, 12)),
   },
   {
