@@ -67,6 +67,7 @@ test('provider tokens: each is found, by the rule that owns it, in the syntaxes 
     for (let i = 0; i < 5; i++) {
       const text = make()
       t.true(ids(text).includes(id), `${family}: ${ids(text).join(',') || 'nothing'}`)
+      for (const d of found(text)) t.false(JSON.stringify({...d, secret: ''}).includes(d.secret), `${family}: printed whole`)
     }
   }
 })
