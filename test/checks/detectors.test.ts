@@ -114,6 +114,11 @@ const SAMPLES: () => Record<string, Samples> = () => ({
       [`oc login --token=sha256~${highEntropy(43)}`, 'secret.openshift-token']],
     negative: [`id = "${uuid()}"`, 'sha256~XXXXXXXXXX_PUT_YOUR_TOKEN_HERE_XXXXXXXXXXXX'],
   },
+  apps: {
+    positive: [[`AIRTABLE_TOKEN=pat${highEntropy(14)}.${hex(64)}`, 'secret.airtable-token'],
+      [`ADAFRUIT_IO_KEY=aio_${highEntropy(27)}7`, 'secret.adafruit-io-key'], [`fio-u-${highEntropy(64)}`, 'secret.frameio-token']],
+    negative: [`path/to/${hex(64)}`, 'aio_ReadTimeoutExceptionHandlersX', `fio-u-${'a'.repeat(64)}`],
+  },
   vaults: {
     positive: [[`VAULT_TOKEN=hvs.${highEntropy(95)}`, 'secret.vault-token'], [ageKey(), 'secret.age-secret-key'],
       [`A3-${upperNum(6)}-${upperNum(11)}-${upperNum(5)}-${upperNum(5)}-${upperNum(5)}`, 'secret.onepassword-token'],

@@ -1,4 +1,4 @@
-import {B, E, maskedCheck, ruleDetector, type Verdict} from '../tokens.js'
+import {B, E, maskedCheck, ruleDetector, varied, type Verdict} from '../tokens.js'
 import {randomAfter} from '../token-checks.js'
 
 /** Anthropic's api03 and admin01 keys are 108/109 characters and end in "AA" (their base64 encoding's padding). */
@@ -7,7 +7,7 @@ function anthropicCheck(token: string): Verdict {
   return maskedCheck(token)
 }
 
-export const aiDetector = ruleDetector('ai', 3, [
+export const aiDetector = ruleDetector('ai', 4, [
   {
     // Legacy, project, service-account and admin keys all carry "T3BlbkFJ" (base64 of "OpenAI") in the middle.
     id: 'secret.openai-key', title: 'OpenAI API key', severity: 'high', needles: ['T3BlbkFJ'],
@@ -44,5 +44,18 @@ export const aiDetector = ruleDetector('ai', 3, [
   {
     id: 'secret.pinecone-key', title: 'Pinecone API key', severity: 'high', needles: ['pcsk_'],
     re: new RegExp(`${B}pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{50,80}${E}`, 'g'), check: randomAfter(5, 12),
+  },
+  {
+    id: 'secret.openrouter-key', title: 'OpenRouter API key', severity: 'high', needles: ['sk-or-v1-'],
+    re: new RegExp(`${B}sk-or-v1-[a-f0-9]{64}${E}`, 'g'), check: randomAfter(9, 10),
+  },
+  {
+    // Development and production keys name their kind; older keys have no kind.
+    id: 'secret.tavily-key', title: 'Tavily API key', severity: 'high', needles: ['tvly-'],
+    re: new RegExp(`${B}tvly-(?:dev-|prod-)?[A-Za-z0-9]{32}${E}`, 'g'), check: varied(12),
+  },
+  {
+    id: 'secret.nvidia-key', title: 'NVIDIA API key', severity: 'high', needles: ['nvapi-'],
+    re: new RegExp(`${B}nvapi-[A-Za-z0-9_-]{64}${E}`, 'g'), check: randomAfter(6, 12),
   },
 ])

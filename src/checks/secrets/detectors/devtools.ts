@@ -2,7 +2,7 @@ import {B, E, lowVariety, maskedCheck, nameNeedles, NAMED, namedValue, ruleDetec
 import {randomAfter} from '../token-checks.js'
 
 /** Issue trackers, CI/CD, code hosting and infrastructure-as-code services. */
-export const devtoolsDetector = ruleDetector('devtools', 2, [
+export const devtoolsDetector = ruleDetector('devtools', 3, [
   {
     id: 'secret.linear-key', title: 'Linear API key', severity: 'high', needles: ['lin_api_'],
     re: new RegExp(`${B}lin_api_[A-Za-z0-9]{40,48}${E}`, 'g'), check: varied(10),
@@ -118,5 +118,14 @@ export const devtoolsDetector = ruleDetector('devtools', 2, [
     // A Mapbox secret token is `sk.` and a JWT-like pair; public `pk.` tokens ship in web pages on purpose.
     id: 'secret.mapbox-token', title: 'Mapbox secret token', severity: 'high', needles: ['sk.eyJ'],
     re: /(?<![A-Za-z0-9_.-])sk\.eyJ[A-Za-z0-9_-]{40,200}\.[A-Za-z0-9_-]{20,40}(?![A-Za-z0-9_-])/g, check: maskedCheck,
+  },
+  {
+    // Personal (CCIPAT) and project (CCIPRJ) tokens: a 22-character id, then 40 hex of secret.
+    id: 'secret.circleci-token', title: 'CircleCI API token', severity: 'high', needles: ['CCIPAT_', 'CCIPRJ_'],
+    re: new RegExp(`${B}CCIP(?:AT|RJ)_[A-Za-z0-9]{22}_[a-f0-9]{40}${E}`, 'g'), check: randomAfter(7, 12),
+  },
+  {
+    id: 'secret.buildkite-token', title: 'Buildkite API access token', severity: 'high', needles: ['bkua_'],
+    re: new RegExp(`${B}bkua_[a-z0-9]{40}${E}`, 'g'), check: randomAfter(5, 10),
   },
 ])

@@ -1,5 +1,6 @@
 import type {Detector} from '../detector.js'
 import {aiDetector} from './ai.js'
+import {appsDetector} from './apps.js'
 import {awsDetector} from './aws.js'
 import {azureDetector} from './azure.js'
 import {certificatesDetector} from './certificates.js'
@@ -45,6 +46,7 @@ export const DETECTORS: readonly Detector[] = [
   observabilityDetector,
   devtoolsDetector,
   hostingDetector,
+  appsDetector,
   vaultsDetector,
   manifestsDetector,
   cliDetector,

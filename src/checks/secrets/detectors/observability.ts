@@ -10,7 +10,16 @@ function grafanaLegacyCheck(token: string): Verdict {
   }
 }
 
-export const observabilityDetector = ruleDetector('observability', 2, [
+/**
+ * A PostHog personal key's body is random base62: it has digits and both cases. Phoenix's `phx_` names
+ * (`phx_click_away_handler_for_the_dropdown_menu`) are snake case.
+ */
+function posthogCheck(token: string): Verdict {
+  const body = token.slice(4)
+  return /\d/.test(body) && /[A-Z]/.test(body) && /[a-z]/.test(body) && !lowVariety(body, 12) ? maskedCheck(token) : {keep: false}
+}
+
+export const observabilityDetector = ruleDetector('observability', 3, [
   {
     id: 'secret.datadog-key', title: 'Datadog API or application key', severity: 'high', needles: nameNeedles('datadog', 'dd_api', 'dd_app'),
     re: namedValue('datadog|dd[_-]?(?:api|app(?:lication)?)[_-]?key', '[0-9a-f]{32}|[0-9a-f]{40}'), around: NAMED,
@@ -48,5 +57,10 @@ export const observabilityDetector = ruleDetector('observability', 2, [
     id: 'secret.dynatrace-token', title: 'Dynatrace API token', severity: 'high', needles: ['dt0c01.', 'dt0s01.'],
     re: /(?<![A-Za-z0-9_-])dt0[cs]01\.[A-Z0-9]{24}\.[A-Z0-9]{64}(?![A-Za-z0-9_-])/g,
     check: (t) => (lowVariety(t.slice(7), 16) ? {keep: false} : maskedCheck(t)),
+  },
+  {
+    // Personal keys only: `phc_` project keys are public, written into every page that sends events.
+    id: 'secret.posthog-key', title: 'PostHog personal API key', severity: 'high', needles: ['phx_'],
+    re: new RegExp(`${B}phx_[A-Za-z0-9_]{43,49}${E}`, 'g'), check: posthogCheck,
   },
 ])

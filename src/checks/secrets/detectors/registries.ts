@@ -18,7 +18,7 @@ function npmAuthCheck(value: string): Verdict {
 }
 
 /** Package and container registry tokens: what a build step logs in with and then leaves behind. */
-export const registriesDetector = ruleDetector('registries', 4, [
+export const registriesDetector = ruleDetector('registries', 5, [
   {
     id: 'secret.npm-token', title: 'npm access token', severity: 'high', needles: ['npm_'],
     re: new RegExp(`${B}npm_[A-Za-z0-9]{36}${E}`, 'g'), check: npmCheck,
@@ -77,5 +77,11 @@ export const registriesDetector = ruleDetector('registries', 4, [
     id: 'secret.clojars-token', title: 'Clojars deploy token', severity: 'high', needles: ['CLOJARS_'],
     re: /(?<![A-Za-z0-9_-])CLOJARS_[a-z0-9]{60}(?![A-Za-z0-9_-])/g,
     check: (t) => (/\d/.test(t.slice(8)) && !lowVariety(t, 14) ? maskedCheck(t) : {keep: false}),
+  },
+  {
+    // Organization (`packagist_ort_`, `packagist_out_`) and user (`packagist_uut_`) tokens of Private Packagist.
+    id: 'secret.packagist-token', title: 'Private Packagist token', severity: 'high', needles: ['packagist_o', 'packagist_u'],
+    re: new RegExp(`${B}packagist_[ou][ru]t_[a-fA-F0-9]{68}${E}`, 'g'),
+    check: (t) => (lowVariety(t.slice(14), 10) ? {keep: false} : maskedCheck(t)),
   },
 ])
