@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {ImgvetError} from '../errors.js'
 import {keyPath, lineOf, parseYaml} from '../policy/lines.js'
 import {PolicyError, schemaIssues} from '../policy/load.js'
-import {allowFileValidator} from '../policy/schema.js'
+import {allowFileValidator} from '../policy/validators.js'
 import type {AllowEntry, Policy} from '../policy/types.js'
 
 const MAX_ALLOW_BYTES = 1024 * 1024

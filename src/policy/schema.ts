@@ -1,4 +1,4 @@
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import type {ErrorObject, Options, ValidateFunction} from 'ajv'
 import picomatch from 'picomatch'
 import {SEVERITIES} from '../findings/finding.js'
 
@@ -90,7 +90,7 @@ const requirements = {
   refuseTagOnly: {type: 'boolean'},
 }
 
-const POLICY_SCHEMA = {
+export const POLICY_SCHEMA = {
   $id: 'https://imgvet.dev/schemas/trust-policy-v1.json',
   type: 'object',
   additionalProperties: false,
@@ -182,38 +182,25 @@ function isPattern(s: string): boolean {
   return compiles(s)
 }
 
-let compiled: ValidateFunction | undefined
-let compiledAllowFile: ValidateFunction | undefined
-let instance: Ajv | undefined
+/** What `ajv` is told besides the schema; the build's generated validators (ajv.ts) are made with the same. */
+export const AJV_OPTIONS = {allErrors: true, strict: true, allowUnionTypes: true, verbose: true} as const satisfies Options
 
-/** One ajv with the policy formats, shared by the policy and `--allow FILE` schemas. */
-function policyAjv(): Ajv {
-  if (instance) return instance
-  const ajv = new Ajv({allErrors: true, strict: true, allowUnionTypes: true, verbose: true})
-  ajv.addFormat('date', isValidDate)
-  ajv.addFormat('glob', compiles)
-  ajv.addFormat('path-glob', (s: string) => compiles(s) && (s.startsWith('/') || s.startsWith('**')))
-  ajv.addFormat('scope-glob', isScopeGlob)
-  ajv.addFormat('regex', isValidRegex)
-  ajv.addFormat('pattern', isPattern)
-  ajv.addFormat('port', isPortSpec)
-  ajv.addFormat('repository', (s: string) => /^[a-z0-9.:-]+(\/[a-z0-9._-]+)+$/i.test(s))
-  instance = ajv
-  return ajv
-}
-
-/** Compiled once: the schema is constant, so caching the validator changes no behaviour. */
-export function policyValidator(): ValidateFunction {
-  compiled ??= policyAjv().compile(POLICY_SCHEMA)
-  return compiled
+/** The custom formats by name; the generated validators import this object, so the checks are written once. */
+export const POLICY_FORMATS: Record<string, (s: string) => boolean> = {
+  date: isValidDate,
+  glob: compiles,
+  'path-glob': (s) => compiles(s) && (s.startsWith('/') || s.startsWith('**')),
+  'scope-glob': isScopeGlob,
+  regex: isValidRegex,
+  pattern: isPattern,
+  port: isPortSpec,
+  repository: (s) => /^[a-z0-9.:-]+(\/[a-z0-9._-]+)+$/i.test(s),
 }
 
 /** `scan|vet --allow FILE`: a top-level `allow:` list of the same entries a policy scope holds, same checks. */
-export function allowFileValidator(): ValidateFunction {
-  compiledAllowFile ??= policyAjv().compile({
-    type: 'object', additionalProperties: false, required: ['allow'], properties: {allow: {type: 'array', items: allowEntry}},
-  })
-  return compiledAllowFile
-}
+export const ALLOW_FILE_SCHEMA = {
+  $id: 'https://imgvet.dev/schemas/allow-file-v1.json',
+  type: 'object', additionalProperties: false, required: ['allow'], properties: {allow: {type: 'array', items: allowEntry}},
+} as const
 
 export type {ErrorObject, ValidateFunction}

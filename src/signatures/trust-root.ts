@@ -43,9 +43,14 @@ export async function loadTrustRootFile(path: string): Promise<TrustRoot> {
   return parseTrustRoot(parseJson(text, path), path)
 }
 
-/** A trusted root file if given, else the embedded public-good root. */
+let publicGood: Promise<TrustRoot> | undefined
+
+/**
+ * A trusted root file if given, else the embedded public-good root. The embedded one is parsed once per process: it is
+ * part of the installed package, and adopt and the vet inside it each ask for it (~10-20 ms of keys and certificates).
+ */
 export async function loadTrustRoot(path?: string): Promise<TrustRoot> {
-  return path ? loadTrustRootFile(path) : loadPublicGoodTrustRoot()
+  return path ? loadTrustRootFile(path) : (publicGood ??= loadPublicGoodTrustRoot())
 }
 
 /**

@@ -28,13 +28,16 @@ test.before(async () => {
 test.after.always(() => Promise.all([src?.stop(), dst?.stop()]))
 
 let probes = 0
-async function adopt(args: readonly string[]): Promise<{code: number; stdout: string; stderr: string; oclif: boolean}> {
+async function adopt(args: readonly string[]): Promise<{code: number; stdout: string; stderr: string; oclif: boolean;
+  ajv: boolean}> {
   const report = join(dir, `loaded-${probes++}`)
   const probe = `${report}.cjs`
-  writeFileSync(probe, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(report)}, `
-    + `String(Object.keys(require.cache).some((k) => k.includes('/@oclif/core/'))))) `)
+  // ajv's compiler (its core module) is loaded only where a validator is compiled at run time.
+  writeFileSync(probe, `process.on('exit', () => { const k = Object.keys(require.cache); require('fs').writeFileSync(`
+    + `${JSON.stringify(report)}, JSON.stringify({oclif: k.some((f) => f.includes('/@oclif/core/')), `
+    + `ajv: k.some((f) => f.includes('/ajv/dist/core.js'))})) })`)
   const r = await runCli(['adopt', ...args], {env: {NODE_OPTIONS: `--require=${probe}`}, timeoutMs: 90_000})
-  return {...r, oclif: readFileSync(report, 'utf8') === 'true'}
+  return {...r, ...(JSON.parse(readFileSync(report, 'utf8')) as {oclif: boolean; ajv: boolean})}
 }
 
 const from = () => `${src.host}/upstream/app:v1`
@@ -90,4 +93,20 @@ test('a coded error on the fast path is the one line and exit code oclif gives',
   t.is(slow.code, 2)
   t.regex(fast.stderr, /^imgvet: usage: the source must be an image in a registry[^\n]*\n$/)
   t.is(fast.stderr, slow.stderr)
+})
+
+test('a broken policy gets the same issues on both paths, from validators generated at build time', async (t) => {
+  const bad = join(dir, 'bad-policy.yaml')
+  writeFileSync(bad, 'version: 1\nscopes:\n  - match: "**"\n    user: {nonroot: true}\n    maxAgeDays: 0\n')
+  const args = [from(), `${dst.host}/bad/app:v1`, '--policy', bad, '--no-cache', '--format', 'json']
+  const fast = await adopt(args)
+  const slow = await adopt([...args, '--jobs', '4'])
+  t.false(fast.oclif)
+  t.true(slow.oclif)
+  t.is(fast.code, 2)
+  t.is(slow.code, 2)
+  t.is(fast.stderr, 'imgvet: bad-policy: scopes[0].user.nonroot: unknown key (did you mean "nonRoot"?); allowed: nonRoot, '
+    + `allowedUids (and 1 more) (${bad}:4)\n`)
+  t.is(slow.stderr, fast.stderr)
+  t.false(slow.ajv, 'the oclif path compiled a validator at run time')
 })

@@ -5,7 +5,7 @@
 import test from 'ava'
 import {join} from 'node:path'
 import ts from 'typescript'
-import {policyValidator} from '../../src/policy/schema.js'
+import {POLICY_SCHEMA} from '../../src/policy/schema.js'
 
 type Shape = 'string' | 'number' | 'boolean' | {array: Shape} | {object: Record<string, {shape: Shape; optional: boolean}>}
 
@@ -105,7 +105,7 @@ function typeShapes(): Record<'policy' | 'scope' | 'requirements', Shape> {
 }
 
 function schemaShapes(): Record<'policy' | 'scope' | 'requirements', Shape> {
-  const root = policyValidator().schema as Record<string, unknown>
+  const root = POLICY_SCHEMA as unknown as Record<string, unknown>
   const props = root.properties as Record<string, Record<string, unknown>>
   const scopes = props.scopes as {items: Record<string, unknown>}
   return {policy: fromSchema(root), scope: fromSchema(scopes.items), requirements: fromSchema(props.defaults as Record<string, unknown>)}
