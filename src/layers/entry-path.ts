@@ -10,20 +10,25 @@ const MAX_SHOWN = 200
 
 type Placed = {path: string} | {unsafe: string}
 
+/** A `.` or `..` segment, or an empty one (`//`, or a `/` at either end). */
+const ODD_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$/
+
 /**
  * Tar names are relative (`etc/passwd`, `./etc/passwd`). An absolute name, one that climbs out with `..`, or one
  * holding NUL is something no builder writes and a naive extractor places outside the root: such a name is never
  * used as a path, only described.
  */
-/** A `.` or `..` segment, or an empty one (`//`, or a `/` at either end). */
-const ODD_SEGMENT = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$/
-
 export function placeEntryName(name: string): Placed {
   if (name.includes('\0')) return {unsafe: 'contains NUL'}
   if (name.startsWith('/')) return {unsafe: 'is an absolute path'}
   // What builders write (`etc/passwd`, `./etc/`, `usr/lib/`) needs no split: one test per entry of a big layer.
   const rest = name.slice(name.startsWith('./') ? 2 : 0, name.endsWith('/') ? -1 : undefined)
   if (rest !== '' && !ODD_SEGMENT.test(rest)) return {path: `/${rest}`}
+  return placeBySegments(name)
+}
+
+/** The rule itself, segment by segment, for a relative name without NUL; placeEntryName's shortcut must agree. */
+export function placeBySegments(name: string): Placed {
   const parts: string[] = []
   for (const p of name.split('/')) {
     if (p === '' || p === '.') continue

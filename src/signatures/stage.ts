@@ -8,7 +8,7 @@ import type {ImageSource} from '../image/types.js'
 import {cosignTag} from '../registry/referrers.js'
 import {localReferrerStore} from './layout-store.js'
 import {signerFingerprint} from './fingerprint.js'
-import {checkSupplyChain, type SupplyChainOverrides} from './supply-chain.js'
+import {checkSupplyChain, type SupplyChainInput, type SupplyChainOverrides} from './supply-chain.js'
 import {loadTrustRoot, type TrustRoot} from './trust-root.js'
 
 /** The stage plus what a reuse key needs from it (`registry scan` keeps verdicts between runs). */
@@ -34,19 +34,7 @@ export function registrySupplyChainStage(
 ): RegistrySupplyChainStage {
   let trustRoot: Promise<TrustRoot> | undefined
   const root = () => (trustRoot ??= loadTrustRoot(overrides.trustedRoot))
-  const stage: SupplyChainStage = async (image, requirements, ref) => {
-    const platform = image.platform ?? fallbackPlatform
-    // The digest that was scanned, when the image says it unambiguously; a reference pinned elsewhere (an index digest
-    // the image was not loaded from) is resolved by that digest, which cannot move either.
-    const resolved = image.index
-      ? {imageDigest: image.digest, index: {digest: image.index.digest, index: image.index.index}}
-      : !ref.digest || ref.digest === image.digest ? {imageDigest: image.digest} : undefined
-    const trustRoot = await root()
-    const input = {reference: ref, registries, platform, requirements, overrides, trustRoot, resolved}
-    const r = await checkSupplyChain(input)
-    const notes = r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain (${formatPlatform(platform)}): ${x}`)
-    return {findings: r.findings, checked: r.checked, notes}
-  }
+  const stage = checkingStage(registries, fallbackPlatform, overrides, root)
   // A registry without the referrers API answers 404 for every digest (the distribution spec forbids a 404 from one
   // that has it), so one answer per registry and run is enough; its referrers are behind a fallback tag instead.
   const noReferrersApi = new Set<string>()
@@ -89,14 +77,31 @@ export function localSupplyChainStage(
   overrides: SupplyChainOverrides = {},
 ): SupplyChainStage {
   let trustRoot: Promise<TrustRoot> | undefined
-  const local = {source, store: localReferrerStore(source, label)}
+  const root = () => (trustRoot ??= loadTrustRoot(overrides.trustedRoot))
+  return checkingStage(registries, fallbackPlatform, overrides, root, {source, store: localReferrerStore(source, label)})
+}
+
+/**
+ * Each image checked under the reference it is judged as, for the platform it was selected for; `local`: its
+ * signatures are read from the local image's own files.
+ */
+function checkingStage(
+  registries: Registries,
+  fallbackPlatform: Platform,
+  overrides: SupplyChainOverrides,
+  root: () => Promise<TrustRoot>,
+  local?: SupplyChainInput['local'],
+): SupplyChainStage {
   return async (image, requirements, ref) => {
     const platform = image.platform ?? fallbackPlatform
+    // The digest that was scanned, when the image says it unambiguously; a reference pinned elsewhere (an index digest
+    // the image was not loaded from) is resolved by that digest, which cannot move either. A local image has only
+    // what was scanned.
     const resolved = image.index
       ? {imageDigest: image.digest, index: {digest: image.index.digest, index: image.index.index}}
-      : {imageDigest: image.digest}
-    const root = await (trustRoot ??= loadTrustRoot(overrides.trustedRoot))
-    const r = await checkSupplyChain({reference: ref, registries, platform, requirements, overrides, trustRoot: root, resolved, local})
+      : local || !ref.digest || ref.digest === image.digest ? {imageDigest: image.digest} : undefined
+    const trustRoot = await root()
+    const r = await checkSupplyChain({reference: ref, registries, platform, requirements, overrides, trustRoot, resolved, local})
     const notes = r.summary.verified ? [] : r.summary.reasons.map((x) => `supply chain (${formatPlatform(platform)}): ${x}`)
     return {findings: r.findings, checked: r.checked, notes}
   }

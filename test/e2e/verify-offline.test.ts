@@ -10,7 +10,8 @@ import {saveLayout} from '../support/save-layout.js'
 import {traced, type Traced} from '../support/traced.js'
 import {ensureBuilt} from '../support/build.js'
 import * as h from '../signatures/private-sigstore.js'
-import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from '../signatures/support.js'
+import {statementFor} from '../signatures/support.js'
+import {pushSignedImages} from './signed-images.js'
 
 // Signatures made into a real registry, then stored in local layouts the ways tools store them: skopeo copy (tags
 // `sha256-<hex>.sig`), cosign save (a `kind` annotation and the whole reference as ref name, old versions the kind
@@ -35,22 +36,11 @@ const tagOf = (d: string, suffix: string) => `${d.replace(':', '-')}${suffix}`
 
 test.before(async () => {
   reg = await startRegistry({mode: 'plain'})
-  const a = new Artifacts(reg.url)
-  const s = await h.privateSigstore()
-  const signer = await h.keylessSigner(s)
-  const key = h.keySigner()
-  writeFileSync(root, JSON.stringify(s.rootJson))
-  writeFileSync(keyFile, h.publicPem(key))
-  signed = await a.push.image('app/signed', 'v1', 'offline-signed')
-  await a.sig('app/signed', signed.digest, [await h.cosignLayer(s, signer, h.cosignPayload(signed.digest))])
-  await a.att('app/signed', signed.digest, [await attLayer(s, signer,
-    statementFor(signed.digest, SLSA_V1, slsaV1('https://github.com/actions/runner/github-hosted')))])
-  keyed = await a.push.image('app/keyed', 'v1', 'offline-keyed')
-  keyedSig = await a.sig('app/keyed', keyed.digest, [await h.cosignLayer(s, key, h.cosignPayload(keyed.digest))])
+  const {a, sigstore: s, signer, ...images} = await pushSignedImages(reg.url, root, keyFile, 'offline')
+  ;({signed, keyed, keyedSig} = images)
   bundled = await a.push.image('app/bundled', 'v1', 'offline-bundled')
   bundle = await a.bundle('app/bundled', bundled,
     await h.dsseBundle(s, signer, statementFor(bundled.digest, 'https://sigstore.dev/cosign/sign/v1', {})))
-  await a.push.image('app/bare', 'v1', 'offline-bare')
 
   // skopeo: the image and its cosign tags, each under its own name in one layout; without --preserve-digests it
   // recompresses the layer and the signature no longer names the image.

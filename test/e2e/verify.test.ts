@@ -7,8 +7,8 @@ import {startRegistry, type RunningRegistry} from '../support/registry.js'
 import type {Pushed} from '../support/push.js'
 import {makeTempDir} from '../support/tmp.js'
 import * as h from '../signatures/private-sigstore.js'
-import {Artifacts, attLayer, slsaV1, statementFor, SLSA_V1} from '../signatures/support.js'
 import {ensureBuilt} from '../support/build.js'
+import {pushSignedImages} from './signed-images.js'
 
 /** Command tests go through the compiled CLI, the way users run it. */
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..')
@@ -20,24 +20,12 @@ const root = join(dir, 'trusted_root.json')
 const keyFile = join(dir, 'cosign.pub')
 let reg: RunningRegistry
 let signedImg: Pushed
-let keyedImg: Pushed
 let bareImg: Pushed
 test.after.always(() => reg?.stop())
 
 test.before(async () => {
   reg = await startRegistry({mode: 'plain'})
-  const a = new Artifacts(reg.url)
-  const s = await h.privateSigstore()
-  const signer = await h.keylessSigner(s)
-  const keyed = h.keySigner()
-  writeFileSync(root, JSON.stringify(s.rootJson))
-  writeFileSync(keyFile, h.publicPem(keyed))
-  signedImg = await a.push.image('app/signed', 'v1', 'cli-signed')
-  await a.sig('app/signed', signedImg.digest, [await h.cosignLayer(s, signer, h.cosignPayload(signedImg.digest))])
-  await a.att('app/signed', signedImg.digest, [await attLayer(s, signer, statementFor(signedImg.digest, SLSA_V1, slsaV1('https://github.com/actions/runner/github-hosted')))])
-  keyedImg = await a.push.image('app/keyed', 'v1', 'cli-keyed')
-  await a.sig('app/keyed', keyedImg.digest, [await h.cosignLayer(s, keyed, h.cosignPayload(keyedImg.digest))])
-  bareImg = await a.push.image('app/bare', 'v1', 'cli-bare')
+  ;({signed: signedImg, bare: bareImg} = await pushSignedImages(reg.url, root, keyFile, 'cli'))
   await ensureBuilt()
   built = existsSync(join(ROOT, 'dist/commands/verify.js'))
 })

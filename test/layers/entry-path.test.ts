@@ -1,19 +1,11 @@
 import test from 'ava'
-import {placeEntryName} from '../../src/layers/entry-path.js'
+import {placeBySegments, placeEntryName} from '../../src/layers/entry-path.js'
 
-/** The rule spelled out segment by segment, as the fast path must agree with it. */
+/** The whole rule: NUL and absolute names first, then segment by segment. */
 function bySegments(name: string) {
   if (name.includes('\0')) return {unsafe: 'contains NUL'}
   if (name.startsWith('/')) return {unsafe: 'is an absolute path'}
-  const parts: string[] = []
-  for (const p of name.split('/')) {
-    if (p === '' || p === '.') continue
-    if (p === '..') {
-      if (parts.length === 0) return {unsafe: 'climbs above the root'}
-      parts.pop()
-    } else parts.push(p)
-  }
-  return {path: `/${parts.join('/')}`}
+  return placeBySegments(name)
 }
 
 test('tar names are placed as a segment-by-segment reading places them, for names built from every odd piece', (t) => {

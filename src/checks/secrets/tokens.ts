@@ -103,7 +103,7 @@ export function nameNeedles(...names: string[]): string[] {
 
 export const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
 
-/** Every match of a global regex in `text` from `from` on, indexes moved by `base` (an array: most are empty). */
+/** Every match of a global regex in `text`, its index moved by `base` (an array: most texts have none). */
 function execAll(re: RegExp, text: string, base = 0): RegExpExecArray[] {
   const out: RegExpExecArray[] = []
   re.lastIndex = 0
