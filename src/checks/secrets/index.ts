@@ -138,11 +138,11 @@ export function detectInText(
   return stripHits(resolveOverlaps(hits)).map((d) => applyNoise(d, path))
 }
 
-/** Content that is never worth decoding as text or sniffing for keystores. */
-const SKIP_PREFIXES = ['/proc/', '/sys/', '/dev/', '/usr/share/zoneinfo/', '/usr/share/locale/', '/usr/lib/locale/',
-  '/usr/share/icons/', '/usr/share/fonts/', '/usr/share/mime/', '/var/lib/dpkg/info/', '/usr/share/i18n/']
-// One anchored test per file instead of a startsWith per prefix: the walk asks for every file of every layer.
-const SKIPPED = new RegExp(`^(?:${SKIP_PREFIXES.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})`)
+/**
+ * Content that is never worth decoding as text or sniffing for keystores: /proc/, /sys/, /dev/, zoneinfo, locales,
+ * icons, fonts, MIME data, i18n sources and dpkg's maintainer data. One anchored test: the walk asks for every file.
+ */
+const SKIPPED = /^\/(?:proc|sys|dev|usr\/share\/(?:zoneinfo|locale|icons|fonts|mime|i18n)|usr\/lib\/locale|var\/lib\/dpkg\/info)\//
 /**
  * Members of archives named as binary formats. A file in a layer is judged by its bytes (isBinary), which the walk
  * reads anyway; a member would have to be inflated to be judged, which costs what reading it costs, and a jar holds
